@@ -1,0 +1,53 @@
+/**
+ * Facts about etcd itself: its ports, images and which release branches can
+ * run this cluster (v2 discovery) and serve the seed's v2 REST API.
+ */
+
+/** Clients (REST, gRPC, /health) talk to a member here. */
+export const clientPort = 2379;
+/** Members talk raft to each other here. */
+export const peerPort = 2380;
+
+/** Where the official multi-arch etcd images are published. */
+export const defaultImageRepository = "gcr.io/etcd-development/etcd";
+
+/** The latest patch of the newest branch that still serves the v2 API the seed's curl session uses. */
+export const defaultEtcdVersion = "v3.5.33";
+
+/** Cluster sizes etcd is meant to run at: odd (even sizes add no fault tolerance) and at most 7. */
+export const supportedClusterSizes: readonly number[] = [1, 3, 5, 7];
+
+interface ReleaseBranch {
+    /** `--enable-v2` exists and turns on `/v2/keys`, `/v2/stats/*` (removed in 3.6). */
+    readonly servesV2Api: boolean;
+}
+
+/** Branches that still support v2 discovery (`--discovery <url>`): 3.7 removed it, 3.4 is end of life. */
+const releaseBranches: Readonly<Record<string, ReleaseBranch>> = {
+    "3.5": { servesV2Api: true },
+    "3.6": { servesV2Api: false },
+};
+
+export interface EtcdRelease {
+    /** Normalised image tag, e.g. `v3.5.33`. */
+    readonly tag: string;
+    /** `major.minor`, e.g. `3.5`. */
+    readonly branch: string;
+    readonly servesV2Api: boolean;
+}
+
+/** Parses `v3.5.33` or `3.5.33`; returns undefined for anything else or an unsupported branch. */
+export function parseEtcdRelease(version: string): EtcdRelease | undefined {
+    const match = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
+    if (!match) {
+        return undefined;
+    }
+    const branch = `${match[1]}.${match[2]}`;
+    const facts = releaseBranches[branch];
+    if (!facts) {
+        return undefined;
+    }
+    return { tag: `v${match[1]}.${match[2]}.${match[3]}`, branch, servesV2Api: facts.servesV2Api };
+}
+
+export const supportedEtcdBranches = Object.keys(releaseBranches);

@@ -1,0 +1,146 @@
+/**
+ * Builds the Ignition config each etcd node boots with: plain data in, plain
+ * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
+ * by Flatcar since 3185 and by Debian's `ignition-validate`.
+ */
+import { clientPort, defaultImageRepository, parseEtcdRelease, peerPort } from "./etcd";
+import { OperatingSystem, operatingSystems } from "./os";
+
+export const ignitionSpecVersion = "3.3.0";
+export const etcdUnitName = "etcd-member.service";
+/** Where the member keeps its data on the host, mounted at the same path in the container. */
+export const etcdDataDirectory = "/var/lib/etcd";
+/** EC2 refuses user data larger than this (and Ignition on AWS does not take gzip). */
+export const ec2UserDataLimitBytes = 16 * 1024;
+
+/** What one node's Ignition config is made from. */
+export interface EtcdNodeIgnitionOptions {
+    /** The etcd member name: unique in the cluster and stable for the node's life. */
+    memberName: string;
+    /** The discovery URL every member of the cluster shares. */
+    discoveryUrl: string;
+    /** etcd release, e.g. `v3.5.33`. Must be a supported branch (see `parseEtcdRelease`). */
+    etcdVersion: string;
+    /** Default `fedora-coreos`. */
+    os?: OperatingSystem;
+    /** Default `gcr.io/etcd-development/etcd`. */
+    imageRepository?: string;
+    /** Public keys for the OS's login user. Default none. */
+    sshAuthorizedKeys?: string[];
+    /** etcd `--heartbeat-interval` in ms. Default etcd's own (100). */
+    heartbeatIntervalMs?: number;
+    /** etcd `--election-timeout` in ms. Default etcd's own (1000). */
+    electionTimeoutMs?: number;
+}
+
+/** The subset of the Ignition 3.3.0 schema this package writes. */
+export interface IgnitionConfig {
+    ignition: { version: string };
+    passwd?: { users: { name: string; sshAuthorizedKeys: string[] }[] };
+    storage: { directories: { path: string; mode: number }[] };
+    systemd: { units: { name: string; enabled: boolean; contents: string }[] };
+}
+
+function resolve(options: EtcdNodeIgnitionOptions) {
+    const os = operatingSystems[options.os ?? "fedora-coreos"];
+    const release = parseEtcdRelease(options.etcdVersion);
+    if (!os) {
+        throw new Error(`os "${options.os}" is not one of ${Object.keys(operatingSystems).join(", ")}`);
+    }
+    if (!release) {
+        throw new Error(`etcdVersion "${options.etcdVersion}" is not a supported etcd release`);
+    }
+    return { os, release };
+}
+
+/** The etcd command line, one flag a line, with `${VAR}` for what systemd fills in from the metadata file. */
+export function etcdFlags(options: EtcdNodeIgnitionOptions): string[] {
+    const { os, release } = resolve(options);
+    const ip = `\${${os.privateIpv4Variable}}`;
+    const flags = [
+        `--name=${options.memberName}`,
+        `--data-dir=${etcdDataDirectory}`,
+        `--listen-client-urls=http://0.0.0.0:${clientPort}`,
+        `--advertise-client-urls=http://${ip}:${clientPort}`,
+        `--listen-peer-urls=http://0.0.0.0:${peerPort}`,
+        `--initial-advertise-peer-urls=http://${ip}:${peerPort}`,
+        `--discovery=${options.discoveryUrl}`,
+        // The default, `proxy`, silently turns a node that finds the token full into a proxy.
+        "--discovery-fallback=exit",
+        // Keeps the v3 store from growing without bound on a cluster nobody compacts.
+        "--auto-compaction-mode=periodic",
+        "--auto-compaction-retention=1h",
+    ];
+    if (options.heartbeatIntervalMs !== undefined) {
+        flags.push(`--heartbeat-interval=${options.heartbeatIntervalMs}`);
+    }
+    if (options.electionTimeoutMs !== undefined) {
+        flags.push(`--election-timeout=${options.electionTimeoutMs}`);
+    }
+    if (release.servesV2Api) {
+        flags.push("--enable-v2=true");
+    }
+    return flags;
+}
+
+/** The systemd unit that runs the etcd member in a container on the host network. */
+export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
+    const { os, release } = resolve(options);
+    const image = `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
+    const runtime = os.containerRuntime;
+    const command = [
+        `${runtime} run --name etcd-member --rm --net=host`,
+        `--volume ${etcdDataDirectory}:${etcdDataDirectory}${os.volumeOptions}`,
+        `${image} /usr/local/bin/etcd`,
+        ...etcdFlags(options),
+    ];
+    return [
+        "[Unit]",
+        `Description=etcd ${release.tag} member ${options.memberName}`,
+        "Documentation=https://etcd.io/docs/",
+        // The private IP comes from the metadata unit, which nothing else starts.
+        `Requires=${os.metadataUnit}`,
+        `After=${os.metadataUnit} network-online.target`,
+        "Wants=network-online.target",
+        "",
+        "[Service]",
+        `EnvironmentFile=${os.metadataEnvironmentFile}`,
+        // A container left by a crash would make `run --name` fail.
+        `ExecStartPre=-${runtime} rm --force etcd-member`,
+        `ExecStart=${command.join(" \\\n  ")}`,
+        `ExecStop=${runtime} stop etcd-member`,
+        "Restart=on-failure",
+        "RestartSec=5s",
+        // The first start pulls the image.
+        "TimeoutStartSec=300",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+}
+
+/** The whole Ignition config for one node. Throws on options that cannot make a working unit. */
+export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
+    const { os } = resolve(options);
+    const config: IgnitionConfig = {
+        ignition: { version: ignitionSpecVersion },
+        storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
+        systemd: { units: [{ name: etcdUnitName, enabled: true, contents: etcdUnit(options) }] },
+    };
+    const keys = options.sshAuthorizedKeys ?? [];
+    if (keys.length > 0) {
+        config.passwd = { users: [{ name: os.loginUser, sshAuthorizedKeys: keys }] };
+    }
+    return config;
+}
+
+/** The EC2 user data for one node: the Ignition config as compact JSON, checked against EC2's size limit. */
+export function renderUserData(options: EtcdNodeIgnitionOptions): string {
+    const userData = JSON.stringify(buildIgnitionConfig(options));
+    const size = Buffer.byteLength(userData, "utf8");
+    if (size > ec2UserDataLimitBytes) {
+        throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes; EC2 accepts at most ${ec2UserDataLimitBytes}`);
+    }
+    return userData;
+}

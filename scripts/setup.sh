@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the tests and `npm run local` need on a fresh Debian (bookworm)
+# machine, then the npm dependencies. Run as root (or with sudo) from the
+# repository root: `sudo bash scripts/setup.sh`.
+set -euo pipefail
+
+# The etcd release the local cluster runs. Debian bookworm only carries 3.4 (end
+# of life, no v2 discovery fallback=exit semantics we rely on); unstable's 3.5
+# package runs on bookworm, so it is fetched from the machine's own Debian
+# mirror and unpacked into /usr/local/bin rather than installed over the system.
+ETCD_DEB_VERSION="${ETCD_DEB_VERSION:-3.5.30-2}"
+SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates)
+
+export DEBIAN_FRONTEND=noninteractive
+echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${SYSTEM_PACKAGES[@]}" >/dev/null
+
+if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: ${ETCD_DEB_VERSION%%-*}"; then
+    echo "==> etcd ${ETCD_DEB_VERSION} from Debian unstable into /usr/local/bin"
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/sources" "$work/lists/partial" "$work/cache/archives/partial"
+    # Same mirror and keyring as the machine's own bookworm sources.
+    mirror="$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk '$2 == "bookworm" { print $1; exit }')"
+    mirror="${mirror:-http://deb.debian.org/debian/}"
+    cat > "$work/sources/unstable.sources" <<SOURCES
+Types: deb
+URIs: ${mirror%/}
+Suites: unstable
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    apt_private=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/sources"
+        -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache")
+    apt-get "${apt_private[@]}" update -qq
+    (cd "$work" && apt-get "${apt_private[@]}" download -qq "etcd-server=${ETCD_DEB_VERSION}" "etcd-client=${ETCD_DEB_VERSION}" 2>&1 | grep -v "unsandboxed" || true)
+    for deb in "$work"/etcd-*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+    install -m 0755 "$work/root/usr/bin/etcd" "$work/root/usr/bin/etcdctl" "$work/root/usr/bin/etcdutl" /usr/local/bin/
+fi
+/usr/local/bin/etcd --version | head -n1
+
+echo "==> npm ci"
+npm ci --no-audit --no-fund
