@@ -150,7 +150,7 @@ export interface DiscoveryUrlArgs {
 
 /** A discovery URL requested once and kept in the stack's state. */
 export class DiscoveryUrl extends pulumi.dynamic.Resource {
-    public readonly url!: pulumi.Output<string>;
+    declare public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: DiscoveryUrlArgs, opts?: pulumi.CustomResourceOptions) {
         super(discoveryUrlProvider, name, { ...args, url: undefined }, opts, "etcd3-cluster", "DiscoveryUrl");

@@ -1,0 +1,93 @@
+/**
+ * The Etcd3Cluster component: wires the network, discovery token, members and
+ * load balancer together. Each concern lives in its own module.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { Etcd3ClusterArgs, resolveArgs } from "./args";
+import { DiscoveryUrl } from "./discovery";
+import { createDnsRecord } from "./dns";
+import { createLoadBalancer } from "./loadbalancer";
+import { createNetwork } from "./network";
+import { createNodes } from "./nodes";
+import { createSecurityGroups } from "./security-groups";
+
+export class Etcd3Cluster extends pulumi.ComponentResource {
+    /** `http://<load balancer or dnsName>`: the seed's cluster URL for curl and the REST API. */
+    public readonly etcd3ClusterUrl: pulumi.Output<string>;
+    /** The discovery URL the members formed the cluster with. */
+    public readonly etcd3DiscoveryUrl: pulumi.Output<string>;
+    /** The ALB's own DNS name. */
+    public readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** The etcd member names, in instance order. */
+    public readonly memberNames: string[];
+    public readonly instanceIds: pulumi.Output<string[]>;
+    public readonly privateIps: pulumi.Output<string[]>;
+    public readonly vpcId: pulumi.Output<string>;
+    public readonly privateSubnetIds: pulumi.Output<string[]>;
+    public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
+    public readonly targetGroupArn: pulumi.Output<string>;
+
+    /**
+     * @throws Etcd3ClusterArgumentError before registering anything when an argument is invalid.
+     */
+    constructor(name: string, args: Etcd3ClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        const resolved = resolveArgs(name, args);
+        super("etcd3-cluster:index:Etcd3Cluster", name, {}, opts);
+        const tags = { ...resolved.tags, ecosystem: resolved.ecosystem };
+
+        const network = createNetwork(name, resolved, tags, this);
+
+        this.etcd3DiscoveryUrl = resolved.discoveryUrl !== undefined
+            ? pulumi.output(resolved.discoveryUrl)
+            : new DiscoveryUrl(`${name}-discovery`, {
+                size: resolved.clusterSize,
+                service: resolved.discoveryService,
+                logFile: resolved.discoveryLogFile && path.resolve(resolved.discoveryLogFile),
+            }, { parent: this }).url;
+
+        const securityGroups = createSecurityGroups(name, network, {
+            allowedCidrs: resolved.allowedCidrs ?? [network.vpcCidr],
+            sshCidrs: resolved.sshAuthorizedKeys.length > 0 ? [network.vpcCidr] : [],
+        }, tags, this);
+
+        const nodes = createNodes(name, resolved, this.etcd3DiscoveryUrl, network.privateSubnetIds,
+            securityGroups.nodes.id, tags, this);
+
+        const balancer = createLoadBalancer(name, {
+            internetFacing: resolved.internetFacing,
+            subnetIds: resolved.internetFacing ? network.publicSubnetIds : network.privateSubnetIds,
+            securityGroupId: securityGroups.loadBalancer.id,
+            vpcId: network.vpcId,
+            instanceIds: nodes.map((node) => node.instance.id),
+        }, tags, this);
+
+        const record = resolved.dns && createDnsRecord(name, resolved.dns, balancer.loadBalancer, this);
+
+        this.loadBalancerDnsName = balancer.loadBalancer.dnsName;
+        this.etcd3ClusterUrl = pulumi.interpolate`http://${record ? record.fqdn : balancer.loadBalancer.dnsName}`;
+        this.memberNames = nodes.map((node) => node.memberName);
+        this.instanceIds = pulumi.all(nodes.map((node) => node.instance.id));
+        this.privateIps = pulumi.all(nodes.map((node) => node.instance.privateIp));
+        this.vpcId = network.vpcId;
+        this.privateSubnetIds = network.privateSubnetIds;
+        this.nodeSecurityGroupId = securityGroups.nodes.id;
+        this.loadBalancerSecurityGroupId = securityGroups.loadBalancer.id;
+        this.targetGroupArn = balancer.targetGroup.arn;
+
+        this.registerOutputs({
+            etcd3ClusterUrl: this.etcd3ClusterUrl,
+            etcd3DiscoveryUrl: this.etcd3DiscoveryUrl,
+            loadBalancerDnsName: this.loadBalancerDnsName,
+            memberNames: this.memberNames,
+            instanceIds: this.instanceIds,
+            privateIps: this.privateIps,
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
+            loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
+            targetGroupArn: this.targetGroupArn,
+        });
+    }
+}

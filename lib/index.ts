@@ -1,0 +1,7 @@
+export { Etcd3Cluster } from "./cluster";
+export { Etcd3ClusterArgs, Etcd3ClusterArgumentError, NatGatewayStrategy, argumentDefaults, resolveArgs } from "./args";
+export { DiscoveryUrl, DiscoveryRequestOptions, requestDiscoveryUrl, isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
+export { EtcdNodeIgnitionOptions, IgnitionConfig, buildIgnitionConfig, renderUserData, ignitionSpecVersion } from "./ignition";
+export { OperatingSystem, operatingSystems } from "./os";
+export { clientPort, peerPort, defaultEtcdVersion, supportedClusterSizes } from "./etcd";
+export { loadBalancerSettings } from "./loadbalancer";

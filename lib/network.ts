@@ -1,0 +1,50 @@
+/**
+ * The network the cluster lives in: a new awsx VPC (public and private subnets
+ * over two or three zones, NAT for the members' outbound traffic), or an
+ * existing VPC and its subnets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import { ResolvedEtcd3ClusterArgs } from "./args";
+
+export interface ClusterNetwork {
+    vpcId: pulumi.Output<string>;
+    /** The VPC's primary CIDR: the default for who may reach the internal ALB. */
+    vpcCidr: pulumi.Output<string>;
+    privateSubnetIds: pulumi.Output<string[]>;
+    publicSubnetIds: pulumi.Output<string[]>;
+}
+
+export function createNetwork(
+    name: string,
+    args: ResolvedEtcd3ClusterArgs,
+    tags: Record<string, string>,
+    parent: pulumi.Resource,
+): ClusterNetwork {
+    const network = args.network;
+    if (network.kind === "existing") {
+        const vpcId = pulumi.output(network.vpcId);
+        return {
+            vpcId,
+            vpcCidr: aws.ec2.getVpcOutput({ id: vpcId }, { parent }).cidrBlock,
+            privateSubnetIds: pulumi.output(network.privateSubnetIds),
+            publicSubnetIds: pulumi.output(network.publicSubnetIds),
+        };
+    }
+    const vpc = new awsx.ec2.Vpc(`${name}-vpc`, {
+        cidrBlock: network.vpcCidr,
+        numberOfAvailabilityZones: network.availabilityZoneCount,
+        natGateways: { strategy: network.natGateways },
+        subnetStrategy: "Auto",
+        subnetSpecs: [{ type: "Public" }, { type: "Private" }],
+        enableDnsHostnames: true,
+        tags: { ...tags, Name: `${args.ecosystem}-vpc` },
+    }, { parent });
+    return {
+        vpcId: vpc.vpcId,
+        vpcCidr: pulumi.output(network.vpcCidr),
+        privateSubnetIds: vpc.privateSubnetIds,
+        publicSubnetIds: vpc.publicSubnetIds,
+    };
+}

@@ -1,0 +1,82 @@
+/**
+ * The etcd members: one EC2 instance per member, booted from the OS's latest
+ * stable image with its Ignition config as user data, spread round robin over
+ * the private subnets (and so over the zones).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { ResolvedEtcd3ClusterArgs } from "./args";
+import { renderUserData } from "./ignition";
+import { operatingSystems } from "./os";
+
+export interface ClusterNode {
+    memberName: string;
+    instance: aws.ec2.Instance;
+}
+
+/** The member names of a cluster: stable, readable, unique within it. */
+export function memberNames(ecosystem: string, clusterSize: number): string[] {
+    return Array.from({ length: clusterSize }, (_, index) => `${ecosystem}-${index}`);
+}
+
+/** The latest stable image of the cluster's OS for the instance type's architecture, unless an AMI was given. */
+function imageId(args: ResolvedEtcd3ClusterArgs, parent: pulumi.Resource): pulumi.Input<string> {
+    if (args.amiId) {
+        return args.amiId;
+    }
+    const os = operatingSystems[args.os];
+    return aws.ec2.getAmiOutput({
+        owners: [os.amiOwner],
+        mostRecent: true,
+        filters: [
+            { name: "name", values: [os.amiNamePattern] },
+            { name: "architecture", values: [args.architecture] },
+            { name: "virtualization-type", values: ["hvm"] },
+        ],
+    }, { parent }).id;
+}
+
+export function createNodes(
+    name: string,
+    args: ResolvedEtcd3ClusterArgs,
+    discoveryUrl: pulumi.Input<string>,
+    privateSubnetIds: pulumi.Output<string[]>,
+    securityGroupId: pulumi.Input<string>,
+    tags: Record<string, string>,
+    parent: pulumi.Resource,
+): ClusterNode[] {
+    const ami = imageId(args, parent);
+    return memberNames(args.ecosystem, args.clusterSize).map((memberName, index) => {
+        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData({
+            memberName,
+            discoveryUrl: url,
+            etcdVersion: args.etcdVersion,
+            os: args.os,
+            imageRepository: args.etcdImageRepository,
+            sshAuthorizedKeys: args.sshAuthorizedKeys,
+        }));
+        const subnetId = privateSubnetIds.apply((ids) => {
+            if (ids.length === 0) {
+                throw new Error(`Etcd3Cluster "${name}": the network has no private subnets to place members in`);
+            }
+            return ids[index % ids.length];
+        });
+        const instance = new aws.ec2.Instance(`${name}-${index}`, {
+            ami,
+            instanceType: args.instanceType,
+            subnetId,
+            vpcSecurityGroupIds: [securityGroupId],
+            userData,
+            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+            rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGiB, encrypted: true, deleteOnTermination: true },
+            tags: { ...tags, Name: memberName, "etcd-member": memberName },
+            volumeTags: { ...tags, Name: memberName },
+        }, {
+            parent,
+            // Ignition runs only at first boot: a new image or user data would either do nothing
+            // (stop/start) or replace every member at once. Member replacement is a deliberate act.
+            ignoreChanges: ["ami", "userData"],
+        });
+        return { memberName, instance };
+    });
+}
