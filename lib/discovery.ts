@@ -118,7 +118,7 @@ interface DiscoveryUrlOutputs extends DiscoveryUrlInputs {
 }
 
 /** Requests the token once at create; a change of size or service replaces it (a new cluster needs a new token). */
-const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
+export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: DiscoveryUrlInputs): Promise<pulumi.dynamic.CreateResult> {
         const lines: string[] = ["[etcd3-cluster] requesting an etcd discovery url."];
         let url: string;

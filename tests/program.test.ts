@@ -1,0 +1,47 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, resourcesOf, settle, valueOf } from "./support/pulumi-mocks";
+
+installMocks();
+import { argumentDefaults } from "../lib";
+
+const root = path.join(__dirname, "..");
+const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+    name: string; main: string; config: Record<string, { type: string; default: unknown; description: string }>;
+};
+
+describe("the Pulumi program (index.ts with stack config)", () => {
+    it("declares every config key with a type, a default and a description", () => {
+        for (const [key, declaration] of Object.entries(project.config)) {
+            expect(declaration, key).to.have.all.keys("type", "default", "description");
+        }
+    });
+
+    it("declares the same defaults as the component", () => {
+        for (const [key, declaration] of Object.entries(project.config)) {
+            const componentDefault = key === "internetFacing" ? false : (argumentDefaults as Record<string, unknown>)[key];
+            expect(declaration.default, key).to.deep.equal(componentDefault);
+        }
+    });
+
+    it("points Pulumi at index.ts rather than the library in package.json's main", () => {
+        expect(project.main).to.equal("index.ts");
+        expect(fs.existsSync(path.join(root, project.main))).to.equal(true);
+    });
+
+    it("builds a cluster of the configured size and exports both URLs", async () => {
+        pulumi.runtime.setConfig(`${project.name}:clusterSize`, "5");
+        pulumi.runtime.setConfig(`${project.name}:allowedCidrs`, JSON.stringify(["10.99.0.0/16", "192.0.2.0/24"]));
+        const program = require("../index");
+        await settle();
+        expect(resourcesOf("etcd3", "aws:ec2/instance:Instance")).to.have.length(5);
+        expect(await valueOf(program.etcd3ClusterUrl)).to.match(/^http:\/\/etcd3-alb-\d+\.eu-west-2\.elb\.amazonaws\.com$/);
+        expect(await valueOf(program.etcd3DiscoveryUrl)).to.match(/^https:\/\/discovery\.etcd\.io\/[0-9a-f]{32}$/);
+        const toAlb = resourcesOf("etcd3", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((rule) => rule.inputs.fromPort === 80).map((rule) => rule.inputs.cidrIpv4);
+        expect(toAlb).to.have.members(["10.99.0.0/16", "192.0.2.0/24"]);
+    });
+});
