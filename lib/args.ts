@@ -38,9 +38,9 @@ export interface Etcd3ClusterArgs {
      * internal ALB sits in (at least two, in different zones, with outbound
      * access through NAT). Only with `vpcId`.
      */
-    privateSubnetIds?: pulumi.Input<string>[];
+    privateSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** Public subnets of `vpcId` for an internet-facing ALB (at least two). Needed only with `internetFacing`. */
-    publicSubnetIds?: pulumi.Input<string>[];
+    publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** Number of etcd members: 1, 3, 5 or 7. Default 3. */
     clusterSize?: number;
     /** EC2 instance type of the members. An arm64 (Graviton) type selects the arm64 image. Default `t3.small`. */
@@ -100,7 +100,7 @@ export interface ResolvedEtcd3ClusterArgs {
     ecosystem: string;
     network:
         | { kind: "new"; vpcCidr: string; availabilityZoneCount: number; natGateways: NatGatewayStrategy }
-        | { kind: "existing"; vpcId: pulumi.Input<string>; privateSubnetIds: pulumi.Input<string>[]; publicSubnetIds: pulumi.Input<string>[] };
+        | { kind: "existing"; vpcId: pulumi.Input<string>; privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>; publicSubnetIds: pulumi.Input<pulumi.Input<string>[]> };
     clusterSize: number;
     instanceType: string;
     architecture: "x86_64" | "arm64";
@@ -192,6 +192,13 @@ function architectureOf(instanceType: string): "x86_64" | "arm64" {
     return /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) && !/^g\d/.test(family) ? "arm64" : "x86_64";
 }
 
+/** An ALB needs subnets in at least two zones. */
+export const minimumSubnets = 2;
+export const privateSubnetProblem = (count: number) =>
+    `privateSubnetIds: with vpcId, give at least ${minimumSubnets} private subnets in different availability zones (got ${count})`;
+export const publicSubnetProblem = (count: number) =>
+    `publicSubnetIds: an internet-facing load balancer needs at least ${minimumSubnets} public subnets of vpcId (got ${count})`;
+
 /** The longest component name whose derived ALB and target group names fit AWS's 32 characters. */
 export const maxComponentNameLength = 20;
 
@@ -223,11 +230,12 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         }
         const privateSubnetIds = args.privateSubnetIds ?? [];
         const publicSubnetIds = args.publicSubnetIds ?? [];
-        if (privateSubnetIds.length < 2) {
-            problem(`privateSubnetIds: with vpcId, give at least 2 private subnets in different availability zones (got ${privateSubnetIds.length})`);
+        // Lists that are outputs of other resources are counted when they resolve (see network.ts).
+        if (Array.isArray(privateSubnetIds) && privateSubnetIds.length < minimumSubnets) {
+            problem(privateSubnetProblem(privateSubnetIds.length));
         }
-        if (args.internetFacing && publicSubnetIds.length < 2) {
-            problem(`publicSubnetIds: an internet-facing load balancer needs at least 2 public subnets of vpcId (got ${publicSubnetIds.length})`);
+        if (args.internetFacing && Array.isArray(publicSubnetIds) && publicSubnetIds.length < minimumSubnets) {
+            problem(publicSubnetProblem(publicSubnetIds.length));
         }
         network = { kind: "existing", vpcId: args.vpcId, privateSubnetIds, publicSubnetIds };
     } else {

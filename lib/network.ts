@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
-import { ResolvedEtcd3ClusterArgs } from "./args";
+import { minimumSubnets, privateSubnetProblem, publicSubnetProblem, ResolvedEtcd3ClusterArgs } from "./args";
 
 export interface ClusterNetwork {
     vpcId: pulumi.Output<string>;
@@ -25,11 +25,18 @@ export function createNetwork(
     const network = args.network;
     if (network.kind === "existing") {
         const vpcId = pulumi.output(network.vpcId);
+        const counted = (ids: pulumi.Input<pulumi.Input<string>[]>, problem: (count: number) => string, needed: boolean) =>
+            pulumi.output(ids).apply((resolved) => {
+                if (needed && resolved.length < minimumSubnets) {
+                    throw new Error(`Etcd3Cluster "${name}" has invalid arguments: ${problem(resolved.length)}`);
+                }
+                return resolved;
+            });
         return {
             vpcId,
             vpcCidr: aws.ec2.getVpcOutput({ id: vpcId }, { parent }).cidrBlock,
-            privateSubnetIds: pulumi.output(network.privateSubnetIds),
-            publicSubnetIds: pulumi.output(network.publicSubnetIds),
+            privateSubnetIds: counted(network.privateSubnetIds, privateSubnetProblem, true),
+            publicSubnetIds: counted(network.publicSubnetIds, publicSubnetProblem, args.internetFacing),
         };
     }
     const vpc = new awsx.ec2.Vpc(`${name}-vpc`, {

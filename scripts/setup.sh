@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests and `npm run local` need on a fresh Debian (bookworm)
-# machine, then the npm dependencies. Run as root (or with sudo) from the
-# repository root: `sudo bash scripts/setup.sh`.
+# machine, then the npm dependencies: `bash scripts/setup.sh` from the
+# repository root. System packages go in with sudo unless run as root.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
 # The etcd release the local cluster runs. Debian bookworm only carries 3.4 (end
 # of life, no v2 discovery fallback=exit semantics we rely on); unstable's 3.5
@@ -11,10 +14,9 @@ set -euo pipefail
 ETCD_DEB_VERSION="${ETCD_DEB_VERSION:-3.5.30-2}"
 SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates)
 
-export DEBIAN_FRONTEND=noninteractive
 echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${SYSTEM_PACKAGES[@]}" >/dev/null
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${SYSTEM_PACKAGES[@]}" >/dev/null
 
 if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: ${ETCD_DEB_VERSION%%-*}"; then
     echo "==> etcd ${ETCD_DEB_VERSION} from Debian unstable into /usr/local/bin"
@@ -36,7 +38,7 @@ SOURCES
     apt-get "${apt_private[@]}" update -qq
     (cd "$work" && apt-get "${apt_private[@]}" download -qq "etcd-server=${ETCD_DEB_VERSION}" "etcd-client=${ETCD_DEB_VERSION}" 2>&1 | grep -v "unsandboxed" || true)
     for deb in "$work"/etcd-*.deb; do dpkg-deb -x "$deb" "$work/root"; done
-    install -m 0755 "$work/root/usr/bin/etcd" "$work/root/usr/bin/etcdctl" "$work/root/usr/bin/etcdutl" /usr/local/bin/
+    $sudo install -m 0755 "$work/root/usr/bin/etcd" "$work/root/usr/bin/etcdctl" "$work/root/usr/bin/etcdutl" /usr/local/bin/
 fi
 /usr/local/bin/etcd --version | head -n1
 

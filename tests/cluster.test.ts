@@ -3,6 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import {
     existingVpcCidr, fakeDiscoveryUrl, holdLoadBalancers, installMocks, resourcesOf, settle, uniqueName, valueOf,
 } from "./support/pulumi-mocks";
@@ -214,6 +215,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const { of } = await build(existing);
             expect(of("awsx:ec2:Vpc")).to.have.length(0);
             expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-p1", "subnet-p2", "subnet-p1"]);
+        });
+
+        it("takes subnet lists that are outputs of other resources, like an awsx Vpc's", async () => {
+            const { of } = await build({ vpcId: "vpc-0abc", privateSubnetIds: pulumi.output(["subnet-o1", "subnet-o2"]) });
+            expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
         });
 
         it("allows the VPC's own CIDR, looked up, into the internal ALB", async () => {

@@ -90,7 +90,7 @@ let counter = 0;
 /** A component name no other test has used (URNs must be unique in one mocked stack). */
 export function uniqueName(): string {
     counter += 1;
-    return `etcd${counter}`;
+    return `cluster${counter}`;
 }
 
 /** Waits until every resource registration started so far has gone through the mocks. */
