@@ -27,6 +27,8 @@ const args: Etcd3ClusterArgs = {
     sshAuthorizedKeys: config.getObject<string[]>("sshAuthorizedKeys"),
     internetFacing: config.getBoolean("internetFacing"),
     allowedCidrs: config.getObject<string[]>("allowedCidrs"),
+    clientCidrs: config.getObject<string[]>("clientCidrs"),
+    grpcLoadBalancer: config.getBoolean("grpcLoadBalancer"),
     dnsName: config.get("dnsName"),
     hostedZoneId: config.get("hostedZoneId"),
     rootVolumeSizeGiB: config.getNumber("rootVolumeSizeGiB"),
@@ -43,3 +45,6 @@ export const privateIps = cluster.privateIps;
 export const vpcId = cluster.vpcId;
 export const nodeSecurityGroupId = cluster.nodeSecurityGroupId;
 export const loadBalancerSecurityGroupId = cluster.loadBalancerSecurityGroupId;
+export const clientEndpoints = cluster.clientEndpoints;
+export const peerUrls = cluster.peerUrls;
+export const grpcEndpoint = cluster.grpcEndpoint;

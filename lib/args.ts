@@ -85,6 +85,19 @@ export interface Etcd3ClusterArgs {
      * when named here.
      */
     allowedCidrs?: string[];
+    /**
+     * CIDRs whose etcd clients (etcdctl, Kubernetes, gRPC client libraries) may
+     * reach the members' 2379 directly, using `clientEndpoints`. Default the
+     * VPC's CIDR; `[]` leaves the members reachable only through the load
+     * balancers. `0.0.0.0/0` only when named here.
+     */
+    clientCidrs?: string[];
+    /**
+     * Also create a network load balancer, TCP 2379 → members' 2379, for gRPC
+     * clients that want one stable address. Same exposure as the ALB
+     * (`internetFacing`, `allowedCidrs`). Default `false`.
+     */
+    grpcLoadBalancer?: boolean;
     /** A DNS name for the cluster URL (e.g. `etcd.example.com`); needs `hostedZoneId`. Default none. */
     dnsName?: string;
     /** The Route53 hosted zone `dnsName` is created in. Needs `dnsName`. */
@@ -114,6 +127,8 @@ export interface ResolvedEtcd3ClusterArgs {
     sshAuthorizedKeys: string[];
     internetFacing: boolean;
     allowedCidrs?: string[];
+    clientCidrs?: string[];
+    grpcLoadBalancer: boolean;
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
     rootVolumeSizeGiB: number;
     tags: Record<string, string>;
@@ -131,6 +146,8 @@ export const argumentDefaults = {
     discoveryService: defaultDiscoveryService,
     discoveryLogFile: "etcd3-discovery-url.log",
     rootVolumeSizeGiB: 20,
+    internetFacing: false,
+    grpcLoadBalancer: false,
 };
 
 /** Thrown for invalid arguments; `problems` holds one line per argument at fault. */
@@ -200,7 +217,7 @@ export const publicSubnetProblem = (count: number) =>
     `publicSubnetIds: an internet-facing load balancer needs at least ${minimumSubnets} public subnets of vpcId (got ${count})`;
 
 /** The longest component name whose derived ALB and target group names fit AWS's 32 characters. */
-export const maxComponentNameLength = 20;
+export const maxComponentNameLength = 16;
 
 /**
  * Checks every argument and fills in defaults. Throws an
@@ -212,7 +229,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
 
     if (!/^[a-z][a-z0-9-]*$/.test(name) || name.length > maxComponentNameLength) {
         problem(`name "${name}": use lowercase letters, digits and hyphens, starting with a letter, at most ${maxComponentNameLength} characters ` +
-            "(AWS limits load balancer and target group names to 32, and the component derives them from its name)");
+            "(AWS limits load balancer and target group names to 32 characters, and the component derives them from its name)");
     }
 
     const ecosystem = args.ecosystem ?? argumentDefaults.ecosystem;
@@ -310,16 +327,20 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         }
     });
 
-    const internetFacing = args.internetFacing ?? false;
+    const internetFacing = args.internetFacing ?? argumentDefaults.internetFacing;
+    const checkCidrs = (key: string, cidrs: string[]) => cidrs.forEach((value, index) => {
+        if (!parseIpv4Cidr(value)) {
+            problem(`${key}[${index}] "${value}": use an IPv4 network address with its prefix, e.g. 203.0.113.0/24`);
+        }
+    });
+    if (args.clientCidrs !== undefined) {
+        checkCidrs("clientCidrs", args.clientCidrs);
+    }
     if (args.allowedCidrs !== undefined) {
         if (args.allowedCidrs.length === 0) {
             problem("allowedCidrs: give at least one CIDR, or leave it out to allow the VPC's CIDR");
         }
-        args.allowedCidrs.forEach((value, index) => {
-            if (!parseIpv4Cidr(value)) {
-                problem(`allowedCidrs[${index}] "${value}": use an IPv4 network address with its prefix, e.g. 203.0.113.0/24`);
-            }
-        });
+        checkCidrs("allowedCidrs", args.allowedCidrs);
     } else if (internetFacing) {
         problem("allowedCidrs: an internet-facing load balancer needs the CIDRs allowed in named explicitly " +
             "(etcd behind it has no authentication); use [\"0.0.0.0/0\"] only if the whole internet may read and write it");
@@ -363,6 +384,8 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         sshAuthorizedKeys,
         internetFacing,
         allowedCidrs: args.allowedCidrs,
+        clientCidrs: args.clientCidrs,
+        grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         rootVolumeSizeGiB,
         tags,

@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Etcd3ClusterArgs, resolveArgs } from "./args";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
-import { createLoadBalancer } from "./loadbalancer";
+import { clientPort, peerPort } from "./etcd";
+import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { createNodes } from "./nodes";
 import { createSecurityGroups } from "./security-groups";
@@ -28,6 +29,12 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
     public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
     public readonly targetGroupArn: pulumi.Output<string>;
+    /** `http://<private ip>:2379` per member: what `etcdctl --endpoints` and gRPC client libraries take. */
+    public readonly clientEndpoints: pulumi.Output<string[]>;
+    /** `http://<private ip>:2380` per member. */
+    public readonly peerUrls: pulumi.Output<string[]>;
+    /** `<nlb dns name>:2379` for gRPC clients when `grpcLoadBalancer` is set, otherwise undefined. */
+    public readonly grpcEndpoint: pulumi.Output<string | undefined>;
 
     /**
      * @throws Etcd3ClusterArgumentError before registering anything when an argument is invalid.
@@ -47,21 +54,25 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
                 logFile: resolved.discoveryLogFile && path.resolve(resolved.discoveryLogFile),
             }, { parent: this }).url;
 
+        const loadBalancerKinds: LoadBalancerKind[] = resolved.grpcLoadBalancer ? ["alb", "nlb"] : ["alb"];
         const securityGroups = createSecurityGroups(name, network, {
+            loadBalancers: loadBalancerKinds,
             allowedCidrs: resolved.allowedCidrs ?? [network.vpcCidr],
+            clientCidrs: resolved.clientCidrs ?? [network.vpcCidr],
             sshCidrs: resolved.sshAuthorizedKeys.length > 0 ? [network.vpcCidr] : [],
         }, tags, this);
 
         const nodes = createNodes(name, resolved, this.etcd3DiscoveryUrl, network.privateSubnetIds,
             securityGroups.nodes.id, tags, this);
 
-        const balancer = createLoadBalancer(name, {
+        const balancers = loadBalancerKinds.map((kind) => createLoadBalancer(name, kind, {
             internetFacing: resolved.internetFacing,
             subnetIds: resolved.internetFacing ? network.publicSubnetIds : network.privateSubnetIds,
-            securityGroupId: securityGroups.loadBalancer.id,
+            securityGroupId: securityGroups.loadBalancers[kind]!.id,
             vpcId: network.vpcId,
             instanceIds: nodes.map((node) => node.instance.id),
-        }, tags, this);
+        }, tags, this));
+        const [balancer, grpcBalancer] = balancers;
 
         const record = resolved.dns && createDnsRecord(name, resolved.dns, balancer.loadBalancer, this);
 
@@ -73,8 +84,13 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
         this.vpcId = network.vpcId;
         this.privateSubnetIds = network.privateSubnetIds;
         this.nodeSecurityGroupId = securityGroups.nodes.id;
-        this.loadBalancerSecurityGroupId = securityGroups.loadBalancer.id;
+        this.loadBalancerSecurityGroupId = securityGroups.loadBalancers.alb!.id;
         this.targetGroupArn = balancer.targetGroup.arn;
+        this.clientEndpoints = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${clientPort}`));
+        this.peerUrls = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${peerPort}`));
+        this.grpcEndpoint = grpcBalancer
+            ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
+            : pulumi.output<string | undefined>(undefined);
 
         this.registerOutputs({
             etcd3ClusterUrl: this.etcd3ClusterUrl,
@@ -88,6 +104,9 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
             nodeSecurityGroupId: this.nodeSecurityGroupId,
             loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
             targetGroupArn: this.targetGroupArn,
+            clientEndpoints: this.clientEndpoints,
+            peerUrls: this.peerUrls,
+            grpcEndpoint: this.grpcEndpoint,
         });
     }
 }

@@ -1,34 +1,55 @@
 /**
- * The application load balancer in front of the members: listener 80 → target
- * group HTTP 2379, health-checked on etcd's /health.
+ * The load balancers in front of the members: the application load balancer
+ * (listener 80 → target group HTTP 2379) for curl and the REST APIs, and the
+ * optional network load balancer (TCP 2379 → 2379) for gRPC clients. Both
+ * health-check members on etcd's /health. What differs between them is one
+ * table row.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { clientPort } from "./etcd";
 
 /**
- * What the ALB listens on and how its target group judges members. An ALB
- * keeps sending a dead member its share of requests until the member is marked
- * unhealthy, and it does not retry on another target, so the health-check
- * timing is the cluster's failover time: AWS's minimum interval (5 s) and
- * thresholds of 2 mark a dead member in about 10 s instead of the default 60 s.
- * etcd answers /health with 503 when it has no leader, so a member cut off
- * from quorum is taken out as well.
+ * How a target group judges members. A load balancer keeps sending a dead
+ * member its share of requests until the member is marked unhealthy, and an
+ * ALB does not retry on another target, so this timing is the cluster's
+ * failover time: AWS's minimum interval (5 s) and thresholds of 2 mark a dead
+ * member in about 10 s instead of the ALB default's 60 s or more. etcd answers
+ * /health with 503 when it has no leader, so a member cut off from quorum is
+ * taken out as well.
  */
+export const healthCheckSettings = {
+    path: "/health",
+    intervalSeconds: 5,
+    timeoutSeconds: 3,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+    matcher: "200",
+} as const;
+
+/** What the ALB listens on and forwards to (the seed's 80 → 2379), and how it checks members. */
 export const loadBalancerSettings = {
     listenerPort: 80,
     targetPort: clientPort,
-    healthCheck: {
-        path: "/health",
-        intervalSeconds: 5,
-        timeoutSeconds: 3,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-        matcher: "200",
-    },
+    healthCheck: healthCheckSettings,
     /** Seconds a deregistered member keeps its in-flight requests; etcd requests are short. */
     deregistrationDelaySeconds: 10,
 } as const;
+
+export type LoadBalancerKind = "alb" | "nlb";
+
+interface LoadBalancerProfile {
+    loadBalancerType: "application" | "network";
+    listenerPort: number;
+    listenerProtocol: "HTTP" | "TCP";
+    targetProtocol: "HTTP" | "TCP";
+}
+
+export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalancerProfile>> = {
+    alb: { loadBalancerType: "application", listenerPort: loadBalancerSettings.listenerPort, listenerProtocol: "HTTP", targetProtocol: "HTTP" },
+    // gRPC is HTTP/2 over plain TCP here: the NLB passes the stream through untouched.
+    nlb: { loadBalancerType: "network", listenerPort: clientPort, listenerProtocol: "TCP", targetProtocol: "TCP" },
+};
 
 export interface ClusterLoadBalancer {
     loadBalancer: aws.lb.LoadBalancer;
@@ -39,6 +60,7 @@ export interface ClusterLoadBalancer {
 
 export function createLoadBalancer(
     name: string,
+    kind: LoadBalancerKind,
     options: {
         internetFacing: boolean;
         subnetIds: pulumi.Input<string[]>;
@@ -49,42 +71,45 @@ export function createLoadBalancer(
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterLoadBalancer {
-    const health = loadBalancerSettings.healthCheck;
-    const loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, {
-        loadBalancerType: "application",
+    const profile = loadBalancerProfiles[kind];
+    const prefix = `${name}-${kind}`;
+    const loadBalancer = new aws.lb.LoadBalancer(prefix, {
+        loadBalancerType: profile.loadBalancerType,
         internal: !options.internetFacing,
         subnets: options.subnetIds,
         securityGroups: [options.securityGroupId],
-        dropInvalidHeaderFields: true,
-        tags: { ...tags, Name: `${tags.ecosystem}-alb` },
+        ...(kind === "alb" ? { dropInvalidHeaderFields: true } : { enableCrossZoneLoadBalancing: true }),
+        tags: { ...tags, Name: `${tags.ecosystem}-${kind}` },
     }, { parent });
-    const targetGroup = new aws.lb.TargetGroup(`${name}-tg`, {
+    const targetGroup = new aws.lb.TargetGroup(`${prefix}-tg`, {
         vpcId: options.vpcId,
         targetType: "instance",
-        protocol: "HTTP",
+        protocol: profile.targetProtocol,
         port: loadBalancerSettings.targetPort,
         deregistrationDelay: loadBalancerSettings.deregistrationDelaySeconds,
+        // The members then see the load balancer's address, so their rules can name its security group.
+        ...(kind === "nlb" ? { preserveClientIp: "false" } : {}),
         healthCheck: {
             enabled: true,
             protocol: "HTTP",
             port: "traffic-port",
-            path: health.path,
-            matcher: health.matcher,
-            interval: health.intervalSeconds,
-            timeout: health.timeoutSeconds,
-            healthyThreshold: health.healthyThreshold,
-            unhealthyThreshold: health.unhealthyThreshold,
+            path: healthCheckSettings.path,
+            matcher: healthCheckSettings.matcher,
+            interval: healthCheckSettings.intervalSeconds,
+            timeout: healthCheckSettings.timeoutSeconds,
+            healthyThreshold: healthCheckSettings.healthyThreshold,
+            unhealthyThreshold: healthCheckSettings.unhealthyThreshold,
         },
-        tags: { ...tags, Name: `${tags.ecosystem}-tg` },
+        tags: { ...tags, Name: `${tags.ecosystem}-${kind}-tg` },
     }, { parent });
-    const listener = new aws.lb.Listener(`${name}-http`, {
+    const listener = new aws.lb.Listener(`${prefix}-listener`, {
         loadBalancerArn: loadBalancer.arn,
-        port: loadBalancerSettings.listenerPort,
-        protocol: "HTTP",
+        port: profile.listenerPort,
+        protocol: profile.listenerProtocol,
         defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
         tags,
     }, { parent });
-    const attachments = options.instanceIds.map((instanceId, index) => new aws.lb.TargetGroupAttachment(`${name}-target-${index}`, {
+    const attachments = options.instanceIds.map((instanceId, index) => new aws.lb.TargetGroupAttachment(`${prefix}-target-${index}`, {
         targetGroupArn: targetGroup.arn,
         targetId: instanceId,
         port: loadBalancerSettings.targetPort,

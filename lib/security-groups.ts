@@ -1,26 +1,37 @@
 /**
- * Who may talk to whom. Clients reach the members' 2379 only through the ALB;
- * members reach each other's 2380 and nobody else does; the ALB accepts port
- * 80 only from the allowed CIDRs. Each rule is its own resource, so rules can
- * change without replacing a group.
+ * Who may talk to whom. Members accept 2379 from the load balancers and from
+ * the client CIDRs (etcd v3 clients balance over the members themselves), and
+ * 2380 only from each other; each load balancer accepts its listener port only
+ * from the allowed CIDRs. Each rule is its own resource, so rules can change
+ * without replacing a group.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { clientPort, peerPort } from "./etcd";
-import { loadBalancerSettings } from "./loadbalancer";
+import { LoadBalancerKind, loadBalancerProfiles } from "./loadbalancer";
 import { ClusterNetwork } from "./network";
 
 export interface ClusterSecurityGroups {
     nodes: aws.ec2.SecurityGroup;
-    loadBalancer: aws.ec2.SecurityGroup;
+    /** One group per load balancer the cluster has. */
+    loadBalancers: Partial<Record<LoadBalancerKind, aws.ec2.SecurityGroup>>;
 }
 
 export interface SecurityGroupOptions {
-    /** CIDRs allowed to reach the ALB listener. */
+    /** The load balancers the cluster has. */
+    loadBalancers: LoadBalancerKind[];
+    /** CIDRs allowed to reach the load balancers' listeners. */
     allowedCidrs: pulumi.Input<string>[];
+    /** CIDRs allowed to reach the members' client port directly. */
+    clientCidrs: pulumi.Input<string>[];
     /** CIDRs allowed to reach the members' SSH port, or none to leave it closed. */
     sshCidrs: pulumi.Input<string>[];
 }
+
+const loadBalancerDescriptions: Record<LoadBalancerKind, string> = {
+    alb: "etcd REST API load balancer: HTTP from the allowed CIDRs",
+    nlb: "etcd gRPC load balancer: TCP 2379 from the allowed CIDRs",
+};
 
 export function createSecurityGroups(
     name: string,
@@ -29,27 +40,24 @@ export function createSecurityGroups(
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterSecurityGroups {
-    const group = (suffix: string, description: string) => new aws.ec2.SecurityGroup(`${name}-${suffix}`, {
+    const group = (suffix: string, description: string) => new aws.ec2.SecurityGroup(`${name}-${suffix}-sg`, {
         vpcId: network.vpcId,
         description,
         tags: { ...tags, Name: `${tags.ecosystem}-${suffix}` },
     }, { parent });
-    const nodes = group("nodes", "etcd members: clients via the load balancer, peers from each other");
-    const loadBalancer = group("alb", "etcd load balancer: HTTP from the allowed CIDRs");
-
     const ingress = (suffix: string, args: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "ipProtocol">) =>
         new aws.vpc.SecurityGroupIngressRule(`${name}-${suffix}`, { ipProtocol: "tcp", ...args, tags }, { parent });
     const egress = (suffix: string, args: aws.vpc.SecurityGroupEgressRuleArgs) =>
         new aws.vpc.SecurityGroupEgressRule(`${name}-${suffix}`, { ...args, tags }, { parent });
 
-    ingress("nodes-client-from-alb", {
-        securityGroupId: nodes.id, referencedSecurityGroupId: loadBalancer.id,
-        fromPort: clientPort, toPort: clientPort, description: "etcd client API from the load balancer",
-    });
+    const nodes = group("nodes", "etcd members: clients from the load balancers and client CIDRs, peers from each other");
     ingress("nodes-peer-from-nodes", {
         securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id,
         fromPort: peerPort, toPort: peerPort, description: "etcd peer traffic between members",
     });
+    options.clientCidrs.forEach((cidr, index) => ingress(`nodes-client-${index}`, {
+        securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: clientPort, toPort: clientPort, description: "etcd clients (gRPC, REST)",
+    }));
     options.sshCidrs.forEach((cidr, index) => ingress(`nodes-ssh-${index}`, {
         securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: 22, toPort: 22, description: "SSH",
     }));
@@ -58,14 +66,22 @@ export function createSecurityGroups(
         securityGroupId: nodes.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "image pulls, discovery, OS updates",
     });
 
-    options.allowedCidrs.forEach((cidr, index) => ingress(`alb-http-${index}`, {
-        securityGroupId: loadBalancer.id, cidrIpv4: cidr,
-        fromPort: loadBalancerSettings.listenerPort, toPort: loadBalancerSettings.listenerPort, description: "etcd REST API clients",
-    }));
-    egress("alb-to-nodes", {
-        securityGroupId: loadBalancer.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
-        fromPort: clientPort, toPort: clientPort, description: "requests and health checks to the members",
-    });
-
-    return { nodes, loadBalancer };
+    const loadBalancers: ClusterSecurityGroups["loadBalancers"] = {};
+    for (const kind of options.loadBalancers) {
+        const port = loadBalancerProfiles[kind].listenerPort;
+        const balancer = group(kind, loadBalancerDescriptions[kind]);
+        options.allowedCidrs.forEach((cidr, index) => ingress(`${kind}-in-${index}`, {
+            securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: port, toPort: port, description: "etcd clients",
+        }));
+        egress(`${kind}-to-nodes`, {
+            securityGroupId: balancer.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
+            fromPort: clientPort, toPort: clientPort, description: "requests and health checks to the members",
+        });
+        ingress(`nodes-client-from-${kind}`, {
+            securityGroupId: nodes.id, referencedSecurityGroupId: balancer.id,
+            fromPort: clientPort, toPort: clientPort, description: `etcd client API from the ${kind.toUpperCase()}`,
+        });
+        loadBalancers[kind] = balancer;
+    }
+    return { nodes, loadBalancers };
 }

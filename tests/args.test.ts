@@ -86,7 +86,7 @@ describe("Etcd3Cluster argument validation", () => {
 
     it("rejects a component name too long for the ALB name", () => {
         const problems = problemsWith({}, "a-very-long-component-name");
-        expect(problems[0]).to.contain("at most 20 characters");
+        expect(problems[0]).to.contain("at most 16 characters");
     });
 
     for (const key of ["ssh-ed25519", "ssh-ed25519 not-base64!", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "-----BEGIN OPENSSH PRIVATE KEY-----"]) {
@@ -115,6 +115,10 @@ describe("Etcd3Cluster argument validation", () => {
 
     it("rejects a malformed allowed CIDR", () => {
         expectProblem({ allowedCidrs: ["10.0.0.0/8", "my laptop"] }, 'allowedCidrs[1] "my laptop"');
+    });
+
+    it("rejects a malformed client CIDR", () => {
+        expectProblem({ clientCidrs: ["10.0.0.0/33"] }, 'clientCidrs[0] "10.0.0.0/33"');
     });
 
     it("rejects an empty allowedCidrs list", () => {

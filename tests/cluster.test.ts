@@ -157,13 +157,22 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     });
 
     describe("security groups", () => {
-        it("lets clients reach 2379 only from the load balancer's group", async () => {
-            const { name, of } = await build();
+        it("lets clients reach 2379 from the ALB's group and the VPC's CIDR, never the world by default", async () => {
+            const { name, of } = await build({ vpcCidr: "10.42.0.0/16" });
             const toClientPort = of(INGRESS).filter((r) => r.inputs.fromPort === 2379);
-            expect(toClientPort).to.have.length(1);
-            expect(toClientPort[0].inputs.referencedSecurityGroupId).to.equal(`${name}-alb-id`);
-            expect(toClientPort[0].inputs.securityGroupId).to.equal(`${name}-nodes-id`);
-            expect(toClientPort[0].inputs.cidrIpv4).to.equal(undefined);
+            expect(toClientPort.map((r) => [r.inputs.securityGroupId, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4]))
+                .to.have.deep.members([[`${name}-nodes-sg-id`, `${name}-alb-sg-id`], [`${name}-nodes-sg-id`, "10.42.0.0/16"]]);
+        });
+
+        it("lets exactly the clientCidrs reach the members' 2379 directly", async () => {
+            const { of } = await build({ clientCidrs: ["10.1.0.0/16", "10.2.0.0/16"] });
+            const direct = of(INGRESS).filter((r) => r.inputs.fromPort === 2379 && r.inputs.cidrIpv4 !== undefined);
+            expect(direct.map((r) => r.inputs.cidrIpv4)).to.have.members(["10.1.0.0/16", "10.2.0.0/16"]);
+        });
+
+        it("keeps members reachable only through the ALB with clientCidrs []", async () => {
+            const { of } = await build({ clientCidrs: [] });
+            expect(of(INGRESS).filter((r) => r.inputs.fromPort === 2379 && r.inputs.cidrIpv4 !== undefined)).to.have.length(0);
         });
 
         it("lets members reach each other's 2380 and nobody else", async () => {
@@ -171,27 +180,27 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const toPeerPort = of(INGRESS).filter((r) => r.inputs.fromPort === 2380);
             expect(toPeerPort).to.have.length(1);
             expect(toPeerPort[0].inputs).to.include({
-                securityGroupId: `${name}-nodes-id`, referencedSecurityGroupId: `${name}-nodes-id`, toPort: 2380,
+                securityGroupId: `${name}-nodes-sg-id`, referencedSecurityGroupId: `${name}-nodes-sg-id`, toPort: 2380,
             });
         });
 
         it("opens the ALB's port 80 to the new VPC's CIDR only by default", async () => {
             const { name, of } = await build({ vpcCidr: "10.42.0.0/16" });
-            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-id`);
+            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
             expect(toAlb.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).to.deep.equal([["10.42.0.0/16", 80]]);
         });
 
         it("opens the ALB's port 80 to exactly the allowed CIDRs", async () => {
             const { name, of } = await build({ allowedCidrs: ["192.0.2.0/24", "198.51.100.7/32"] });
-            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-id`);
+            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
             expect(toAlb.map((r) => r.inputs.cidrIpv4)).to.have.members(["192.0.2.0/24", "198.51.100.7/32"]);
         });
 
         it("lets the ALB send only to the members' 2379", async () => {
             const { name, of } = await build();
-            const fromAlb = of(EGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-id`);
+            const fromAlb = of(EGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
             expect(fromAlb).to.have.length(1);
-            expect(fromAlb[0].inputs).to.include({ referencedSecurityGroupId: `${name}-nodes-id`, fromPort: 2379, toPort: 2379, ipProtocol: "tcp" });
+            expect(fromAlb[0].inputs).to.include({ referencedSecurityGroupId: `${name}-nodes-sg-id`, fromPort: 2379, toPort: 2379, ipProtocol: "tcp" });
         });
 
         it("keeps SSH closed without keys", async () => {
@@ -205,6 +214,54 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const ssh = of(INGRESS).filter((r) => r.inputs.fromPort === 22);
             expect(ssh.map((r) => r.inputs.cidrIpv4)).to.deep.equal(["10.99.0.0/16"]);
             expect(userDataOf(of(INSTANCE)[0]).passwd.users[0]).to.deep.equal({ name: "core", sshAuthorizedKeys: [key] });
+        });
+    });
+
+    describe("the gRPC network load balancer", () => {
+        it("is not created by default", async () => {
+            const { cluster, of } = await build();
+            expect(of("aws:lb/loadBalancer:LoadBalancer").map((lb) => lb.inputs.loadBalancerType)).to.deep.equal(["application"]);
+            expect(await valueOf(cluster.grpcEndpoint)).to.equal(undefined);
+        });
+
+        it("listens on TCP 2379 and forwards to the members' 2379, internal by default", async () => {
+            const { name, of } = await build({ grpcLoadBalancer: true });
+            const nlb = of("aws:lb/loadBalancer:LoadBalancer").find((lb) => lb.inputs.loadBalancerType === "network")!;
+            expect(nlb.inputs.internal).to.equal(true);
+            expect(nlb.inputs.securityGroups).to.deep.equal([`${name}-nlb-sg-id`]);
+            const listener = of("aws:lb/listener:Listener").find((l) => l.name === `${name}-nlb-listener`)!;
+            expect(listener.inputs).to.include({ port: 2379, protocol: "TCP" });
+            const targetGroup = of("aws:lb/targetGroup:TargetGroup").find((tg) => tg.name === `${name}-nlb-tg`)!;
+            expect(targetGroup.inputs).to.include({ port: 2379, protocol: "TCP", preserveClientIp: "false" });
+            expect(targetGroup.inputs.healthCheck).to.include({ protocol: "HTTP", path: "/health", interval: 5 });
+        });
+
+        it("attaches every member to the gRPC target group", async () => {
+            const { name, of } = await build({ grpcLoadBalancer: true, clusterSize: 5 });
+            const attachments = of("aws:lb/targetGroupAttachment:TargetGroupAttachment").filter((a) => a.name.startsWith(`${name}-nlb-`));
+            expect(attachments.map((a) => a.inputs.targetId)).to.have.members(of(INSTANCE).map((i) => `${i.name}-id`));
+        });
+
+        it("accepts 2379 only from the allowed CIDRs and forwards only to the members", async () => {
+            const { name, of } = await build({ grpcLoadBalancer: true, allowedCidrs: ["10.99.0.0/16"] });
+            const toNlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-nlb-sg-id`);
+            expect(toNlb.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).to.deep.equal([["10.99.0.0/16", 2379]]);
+            const fromNlb = of(EGRESS).filter((r) => r.inputs.securityGroupId === `${name}-nlb-sg-id`);
+            expect(fromNlb.map((r) => r.inputs.referencedSecurityGroupId)).to.deep.equal([`${name}-nodes-sg-id`]);
+            const intoNodes = of(INGRESS).filter((r) => r.inputs.referencedSecurityGroupId === `${name}-nlb-sg-id`);
+            expect(intoNodes.map((r) => [r.inputs.securityGroupId, r.inputs.fromPort])).to.deep.equal([[`${name}-nodes-sg-id`, 2379]]);
+        });
+
+        it("is internet-facing in the public subnets with the ALB when asked", async () => {
+            const { of } = await build({ grpcLoadBalancer: true, internetFacing: true, allowedCidrs: ["203.0.113.0/24"] });
+            const nlb = of("aws:lb/loadBalancer:LoadBalancer").find((lb) => lb.inputs.loadBalancerType === "network")!;
+            expect(nlb.inputs.internal).to.equal(false);
+            expect(nlb.inputs.subnets).to.deep.equal(["subnet-public-a", "subnet-public-b", "subnet-public-c"]);
+        });
+
+        it("gives its address as the grpcEndpoint output", async () => {
+            const { name, cluster } = await build({ grpcLoadBalancer: true });
+            expect(await valueOf(cluster.grpcEndpoint)).to.equal(`${name}-nlb-1234567890.eu-west-2.elb.amazonaws.com:2379`);
         });
     });
 
@@ -224,7 +281,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
 
         it("allows the VPC's own CIDR, looked up, into the internal ALB", async () => {
             const { name, of } = await build(existing);
-            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-id`);
+            const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
             expect(toAlb.map((r) => r.inputs.cidrIpv4)).to.deep.equal([existingVpcCidr]);
             expect(of("aws:ec2/securityGroup:SecurityGroup").every((g) => g.inputs.vpcId === "vpc-0abc")).to.equal(true);
         });
@@ -247,6 +304,13 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         it("gives the discovery URL the members were configured with", async () => {
             const { cluster } = await build();
             expect(await valueOf(cluster.etcd3DiscoveryUrl)).to.equal(fakeDiscoveryUrl);
+        });
+
+        it("gives each member's client endpoint and peer URL", async () => {
+            const { cluster } = await build();
+            const ips = await valueOf(cluster.privateIps);
+            expect(await valueOf(cluster.clientEndpoints)).to.deep.equal(ips.map((ip) => `http://${ip}:2379`));
+            expect(await valueOf(cluster.peerUrls)).to.deep.equal(ips.map((ip) => `http://${ip}:2380`));
         });
 
         it("gives the instance ids and private IPs in member order", async () => {

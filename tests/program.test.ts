@@ -22,7 +22,7 @@ describe("the Pulumi program (index.ts with stack config)", () => {
 
     it("declares the same defaults as the component", () => {
         for (const [key, declaration] of Object.entries(project.config)) {
-            const componentDefault = key === "internetFacing" ? false : (argumentDefaults as Record<string, unknown>)[key];
+            const componentDefault = (argumentDefaults as Record<string, unknown>)[key];
             expect(declaration.default, key).to.deep.equal(componentDefault);
         }
     });
