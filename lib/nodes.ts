@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
-import { renderUserData } from "./ignition";
+import { EtcdNodeIgnitionOptions, renderUserData } from "./ignition";
 import { operatingSystems } from "./os";
 
 export interface ClusterNode {
@@ -17,6 +17,18 @@ export interface ClusterNode {
 /** The member names of a cluster: stable, readable, unique within it. */
 export function memberNames(ecosystem: string, clusterSize: number): string[] {
     return Array.from({ length: clusterSize }, (_, index) => `${ecosystem}-${index}`);
+}
+
+/** What member `memberName`'s Ignition config is built from: the one place arguments become user data. */
+export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, memberName: string, discoveryUrl: string): EtcdNodeIgnitionOptions {
+    return {
+        memberName,
+        discoveryUrl,
+        etcdVersion: args.etcdVersion,
+        os: args.os,
+        imageRepository: args.etcdImageRepository,
+        sshAuthorizedKeys: args.sshAuthorizedKeys,
+    };
 }
 
 /** The latest stable image of the cluster's OS for the instance type's architecture, unless an AMI was given. */
@@ -47,14 +59,7 @@ export function createNodes(
 ): ClusterNode[] {
     const ami = imageId(args, parent);
     return memberNames(args.ecosystem, args.clusterSize).map((memberName, index) => {
-        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData({
-            memberName,
-            discoveryUrl: url,
-            etcdVersion: args.etcdVersion,
-            os: args.os,
-            imageRepository: args.etcdImageRepository,
-            sshAuthorizedKeys: args.sshAuthorizedKeys,
-        }));
+        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, memberName, url)));
         const subnetId = privateSubnetIds.apply((ids) => {
             if (ids.length === 0) {
                 throw new Error(`Etcd3Cluster "${name}": the network has no private subnets to place members in`);
