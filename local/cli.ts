@@ -1,0 +1,109 @@
+/**
+ * `npm run local -- --size 3`: boots the cluster on this machine from the
+ * component's own user data and prints the stack's outputs. Runs until Ctrl-C
+ * (or SIGTERM), then stops everything; `--keep` leaves it running for curl
+ * experiments and `--stop` stops what `--keep` left.
+ */
+import { parseArgs } from "util";
+import { supportedOperatingSystems, OperatingSystem } from "../lib/os";
+import { stopOrphanedClusters } from "./cluster-registry";
+import { defaultHealthCheckTimeScale, startLocalCluster, teardownGraceMs } from "./cluster";
+
+const usage = `Usage: npm run local -- [options]
+  --size N              members: 1, 3, 5 or 7 (default 3)
+  --etcd-version V      etcd release the user data names (default: the component's)
+  --os NAME             ${supportedOperatingSystems.join(" | ")} (default fedora-coreos)
+  --time-scale X        health-check times relative to the ALB's (default ${defaultHealthCheckTimeScale})
+  --subnet N            use 127.0.N.0/24 (default: the first free from 127.0.10.0)
+  --port P              load balancer port (default: a free one)
+  --keep                leave the cluster running and exit
+  --stop                stop clusters left by --keep (or by a crashed run)
+  --help`;
+
+function elapsed(start: number): string {
+    return `${((Date.now() - start) / 1000).toFixed(1)}s`;
+}
+
+function numberOption(value: string | undefined, name: string): number | undefined {
+    if (value === undefined) {
+        return undefined;
+    }
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) {
+        throw new Error(`--${name} ${value} is not a number`);
+    }
+    return parsed;
+}
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        options: {
+            size: { type: "string", default: "3" },
+            "etcd-version": { type: "string" },
+            os: { type: "string" },
+            "time-scale": { type: "string" },
+            subnet: { type: "string" },
+            port: { type: "string" },
+            keep: { type: "boolean", default: false },
+            stop: { type: "boolean", default: false },
+            help: { type: "boolean", default: false },
+        },
+        strict: true,
+    });
+    if (values.help) {
+        console.log(usage);
+        return 0;
+    }
+    if (values.stop) {
+        const stopped = await stopOrphanedClusters(teardownGraceMs);
+        console.log(stopped.length === 0 ? "no local cluster was left running" : stopped.join("\n"));
+        return 0;
+    }
+    if (values.os !== undefined && !supportedOperatingSystems.includes(values.os as OperatingSystem)) {
+        throw new Error(`--os ${values.os} is not one of ${supportedOperatingSystems.join(", ")}`);
+    }
+
+    const start = Date.now();
+    const interruption = new AbortController();
+    const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+    const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+        for (const signal of stopSignals) {
+            process.once(signal, () => {
+                interruption.abort();
+                resolve(signal);
+            });
+        }
+    });
+    const cluster = await startLocalCluster({
+        size: numberOption(values.size, "size")!,
+        etcdVersion: values["etcd-version"],
+        os: values.os as OperatingSystem | undefined,
+        healthCheckTimeScale: numberOption(values["time-scale"], "time-scale"),
+        subnet: numberOption(values.subnet, "subnet"),
+        loadBalancerPort: numberOption(values.port, "port"),
+        keep: values.keep,
+        abortSignal: interruption.signal,
+        log: (line) => console.log(`[${elapsed(start)}] ${line}`),
+    });
+    console.log(`\nOutputs:\n    etcd3ClusterUrl  : "${cluster.clusterUrl}"\n    etcd3DiscoveryUrl: "${cluster.discoveryUrl}"\n`);
+    console.log(`Try: curl ${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
+    if (values.keep) {
+        console.log("Left running. Stop it with: npm run local -- --stop");
+        return 0;
+    }
+    console.log("Press Ctrl-C to stop.");
+    const signal = await stopRequested;
+    const stopping = Date.now();
+    console.log(`\n${signal}: stopping every process and removing ${cluster.workDir}`);
+    await cluster.stop();
+    console.log(`stopped (${elapsed(stopping)})`);
+    return 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (error: Error) => {
+        console.error(`local cluster: ${error.message}`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,93 @@
+/**
+ * Shared by the local-cluster tests: one cluster per suite with guaranteed
+ * teardown, and HTTP calls shaped like the seed's curl session.
+ */
+import { LocalCluster, LocalClusterOptions, startLocalCluster } from "../../local/cluster";
+
+/** Bound on a suite's cluster start; a 5-member start takes a few seconds on a quiet machine. */
+export const clusterStartTimeoutMs = 120_000;
+/** Bound on teardown (SIGTERM, grace, SIGKILL for every process). */
+export const clusterStopTimeoutMs = 60_000;
+
+/**
+ * Starts a cluster before the suite's tests and stops it after them, even if
+ * a test or the start failed. Returns a getter for the running cluster.
+ */
+export function useLocalCluster(options: LocalClusterOptions): () => LocalCluster {
+    let cluster: LocalCluster | undefined;
+    before(async function () {
+        this.timeout(clusterStartTimeoutMs);
+        cluster = await startLocalCluster(options);
+    });
+    after(async function () {
+        this.timeout(clusterStopTimeoutMs);
+        await cluster?.stop();
+    });
+    return () => {
+        if (!cluster) {
+            throw new Error("the suite's local cluster did not start");
+        }
+        return cluster;
+    };
+}
+
+/** An HTTP answer with its body parsed as JSON when it is JSON. */
+export interface Answer {
+    status: number;
+    body: any;
+}
+
+/**
+ * Like `curl URL [-X METHOD] [-d DATA]`: `-d` sends the data as a form body
+ * exactly as written (curl does not encode it).
+ */
+export async function curl(url: string, options: { method?: string; data?: string } = {}): Promise<Answer> {
+    const response = await fetch(url, {
+        method: options.method ?? (options.data === undefined ? "GET" : "POST"),
+        body: options.data,
+        headers: options.data === undefined ? undefined : { "content-type": "application/x-www-form-urlencoded" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+        body = JSON.parse(text);
+    } catch {
+        // Not JSON (e.g. haproxy's 503 page): keep the text.
+    }
+    return { status: response.status, body };
+}
+
+/** `curl URL -XPUT -d value=VALUE` on a v2 key. */
+export function putKey(baseUrl: string, key: string, value: string): Promise<Answer> {
+    return curl(`${baseUrl}/v2/keys/${key}`, { method: "PUT", data: `value=${value}` });
+}
+
+/** A v2 read that a write through another member cannot have overtaken (see notes: reads lag without quorum). */
+export function getKeyWithQuorum(baseUrl: string, key: string): Promise<Answer> {
+    return curl(`${baseUrl}/v2/keys/${key}?quorum=true`);
+}
+
+/** The running member that says it is the leader: its node index and member id (hex, as in /v2/stats/leader). */
+export async function findLeader(cluster: LocalCluster): Promise<{ index: number; id: string }> {
+    for (const [index, node] of cluster.nodes.entries()) {
+        if (node.running) {
+            const self = await curl(`${node.clientUrl}/v2/stats/self`);
+            if (self.body?.state === "StateLeader") {
+                return { index, id: self.body.id };
+            }
+        }
+    }
+    throw new Error("no running member says it is the leader");
+}
+
+/** Member ids and names as the cluster lists them (`/v2/members` on a running member). */
+export async function memberList(cluster: LocalCluster): Promise<string[]> {
+    const node = cluster.nodes.find((n) => n.running);
+    if (!node) {
+        throw new Error("no running member to ask for the member list");
+    }
+    const answer = await curl(`${node.clientUrl}/v2/members`);
+    return (answer.body.members as { id: string; name: string }[]).map((m) => `${m.name}=${m.id}`).sort();
+}

@@ -1,0 +1,120 @@
+/**
+ * The seed's curl session, replayed through the load balancer of a cluster
+ * booted on this machine from the component's own user data.
+ */
+import { expect } from "chai";
+import { curl, findLeader, getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
+
+const planets = "earth jupiter mars";
+const galaxies = "milky way / Orion";
+const morePlanets = "mercury/venus/saturn/jupiter/earth";
+/** Requests per member in the /v2/stats/leader loop ("keep clicking refresh"). */
+const refreshesPerMember = 12;
+
+for (const size of [3, 5]) {
+    describe(`local cluster of ${size}: the seed's curl session through the load balancer`, function () {
+        this.timeout(30_000);
+        const cluster = useLocalCluster({ size });
+
+        it("answers /health with health true", async () => {
+            const answer = await curl(`${cluster().clusterUrl}/health`);
+            expect(answer.status).to.equal(200);
+            expect(answer.body.health).to.equal("true");
+        });
+
+        it("answers /version with an etcd 3.5 server", async () => {
+            const answer = await curl(`${cluster().clusterUrl}/version`);
+            expect(answer.status).to.equal(200);
+            expect(answer.body.etcdserver).to.match(/^3\.5\./);
+            expect(answer.body.etcdcluster).to.match(/^3\.5\./);
+        });
+
+        it("answers /health and /version on every member's own URL", async () => {
+            for (const node of cluster().nodes) {
+                expect((await curl(`${node.clientUrl}/health`)).body.health, node.name).to.equal("true");
+                expect((await curl(`${node.clientUrl}/version`)).body.etcdserver, node.name).to.match(/^3\.5\./);
+            }
+        });
+
+        it("acknowledges PUT /v2/keys/planets with action set and the value", async () => {
+            const answer = await putKey(cluster().clusterUrl, "planets", planets);
+            expect(answer.status).to.be.oneOf([200, 201]);
+            expect(answer.body.action).to.equal("set");
+            expect(answer.body.node).to.include({ key: "/planets", value: planets });
+            expect(answer.body.node.createdIndex).to.equal(answer.body.node.modifiedIndex);
+        });
+
+        it("acknowledges PUT /v2/keys/galaxies with a value containing spaces and a slash", async () => {
+            const answer = await putKey(cluster().clusterUrl, "galaxies", galaxies);
+            expect(answer.body.action).to.equal("set");
+            expect(answer.body.node).to.include({ key: "/galaxies", value: galaxies });
+        });
+
+        it("returns each key with action get and the indexes its PUT reported", async () => {
+            const url = cluster().clusterUrl;
+            for (const [key, value] of [["planets", planets], ["galaxies", galaxies]]) {
+                const put = await putKey(url, key, value);
+                const get = await getKeyWithQuorum(url, key);
+                expect(get.status).to.equal(200);
+                expect(get.body.action).to.equal("get");
+                expect(get.body.node).to.deep.equal({
+                    key: `/${key}`,
+                    value,
+                    modifiedIndex: put.body.node.modifiedIndex,
+                    createdIndex: put.body.node.createdIndex,
+                });
+            }
+        });
+
+        it("returns the previous node when a PUT updates a key", async () => {
+            const url = cluster().clusterUrl;
+            const first = await putKey(url, "planets", planets);
+            const update = await putKey(url, "planets", morePlanets);
+            expect(update.body.action).to.equal("set");
+            expect(update.body.node).to.include({ key: "/planets", value: morePlanets });
+            expect(update.body.node.createdIndex).to.be.greaterThan(first.body.node.modifiedIndex);
+            expect(update.body.prevNode).to.deep.equal(first.body.node);
+        });
+
+        it("returns the deleted node and its previous value on DELETE, after which the key is gone", async () => {
+            const url = cluster().clusterUrl;
+            const put = await putKey(url, "planets", morePlanets);
+            const deletion = await curl(`${url}/v2/keys/planets`, { method: "DELETE" });
+            expect(deletion.status).to.equal(200);
+            expect(deletion.body.action).to.equal("delete");
+            expect(deletion.body.node.key).to.equal("/planets");
+            expect(deletion.body.node.createdIndex).to.equal(put.body.node.createdIndex);
+            expect(deletion.body.node.modifiedIndex).to.be.greaterThan(put.body.node.modifiedIndex);
+            expect(deletion.body.prevNode).to.deep.equal(put.body.node);
+            const after = await getKeyWithQuorum(url, "planets");
+            expect(after.status).to.equal(404);
+            expect(after.body.errorCode).to.equal(100);
+        });
+
+        it(`answers /v2/stats/leader from the leader with ${size - 1} followers about 1/${size} of the time and "not current leader" otherwise`, async () => {
+            const leader = await findLeader(cluster());
+            const total = refreshesPerMember * size;
+            let fromLeader = 0;
+            for (let i = 0; i < total; i++) {
+                const answer = await curl(`${cluster().clusterUrl}/v2/stats/leader`);
+                if (answer.status === 200) {
+                    fromLeader++;
+                    expect(answer.body.leader).to.equal(leader.id);
+                    expect(Object.keys(answer.body.followers)).to.have.length(size - 1).and.not.include(leader.id);
+                } else {
+                    expect(answer.status).to.equal(403);
+                    expect(answer.body).to.deep.equal({ message: "not current leader" });
+                }
+            }
+            // Round robin over the members gives the leader 1/N of the requests; the bounds allow a skew of 2.
+            expect(fromLeader).to.be.within(Math.floor(refreshesPerMember / 2), refreshesPerMember * 2);
+        });
+
+        it("lists every member under the discovery URL as name=peer URL at its private IP", async () => {
+            const answer = await curl(cluster().discoveryUrl);
+            expect(answer.body.action).to.equal("get");
+            const registered = (answer.body.node.nodes as { value: string }[]).map((entry) => entry.value).sort();
+            expect(registered).to.deep.equal(cluster().nodes.map((node) => `${node.name}=http://${node.ip}:2380`).sort());
+        });
+    });
+}
