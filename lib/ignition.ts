@@ -107,11 +107,12 @@ export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
         `EnvironmentFile=${os.metadataEnvironmentFile}`,
         // A container left by a crash would make `run --name` fail.
         `ExecStartPre=-${runtime} rm --force etcd-member`,
+        // Pulled before ExecStart so the pull is bounded by TimeoutStartSec and a failed pull is retried.
+        `ExecStartPre=${runtime} pull ${image}`,
         `ExecStart=${command.join(" \\\n  ")}`,
         `ExecStop=${runtime} stop etcd-member`,
         "Restart=on-failure",
         "RestartSec=5s",
-        // The first start pulls the image.
         "TimeoutStartSec=300",
         "",
         "[Install]",

@@ -90,6 +90,14 @@ describe("Ignition builder", () => {
         expect(words.some((w) => w.startsWith("--enable-v2"))).to.equal(false);
     });
 
+    it("pulls the image before starting, within the start timeout", () => {
+        const contents = unitOf(base).contents;
+        const pull = contents.indexOf("ExecStartPre=/usr/bin/podman pull gcr.io/etcd-development/etcd:v3.5.33");
+        expect(pull).to.be.greaterThan(0);
+        expect(pull).to.be.lessThan(contents.indexOf("ExecStart="));
+        expect(contents).to.match(/^TimeoutStartSec=300$/m);
+    });
+
     it("restarts etcd on failure", () => {
         expect(unitOf(base).contents).to.match(/^Restart=on-failure$/m);
     });
