@@ -22,6 +22,8 @@ const args: Etcd3ClusterArgs = {
     os: config.get("os") as OperatingSystem | undefined,
     etcdVersion: config.get("etcdVersion"),
     etcdImageRepository: config.get("etcdImageRepository"),
+    heartbeatIntervalMs: config.getNumber("heartbeatIntervalMs"),
+    electionTimeoutMs: config.getNumber("electionTimeoutMs"),
     discoveryUrl: config.get("discoveryUrl"),
     discoveryService: config.get("discoveryService"),
     sshAuthorizedKeys: config.getObject<string[]>("sshAuthorizedKeys"),

@@ -4,7 +4,7 @@
  * once, each naming its argument and what is allowed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { defaultEtcdVersion, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches } from "./etcd";
+import { defaultEtcdVersion, etcdTimingDefaults, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches } from "./etcd";
 import { isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
 import { OperatingSystem, supportedOperatingSystems } from "./os";
 
@@ -55,6 +55,18 @@ export interface Etcd3ClusterArgs {
      * and `/v2/stats` API. Default `v3.5.33`.
      */
     etcdVersion?: string;
+    /**
+     * etcd's `--heartbeat-interval`, ms: about the round trip between members.
+     * Default etcd's 100, already ample for AWS's cross-zone round trips of
+     * 1–2 ms. 10 to 5000.
+     */
+    heartbeatIntervalMs?: number;
+    /**
+     * etcd's `--election-timeout`, ms: how long followers wait for the leader
+     * before electing another, so the floor of a failover. Default etcd's 1000.
+     * At least 5 × `heartbeatIntervalMs`, at most 50000.
+     */
+    electionTimeoutMs?: number;
     /** Container image repository for etcd. Default `gcr.io/etcd-development/etcd`. */
     etcdImageRepository?: string;
     /**
@@ -121,6 +133,8 @@ export interface ResolvedEtcd3ClusterArgs {
     os: OperatingSystem;
     etcdVersion: string;
     etcdImageRepository?: string;
+    heartbeatIntervalMs?: number;
+    electionTimeoutMs?: number;
     discoveryUrl?: string;
     discoveryService: string;
     discoveryLogFile?: string;
@@ -302,6 +316,16 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             `(3.7 dropped v2 discovery, 3.4 is end of life), e.g. ${defaultEtcdVersion}`);
     }
 
+    const heartbeat = args.heartbeatIntervalMs ?? etcdTimingDefaults.heartbeatIntervalMs;
+    if (!Number.isInteger(heartbeat) || heartbeat < 10 || heartbeat > 5000) {
+        problem(`heartbeatIntervalMs ${args.heartbeatIntervalMs}: use a whole number of ms from 10 to 5000`);
+    }
+    const election = args.electionTimeoutMs ?? etcdTimingDefaults.electionTimeoutMs;
+    if (!Number.isInteger(election) || election < 5 * heartbeat || election > 50000) {
+        problem(`electionTimeoutMs ${election}: use a whole number of ms from 5 × heartbeatIntervalMs (${5 * heartbeat}) to 50000, ` +
+            "as etcd itself requires");
+    }
+
     if (args.etcdImageRepository !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(args.etcdImageRepository)) {
         problem(`etcdImageRepository "${args.etcdImageRepository}": use a repository without a tag, e.g. quay.io/coreos/etcd`);
     }
@@ -378,6 +402,8 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         os,
         etcdVersion: release!.tag,
         etcdImageRepository: args.etcdImageRepository,
+        heartbeatIntervalMs: args.heartbeatIntervalMs,
+        electionTimeoutMs: args.electionTimeoutMs,
         discoveryUrl: args.discoveryUrl,
         discoveryService,
         discoveryLogFile: args.discoveryLogFile === false ? undefined : (args.discoveryLogFile ?? argumentDefaults.discoveryLogFile),

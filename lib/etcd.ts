@@ -14,6 +14,9 @@ export const defaultImageRepository = "gcr.io/etcd-development/etcd";
 /** The latest patch of the newest branch that still serves the v2 API the seed's curl session uses. */
 export const defaultEtcdVersion = "v3.5.33";
 
+/** etcd's own raft timing, in ms; the member flags are passed only when the user sets other values. */
+export const etcdTimingDefaults = { heartbeatIntervalMs: 100, electionTimeoutMs: 1000 } as const;
+
 /** Cluster sizes etcd is meant to run at: odd (even sizes add no fault tolerance) and at most 7. */
 export const supportedClusterSizes: readonly number[] = [1, 3, 5, 7];
 

@@ -27,6 +27,8 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, memberName
         etcdVersion: args.etcdVersion,
         os: args.os,
         imageRepository: args.etcdImageRepository,
+        heartbeatIntervalMs: args.heartbeatIntervalMs,
+        electionTimeoutMs: args.electionTimeoutMs,
         sshAuthorizedKeys: args.sshAuthorizedKeys,
     };
 }

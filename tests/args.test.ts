@@ -141,6 +141,14 @@ describe("Etcd3Cluster argument validation", () => {
         expectProblem({ os: "ubuntu" as never }, 'os "ubuntu"', "fedora-coreos, flatcar");
     });
 
+    it("rejects an election timeout shorter than 5 heartbeats, as etcd would at boot", () => {
+        expectProblem({ heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, "electionTimeoutMs 1000", "1500");
+    });
+
+    it("rejects a heartbeat interval out of range", () => {
+        expectProblem({ heartbeatIntervalMs: 5 }, "heartbeatIntervalMs 5", "10 to 5000");
+    });
+
     it("rejects a malformed instance type", () => {
         expectProblem({ instanceType: "large" }, 'instanceType "large"');
     });

@@ -84,6 +84,16 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         units.forEach((u) => expect(u).to.contain(`--discovery=${fakeDiscoveryUrl}`));
     });
 
+    it("passes the raft timing to every member only when it is set", async () => {
+        const defaults = await build();
+        expect(userDataOf(defaults.of(INSTANCE)[0]).systemd.units[0].contents).not.to.contain("--election-timeout");
+        const tuned = await build({ heartbeatIntervalMs: 200, electionTimeoutMs: 2000 });
+        for (const instance of tuned.of(INSTANCE)) {
+            const unit = userDataOf(instance).systemd.units[0].contents;
+            expect(unit).to.contain("--heartbeat-interval=200").and.contain("--election-timeout=2000");
+        }
+    });
+
     it("requests the discovery URL once, for the cluster's size, from the configured service", async () => {
         const { of } = await build({ clusterSize: 5, discoveryService: "http://127.0.0.1:8087" });
         const requests = of("pulumi-nodejs:dynamic:Resource").concat(of("pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl"));
