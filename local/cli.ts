@@ -16,12 +16,23 @@ const usage = `Usage: npm run local -- [options]
   --time-scale X        health-check times relative to the ALB's (default ${defaultHealthCheckTimeScale})
   --subnet N            use 127.0.N.0/24 (default: the first free from 127.0.10.0)
   --port P              load balancer port (default: a free one)
+  --grpc-load-balancer  also a TCP load balancer for gRPC clients (the NLB) on port 2379
   --keep                leave the cluster running and exit
   --stop                stop clusters left by --keep (or by a crashed run)
   --help`;
 
 function elapsed(start: number): string {
     return `${((Date.now() - start) / 1000).toFixed(1)}s`;
+}
+
+/** The outputs as `pulumi up` prints them: sorted by name, a list one item a line. */
+function formatOutputs(outputs: Record<string, string | string[] | undefined>): string {
+    const names = Object.keys(outputs).filter((name) => outputs[name] !== undefined).sort();
+    const width = Math.max(...names.map((name) => name.length));
+    const format = (value: string | string[]) => (typeof value === "string"
+        ? JSON.stringify(value)
+        : `[\n${value.map((item, index) => `        [${index}]: ${JSON.stringify(item)}`).join("\n")}\n    ]`);
+    return names.map((name) => `    ${name.padEnd(width)}: ${format(outputs[name]!)}`).join("\n");
 }
 
 function numberOption(value: string | undefined, name: string): number | undefined {
@@ -44,6 +55,7 @@ async function main(): Promise<number> {
             "time-scale": { type: "string" },
             subnet: { type: "string" },
             port: { type: "string" },
+            "grpc-load-balancer": { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
             stop: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
@@ -81,12 +93,19 @@ async function main(): Promise<number> {
         healthCheckTimeScale: numberOption(values["time-scale"], "time-scale"),
         subnet: numberOption(values.subnet, "subnet"),
         loadBalancerPort: numberOption(values.port, "port"),
+        grpcLoadBalancer: values["grpc-load-balancer"],
         keep: values.keep,
         abortSignal: interruption.signal,
         log: (line) => console.log(`[${elapsed(start)}] ${line}`),
     });
-    console.log(`\nOutputs:\n    etcd3ClusterUrl  : "${cluster.clusterUrl}"\n    etcd3DiscoveryUrl: "${cluster.discoveryUrl}"\n`);
+    console.log(`\nOutputs:\n${formatOutputs({
+        etcd3ClusterUrl: cluster.clusterUrl,
+        etcd3DiscoveryUrl: cluster.discoveryUrl,
+        clientEndpoints: cluster.clientEndpoints,
+        grpcEndpoint: cluster.grpcEndpoint,
+    })}\n`);
     console.log(`Try: curl ${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
+    console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",")} member list -w table`);
     if (values.keep) {
         console.log("Left running. Stop it with: npm run local -- --stop");
         return 0;

@@ -3,7 +3,7 @@
  * user data an EC2 instance would receive: a real discovery service, real
  * Ignition writing each node's root, the metadata file Afterburn would write,
  * the etcd unit started as systemd would start it (the container mapped to the
- * host's etcd), and haproxy where the ALB is.
+ * host's etcd), and haproxy where the ALB (and, when asked, the gRPC NLB) is.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,6 +11,7 @@ import { requestDiscoveryUrl } from "../lib/discovery";
 import { resolveArgs } from "../lib/args";
 import { clientPort, peerPort } from "../lib/etcd";
 import { EtcdNodeIgnitionOptions, etcdUnitName, renderUserData } from "../lib/ignition";
+import { LoadBalancerKind, loadBalancerProfiles } from "../lib/loadbalancer";
 import { memberIgnitionOptions, memberNames } from "../lib/nodes";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
@@ -38,7 +39,7 @@ export const teardownGraceMs = 2000;
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
 
-/** Last octet of the address the discovery service, the load balancer and its stats page share; members use 1..size. */
+/** Last octet of the address the discovery service, the load balancers and their stats page share; members use 1..size. */
 const servicesHost = 254;
 
 /**
@@ -58,6 +59,11 @@ export interface LocalClusterOptions {
     subnet?: number;
     /** Port the load balancer listens on (at 127.0.N.254); default a free one. */
     loadBalancerPort?: number;
+    /**
+     * Also play the component's `grpcLoadBalancer`: a TCP load balancer on the
+     * NLB's listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
+     */
+    grpcLoadBalancer?: boolean;
     /** Leave the processes running when this process exits (`--keep`); `stopKeptClusters` stops them. */
     keep?: boolean;
     /** Bound on each wait for members to become healthy, in ms. Default 60000. */
@@ -81,7 +87,7 @@ export interface StartupTimings {
     ignitionMs: number[];
     /** From starting the first member to every member answering /health with 200. */
     etcdHealthyMs: number;
-    /** From starting haproxy to every target UP and /health answering through it. */
+    /** From starting haproxy to every target of every load balancer UP and /health answering through each. */
     loadBalancerReadyMs: number;
     /** One v3 put through the load balancer. */
     firstWriteMs: number;
@@ -114,6 +120,10 @@ export interface LocalNode {
 export interface LocalCluster {
     /** The load balancer URL: what the stack outputs as `etcd3ClusterUrl`. */
     readonly clusterUrl: string;
+    /** Each member's `http://<ip>:2379`, in member order: what the stack outputs as `clientEndpoints`. */
+    readonly clientEndpoints: string[];
+    /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
+    readonly grpcEndpoint?: string;
     /** What the stack outputs as `etcd3DiscoveryUrl`. */
     readonly discoveryUrl: string;
     /** haproxy's stats page (loopback only). */
@@ -124,9 +134,12 @@ export interface LocalCluster {
     readonly workDir: string;
     stopNode(index: number): Promise<void>;
     startNode(index: number): Promise<void>;
-    /** Each target's state as the load balancer's health checks see it (`UP`, `DOWN`, `UP 1/2`, …). */
-    targetStates(): Promise<Record<string, string>>;
-    /** Waits until the load balancer sees target `name` as exactly `state`. */
+    /**
+     * Each target's state as a load balancer's health checks see it (`UP`,
+     * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
+     */
+    targetStates(kind?: LoadBalancerKind): Promise<Record<string, string>>;
+    /** Waits until every load balancer (the ALB, and the NLB if any) sees target `name` as exactly `state`. */
     waitForTarget(name: string, state: "UP" | "DOWN", timeoutMs?: number): Promise<void>;
     /** Stops every process and removes every file the cluster made. Safe to call twice. */
     stop(): Promise<void>;
@@ -288,9 +301,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     };
 
     try {
+        const grpcPort = options.grpcLoadBalancer ? loadBalancerProfiles.nlb.listenerPort : undefined;
+        const memberHosts = Array.from({ length: size }, (_, i) => i + 1);
         subnet = await reserveSubnet({
             subnet: options.subnet,
-            hosts: Array.from({ length: size }, (_, i) => i + 1),
+            // The NLB listens on the members' client port, so it must be free on the services address too
+            // (the registry checks every port on every host, so the peer port there is checked as well).
+            hosts: grpcPort === undefined ? memberHosts : [...memberHosts, servicesHost],
             ports: [clientPort, peerPort],
             workDir,
         });
@@ -352,6 +369,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const loadBalancer = await startLoadBalancer({
             address: servicesAddress,
             port: options.loadBalancerPort,
+            grpcPort,
             targets: nodes.map((node) => ({ name: node.name, address: node.ip })),
             healthCheckTimeScale: timeScale,
             directory: workDir,
@@ -363,7 +381,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         outputs.clusterUrl = clusterUrl;
         writeState(state());
         const loadBalancerReadyMs = elapsedSince(phase);
-        log(`load balancer: ${clusterUrl} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the ALB's times)`);
+        const grpcEndpoint = loadBalancer.grpcEndpoint;
+        log(`load balancer: ${clusterUrl}${grpcEndpoint ? `, gRPC ${grpcEndpoint}` : ""} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the ALB's times)`);
 
         phase = Date.now();
         await firstWrite(clusterUrl);
@@ -374,17 +393,20 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             discoveryMs, ignitionMs, etcdHealthyMs, loadBalancerReadyMs, firstWriteMs, totalMs: elapsedSince(startedAt),
         };
         const statsUrl = loadBalancer.statsUrl;
+        const seenByEveryLoadBalancer = async (name: string, expected: string) =>
+            (await Promise.all(loadBalancer.kinds.map((kind) => targetStates(statsUrl, kind)))).every((states) => states[name] === expected);
         const waitForTarget = (name: string, expected: "UP" | "DOWN", waitMs = timeoutMs) =>
-            waitUntil(async () => (await targetStates(statsUrl))[name] === expected, {
-                description: `the load balancer to see ${name} ${expected}`,
+            waitUntil(() => seenByEveryLoadBalancer(name, expected), {
+                description: `every load balancer to see ${name} ${expected}`,
                 timeoutMs: waitMs,
                 failFast: () => loadBalancer.process.exitReport(),
             });
         return {
-            clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir,
+            clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
+            clientEndpoints: nodes.map((node) => node.clientUrl),
             stopNode: (index) => nodes[index].stop(),
             startNode: (index) => nodes[index].start(),
-            targetStates: () => targetStates(statsUrl),
+            targetStates: (kind = "alb") => targetStates(statsUrl, kind),
             waitForTarget,
             stop,
         };

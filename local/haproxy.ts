@@ -1,12 +1,14 @@
 /**
- * haproxy standing where the ALB stands: the component's listener and target
- * group settings, health checks on a uniform time scale so tests need not wait
- * ALB-long, round robin, and no retries because an ALB does not retry a failed
+ * haproxy standing where the component's load balancers stand: the ALB always,
+ * the gRPC NLB when asked. Each is one frontend and backend rendered from the
+ * component's profile row (protocol, listener port) and target group settings,
+ * with health checks on a uniform time scale so tests need not wait ALB-long,
+ * round robin, and no retries because neither load balancer retries a failed
  * request on another target. A loopback stats page shows each target's state.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadBalancerSettings } from "../lib/loadbalancer";
+import { LoadBalancerKind, loadBalancerProfiles, loadBalancerSettings } from "../lib/loadbalancer";
 import { freePort } from "./cluster-registry";
 import { answersOk, probe } from "./http";
 import { ManagedProcess, ProcessGroup, waitUntil } from "./processes";
@@ -18,10 +20,16 @@ export interface Target {
     address: string;
 }
 
+/** One of the component's load balancers, as a haproxy frontend on `port`. */
+export interface Listener {
+    kind: LoadBalancerKind;
+    port: number;
+}
+
 export interface LoadBalancerConfig {
-    /** Where the listener binds (the ALB's port 80 is usually not free or not allowed locally). */
+    /** Where the listeners and the stats page bind. */
     listenAddress: string;
-    listenPort: number;
+    listeners: Listener[];
     statsPort: number;
     targets: Target[];
     /** Multiplies every health-check time of the target group, e.g. 0.1 turns a 5 s interval into 500 ms. */
@@ -47,36 +55,65 @@ export function scaledHealthCheck(timeScale: number) {
     };
 }
 
-export function renderHaproxyConfig(config: LoadBalancerConfig): string {
+/** haproxy's proxy mode for a listener or target protocol of the component. */
+const haproxyModes = { HTTP: "http", TCP: "tcp" } as const;
+
+/**
+ * Seconds a connection may sit idle: AWS's defaults, an ALB's 60 s and an NLB
+ * TCP listener's 350 s (gRPC watch streams can be quiet that long).
+ */
+const idleTimeoutSeconds: Record<LoadBalancerKind, number> = { alb: 60, nlb: 350 };
+
+/** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
+function targetGroupName(kind: LoadBalancerKind): string {
+    return `${kind}-targets`;
+}
+
+/**
+ * One load balancer: a frontend playing its listener and a backend playing its
+ * target group, in the protocols of the component's profile row. Both target
+ * groups health-check over HTTP, the NLB's included, so the check is the same.
+ */
+function renderLoadBalancer(listener: Listener, config: LoadBalancerConfig): string[] {
+    const profile = loadBalancerProfiles[listener.kind];
     const check = scaledHealthCheck(config.healthCheckTimeScale);
-    const port = loadBalancerSettings.targetPort;
+    const idleTimeout = `${idleTimeoutSeconds[listener.kind]}s`;
     return [
-        "global",
-        "    maxconn 2000",
+        `frontend ${listener.kind}-listener`,
+        `    mode ${haproxyModes[profile.listenerProtocol]}`,
+        `    bind ${config.listenAddress}:${listener.port}`,
+        `    timeout client ${idleTimeout}`,
+        `    default_backend ${targetGroupName(listener.kind)}`,
         "",
-        "defaults",
-        "    mode http",
-        // An ALB fails a request whose target is down instead of trying another one.
-        "    retries 0",
-        "    timeout connect 5s",
-        // The ALB's default idle timeout.
-        "    timeout client 60s",
-        "    timeout server 60s",
-        "",
-        "frontend listener",
-        `    bind ${config.listenAddress}:${config.listenPort}`,
-        "    default_backend members",
-        "",
-        "backend members",
+        `backend ${targetGroupName(listener.kind)}`,
+        `    mode ${haproxyModes[profile.targetProtocol]}`,
+        `    timeout server ${idleTimeout}`,
         "    balance roundrobin",
         `    option httpchk GET ${check.path}`,
         `    http-check expect status ${check.status}`,
         `    timeout check ${check.timeoutMs}ms`,
         `    default-server check inter ${check.intervalMs}ms fall ${check.fall} rise ${check.rise}`,
-        ...config.targets.map((target) => `    server ${target.name} ${target.address}:${port}`),
+        ...config.targets.map((target) => `    server ${target.name} ${target.address}:${loadBalancerSettings.targetPort}`),
         "",
+    ];
+}
+
+export function renderHaproxyConfig(config: LoadBalancerConfig): string {
+    return [
+        "global",
+        "    maxconn 2000",
+        "",
+        "defaults",
+        // Neither an ALB nor an NLB sends a request or connection whose target is down to another one.
+        "    retries 0",
+        "    timeout connect 5s",
+        "",
+        ...config.listeners.flatMap((listener) => renderLoadBalancer(listener, config)),
         "listen stats",
+        "    mode http",
         `    bind ${config.listenAddress}:${config.statsPort}`,
+        "    timeout client 60s",
+        "    timeout server 60s",
         "    stats enable",
         "    stats uri /",
         "",
@@ -86,8 +123,10 @@ export function renderHaproxyConfig(config: LoadBalancerConfig): string {
 export interface LoadBalancerOptions {
     /** Loopback address to listen on. */
     address: string;
-    /** Listener port; default a free one. */
+    /** The ALB's listener port; default a free one (its port 80 is usually not free or not allowed locally). */
     port?: number;
+    /** Also play the gRPC NLB, listening on this port; the caller makes sure it is free. */
+    grpcPort?: number;
     targets: Target[];
     healthCheckTimeScale: number;
     /** Where the config and log go. */
@@ -99,25 +138,44 @@ export interface LoadBalancerOptions {
     interrupted: () => string | undefined;
 }
 
-/** A running load balancer. */
+/** The running load balancers (one haproxy). */
 export interface LoadBalancer {
+    /** The ALB's URL, `http://<address>:<port>`. */
     url: string;
+    /** The NLB's `<address>:<port>` when `grpcPort` was given. */
+    grpcEndpoint?: string;
     statsUrl: string;
+    /** The load balancers played, each to be found by `targetStates`. */
+    kinds: LoadBalancerKind[];
     process: ManagedProcess;
+}
+
+/** The listeners to play: the ALB always, as in the component, and the NLB when it has a port. */
+async function listenersFor(options: LoadBalancerOptions): Promise<Listener[]> {
+    const listeners: Listener[] = [{ kind: "alb", port: options.port ?? (await freePort(options.address)) }];
+    if (options.grpcPort !== undefined) {
+        if (options.grpcPort === listeners[0].port) {
+            // haproxy binds with SO_REUSEPORT, so both would bind and the kernel would split connections between them.
+            throw new Error(`the load balancer port ${listeners[0].port} is the gRPC load balancer's port: choose another`);
+        }
+        listeners.push({ kind: "nlb", port: options.grpcPort });
+    }
+    return listeners;
 }
 
 /**
  * Starts haproxy in the foreground (`-db`, so the harness owns the process)
- * and resolves once its health checks have every target UP and /health
- * answers through the listener.
+ * and resolves once its health checks have every target of every load
+ * balancer UP and /health answers through each listener (etcd serves HTTP/1.1
+ * and gRPC on one port, so /health passes through the NLB's TCP listener too).
  */
 export async function startLoadBalancer(options: LoadBalancerOptions): Promise<LoadBalancer> {
-    const listenPort = options.port ?? (await freePort(options.address));
+    const listeners = await listenersFor(options);
     const statsPort = await freePort(options.address);
     const configFile = path.join(options.directory, "haproxy.cfg");
     fs.writeFileSync(configFile, renderHaproxyConfig({
         listenAddress: options.address,
-        listenPort,
+        listeners,
         statsPort,
         targets: options.targets,
         healthCheckTimeScale: options.healthCheckTimeScale,
@@ -128,24 +186,37 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         args: ["-db", "-f", configFile],
         logFile: path.join(options.directory, "haproxy.log"),
     });
-    const url = `http://${options.address}:${listenPort}`;
+    const endpoint = (listener: Listener) => `${options.address}:${listener.port}`;
     const statsUrl = `http://${options.address}:${statsPort}`;
+    const isReady = async (listener: Listener) => {
+        const states = Object.values(await targetStates(statsUrl, listener.kind));
+        return states.length === options.targets.length && states.every((state) => state === "UP")
+            && (await answersOk(`http://${endpoint(listener)}/health`));
+    };
     await waitUntil(
-        async () => {
-            const states = Object.values(await targetStates(statsUrl));
-            return states.length === options.targets.length && states.every((state) => state === "UP") && (await answersOk(`${url}/health`));
-        },
+        async () => (await Promise.all(listeners.map(isReady))).every(Boolean),
         {
             description: "every load balancer target to be UP",
             timeoutMs: options.timeoutMs,
             failFast: () => options.interrupted() ?? haproxy.exitReport(),
         },
     );
-    return { url, statsUrl, process: haproxy };
+    const [alb, nlb] = listeners;
+    return {
+        url: `http://${endpoint(alb)}`,
+        grpcEndpoint: nlb && endpoint(nlb),
+        statsUrl,
+        kinds: listeners.map((listener) => listener.kind),
+        process: haproxy,
+    };
 }
 
-/** Each target's state as haproxy's health checks see it (`UP`, `DOWN`, `UP 1/2`, …), read from the stats page's CSV. */
-export async function targetStates(statsUrl: string): Promise<Record<string, string>> {
+/**
+ * Each target's state in `kind`'s target group as haproxy's health checks see
+ * it (`UP`, `DOWN`, `UP 1/2`, …), read from the stats page's CSV; empty if
+ * haproxy does not play that load balancer.
+ */
+export async function targetStates(statsUrl: string, kind: LoadBalancerKind): Promise<Record<string, string>> {
     const answer = await probe(`${statsUrl}/;csv`);
     if (answer?.status !== 200) {
         return {};
@@ -156,7 +227,7 @@ export async function targetStates(statsUrl: string): Promise<Record<string, str
     const states: Record<string, string> = {};
     for (const row of rows) {
         const server = row[column("svname")];
-        if (row[column("pxname")] === "members" && server !== "FRONTEND" && server !== "BACKEND") {
+        if (row[column("pxname")] === targetGroupName(kind) && server !== "FRONTEND" && server !== "BACKEND") {
             states[server] = row[column("status")];
         }
     }

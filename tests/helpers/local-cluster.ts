@@ -1,8 +1,12 @@
 /**
  * Shared by the local-cluster tests: one cluster per suite with guaranteed
- * teardown, and HTTP calls shaped like the seed's curl session.
+ * teardown, HTTP calls shaped like the seed's curl session, and etcdctl runs
+ * shaped like the README's.
  */
+import { execFile } from "child_process";
+import * as path from "path";
 import { LocalCluster, LocalClusterOptions, startLocalCluster } from "../../local/cluster";
+import { requireHostEtcd } from "../../local/system-tools";
 
 /** Bound on a suite's cluster start; a 5-member start takes a few seconds on a quiet machine. */
 export const clusterStartTimeoutMs = 120_000;
@@ -90,4 +94,43 @@ export async function memberList(cluster: LocalCluster): Promise<string[]> {
     }
     const answer = await curl(`${node.clientUrl}/v2/members`);
     return (answer.body.members as { id: string; name: string }[]).map((m) => `${m.name}=${m.id}`).sort();
+}
+
+/** Bounds on one etcdctl run: its gRPC dial, each request, and the process itself should etcdctl hang past both. */
+export const etcdctlTimeouts = { dial: "2s", command: "5s", processMs: 15_000 };
+
+/** The etcdctl installed beside the host's etcd (setup.sh puts both in /usr/local/bin): client and server of one release. */
+function hostEtcdctl(): string {
+    return path.join(path.dirname(requireHostEtcd().path), "etcdctl");
+}
+
+/** This environment with ETCDCTL_API=3 and no other ETCDCTL_* variable: etcdctl refuses to start when one shadows a flag it is given. */
+function etcdctlEnvironment(): NodeJS.ProcessEnv {
+    const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith("ETCDCTL_"));
+    return { ...Object.fromEntries(inherited), ETCDCTL_API: "3" };
+}
+
+/**
+ * `ETCDCTL_API=3 etcdctl --endpoints=<endpoints joined by commas> ARGS` with
+ * bounded dial and command timeouts; resolves to its standard output. Rejects
+ * with its standard error if it fails, and kills it if it outlives
+ * `etcdctlTimeouts.processMs`.
+ */
+export function etcdctl(endpoints: string[], args: string[]): Promise<string> {
+    const flags = [
+        `--endpoints=${endpoints.join(",")}`,
+        `--dial-timeout=${etcdctlTimeouts.dial}`,
+        `--command-timeout=${etcdctlTimeouts.command}`,
+    ];
+    const options = { env: etcdctlEnvironment(), timeout: etcdctlTimeouts.processMs, killSignal: "SIGKILL" as const };
+    return new Promise((resolve, reject) => {
+        execFile(hostEtcdctl(), [...flags, ...args], options, (error, stdout, stderr) => {
+            if (error) {
+                const how = error.killed ? `was killed after ${etcdctlTimeouts.processMs} ms` : `exited with code ${error.code}`;
+                reject(new Error(`etcdctl ${[...flags, ...args].join(" ")} ${how}: ${stderr.trim()}`));
+            } else {
+                resolve(stdout);
+            }
+        });
+    });
 }
