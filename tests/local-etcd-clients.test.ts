@@ -3,9 +3,11 @@
  * booted locally with the gRPC load balancer: etcdctl against the members'
  * own client URLs (`clientEndpoints`), etcdctl through the network load
  * balancer's stand-in (`grpcEndpoint`), and the v3 JSON gateway through the
- * application load balancer's (the cluster URL).
+ * application load balancer's (the cluster URL), and a gRPC client library
+ * (the `etcd3` npm package) against the members and the network load balancer.
  */
 import { expect } from "chai";
+import { Etcd3 } from "etcd3";
 import { Answer, curl, etcdctl, findLeader, useLocalCluster } from "./helpers/local-cluster";
 
 const size = 3;
@@ -84,6 +86,32 @@ describe(`local cluster of ${size} with the gRPC load balancer: etcd v3 clients`
                 servedBy.push(...numbersIn(answer, "member_id"));
             }
             expect([...new Set(servedBy)].sort()).to.deep.equal([...memberIds].sort());
+        });
+    });
+
+    describe("a gRPC client library (the etcd3 npm package)", () => {
+        /** A client for `hosts`, closed even when the test fails. */
+        async function withClient<T>(hosts: string[], use: (client: Etcd3) => Promise<T>): Promise<T> {
+            const client = new Etcd3({ hosts, dialTimeout: 2000 });
+            try {
+                return await use(client);
+            } finally {
+                client.close();
+            }
+        }
+
+        it("gets back the value it put, balancing over the client endpoints itself", async () => {
+            const value = await withClient(members(), async (client) => {
+                await client.put("nebulae").value("crab orion");
+                return client.get("nebulae").string();
+            });
+            expect(value).to.equal("crab orion");
+        });
+
+        it("reads through the network load balancer what etcdctl wrote through the members", async () => {
+            await etcdctl(members(), ["put", "clusters", "pleiades hyades"]);
+            const value = await withClient([`http://${cluster().grpcEndpoint}`], (client) => client.get("clusters").string());
+            expect(value).to.equal("pleiades hyades");
         });
     });
 
