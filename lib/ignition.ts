@@ -89,7 +89,7 @@ export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
     const image = `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
     const runtime = os.containerRuntime;
     const command = [
-        `${runtime} run --name etcd-member --rm --net=host`,
+        `${runtime} run --name etcd-member --rm --net=host --pull=missing`,
         `--volume ${etcdDataDirectory}:${etcdDataDirectory}${os.volumeOptions}`,
         `${image} /usr/local/bin/etcd`,
         ...etcdFlags(options),
@@ -107,13 +107,11 @@ export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
         `EnvironmentFile=${os.metadataEnvironmentFile}`,
         // A container left by a crash would make `run --name` fail.
         `ExecStartPre=-${runtime} rm --force etcd-member`,
-        // Pulled before ExecStart so the pull is bounded by TimeoutStartSec and a failed pull is retried.
-        `ExecStartPre=${runtime} pull ${image}`,
         `ExecStart=${command.join(" \\\n  ")}`,
         `ExecStop=${runtime} stop etcd-member`,
+        // Also retries a failed first pull; once pulled, restarts and reboots need no registry.
         "Restart=on-failure",
         "RestartSec=5s",
-        "TimeoutStartSec=300",
         "",
         "[Install]",
         "WantedBy=multi-user.target",

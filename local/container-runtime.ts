@@ -100,6 +100,13 @@ function mapRun(args: string[], context: NodeContext): LocalCommand {
                 throw new Error(`container network "${value}" is not emulated: only --net=host, where the container shares the node's address`);
             }
             index += used;
+        } else if (option === "--pull") {
+            // The host's etcd stands in for the image, so there is never anything to pull.
+            const [value, used] = optionValue(args, index);
+            if (!["missing", "always", "never", "newer"].includes(value)) {
+                throw new Error(`container option --pull=${value} is not a pull policy podman or docker knows`);
+            }
+            index += used;
         } else if (option === "--volume" || option === "-v") {
             const [value, used] = optionValue(args, index);
             volumes.push(parseVolume(value, context));

@@ -26,6 +26,14 @@ describe("local harness: container runtime stand-in", () => {
         expect(local).to.deep.include({ kind: "process", command: "/usr/local/bin/etcd", args: ["--name=etcd-1"], image });
     });
 
+    it("accepts a pull policy, since the host's etcd needs no pull", () => {
+        expect(run("--pull=missing", image, "/usr/local/bin/etcd")).to.deep.include({ kind: "process", image });
+    });
+
+    it("refuses a pull policy podman does not know", () => {
+        expect(() => run("--pull=sometimes", image, "/usr/local/bin/etcd")).to.throw("--pull=sometimes");
+    });
+
     it("gives etcd an empty environment, as a container run without --env has", () => {
         expect(run(image, "/usr/local/bin/etcd")).to.deep.include({ env: {} });
     });
