@@ -14,9 +14,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ec2UserDataLimitBytes, renderUserData } from "../lib/ignition";
-import { defaultEtcdVersion, supportedClusterSizes } from "../lib/etcd";
-import { argumentDefaults } from "../lib/args";
-import { memberNames } from "../lib/nodes";
+import { supportedClusterSizes } from "../lib/etcd";
+import { resolveArgs } from "../lib/args";
+import { memberIgnitionOptions } from "../lib/nodes";
 import { LocalCluster, startLocalCluster, StartupTimings } from "../local/cluster";
 
 interface Options {
@@ -157,15 +157,15 @@ function benchProgram() {
 }
 
 function benchUserData() {
-    const names = memberNames(argumentDefaults.ecosystem, 7);
     const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
     return [
         { variant: "default", sshAuthorizedKeys: [] as string[] },
         { variant: "with one SSH key", sshAuthorizedKeys: [key] },
     ].map(({ variant, sshAuthorizedKeys }) => {
-        const bytes = Math.max(...names.map((memberName) => Buffer.byteLength(
-            renderUserData({ memberName, discoveryUrl, etcdVersion: defaultEtcdVersion, sshAuthorizedKeys }))));
+        const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys });
+        const bytes = Math.max(...Array.from({ length: args.clusterSize }, (_, index) =>
+            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, index, discoveryUrl)))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };
     });
 }

@@ -4,7 +4,7 @@
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
 import { clientPort, defaultImageRepository, parseEtcdRelease, peerPort } from "./etcd";
-import { OperatingSystem, operatingSystems } from "./os";
+import { OperatingSystem, operatingSystems, UpdateWindow } from "./os";
 
 export const ignitionSpecVersion = "3.3.0";
 export const etcdUnitName = "etcd-member.service";
@@ -31,13 +31,18 @@ export interface EtcdNodeIgnitionOptions {
     heartbeatIntervalMs?: number;
     /** etcd `--election-timeout` in ms. Default etcd's own (1000). */
     electionTimeoutMs?: number;
+    /** The daily window in which this node's OS may reboot for an update. Default the OS's own policy. */
+    updateWindow?: UpdateWindow;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
 export interface IgnitionConfig {
     ignition: { version: string };
     passwd?: { users: { name: string; sshAuthorizedKeys: string[] }[] };
-    storage: { directories: { path: string; mode: number }[] };
+    storage: {
+        directories: { path: string; mode: number }[];
+        files?: { path: string; mode: number; overwrite: boolean; contents: { source: string } }[];
+    };
     systemd: { units: { name: string; enabled: boolean; contents: string }[] };
 }
 
@@ -127,6 +132,14 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
         systemd: { units: [{ name: etcdUnitName, enabled: true, contents: etcdUnit(options) }] },
     };
+    if (options.updateWindow) {
+        config.storage.files = [{
+            path: os.updateWindowFile.path,
+            mode: 0o644,
+            overwrite: true,
+            contents: { source: `data:,${encodeURIComponent(os.updateWindowFile.contents(options.updateWindow))}` },
+        }];
+    }
     const keys = options.sshAuthorizedKeys ?? [];
     if (keys.length > 0) {
         config.passwd = { users: [{ name: os.loginUser, sshAuthorizedKeys: keys }] };

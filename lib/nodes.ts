@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
 import { EtcdNodeIgnitionOptions, renderUserData } from "./ignition";
-import { operatingSystems } from "./os";
+import { operatingSystems, UpdateWindow } from "./os";
 
 export interface ClusterNode {
     memberName: string;
@@ -19,10 +19,19 @@ export function memberNames(ecosystem: string, clusterSize: number): string[] {
     return Array.from({ length: clusterSize }, (_, index) => `${ecosystem}-${index}`);
 }
 
-/** What member `memberName`'s Ignition config is built from: the one place arguments become user data. */
-export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, memberName: string, discoveryUrl: string): EtcdNodeIgnitionOptions {
+/**
+ * Each member's daily OS-update window: an hour long and three hours after the
+ * previous member's, so automatic updates never reboot two members at once
+ * (seven members fit in a day).
+ */
+export function memberUpdateWindow(index: number): UpdateWindow {
+    return { startHourUtc: (2 + 3 * index) % 24, lengthMinutes: 60 };
+}
+
+/** What member `index`'s Ignition config is built from: the one place arguments become user data. */
+export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, index: number, discoveryUrl: string): EtcdNodeIgnitionOptions {
     return {
-        memberName,
+        memberName: memberNames(args.ecosystem, args.clusterSize)[index],
         discoveryUrl,
         etcdVersion: args.etcdVersion,
         os: args.os,
@@ -30,6 +39,7 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, memberName
         heartbeatIntervalMs: args.heartbeatIntervalMs,
         electionTimeoutMs: args.electionTimeoutMs,
         sshAuthorizedKeys: args.sshAuthorizedKeys,
+        updateWindow: memberUpdateWindow(index),
     };
 }
 
@@ -61,7 +71,7 @@ export function createNodes(
 ): ClusterNode[] {
     const ami = imageId(args, parent);
     return memberNames(args.ecosystem, args.clusterSize).map((memberName, index) => {
-        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, memberName, url)));
+        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, index, url)));
         const subnetId = privateSubnetIds.apply((ids) => {
             if (ids.length === 0) {
                 throw new Error(`Etcd3Cluster "${name}": the network has no private subnets to place members in`);

@@ -3,6 +3,12 @@
  * cluster can run on. The Ignition builder and the AMI lookup read this table
  * and nothing else, so adding an OS means adding a row, not `if`s.
  */
+/** A daily window, in UTC, in which the OS may reboot to finish an automatic update. */
+export interface UpdateWindow {
+    startHourUtc: number;
+    lengthMinutes: number;
+}
+
 export interface OperatingSystemProfile {
     /** AWS account that publishes the official AMIs. */
     readonly amiOwner: string;
@@ -20,7 +26,11 @@ export interface OperatingSystemProfile {
     readonly volumeOptions: string;
     /** The default login user that `sshAuthorizedKeys` are given to. */
     readonly loginUser: string;
+    /** Where the update agent reads its reboot window, and what to write there. */
+    readonly updateWindowFile: { path: string; contents: (window: UpdateWindow) => string };
 }
+
+const hhmm = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 
 export type OperatingSystem = "fedora-coreos" | "flatcar";
 
@@ -35,6 +45,19 @@ export const operatingSystems: Readonly<Record<OperatingSystem, OperatingSystemP
         containerRuntime: "/usr/bin/podman",
         volumeOptions: ":z",
         loginUser: "core",
+        // Zincati's default, `immediate`, reboots as soon as an update is staged: on every member at once.
+        updateWindowFile: {
+            path: "/etc/zincati/config.d/55-etcd3-cluster-updates.toml",
+            contents: (window) => [
+                "[updates]",
+                'strategy = "periodic"',
+                "[[updates.periodic.window]]",
+                'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]',
+                `start_time = "${hhmm(window.startHourUtc)}"`,
+                `length_minutes = ${window.lengthMinutes}`,
+                "",
+            ].join("\n"),
+        },
     },
     flatcar: {
         amiOwner: "075585003325",
@@ -45,6 +68,17 @@ export const operatingSystems: Readonly<Record<OperatingSystem, OperatingSystemP
         containerRuntime: "/usr/bin/docker",
         volumeOptions: "",
         loginUser: "core",
+        // locksmithd reboots right after an update unless given a window; `reboot` avoids its etcd-lock
+        // mode, which would look for a v2 lock in this very cluster.
+        updateWindowFile: {
+            path: "/etc/flatcar/update.conf",
+            contents: (window) => [
+                "REBOOT_STRATEGY=reboot",
+                `LOCKSMITHD_REBOOT_WINDOW_START=${hhmm(window.startHourUtc)}`,
+                `LOCKSMITHD_REBOOT_WINDOW_LENGTH=${window.lengthMinutes}m`,
+                "",
+            ].join("\n"),
+        },
     },
 };
 

@@ -338,7 +338,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             fs.mkdirSync(nodeDir);
             const root = await igniteNode({
                 index, ip, nodeDir, os: osProfile,
-                ignition: memberIgnitionOptions(componentArgs, name, discoveryUrl),
+                ignition: memberIgnitionOptions(componentArgs, index, discoveryUrl),
                 userDataTransform: options.userDataTransform,
             });
             ignitionMs.push(elapsedSince(phase));

@@ -84,6 +84,17 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         units.forEach((u) => expect(u).to.contain(`--discovery=${fakeDiscoveryUrl}`));
     });
 
+    it("staggers the members' OS-update windows so no two reboot together", async () => {
+        const { of } = await build({ clusterSize: 7 });
+        const starts = of(INSTANCE).map((instance) => {
+            const toml = decodeURIComponent(userDataOf(instance).storage.files[0].contents.source.replace(/^data:,/, ""));
+            return Number(/start_time = "(\d\d):00"/.exec(toml)![1]);
+        });
+        expect(new Set(starts).size).to.equal(7);
+        const sorted = [...starts].sort((a, b) => a - b);
+        sorted.forEach((hour, i) => expect((sorted[(i + 1) % 7] - hour + 24) % 24, `after ${hour}:00`).to.be.at.least(2));
+    });
+
     it("passes the raft timing to every member only when it is set", async () => {
         const defaults = await build();
         expect(userDataOf(defaults.of(INSTANCE)[0]).systemd.units[0].contents).not.to.contain("--election-timeout");

@@ -120,6 +120,24 @@ describe("Ignition builder", () => {
         expect(buildIgnitionConfig({ ...base, sshAuthorizedKeys: [key] }).passwd).to.deep.equal({ users: [{ name: "core", sshAuthorizedKeys: [key] }] });
     });
 
+    it("writes no update policy unless a window is given", () => {
+        expect(buildIgnitionConfig(base).storage.files).to.equal(undefined);
+    });
+
+    it("gives Zincati a periodic strategy with the member's daily window", () => {
+        const [file] = buildIgnitionConfig({ ...base, updateWindow: { startHourUtc: 5, lengthMinutes: 60 } }).storage.files!;
+        expect(file.path).to.equal("/etc/zincati/config.d/55-etcd3-cluster-updates.toml");
+        const toml = decodeURIComponent(file.contents.source.replace(/^data:,/, ""));
+        expect(toml).to.contain('strategy = "periodic"').and.contain('start_time = "05:00"').and.contain("length_minutes = 60");
+    });
+
+    it("gives Flatcar's locksmithd the member's reboot window from the OS table", () => {
+        const [file] = buildIgnitionConfig({ ...base, os: "flatcar", updateWindow: { startHourUtc: 14, lengthMinutes: 60 } }).storage.files!;
+        expect(file.path).to.equal("/etc/flatcar/update.conf");
+        expect(decodeURIComponent(file.contents.source.replace(/^data:,/, "")))
+            .to.equal("REBOOT_STRATEGY=reboot\nLOCKSMITHD_REBOOT_WINDOW_START=14:00\nLOCKSMITHD_REBOOT_WINDOW_LENGTH=60m\n");
+    });
+
     it("rejects an unsupported etcd release", () => {
         expect(() => buildIgnitionConfig({ ...base, etcdVersion: "v3.7.1" })).to.throw('etcdVersion "v3.7.1"');
     });
@@ -137,6 +155,8 @@ describe("Ignition builder", () => {
         ["Fedora CoreOS with etcd 3.5", base],
         ["Fedora CoreOS with etcd 3.6", { ...base, etcdVersion: "v3.6.14" }],
         ["Flatcar", { ...base, os: "flatcar" }],
+        ["an update window", { ...base, updateWindow: { startHourUtc: 2, lengthMinutes: 60 } }],
+        ["Flatcar with an update window", { ...base, os: "flatcar", updateWindow: { startHourUtc: 2, lengthMinutes: 60 } }],
     ] as [string, EtcdNodeIgnitionOptions][]) {
         it(`produces a config ignition-validate accepts for ${label}`, () => {
             validate(renderUserData(options));
