@@ -26,6 +26,8 @@ const args: Etcd3ClusterArgs = {
     electionTimeoutMs: config.getNumber("electionTimeoutMs"),
     discoveryUrl: config.get("discoveryUrl"),
     discoveryService: config.get("discoveryService"),
+    // `pulumi config set discoveryLogFile false` turns the log off.
+    discoveryLogFile: config.get("discoveryLogFile") === "false" ? false : config.get("discoveryLogFile"),
     sshAuthorizedKeys: config.getObject<string[]>("sshAuthorizedKeys"),
     internetFacing: config.getBoolean("internetFacing"),
     allowedCidrs: config.getObject<string[]>("allowedCidrs"),
@@ -45,6 +47,8 @@ export const memberNames = cluster.memberNames;
 export const instanceIds = cluster.instanceIds;
 export const privateIps = cluster.privateIps;
 export const vpcId = cluster.vpcId;
+export const privateSubnetIds = cluster.privateSubnetIds;
+export const targetGroupArn = cluster.targetGroupArn;
 export const nodeSecurityGroupId = cluster.nodeSecurityGroupId;
 export const loadBalancerSecurityGroupId = cluster.loadBalancerSecurityGroupId;
 export const clientEndpoints = cluster.clientEndpoints;

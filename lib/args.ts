@@ -217,10 +217,13 @@ export function isDnsName(value: string): boolean {
         labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
 }
 
-/** Graviton families carry a `g` among the letters after the generation digit: t4g, m7gd, c6gn. */
-function architectureOf(instanceType: string): "x86_64" | "arm64" {
+/**
+ * Graviton families carry a `g` among the letters after the generation digit
+ * (t4g, m7gd, c6gn, g5g, im4gn); a1 is the first Graviton.
+ */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" {
     const family = instanceType.split(".")[0];
-    return /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) && !/^g\d/.test(family) ? "arm64" : "x86_64";
+    return family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) ? "arm64" : "x86_64";
 }
 
 /** An ALB needs subnets in at least two zones. */

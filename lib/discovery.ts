@@ -117,7 +117,10 @@ interface DiscoveryUrlOutputs extends DiscoveryUrlInputs {
     url: string;
 }
 
-/** Requests the token once at create; a change of size or service replaces it (a new cluster needs a new token). */
+/**
+ * Requests the token once at create. A change of service replaces it; a change
+ * of size is refused, because the running members cannot follow it.
+ */
 export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: DiscoveryUrlInputs): Promise<pulumi.dynamic.CreateResult> {
         const lines: string[] = ["[etcd3-cluster] requesting an etcd discovery url."];
@@ -126,14 +129,25 @@ export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
             url = await requestDiscoveryUrl(inputs.size, { service: inputs.service, log: (line) => lines.push(line) });
         } finally {
             if (inputs.logFile) {
-                appendDiscoveryLog(inputs.logFile, lines);
+                try {
+                    appendDiscoveryLog(inputs.logFile, lines);
+                } catch (error) {
+                    // The log is a courtesy: it must neither hide the request's own error nor waste a token.
+                    console.warn(`etcd3-cluster: could not append to ${inputs.logFile}: ${(error as Error).message}`);
+                }
             }
         }
         const outs: DiscoveryUrlOutputs = { ...inputs, url };
         return { id: url.slice(-32), outs };
     },
     async diff(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.DiffResult> {
-        const replaces = (["size", "service"] as const).filter((key) => olds[key] !== news[key]);
+        if (olds.size !== news.size) {
+            // A new token would let new members form a second cluster while the running members never learn of them.
+            throw new Error(`clusterSize cannot change from ${olds.size} to ${news.size} on a running cluster: its members ` +
+                "would not learn of the change (that needs etcd's runtime reconfiguration). To build a new cluster of the " +
+                "new size, run `pulumi destroy` first, or create a second Etcd3Cluster.");
+        }
+        const replaces = (["service"] as const).filter((key) => olds[key] !== news[key]);
         return { changes: replaces.length > 0 || olds.logFile !== news.logFile, replaces };
     },
     async update(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.UpdateResult> {

@@ -3,8 +3,8 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
-import { clientPort, defaultImageRepository, parseEtcdRelease, peerPort } from "./etcd";
-import { OperatingSystem, operatingSystems, UpdateWindow } from "./os";
+import { clientPort, defaultImageRepository, EtcdRelease, parseEtcdRelease, peerPort } from "./etcd";
+import { OperatingSystem, OperatingSystemProfile, operatingSystems, UpdateWindow } from "./os";
 
 export const ignitionSpecVersion = "3.3.0";
 export const etcdUnitName = "etcd-member.service";
@@ -46,7 +46,14 @@ export interface IgnitionConfig {
     systemd: { units: { name: string; enabled: boolean; contents: string }[] };
 }
 
-function resolve(options: EtcdNodeIgnitionOptions) {
+/** The options with their OS row and etcd release looked up once. */
+interface ResolvedOptions {
+    options: EtcdNodeIgnitionOptions;
+    os: OperatingSystemProfile;
+    release: EtcdRelease;
+}
+
+function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     const os = operatingSystems[options.os ?? "fedora-coreos"];
     const release = parseEtcdRelease(options.etcdVersion);
     if (!os) {
@@ -55,12 +62,11 @@ function resolve(options: EtcdNodeIgnitionOptions) {
     if (!release) {
         throw new Error(`etcdVersion "${options.etcdVersion}" is not a supported etcd release`);
     }
-    return { os, release };
+    return { options, os, release };
 }
 
 /** The etcd command line, one flag a line, with `${VAR}` for what systemd fills in from the metadata file. */
-export function etcdFlags(options: EtcdNodeIgnitionOptions): string[] {
-    const { os, release } = resolve(options);
+function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
     const ip = `\${${os.privateIpv4Variable}}`;
     const flags = [
         `--name=${options.memberName}`,
@@ -89,15 +95,15 @@ export function etcdFlags(options: EtcdNodeIgnitionOptions): string[] {
 }
 
 /** The systemd unit that runs the etcd member in a container on the host network. */
-export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
-    const { os, release } = resolve(options);
+function etcdUnit(resolved: ResolvedOptions): string {
+    const { options, os, release } = resolved;
     const image = `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
     const runtime = os.containerRuntime;
     const command = [
         `${runtime} run --name etcd-member --rm --net=host --pull=missing`,
         `--volume ${etcdDataDirectory}:${etcdDataDirectory}${os.volumeOptions}`,
         `${image} /usr/local/bin/etcd`,
-        ...etcdFlags(options),
+        ...etcdFlags(resolved),
     ];
     return [
         "[Unit]",
@@ -126,11 +132,12 @@ export function etcdUnit(options: EtcdNodeIgnitionOptions): string {
 
 /** The whole Ignition config for one node. Throws on options that cannot make a working unit. */
 export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
-    const { os } = resolve(options);
+    const resolved = resolve(options);
+    const { os } = resolved;
     const config: IgnitionConfig = {
         ignition: { version: ignitionSpecVersion },
         storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
-        systemd: { units: [{ name: etcdUnitName, enabled: true, contents: etcdUnit(options) }] },
+        systemd: { units: [{ name: etcdUnitName, enabled: true, contents: etcdUnit(resolved) }] },
     };
     if (options.updateWindow) {
         config.storage.files = [{

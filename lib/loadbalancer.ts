@@ -10,28 +10,25 @@ import * as aws from "@pulumi/aws";
 import { clientPort } from "./etcd";
 
 /**
- * How a target group judges members. A load balancer keeps sending a dead
- * member its share of requests until the member is marked unhealthy, and an
- * ALB does not retry on another target, so this timing is the cluster's
+ * What both load balancers share: members' client port as the target, and how
+ * the target group judges members. A load balancer keeps sending a dead member
+ * its share of requests until the member is marked unhealthy, and an ALB does
+ * not retry on another target, so the health-check timing is the cluster's
  * failover time: AWS's minimum interval (5 s) and thresholds of 2 mark a dead
  * member in about 10 s instead of the ALB default's 60 s or more. etcd answers
  * /health with 503 when it has no leader, so a member cut off from quorum is
  * taken out as well.
  */
-export const healthCheckSettings = {
-    path: "/health",
-    intervalSeconds: 5,
-    timeoutSeconds: 3,
-    healthyThreshold: 2,
-    unhealthyThreshold: 2,
-    matcher: "200",
-} as const;
-
-/** What the ALB listens on and forwards to (the seed's 80 → 2379), and how it checks members. */
 export const loadBalancerSettings = {
-    listenerPort: 80,
     targetPort: clientPort,
-    healthCheck: healthCheckSettings,
+    healthCheck: {
+        path: "/health",
+        intervalSeconds: 5,
+        timeoutSeconds: 3,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+        matcher: "200",
+    },
     /** Seconds a deregistered member keeps its in-flight requests; etcd requests are short. */
     deregistrationDelaySeconds: 10,
 } as const;
@@ -43,12 +40,37 @@ interface LoadBalancerProfile {
     listenerPort: number;
     listenerProtocol: "HTTP" | "TCP";
     targetProtocol: "HTTP" | "TCP";
+    /** Description of its security group. */
+    description: string;
+    /** Arguments only this type of load balancer takes. */
+    loadBalancerArgs: Partial<aws.lb.LoadBalancerArgs>;
+    /** Arguments only this type of target group takes. */
+    targetGroupArgs: Partial<aws.lb.TargetGroupArgs>;
 }
 
 export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalancerProfile>> = {
-    alb: { loadBalancerType: "application", listenerPort: loadBalancerSettings.listenerPort, listenerProtocol: "HTTP", targetProtocol: "HTTP" },
+    // The seed's listener: port 80 in front of the members' 2379, for curl and the REST APIs.
+    alb: {
+        loadBalancerType: "application",
+        listenerPort: 80,
+        listenerProtocol: "HTTP",
+        targetProtocol: "HTTP",
+        description: "etcd REST API load balancer: HTTP from the allowed CIDRs",
+        loadBalancerArgs: { dropInvalidHeaderFields: true },
+        targetGroupArgs: {},
+    },
     // gRPC is HTTP/2 over plain TCP here: the NLB passes the stream through untouched.
-    nlb: { loadBalancerType: "network", listenerPort: clientPort, listenerProtocol: "TCP", targetProtocol: "TCP" },
+    nlb: {
+        loadBalancerType: "network",
+        listenerPort: clientPort,
+        listenerProtocol: "TCP",
+        targetProtocol: "TCP",
+        description: `etcd gRPC load balancer: TCP ${clientPort} from the allowed CIDRs`,
+        // An NLB keeps each zone's traffic in its zone unless told otherwise; members are one per zone.
+        loadBalancerArgs: { enableCrossZoneLoadBalancing: true },
+        // The members then see the load balancer's address, so their rules can name its security group.
+        targetGroupArgs: { preserveClientIp: "false" },
+    },
 };
 
 export interface ClusterLoadBalancer {
@@ -72,13 +94,14 @@ export function createLoadBalancer(
     parent: pulumi.Resource,
 ): ClusterLoadBalancer {
     const profile = loadBalancerProfiles[kind];
+    const health = loadBalancerSettings.healthCheck;
     const prefix = `${name}-${kind}`;
     const loadBalancer = new aws.lb.LoadBalancer(prefix, {
         loadBalancerType: profile.loadBalancerType,
         internal: !options.internetFacing,
         subnets: options.subnetIds,
         securityGroups: [options.securityGroupId],
-        ...(kind === "alb" ? { dropInvalidHeaderFields: true } : { enableCrossZoneLoadBalancing: true }),
+        ...profile.loadBalancerArgs,
         tags: { ...tags, Name: `${tags.ecosystem}-${kind}` },
     }, { parent });
     const targetGroup = new aws.lb.TargetGroup(`${prefix}-tg`, {
@@ -87,18 +110,17 @@ export function createLoadBalancer(
         protocol: profile.targetProtocol,
         port: loadBalancerSettings.targetPort,
         deregistrationDelay: loadBalancerSettings.deregistrationDelaySeconds,
-        // The members then see the load balancer's address, so their rules can name its security group.
-        ...(kind === "nlb" ? { preserveClientIp: "false" } : {}),
+        ...profile.targetGroupArgs,
         healthCheck: {
             enabled: true,
             protocol: "HTTP",
             port: "traffic-port",
-            path: healthCheckSettings.path,
-            matcher: healthCheckSettings.matcher,
-            interval: healthCheckSettings.intervalSeconds,
-            timeout: healthCheckSettings.timeoutSeconds,
-            healthyThreshold: healthCheckSettings.healthyThreshold,
-            unhealthyThreshold: healthCheckSettings.unhealthyThreshold,
+            path: health.path,
+            matcher: health.matcher,
+            interval: health.intervalSeconds,
+            timeout: health.timeoutSeconds,
+            healthyThreshold: health.healthyThreshold,
+            unhealthyThreshold: health.unhealthyThreshold,
         },
         tags: { ...tags, Name: `${tags.ecosystem}-${kind}-tg` },
     }, { parent });

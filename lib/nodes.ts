@@ -72,12 +72,7 @@ export function createNodes(
     const ami = imageId(args, parent);
     return memberNames(args.ecosystem, args.clusterSize).map((memberName, index) => {
         const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, index, url)));
-        const subnetId = privateSubnetIds.apply((ids) => {
-            if (ids.length === 0) {
-                throw new Error(`Etcd3Cluster "${name}": the network has no private subnets to place members in`);
-            }
-            return ids[index % ids.length];
-        });
+        const subnetId = privateSubnetIds.apply((ids) => ids[index % ids.length]);
         const instance = new aws.ec2.Instance(`${name}-${index}`, {
             ami,
             instanceType: args.instanceType,
@@ -91,8 +86,9 @@ export function createNodes(
         }, {
             parent,
             // Ignition runs only at first boot: a new image or user data would either do nothing
-            // (stop/start) or replace every member at once. Member replacement is a deliberate act.
-            ignoreChanges: ["ami", "userData"],
+            // (stop/start) or replace every member at once, and so would a reordered subnet list.
+            // A replaced member cannot rejoin by itself: replacement is a deliberate act.
+            ignoreChanges: ["ami", "userData", "subnetId"],
         });
         return { memberName, instance };
     });

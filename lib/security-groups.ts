@@ -28,11 +28,6 @@ export interface SecurityGroupOptions {
     sshCidrs: pulumi.Input<string>[];
 }
 
-const loadBalancerDescriptions: Record<LoadBalancerKind, string> = {
-    alb: "etcd REST API load balancer: HTTP from the allowed CIDRs",
-    nlb: "etcd gRPC load balancer: TCP 2379 from the allowed CIDRs",
-};
-
 export function createSecurityGroups(
     name: string,
     network: ClusterNetwork,
@@ -68,8 +63,9 @@ export function createSecurityGroups(
 
     const loadBalancers: ClusterSecurityGroups["loadBalancers"] = {};
     for (const kind of options.loadBalancers) {
-        const port = loadBalancerProfiles[kind].listenerPort;
-        const balancer = group(kind, loadBalancerDescriptions[kind]);
+        const profile = loadBalancerProfiles[kind];
+        const port = profile.listenerPort;
+        const balancer = group(kind, profile.description);
         options.allowedCidrs.forEach((cidr, index) => ingress(`${kind}-in-${index}`, {
             securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: port, toPort: port, description: "etcd clients",
         }));

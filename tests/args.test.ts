@@ -180,10 +180,10 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     it("picks the arm64 image for Graviton instance types", () => {
-        for (const type of ["t4g.small", "m7g.large", "c6gn.xlarge", "m7gd.medium"]) {
+        for (const type of ["t4g.small", "m7g.large", "c6gn.xlarge", "m7gd.medium", "a1.large", "g5g.xlarge", "im4gn.large"]) {
             expect(resolveArgs("etcd3", { instanceType: type }).architecture, type).to.equal("arm64");
         }
-        for (const type of ["t3.small", "m6i.large", "g5.xlarge", "c7a.large"]) {
+        for (const type of ["t3.small", "m6i.large", "g5.xlarge", "g4dn.xlarge", "c7a.large"]) {
             expect(resolveArgs("etcd3", { instanceType: type }).architecture, type).to.equal("x86_64");
         }
     });

@@ -143,9 +143,22 @@ describe("DiscoveryUrl dynamic provider", () => {
         }
     });
 
-    it("replaces the token when the cluster size changes", async () => {
-        const diff = await discoveryUrlProvider.diff!(token, olds, { size: 5, service: olds.service });
-        expect(diff).to.deep.include({ changes: true, replaces: ["size"] });
+    it("refuses a cluster size change on a running cluster, saying what to do instead", async () => {
+        const error = await discoveryUrlProvider.diff!(token, olds, { size: 5, service: olds.service }).catch((e: Error) => e);
+        expect((error as Error).message).to.contain("clusterSize cannot change from 3 to 5").and.contain("pulumi destroy");
+    });
+
+    it("still creates the token when the log file cannot be written", async () => {
+        const service = await fakeService(answerWith(200, `https://discovery.etcd.io/${token}`));
+        const warn = console.warn;
+        console.warn = () => undefined;
+        try {
+            const result = await discoveryUrlProvider.create!({ size: 3, service: service.base, logFile: "/nonexistent-dir/etcd3-discovery-url.log" });
+            expect(result.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
+        } finally {
+            console.warn = warn;
+            await service.close();
+        }
     });
 
     it("replaces the token when the service changes", async () => {
