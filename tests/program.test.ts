@@ -32,16 +32,42 @@ describe("the Pulumi program (index.ts with stack config)", () => {
         expect(fs.existsSync(path.join(root, project.main))).to.equal(true);
     });
 
-    it("builds a cluster of the configured size and exports both URLs", async () => {
-        pulumi.runtime.setConfig(`${project.name}:clusterSize`, "5");
-        pulumi.runtime.setConfig(`${project.name}:allowedCidrs`, JSON.stringify(["10.99.0.0/16", "192.0.2.0/24"]));
-        const program = require("../index");
-        await settle();
-        expect(resourcesOf("etcd3", "aws:ec2/instance:Instance")).to.have.length(5);
-        expect(await valueOf(program.etcd3ClusterUrl)).to.match(/^http:\/\/etcd3-alb-\d+\.eu-west-2\.elb\.amazonaws\.com$/);
-        expect(await valueOf(program.etcd3DiscoveryUrl)).to.match(/^https:\/\/discovery\.etcd\.io\/[0-9a-f]{32}$/);
-        const toAlb = resourcesOf("etcd3", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-            .filter((rule) => rule.inputs.fromPort === 80).map((rule) => rule.inputs.cidrIpv4);
-        expect(toAlb).to.have.members(["10.99.0.0/16", "192.0.2.0/24"]);
+    describe("run with stack config", () => {
+        let program: Record<string, pulumi.Output<unknown>>;
+        before(async () => {
+            pulumi.runtime.setConfig(`${project.name}:clusterSize`, "5");
+            pulumi.runtime.setConfig(`${project.name}:allowedCidrs`, JSON.stringify(["10.99.0.0/16", "192.0.2.0/24"]));
+            pulumi.runtime.setConfig(`${project.name}:discoveryLogFile`, "false");
+            program = require("../index");
+            await settle();
+        });
+
+        it("builds as many members as clusterSize says", () => {
+            expect(resourcesOf("etcd3", "aws:ec2/instance:Instance")).to.have.length(5);
+        });
+
+        it("exports the cluster URL and the discovery URL", async () => {
+            expect(await valueOf(program.etcd3ClusterUrl)).to.match(/^http:\/\/etcd3-alb-\d+\.eu-west-2\.elb\.amazonaws\.com$/);
+            expect(await valueOf(program.etcd3DiscoveryUrl)).to.match(/^https:\/\/discovery\.etcd\.io\/[0-9a-f]{32}$/);
+        });
+
+        it("exports the outputs the README lists", () => {
+            for (const output of ["loadBalancerDnsName", "memberNames", "instanceIds", "privateIps", "vpcId", "privateSubnetIds",
+                "nodeSecurityGroupId", "loadBalancerSecurityGroupId", "targetGroupArn", "clientEndpoints", "peerUrls", "grpcEndpoint"]) {
+                expect(program, output).to.have.property(output);
+            }
+        });
+
+        it("lets the configured allowedCidrs reach the load balancer", () => {
+            const toAlb = resourcesOf("etcd3", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                .filter((rule) => rule.inputs.fromPort === 80).map((rule) => rule.inputs.cidrIpv4);
+            expect(toAlb).to.have.members(["10.99.0.0/16", "192.0.2.0/24"]);
+        });
+
+        it("turns the discovery log off with discoveryLogFile false", () => {
+            const [discovery] = resourcesOf("etcd3").filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+            expect(discovery.inputs).to.include({ size: 5 });
+            expect(discovery.inputs.logFile).to.equal(undefined);
+        });
     });
 });
