@@ -8,6 +8,7 @@ import { defaultEtcdVersion, etcdTimingDefaults, parseEtcdRelease, supportedClus
 import { isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
 import { OperatingSystem, supportedOperatingSystems } from "./os";
 
+/** How many NAT gateways a new VPC gets: one, or one per zone. */
 export type NatGatewayStrategy = "Single" | "OnePerAz";
 
 export interface Etcd3ClusterArgs {
@@ -31,21 +32,21 @@ export interface Etcd3ClusterArgs {
      * discovery service. Default `Single`. Only with a new VPC.
      */
     natGateways?: NatGatewayStrategy;
-    /** An existing VPC to use instead of creating one. Needs `privateSubnetIds`. Mutually exclusive with `vpcCidr`. */
+    /** An existing VPC to use instead of creating one. Needs `privateSubnetIds`. Mutually exclusive with `vpcCidr`. Default none (a new VPC). */
     vpcId?: pulumi.Input<string>;
     /**
      * Private subnets of `vpcId` the members are spread over, round robin, and the
      * internal ALB sits in (at least two, in different zones, with outbound
-     * access through NAT). Only with `vpcId`.
+     * access through NAT). Only with `vpcId`, and required with it. Default none.
      */
     privateSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Public subnets of `vpcId` for an internet-facing ALB (at least two). Needed only with `internetFacing`. */
+    /** Public subnets of `vpcId` for an internet-facing ALB (at least two). Needed only with `internetFacing`. Default none. */
     publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** Number of etcd members: 1, 3, 5 or 7. Default 3. */
     clusterSize?: number;
     /** EC2 instance type of the members. An arm64 (Graviton) type selects the arm64 image. Default `t3.small`. */
     instanceType?: string;
-    /** AMI to boot instead of the latest stable image of `os`. Must be of that OS (the user data is Ignition). */
+    /** AMI to boot instead of the latest stable image of `os`. Must be of that OS (the user data is Ignition). Default: looked up. */
     amiId?: string;
     /** `fedora-coreos` or `flatcar`. Default `fedora-coreos`. */
     os?: OperatingSystem;
@@ -112,7 +113,7 @@ export interface Etcd3ClusterArgs {
     grpcLoadBalancer?: boolean;
     /** A DNS name for the cluster URL (e.g. `etcd.example.com`); needs `hostedZoneId`. Default none. */
     dnsName?: string;
-    /** The Route53 hosted zone `dnsName` is created in. Needs `dnsName`. */
+    /** The Route53 hosted zone `dnsName` is created in. Needs `dnsName`. Default none. */
     hostedZoneId?: pulumi.Input<string>;
     /** Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. Default 20. */
     rootVolumeSizeGiB?: number;
@@ -148,6 +149,7 @@ export interface ResolvedEtcd3ClusterArgs {
     tags: Record<string, string>;
 }
 
+/** The default of every argument that has a single value as its default (Pulumi.yaml declares the same). */
 export const argumentDefaults = {
     ecosystem: "etcd3-cluster",
     vpcCidr: "10.99.0.0/16",
@@ -210,6 +212,7 @@ export function isOpenSshPublicKey(value: string): boolean {
     return decoded.subarray(4, 4 + typeLength).toString("latin1") === type && decoded.length > 4 + typeLength;
 }
 
+/** A fully qualified DNS name: at least two labels of letters, digits and inner hyphens, at most 253 characters. */
 export function isDnsName(value: string): boolean {
     const name = value.endsWith(".") ? value.slice(0, -1) : value;
     const labels = name.split(".");
@@ -228,6 +231,7 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
 
 /** An ALB needs subnets in at least two zones. */
 export const minimumSubnets = 2;
+/** The error lines for too few subnets, shared by the check at construction and the one when outputs resolve. */
 export const privateSubnetProblem = (count: number) =>
     `privateSubnetIds: with vpcId, give at least ${minimumSubnets} private subnets in different availability zones (got ${count})`;
 export const publicSubnetProblem = (count: number) =>

@@ -22,12 +22,19 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
     public readonly loadBalancerDnsName: pulumi.Output<string>;
     /** The etcd member names, in instance order. */
     public readonly memberNames: string[];
+    /** The members' EC2 instance ids, in member order. */
     public readonly instanceIds: pulumi.Output<string[]>;
+    /** The members' private IPv4 addresses, in member order. */
     public readonly privateIps: pulumi.Output<string[]>;
+    /** The VPC the cluster is in (new or given). */
     public readonly vpcId: pulumi.Output<string>;
+    /** The private subnets the members are spread over. */
     public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** The members' security group, to add rules of your own. */
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** The ALB's security group. */
     public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
+    /** The ALB's target group, e.g. for alarms on unhealthy members. */
     public readonly targetGroupArn: pulumi.Output<string>;
     /** `http://<private ip>:2379` per member: what `etcdctl --endpoints` and gRPC client libraries take. */
     public readonly clientEndpoints: pulumi.Output<string[]>;

@@ -156,7 +156,9 @@ export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface DiscoveryUrlArgs {
+    /** The number of members the token is for. */
     size: pulumi.Input<number>;
+    /** The discovery service's base URL. */
     service: pulumi.Input<string>;
     /** File the request's facts are appended to, or undefined for none. */
     logFile?: pulumi.Input<string>;
