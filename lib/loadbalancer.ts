@@ -42,11 +42,19 @@ interface LoadBalancerProfile {
     targetProtocol: "HTTP" | "TCP";
     /** Description of its security group. */
     description: string;
+    /** Seconds a connection may sit idle before the load balancer closes it (set explicitly; AWS's defaults). */
+    idleTimeoutSeconds: number;
     /** Arguments only this type of load balancer takes. */
     loadBalancerArgs: Partial<aws.lb.LoadBalancerArgs>;
     /** Arguments only this type of target group takes. */
     targetGroupArgs: Partial<aws.lb.TargetGroupArgs>;
+    /** Arguments only this type of listener takes. */
+    listenerArgs: Partial<aws.lb.ListenerArgs>;
 }
+
+// v2 long-poll watches through the ALB are cut after this; gRPC watch streams through the NLB may be quiet for long.
+const albIdleTimeoutSeconds = 60;
+const nlbIdleTimeoutSeconds = 350;
 
 export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalancerProfile>> = {
     // The seed's listener: port 80 in front of the members' 2379, for curl and the REST APIs.
@@ -56,8 +64,10 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
         listenerProtocol: "HTTP",
         targetProtocol: "HTTP",
         description: "etcd REST API load balancer: HTTP from the allowed CIDRs",
-        loadBalancerArgs: { dropInvalidHeaderFields: true },
+        idleTimeoutSeconds: albIdleTimeoutSeconds,
+        loadBalancerArgs: { dropInvalidHeaderFields: true, idleTimeout: albIdleTimeoutSeconds },
         targetGroupArgs: {},
+        listenerArgs: {},
     },
     // gRPC is HTTP/2 over plain TCP here: the NLB passes the stream through untouched.
     nlb: {
@@ -70,6 +80,8 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
         loadBalancerArgs: { enableCrossZoneLoadBalancing: true },
         // The members then see the load balancer's address, so their rules can name its security group.
         targetGroupArgs: { preserveClientIp: "false" },
+        idleTimeoutSeconds: nlbIdleTimeoutSeconds,
+        listenerArgs: { tcpIdleTimeoutSeconds: nlbIdleTimeoutSeconds },
     },
 };
 
@@ -129,6 +141,7 @@ export function createLoadBalancer(
         port: profile.listenerPort,
         protocol: profile.listenerProtocol,
         defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        ...profile.listenerArgs,
         tags,
     }, { parent });
     const attachments = options.instanceIds.map((instanceId, index) => new aws.lb.TargetGroupAttachment(`${prefix}-target-${index}`, {

@@ -58,12 +58,6 @@ export function scaledHealthCheck(timeScale: number) {
 /** haproxy's proxy mode for a listener or target protocol of the component. */
 const haproxyModes = { HTTP: "http", TCP: "tcp" } as const;
 
-/**
- * Seconds a connection may sit idle: AWS's defaults, an ALB's 60 s and an NLB
- * TCP listener's 350 s (gRPC watch streams can be quiet that long).
- */
-const idleTimeoutSeconds: Record<LoadBalancerKind, number> = { alb: 60, nlb: 350 };
-
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
 function targetGroupName(kind: LoadBalancerKind): string {
     return `${kind}-targets`;
@@ -77,7 +71,7 @@ function targetGroupName(kind: LoadBalancerKind): string {
 function renderLoadBalancer(listener: Listener, config: LoadBalancerConfig): string[] {
     const profile = loadBalancerProfiles[listener.kind];
     const check = scaledHealthCheck(config.healthCheckTimeScale);
-    const idleTimeout = `${idleTimeoutSeconds[listener.kind]}s`;
+    const idleTimeout = `${profile.idleTimeoutSeconds}s`;
     return [
         `frontend ${listener.kind}-listener`,
         `    mode ${haproxyModes[profile.listenerProtocol]}`,

@@ -129,6 +129,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(targetGroup.inputs).to.include({ port: 2379, protocol: "HTTP", targetType: "instance" });
     });
 
+    it("closes idle connections after 60 s, the idle time the haproxy stand-in copies", async () => {
+        const { of } = await build();
+        expect(of("aws:lb/loadBalancer:LoadBalancer")[0].inputs.idleTimeout).to.equal(60);
+    });
+
     it("health-checks members on /health every 5 s, two checks to flip", async () => {
         const { of } = await build();
         const [targetGroup] = of("aws:lb/targetGroup:TargetGroup");
@@ -255,6 +260,12 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const targetGroup = of("aws:lb/targetGroup:TargetGroup").find((tg) => tg.name === `${name}-nlb-tg`)!;
             expect(targetGroup.inputs).to.include({ port: 2379, protocol: "TCP", preserveClientIp: "false" });
             expect(targetGroup.inputs.healthCheck).to.include({ protocol: "HTTP", path: "/health", interval: 5 });
+        });
+
+        it("keeps idle gRPC connections for 350 s", async () => {
+            const { name, of } = await build({ grpcLoadBalancer: true });
+            const listener = of("aws:lb/listener:Listener").find((l) => l.name === `${name}-nlb-listener`)!;
+            expect(listener.inputs.tcpIdleTimeoutSeconds).to.equal(350);
         });
 
         it("attaches every member to the gRPC target group", async () => {
