@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { defaultEtcdVersion, etcdTimingDefaults, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches } from "./etcd";
-import { isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
+import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery";
 import { OperatingSystem, supportedOperatingSystems } from "./os";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
@@ -338,7 +338,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     }
 
     const discoveryService = (args.discoveryService ?? argumentDefaults.discoveryService).replace(/\/+$/, "");
-    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*$/.test(discoveryService)) {
+    if (!isDiscoveryServiceUrl(discoveryService)) {
         problem(`discoveryService "${args.discoveryService}": use an http(s) base URL such as ${defaultDiscoveryService}`);
     }
     if (args.discoveryUrl !== undefined && !isDiscoveryUrl(args.discoveryUrl)) {

@@ -5,6 +5,7 @@
  * its own, without the Pulumi engine.
  */
 import * as fs from "fs";
+import { setTimeout as sleep } from "timers/promises";
 import fetch from "node-fetch";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -23,15 +24,18 @@ export interface DiscoveryRequestOptions {
     log?: (line: string) => void;
 }
 
+/** A discovery service's base URL: http(s), a host, an optional port and path, no trailing slash. */
+const serviceUrlSource = String.raw`https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*`;
+const serviceUrlPattern = new RegExp(`^${serviceUrlSource}$`);
 /** A discovery URL is the service's base URL followed by a 32-hex-digit token and nothing else. */
-export const discoveryUrlPattern = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*\/[0-9a-f]{32}$/;
+export const discoveryUrlPattern = new RegExp(`^${serviceUrlSource}\\/[0-9a-f]{32}$`);
+
+export function isDiscoveryServiceUrl(value: string): boolean {
+    return serviceUrlPattern.test(value);
+}
 
 export function isDiscoveryUrl(value: string): boolean {
     return discoveryUrlPattern.test(value);
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 class PermanentDiscoveryError extends Error {}

@@ -14,9 +14,14 @@ export interface ClusterNode {
     instance: aws.ec2.Instance;
 }
 
-/** The member names of a cluster: stable, readable, unique within it. */
+/** Member `index`'s name: stable, readable, unique within the cluster. */
+export function memberName(ecosystem: string, index: number): string {
+    return `${ecosystem}-${index}`;
+}
+
+/** The member names of a cluster, in member order. */
 export function memberNames(ecosystem: string, clusterSize: number): string[] {
-    return Array.from({ length: clusterSize }, (_, index) => `${ecosystem}-${index}`);
+    return Array.from({ length: clusterSize }, (_, index) => memberName(ecosystem, index));
 }
 
 /**
@@ -31,7 +36,7 @@ export function memberUpdateWindow(index: number): UpdateWindow {
 /** What member `index`'s Ignition config is built from: the one place arguments become user data. */
 export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, index: number, discoveryUrl: string): EtcdNodeIgnitionOptions {
     return {
-        memberName: memberNames(args.ecosystem, args.clusterSize)[index],
+        memberName: memberName(args.ecosystem, index),
         discoveryUrl,
         etcdVersion: args.etcdVersion,
         os: args.os,
@@ -70,7 +75,7 @@ export function createNodes(
     parent: pulumi.Resource,
 ): ClusterNode[] {
     const ami = imageId(args, parent);
-    return memberNames(args.ecosystem, args.clusterSize).map((memberName, index) => {
+    return memberNames(args.ecosystem, args.clusterSize).map((member, index) => {
         const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, index, url)));
         const subnetId = privateSubnetIds.apply((ids) => ids[index % ids.length]);
         const instance = new aws.ec2.Instance(`${name}-${index}`, {
@@ -81,8 +86,8 @@ export function createNodes(
             userData,
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
             rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGiB, encrypted: true, deleteOnTermination: true },
-            tags: { ...tags, Name: memberName, "etcd-member": memberName },
-            volumeTags: { ...tags, Name: memberName },
+            tags: { ...tags, Name: member, "etcd-member": member },
+            volumeTags: { ...tags, Name: member },
         }, {
             parent,
             // Ignition runs only at first boot: a new image or user data would either do nothing
@@ -90,6 +95,6 @@ export function createNodes(
             // A replaced member cannot rejoin by itself: replacement is a deliberate act.
             ignoreChanges: ["ami", "userData", "subnetId"],
         });
-        return { memberName, instance };
+        return { memberName: member, instance };
     });
 }

@@ -5,6 +5,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
+import { setTimeout as sleep } from "timers/promises";
 
 /** What a process was started as; enough to find and stop it from another process (`--stop`). */
 export interface ProcessRecord {
@@ -184,10 +185,6 @@ export async function stopRecordedProcess(record: ProcessRecord, graceMs = defau
             await sleep(50);
         }
     }
-}
-
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A cancellable sleep, so a race against it leaves no timer keeping the event loop alive. */

@@ -3,6 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import {
     existingVpcCidr, fakeDiscoveryUrl, holdLoadBalancers, installMocks, resourcesOf, settle, uniqueName, valueOf,
@@ -171,7 +172,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             new Etcd3Cluster(name, { discoveryLogFile: false });
             const deadline = Date.now() + 5000;
             while (resourcesOf(name, INSTANCE).length < 3 && Date.now() < deadline) {
-                await new Promise((resolve) => setTimeout(resolve, 10));
+                await sleep(10);
             }
             expect(resourcesOf(name, INSTANCE)).to.have.length(3);
             // The listener needs the ALB's ARN: it is the proof the ALB really is still pending.
