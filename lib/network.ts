@@ -25,9 +25,10 @@ export function createNetwork(
     const network = args.network;
     if (network.kind === "existing") {
         const vpcId = pulumi.output(network.vpcId);
+        // Plain lists were counted by resolveArgs before anything was registered; outputs are counted once they resolve.
         const counted = (ids: pulumi.Input<pulumi.Input<string>[]>, problem: (count: number) => string, needed: boolean) =>
-            pulumi.output(ids).apply((resolved) => {
-                if (needed && resolved.length < minimumSubnets) {
+            Array.isArray(ids) || !needed ? pulumi.output(ids) : pulumi.output(ids).apply((resolved) => {
+                if (resolved.length < minimumSubnets) {
                     throw new Error(`Etcd3Cluster "${name}" has invalid arguments: ${problem(resolved.length)}`);
                 }
                 return resolved;
