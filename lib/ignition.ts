@@ -3,8 +3,11 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
-import { clientPort, defaultImageRepository, EtcdRelease, parseEtcdRelease, peerPort } from "./etcd";
-import { OperatingSystem, OperatingSystemProfile, operatingSystems, UpdateWindow } from "./os";
+import { isDiscoveryUrl } from "./discovery";
+import {
+    clientPort, defaultEtcdVersion, defaultImageRepository, etcdTimingDefaults, EtcdRelease, parseEtcdRelease, peerPort, supportedEtcdBranches,
+} from "./etcd";
+import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 
 export const ignitionSpecVersion = "3.3.0";
 export const etcdUnitName = "etcd-member.service";
@@ -53,16 +56,111 @@ interface ResolvedOptions {
     release: EtcdRelease;
 }
 
+/** How a value is quoted in an error: strings in quotes, anything else (undefined, NaN) as itself. */
+const shown = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+
+const isWholeNumberIn = (value: unknown, min: number, max: number): value is number =>
+    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+
+/**
+ * A member name goes into `--name=` and `Description=` unquoted: letters,
+ * digits, `.`, `_` and `-` are all systemd passes through as they are (no
+ * whitespace to split on, no `$` or `%` to expand, no quotes or escapes).
+ */
+const memberNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A registry host (optional port) and path, no tag: the builder appends the release's tag. */
+const imageRepositoryPattern = /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/;
+
+/** etcd's limits: it refuses to start with an election timeout under 5 heartbeats or over 50 s. */
+export const etcdTimingLimits = { minHeartbeatIntervalMs: 10, maxHeartbeatIntervalMs: 5000, maxElectionTimeoutMs: 50000, minElectionHeartbeats: 5 } as const;
+
+/**
+ * Problems with `--heartbeat-interval` / `--election-timeout` values that
+ * would keep etcd from starting; one not given counts as etcd's default.
+ */
+export function etcdTimingProblems(heartbeatIntervalMs: unknown, electionTimeoutMs: unknown): string[] {
+    const limits = etcdTimingLimits;
+    const problems: string[] = [];
+    if (heartbeatIntervalMs !== undefined && !isWholeNumberIn(heartbeatIntervalMs, limits.minHeartbeatIntervalMs, limits.maxHeartbeatIntervalMs)) {
+        problems.push(`heartbeatIntervalMs ${shown(heartbeatIntervalMs)}: use a whole number of ms from ` +
+            `${limits.minHeartbeatIntervalMs} to ${limits.maxHeartbeatIntervalMs}, or leave it out for etcd's default of ${etcdTimingDefaults.heartbeatIntervalMs}`);
+        return problems;
+    }
+    const heartbeat = heartbeatIntervalMs ?? etcdTimingDefaults.heartbeatIntervalMs;
+    const election = electionTimeoutMs ?? etcdTimingDefaults.electionTimeoutMs;
+    const minElection = limits.minElectionHeartbeats * heartbeat;
+    if (!isWholeNumberIn(election, minElection, limits.maxElectionTimeoutMs)) {
+        const given = electionTimeoutMs === undefined ? `(not given: etcd's default of ${etcdTimingDefaults.electionTimeoutMs})` : shown(electionTimeoutMs);
+        problems.push(`electionTimeoutMs ${given}: use a whole number of ms from ${limits.minElectionHeartbeats} × heartbeatIntervalMs ` +
+            `(${minElection}) to ${limits.maxElectionTimeoutMs}, as etcd itself requires`);
+    }
+    return problems;
+}
+
+function updateWindowProblems(window: unknown): string[] {
+    if (window === undefined) {
+        return [];
+    }
+    if (typeof window !== "object" || window === null) {
+        return [`updateWindow ${shown(window)}: use { startHourUtc, lengthMinutes }, or leave it out for the OS's own update policy`];
+    }
+    const { startHourUtc, lengthMinutes } = window as Partial<UpdateWindow>;
+    const problems: string[] = [];
+    if (!isWholeNumberIn(startHourUtc, 0, 23)) {
+        problems.push(`updateWindow.startHourUtc ${shown(startHourUtc)}: use a whole hour from 0 to 23 (UTC)`);
+    }
+    if (!isWholeNumberIn(lengthMinutes, 1, 24 * 60)) {
+        problems.push(`updateWindow.lengthMinutes ${shown(lengthMinutes)}: use a whole number of minutes from 1 to 1440`);
+    }
+    return problems;
+}
+
+function sshKeyProblems(keys: unknown): string[] {
+    if (keys === undefined) {
+        return [];
+    }
+    if (!Array.isArray(keys)) {
+        return [`sshAuthorizedKeys ${shown(keys)}: use a list of OpenSSH public key lines`];
+    }
+    return keys.flatMap((key, index) => (typeof key === "string" && key.trim() !== "" && !/[\r\n]/.test(key)
+        ? []
+        : [`sshAuthorizedKeys[${index}]: use one OpenSSH public key on one line ("ssh-ed25519 AAAA... comment")`]));
+}
+
+/**
+ * Checks every option (also against callers that get past the type checker)
+ * and looks up the OS row and etcd release. Throws one error listing every
+ * problem, so no config with `--discovery=undefined` or a split flag is built.
+ */
 function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
-    const os = operatingSystems[options.os ?? "fedora-coreos"];
-    const release = parseEtcdRelease(options.etcdVersion);
-    if (!os) {
-        throw new Error(`os "${options.os}" is not one of ${Object.keys(operatingSystems).join(", ")}`);
+    const problems: string[] = [];
+    const { memberName, discoveryUrl, etcdVersion, imageRepository } = options;
+    if (typeof memberName !== "string" || !memberNamePattern.test(memberName)) {
+        problems.push(`memberName ${shown(memberName)}: use letters, digits, dots, underscores and hyphens, starting with a letter or digit, e.g. etcd3-cluster-0`);
     }
+    if (typeof discoveryUrl !== "string" || !isDiscoveryUrl(discoveryUrl)) {
+        problems.push(`discoveryUrl ${shown(discoveryUrl)}: use the URL a discovery service returned: http(s), a host, an optional port and path, ` +
+            "then a 32-hex-digit token, e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e");
+    }
+    const release = typeof etcdVersion === "string" ? parseEtcdRelease(etcdVersion) : undefined;
     if (!release) {
-        throw new Error(`etcdVersion "${options.etcdVersion}" is not a supported etcd release`);
+        problems.push(`etcdVersion ${shown(etcdVersion)}: use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(" or ")}, e.g. ${defaultEtcdVersion}`);
     }
-    return { options, os, release };
+    const osName = options.os ?? "fedora-coreos";
+    const os = supportedOperatingSystems.includes(osName) ? operatingSystems[osName] : undefined;
+    if (!os) {
+        problems.push(`os ${shown(options.os)}: use one of ${supportedOperatingSystems.join(", ")}`);
+    }
+    if (imageRepository !== undefined && (typeof imageRepository !== "string" || !imageRepositoryPattern.test(imageRepository))) {
+        problems.push(`imageRepository ${shown(imageRepository)}: use a repository without a tag, e.g. quay.io/coreos/etcd`);
+    }
+    problems.push(...etcdTimingProblems(options.heartbeatIntervalMs, options.electionTimeoutMs));
+    problems.push(...updateWindowProblems(options.updateWindow));
+    problems.push(...sshKeyProblems(options.sshAuthorizedKeys));
+    if (problems.length > 0) {
+        throw new Error(`cannot build the Ignition config for etcd member ${shown(memberName)}:\n  - ${problems.join("\n  - ")}`);
+    }
+    return { options, os: os!, release: release! };
 }
 
 /** The etcd command line, one flag a line, with `${VAR}` for what systemd fills in from the metadata file. */

@@ -142,6 +142,93 @@ describe("Ignition builder", () => {
         expect(() => buildIgnitionConfig({ ...base, etcdVersion: "v3.7.1" })).to.throw('etcdVersion "v3.7.1"');
     });
 
+    describe("refuses options that would make a broken unit, naming the option and what is allowed", () => {
+        /** Options as a JavaScript caller or a cast could pass them, past the type checker. */
+        const loose = (overrides: Record<string, unknown>) => ({ ...base, ...overrides }) as unknown as EtcdNodeIgnitionOptions;
+        const refuses = (overrides: Record<string, unknown>, ...fragments: string[]) => {
+            for (const build of [buildIgnitionConfig, renderUserData]) {
+                let message = "";
+                try {
+                    build(loose(overrides));
+                } catch (error) {
+                    message = (error as Error).message;
+                }
+                expect(message, `${build.name} of ${JSON.stringify(overrides)}`).to.not.equal("");
+                fragments.forEach((fragment) => expect(message).to.include(fragment));
+            }
+        };
+
+        it("a missing discoveryUrl, instead of writing --discovery=undefined", () => {
+            refuses({ discoveryUrl: undefined }, "discoveryUrl undefined", "32-hex-digit token");
+        });
+
+        it("a discoveryUrl that is not a discovery service's URL and token", () => {
+            refuses({ discoveryUrl: "https://discovery.etcd.io/new?size=3" }, 'discoveryUrl "https://discovery.etcd.io/new?size=3"', "32-hex-digit token");
+            refuses({ discoveryUrl: "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e extra" }, "discoveryUrl");
+            refuses({ discoveryUrl: "" }, 'discoveryUrl ""');
+        });
+
+        it("accepts a discovery URL on a private service with a port, as the local cluster uses", () => {
+            expect(execStartOf({ ...base, discoveryUrl: "http://127.0.7.100:8087/0123456789abcdef0123456789abcdef" }))
+                .to.include("--discovery=http://127.0.7.100:8087/0123456789abcdef0123456789abcdef");
+        });
+
+        it("a member name that is empty, missing or would be split or expanded by systemd", () => {
+            for (const memberName of [undefined, "", "etcd 1", "etcd-$HOST", "etcd-%i", 'etcd-"1"', "etcd\n1", "etcd-1\n"]) {
+                refuses({ memberName }, "memberName", "letters, digits");
+            }
+        });
+
+        it("an etcd release that is missing, malformed or not a supported branch", () => {
+            refuses({ etcdVersion: undefined }, "etcdVersion undefined", "3.5 or 3.6");
+            refuses({ etcdVersion: "latest" }, 'etcdVersion "latest"', "3.5 or 3.6");
+        });
+
+        it("an os that is not a row of the OS table, even one named like an object property", () => {
+            refuses({ os: "ubuntu" }, 'os "ubuntu"', "fedora-coreos, flatcar");
+            refuses({ os: "constructor" }, 'os "constructor"');
+        });
+
+        it("an image repository that is not a plain repository name without a tag", () => {
+            refuses({ imageRepository: "quay.io/coreos/etcd:v3.5.33" }, 'imageRepository "quay.io/coreos/etcd:v3.5.33"', "without a tag");
+            refuses({ imageRepository: "quay.io/coreos/etcd --privileged" }, "imageRepository");
+        });
+
+        it("timing that is not a whole number of ms in etcd's range", () => {
+            refuses({ heartbeatIntervalMs: 0 }, "heartbeatIntervalMs 0", "whole number of ms from 10 to 5000");
+            refuses({ heartbeatIntervalMs: 150.5 }, "heartbeatIntervalMs 150.5");
+            refuses({ heartbeatIntervalMs: Number.NaN }, "heartbeatIntervalMs NaN");
+            refuses({ heartbeatIntervalMs: "250" }, 'heartbeatIntervalMs "250"');
+            refuses({ electionTimeoutMs: 60000 }, "electionTimeoutMs 60000", "to 50000");
+            refuses({ electionTimeoutMs: Number.POSITIVE_INFINITY }, "electionTimeoutMs Infinity");
+        });
+
+        it("an election timeout under 5 heartbeats, which etcd refuses at start, counting etcd's defaults for the one not given", () => {
+            refuses({ heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, "electionTimeoutMs 1000", "5 × heartbeatIntervalMs (1500)");
+            refuses({ heartbeatIntervalMs: 300 }, "electionTimeoutMs", "etcd's default of 1000", "1500");
+            refuses({ electionTimeoutMs: 400 }, "electionTimeoutMs 400", "(500)");
+            expect(execStartOf({ ...base, heartbeatIntervalMs: 200 })).to.include("--heartbeat-interval=200");
+            expect(execStartOf({ ...base, electionTimeoutMs: 500 })).to.include("--election-timeout=500");
+        });
+
+        it("an update window that is not a whole hour of the day and a length within a day", () => {
+            refuses({ updateWindow: { startHourUtc: 24, lengthMinutes: 60 } }, "updateWindow.startHourUtc 24", "0 to 23");
+            refuses({ updateWindow: { startHourUtc: 1.5, lengthMinutes: 60 } }, "updateWindow.startHourUtc 1.5");
+            refuses({ updateWindow: { startHourUtc: 2, lengthMinutes: 0 } }, "updateWindow.lengthMinutes 0", "1 to 1440");
+            refuses({ updateWindow: { startHourUtc: 2 } }, "updateWindow.lengthMinutes undefined");
+        });
+
+        it("SSH keys that are not one non-empty line each", () => {
+            refuses({ sshAuthorizedKeys: ["ssh-ed25519 AAAA ops@example\nssh-rsa BBBB other"] }, "sshAuthorizedKeys[0]", "one line");
+            refuses({ sshAuthorizedKeys: ["ssh-ed25519 AAAA ops@example", " "] }, "sshAuthorizedKeys[1]");
+            refuses({ sshAuthorizedKeys: "ssh-ed25519 AAAA ops@example" }, "sshAuthorizedKeys", "list");
+        });
+
+        it("lists every problem at once", () => {
+            refuses({ discoveryUrl: undefined, memberName: "" }, "discoveryUrl undefined", 'memberName ""');
+        });
+    });
+
     it("stays far below EC2's 16 KB user data limit", () => {
         expect(Buffer.byteLength(renderUserData(base))).to.be.lessThan(ec2UserDataLimitBytes / 4);
     });
