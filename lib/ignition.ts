@@ -207,9 +207,10 @@ function etcdUnit(resolved: ResolvedOptions): string {
         "[Unit]",
         `Description=etcd ${release.tag} member ${options.memberName}`,
         "Documentation=https://etcd.io/docs/",
-        // The private IP comes from the metadata unit, which nothing else starts.
-        `Requires=${os.metadataUnit}`,
-        `After=${os.metadataUnit} network-online.target`,
+        // The private IP comes from the metadata unit, which nothing else starts; the runtime's daemon
+        // (if any) must be up first and, by the same ordering, is stopped only after etcd.
+        `Requires=${[os.metadataUnit, ...os.containerRuntimeUnits].join(" ")}`,
+        `After=${[os.metadataUnit, ...os.containerRuntimeUnits, "network-online.target"].join(" ")}`,
         "Wants=network-online.target",
         "",
         "[Service]",

@@ -22,6 +22,12 @@ export interface OperatingSystemProfile {
     readonly privateIpv4Variable: string;
     /** The container runtime binary that runs etcd's image. */
     readonly containerRuntime: string;
+    /**
+     * The units that runtime needs running (its daemon): etcd `Requires=` and is
+     * ordered `After=` them, so at shutdown or an update reboot systemd stops
+     * etcd first. Empty for a daemonless runtime.
+     */
+    readonly containerRuntimeUnits: readonly string[];
     /** Suffix for bind-mount volumes: `:z` relabels for SELinux where it is enforcing. */
     readonly volumeOptions: string;
     /** The default login user that `sshAuthorizedKeys` are given to. */
@@ -43,6 +49,8 @@ export const operatingSystems: Readonly<Record<OperatingSystem, OperatingSystemP
         metadataEnvironmentFile: "/run/metadata/afterburn",
         privateIpv4Variable: "AFTERBURN_AWS_IPV4_LOCAL",
         containerRuntime: "/usr/bin/podman",
+        // podman runs the container itself, as the unit's own process: there is no daemon to wait for.
+        containerRuntimeUnits: [],
         volumeOptions: ":z",
         loginUser: "core",
         // Zincati's default, `immediate`, reboots as soon as an update is staged: on every member at once.
@@ -66,6 +74,8 @@ export const operatingSystems: Readonly<Record<OperatingSystem, OperatingSystemP
         metadataEnvironmentFile: "/run/metadata/flatcar",
         privateIpv4Variable: "COREOS_EC2_IPV4_LOCAL",
         containerRuntime: "/usr/bin/docker",
+        // The docker CLI only asks dockerd; without the ordering dockerd may stop first and kill etcd uncleanly.
+        containerRuntimeUnits: ["docker.service"],
         volumeOptions: "",
         loginUser: "core",
         // locksmithd reboots right after an update unless given a window; `reboot` avoids its etcd-lock

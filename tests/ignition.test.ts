@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { OperatingSystem, operatingSystems } from "../lib/os";
 
 const base: EtcdNodeIgnitionOptions = {
     memberName: "etcd3-cluster-1",
@@ -14,6 +15,9 @@ const unitOf = (options: EtcdNodeIgnitionOptions) => {
     const [unit] = buildIgnitionConfig(options).systemd.units;
     return unit;
 };
+/** The unit names in every `key=` line of the etcd unit's [Unit] section, in order. */
+const unitNamesOf = (options: EtcdNodeIgnitionOptions, key: string) =>
+    [...unitOf(options).contents.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].flatMap((match) => match[1].split(/\s+/)).filter(Boolean);
 /** The unit's ExecStart as the words systemd would run (continuations joined). */
 const execStartOf = (options: EtcdNodeIgnitionOptions) =>
     /^ExecStart=(.*)$/m.exec(unitOf(options).contents.replace(/ \\\n\s*/g, " "))![1].split(/\s+/);
@@ -108,11 +112,30 @@ describe("Ignition builder", () => {
     it("uses Flatcar's metadata unit, variable and docker from the OS table", () => {
         const options = { ...base, os: "flatcar" as const };
         const contents = unitOf(options).contents;
-        expect(contents).to.match(/^Requires=coreos-metadata\.service$/m);
+        expect(contents).to.match(/^Requires=coreos-metadata\.service\b/m);
         expect(contents).to.match(/^EnvironmentFile=\/run\/metadata\/flatcar$/m);
         expect(execStartOf(options)).to.include("--advertise-client-urls=http://${COREOS_EC2_IPV4_LOCAL}:2379");
         expect(execStartOf(options)[0]).to.equal("/usr/bin/docker");
     });
+
+    it("orders Flatcar's etcd on docker.service, so dockerd is up before it and stops after it at shutdown", () => {
+        const names = (key: string) => unitNamesOf({ ...base, os: "flatcar" }, key);
+        expect(names("Requires")).to.include("docker.service");
+        expect(names("After")).to.include("docker.service");
+    });
+
+    it("orders Fedora CoreOS's etcd on no container service: podman has no daemon", () => {
+        expect(unitNamesOf(base, "Requires")).to.deep.equal(["afterburn.service"]);
+        expect(unitNamesOf(base, "After")).to.deep.equal(["afterburn.service", "network-online.target"]);
+    });
+
+    for (const [name, profile] of Object.entries(operatingSystems)) {
+        it(`requires and orders after every service the ${name} row's container runtime needs`, () => {
+            const options = { ...base, os: name as OperatingSystem };
+            expect(unitNamesOf(options, "Requires")).to.include.members([...profile.containerRuntimeUnits]);
+            expect(unitNamesOf(options, "After")).to.include.members([...profile.containerRuntimeUnits]);
+        });
+    }
 
     it("gives SSH keys to the core user only when there are some", () => {
         expect(buildIgnitionConfig(base).passwd).to.equal(undefined);
