@@ -13,7 +13,20 @@ import { HostEtcd } from "./system-tools";
 /** Where the etcd executable lives inside the official images (distroless: there is nothing else to run). */
 export const imageEtcdPath = "/usr/local/bin/etcd";
 
-const runtimes = new Set(["podman", "docker"]);
+/**
+ * The runtimes the harness emulates, each with the systemd units its CLI needs
+ * running on a real host: podman runs containers itself, the docker CLI only
+ * talks to dockerd (`docker.service`, shipped by Flatcar and by Docker's
+ * packages). Facts about the runtimes, written here and not read from the OS
+ * table, so the harness does not just agree with the code it checks. The
+ * stand-in plays those units: running the host's etcd is what dockerd would do.
+ */
+export const runtimeDaemonUnits: Readonly<Record<string, readonly string[]>> = {
+    podman: [],
+    docker: ["docker.service"],
+};
+
+const runtimes = new Set(Object.keys(runtimeDaemonUnits));
 
 /**
  * Subcommands that manage containers, which the host process model has none

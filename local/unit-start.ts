@@ -11,7 +11,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LocalCommand, mapContainerCommand, NodeContext } from "./container-runtime";
+import * as pathPosix from "path/posix";
+import { LocalCommand, mapContainerCommand, NodeContext, runtimeDaemonUnits } from "./container-runtime";
 import { parseCommand, parseUnitFile, UnitFile, unitEnvironment, unitNames, unitValues } from "./systemd-unit";
 
 /** A unit the test host provides in place of the real one (the metadata unit) or has anyway. */
@@ -62,12 +63,42 @@ function checkStartedAtBoot(unit: UnitFile, root: string, unitName: string): voi
     }
 }
 
+const execSettings = ["ExecStartPre", "ExecStart", "ExecStartPost", "ExecStop", "ExecStopPost"];
+
+/** The emulated container runtimes the unit's commands run, by name (`docker`, `podman`). */
+function runtimesUsed(unit: UnitFile): string[] {
+    const names = execSettings.flatMap((key) => unitValues(unit, "Service", key))
+        .map((line) => pathPosix.basename(parseCommand(line, {}).argv[0]))
+        .filter((name) => name in runtimeDaemonUnits);
+    return [...new Set(names)];
+}
+
+/**
+ * The daemon units of the runtimes the unit uses, which the runtime stand-in
+ * plays. The unit must require them and be ordered after them: otherwise the
+ * daemon need not be up when the unit starts, and at shutdown or an update
+ * reboot systemd (stopping units in reverse start order) may stop the daemon
+ * first, killing the container under a running etcd.
+ */
+function runtimeDaemons(unit: UnitFile, unitName: string): ProvidedUnit[] {
+    const requires = unitNames(unit, "Requires");
+    const after = unitNames(unit, "After");
+    return runtimesUsed(unit).flatMap((runtime) => runtimeDaemonUnits[runtime].map((daemon) => {
+        if (!(requires.includes(daemon) && after.includes(daemon))) {
+            throw new Error(`${unitName} runs ${runtime} without Requires= and After=${daemon}: ${daemon} may not be up when it starts, ` +
+                `and at shutdown or an update reboot systemd may stop ${daemon} before it`);
+        }
+        return { name: daemon };
+    }));
+}
+
 /**
  * Every required unit must be one the harness provides (or one nothing can
  * run without), and a unit that writes an environment file the service reads
  * must be both required and ordered before it, or the file may not exist yet.
  */
-function checkDependencies(unit: UnitFile, unitName: string, provided: ProvidedUnit[]): void {
+function checkDependencies(unit: UnitFile, unitName: string, hostUnits: ProvidedUnit[]): void {
+    const provided = [...hostUnits, ...runtimeDaemons(unit, unitName)];
     const requires = unitNames(unit, "Requires");
     const after = unitNames(unit, "After");
     for (const name of requires) {
