@@ -1,0 +1,184 @@
+/**
+ * Golden user data: the exact Ignition config each kind of member boots with,
+ * committed under tests/golden/ so that any change to it shows up in review as
+ * a diff of readable files. Each case has its own directory:
+ *
+ *   user-data.json       the config, pretty-printed (EC2 gets it compact)
+ *   <unit name>          each systemd unit's text, as Ignition writes it
+ *   files/<path>         each file's decoded contents, at its path on the node
+ *
+ * Any drift fails; when the change is intended, rewrite the files with
+ * `UPDATE_GOLDEN=1 npx mocha tests/ignition-golden.test.ts` and review the diff.
+ */
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildIgnitionConfig, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
+
+const updateGoldenCommand = "UPDATE_GOLDEN=1 npx mocha tests/ignition-golden.test.ts";
+const goldenDir = path.join(__dirname, "golden");
+/** Files in tests/golden that are not rendered (the directory's own notes). */
+const notGolden = new Set(["README.md"]);
+
+const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
+const sshKeys = [
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example",
+    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGyAlUxQDd1rVN3tgn0OR5b1dnVBruYzhPcb+SxuRyBPRuumFYJ3itSGxDpPO63VZrqAejMjcEKn8k8ioUCpldU= ops@example",
+];
+
+/**
+ * What the component gives its first member with every argument at its
+ * default: the fields of `memberIgnitionOptions` (lib/plan.ts), written out
+ * here rather than imported, so the golden pins the builder's output alone.
+ */
+function firstMember(overrides: Partial<EtcdNodeIgnitionOptions>): EtcdNodeIgnitionOptions {
+    return {
+        memberName: "etcd3-cluster-0",
+        discoveryUrl,
+        etcdVersion: "v3.5.33",
+        os: "fedora-coreos",
+        imageRepository: undefined,
+        heartbeatIntervalMs: undefined,
+        electionTimeoutMs: undefined,
+        sshAuthorizedKeys: [],
+        updateWindow: { startHourUtc: 2, lengthMinutes: 60 },
+        ...overrides,
+    };
+}
+
+/** Case name → options. Names become directory names: keep them stable. */
+const cases: Record<string, EtcdNodeIgnitionOptions> = {};
+for (const osName of ["fedora-coreos", "flatcar"] as const) {
+    const member = (overrides: Partial<EtcdNodeIgnitionOptions>) => firstMember({ os: osName, ...overrides });
+    cases[`${osName}-etcd3.5`] = member({});
+    cases[`${osName}-etcd3.6`] = member({ etcdVersion: "v3.6.14" });
+    cases[`${osName}-etcd3.5-ssh-keys`] = member({ sshAuthorizedKeys: sshKeys });
+    cases[`${osName}-etcd3.5-timing`] = member({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 });
+    // The third member's window, three hours after the first's (memberUpdateWindow).
+    cases[`${osName}-etcd3.5-member-2`] = member({ memberName: "etcd3-cluster-2", updateWindow: { startHourUtc: 8, lengthMinutes: 60 } });
+    // The builder called directly with no window: the OS keeps its own update policy.
+    cases[`${osName}-etcd3.5-no-update-window`] = member({ updateWindow: undefined });
+}
+
+/** Decodes an Ignition `data:` URL (plain or base64); anything else is refused. */
+function decodeDataUrl(source: string): string {
+    const match = /^data:([^,]*),(.*)$/s.exec(source);
+    if (!match) {
+        throw new Error(`file source is not a data: URL: ${source.slice(0, 40)}`);
+    }
+    return match[1].split(";").includes("base64")
+        ? Buffer.from(match[2], "base64").toString("utf8")
+        : decodeURIComponent(match[2]);
+}
+
+/** The golden files of one config: relative path → contents, the readable ones first so a drift shows their diff. */
+function goldenFiles(config: IgnitionConfig): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const unit of config.systemd.units) {
+        files.set(unit.name, unit.contents);
+    }
+    for (const file of config.storage.files ?? []) {
+        files.set(path.posix.join("files", file.path), decodeDataUrl(file.contents.source));
+    }
+    files.set("user-data.json", `${JSON.stringify(config, null, 2)}\n`);
+    return files;
+}
+
+/** Every golden file that should exist: path relative to tests/golden → contents. */
+function expectedGolden(): Map<string, string> {
+    const all = new Map<string, string>();
+    for (const [name, options] of Object.entries(cases)) {
+        for (const [file, contents] of goldenFiles(buildIgnitionConfig(options))) {
+            all.set(path.posix.join(name, file), contents);
+        }
+    }
+    return all;
+}
+
+/** Every file under tests/golden, relative, in posix form. */
+function filesOnDisk(dir = goldenDir, prefix = ""): string[] {
+    if (!fs.existsSync(dir)) {
+        return [];
+    }
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const relative = path.posix.join(prefix, entry.name);
+        return entry.isDirectory() ? filesOnDisk(path.join(dir, entry.name), relative) : [relative];
+    });
+}
+
+/** Replaces every case directory with freshly rendered files; the directory's notes stay. */
+function rewriteGolden(expected: Map<string, string>): void {
+    fs.mkdirSync(goldenDir, { recursive: true });
+    for (const entry of fs.readdirSync(goldenDir)) {
+        if (!notGolden.has(entry)) {
+            fs.rmSync(path.join(goldenDir, entry), { recursive: true, force: true });
+        }
+    }
+    for (const [file, contents] of expected) {
+        fs.mkdirSync(path.dirname(path.join(goldenDir, file)), { recursive: true });
+        fs.writeFileSync(path.join(goldenDir, file), contents);
+    }
+}
+
+function ignitionValidate(userData: string): void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-golden-"));
+    try {
+        fs.writeFileSync(path.join(dir, "user-data.ign"), userData);
+        execFileSync("ignition-validate", [path.join(dir, "user-data.ign")], { stdio: "pipe", timeout: 10_000 });
+    } catch (error) {
+        const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+        const output = `${stdout ?? ""}${stderr ?? ""}`.trim() || (error as Error).message;
+        throw new Error(`ignition-validate rejected the golden user data: ${output.trim()}`);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+const readGolden = (file: string) => {
+    const full = path.join(goldenDir, file);
+    return fs.existsSync(full) ? fs.readFileSync(full, "utf8") : undefined;
+};
+
+describe("golden user data (tests/golden)", () => {
+    const expected = expectedGolden();
+    const drift = `the rendered user data differs from tests/golden; if the change is intended, run\n    ${updateGoldenCommand}\n  and review the diff`;
+
+    before(() => {
+        if (process.env.UPDATE_GOLDEN === "1") {
+            rewriteGolden(expected);
+            console.log(`    rewrote ${expected.size} files in ${path.relative(process.cwd(), goldenDir)} for ${Object.keys(cases).length} cases`);
+        }
+    });
+
+    it("has a file for every rendered file and no file left from a case or file that is gone", () => {
+        const onDisk = filesOnDisk().filter((file) => !notGolden.has(file)).sort();
+        expect(onDisk, drift).to.deep.equal([...expected.keys()].sort());
+    });
+
+    for (const [name, options] of Object.entries(cases)) {
+        describe(name, () => {
+            it("renders exactly the golden files", () => {
+                for (const [file, contents] of expected) {
+                    if (file.startsWith(`${name}/`)) {
+                        expect(readGolden(file), `tests/golden/${file}: ${drift}`).to.equal(contents);
+                    }
+                }
+            });
+
+            it("gives EC2 exactly the golden JSON, compacted, within the size limit", () => {
+                const golden = readGolden(`${name}/user-data.json`);
+                expect(golden, `tests/golden/${name}/user-data.json is missing: ${drift}`).to.be.a("string");
+                expect(renderUserData(options), drift).to.equal(JSON.stringify(JSON.parse(golden!)));
+            });
+
+            it("is accepted by ignition-validate", function () {
+                this.timeout(20_000);
+                const golden = readGolden(`${name}/user-data.json`);
+                expect(golden, `tests/golden/${name}/user-data.json is missing: ${drift}`).to.be.a("string");
+                ignitionValidate(JSON.stringify(JSON.parse(golden!)));
+            });
+        });
+    }
+});
