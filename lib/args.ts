@@ -1,54 +1,79 @@
 /**
- * The component's arguments, their defaults, and their validation. Every check
+ * The component's arguments: their one definition (type, default, how stack
+ * config gives them), their documentation, and their validation. Every check
  * runs before any resource is registered, and all problems are reported at
- * once, each naming its argument and what is allowed.
+ * once, each naming its argument and what is allowed. The README's argument
+ * table and Pulumi.yaml's config are generated from this file
+ * (`npx ts-node --transpile-only scripts/docs.ts --write`); a test fails when
+ * they drift.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { defaultEtcdVersion, etcdTimingDefaults, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches } from "./etcd";
+import type * as pulumi from "@pulumi/pulumi";
+import { InstanceType } from "@pulumi/aws/types/enums/ec2";
+import {
+    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches,
+} from "./etcd";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery";
-import { OperatingSystem, supportedOperatingSystems } from "./os";
+import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
 export type NatGatewayStrategy = "Single" | "OnePerAz";
 
+/**
+ * The arguments of `Etcd3Cluster`. Every one is optional; each one's TSDoc
+ * ends with its default, and the README's table is generated from it.
+ */
 export interface Etcd3ClusterArgs {
     /**
      * Name prefix and `ecosystem` tag of everything the component creates (the
-     * seed's `in_ecosystem`). Lowercase letters, digits and hyphens, starting
-     * with a letter, at most 32 characters. Default `etcd3-cluster`.
+     * seed's `in_ecosystem`); member names are `<ecosystem>-0`, `-1`, ... Lowercase
+     * letters, digits and hyphens, starting with a letter, at most 32 characters.
+     * Default `etcd3-cluster`.
      */
     ecosystem?: string;
     /**
      * CIDR of a new VPC made for the cluster (the seed's `in_vpc_cidr`), /16 to
      * /24, with public and private subnets over `availabilityZoneCount` zones.
-     * Default `10.99.0.0/16` when `vpcId` is not given. Mutually exclusive with `vpcId`.
+     * Not with `vpcId`. Default `10.99.0.0/16` when `vpcId` is not given.
      */
     vpcCidr?: string;
-    /** Zones the new VPC spans, 2 or 3 (an ALB needs two). Default 3. Only with a new VPC. */
+    /** Zones the new VPC spans, 2 or 3 (an ALB needs two). Only with a new VPC. Default `3` when a new VPC is made. */
     availabilityZoneCount?: number;
     /**
      * NAT gateways of the new VPC: `Single` (one, cheapest) or `OnePerAz` (survives
      * a zone's loss). The members need outbound access for the etcd image and the
-     * discovery service. Default `Single`. Only with a new VPC.
+     * discovery service. Only with a new VPC. Default `Single` when a new VPC is made.
      */
     natGateways?: NatGatewayStrategy;
-    /** An existing VPC to use instead of creating one. Needs `privateSubnetIds`. Mutually exclusive with `vpcCidr`. Default none (a new VPC). */
+    /** An existing VPC (`vpc-…`) to use instead of creating one; needs `privateSubnetIds`. Not with `vpcCidr`. Default none (a new VPC). */
     vpcId?: pulumi.Input<string>;
     /**
-     * Private subnets of `vpcId` the members are spread over, round robin, and the
-     * internal ALB sits in (at least two, in different zones, with outbound
-     * access through NAT). Only with `vpcId`, and required with it. Default none.
+     * Private subnets of `vpcId` (`subnet-…`, each once) the members are spread
+     * over, round robin, and the internal ALB sits in: at least two, in different
+     * zones, with outbound access through NAT. Only with `vpcId`, and required
+     * with it. Default none.
      */
     privateSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Public subnets of `vpcId` for an internet-facing ALB (at least two). Needed only with `internetFacing`. Default none. */
+    /** Public subnets of `vpcId` (at least two) for an internet-facing ALB; needed only with `internetFacing`. Default none. */
     publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Number of etcd members: 1, 3, 5 or 7. Default 3. */
+    /**
+     * Number of etcd members: 1, 3, 5 or 7 (odd: even sizes add no fault
+     * tolerance). Choose it before the first `pulumi up`: a live stack refuses a
+     * change. Default `3`.
+     */
     clusterSize?: number;
-    /** EC2 instance type of the members. An arm64 (Graviton) type selects the arm64 image. Default `t3.small`. */
+    /**
+     * EC2 instance type of the members, one `@pulumi/aws` knows (`aws.ec2.InstanceType`);
+     * a Graviton type (`t4g`, `m7g`, ...) selects the arm64 image. Default `t3.small`.
+     */
     instanceType?: string;
-    /** AMI to boot instead of the latest stable image of `os`. Must be of that OS (the user data is Ignition). Default: looked up. */
+    /**
+     * Accept an `instanceType` that `@pulumi/aws` does not list yet (a type newer
+     * than the SDK); it must still look like `family.size`. Default `false`.
+     */
+    allowUnknownInstanceType?: boolean;
+    /** AMI to boot instead of the latest stable image of `os`; must be of that OS (the user data is Ignition). Default the latest stable image of `os`. */
     amiId?: string;
-    /** `fedora-coreos` or `flatcar`. Default `fedora-coreos`. */
+    /** Operating system of the members: `fedora-coreos` or `flatcar`. Default `fedora-coreos`. */
     os?: OperatingSystem;
     /**
      * etcd release to run, `vX.Y.Z`, from the 3.5 or 3.6 branch (3.7 dropped the
@@ -57,71 +82,205 @@ export interface Etcd3ClusterArgs {
      */
     etcdVersion?: string;
     /**
-     * etcd's `--heartbeat-interval`, ms: about the round trip between members.
-     * Default etcd's 100, already ample for AWS's cross-zone round trips of
-     * 1–2 ms. 10 to 5000.
+     * etcd's `--heartbeat-interval`, ms, 10 to 5000: about the round trip between
+     * members; etcd's own value is already ample for AWS's cross-zone round trips
+     * of 1–2 ms. Default etcd's 100.
      */
     heartbeatIntervalMs?: number;
     /**
      * etcd's `--election-timeout`, ms: how long followers wait for the leader
-     * before electing another, so the floor of a failover. Default etcd's 1000.
-     * At least 5 × `heartbeatIntervalMs`, at most 50000.
+     * before electing another, so the floor of a failover. At least 5 ×
+     * `heartbeatIntervalMs`, at most 50000. Default etcd's 1000.
      */
     electionTimeoutMs?: number;
-    /** Container image repository for etcd. Default `gcr.io/etcd-development/etcd`. */
+    /** Container image repository for etcd, without a tag, e.g. `quay.io/coreos/etcd`. Default `gcr.io/etcd-development/etcd`. */
     etcdImageRepository?: string;
     /**
-     * A discovery URL you requested yourself (`{service}/<32 hex>`, made for
-     * exactly `clusterSize` members and never used before). Default: one is
-     * requested from `discoveryService` when the stack is first created.
+     * A discovery URL you requested yourself (`<service>/<32 hex>`, made for
+     * exactly `clusterSize` members and never used before). Default one requested
+     * from `discoveryService` when the stack is first created.
      */
     discoveryUrl?: string;
-    /** Base URL of the discovery service, e.g. a self-hosted one. Default `https://discovery.etcd.io`. */
+    /** Base URL of the discovery service the token is requested from; a self-hosted `etcd-discovery` works the same. Default `https://discovery.etcd.io`. */
     discoveryService?: string;
     /**
      * File the discovery request's facts (node count, URL) are appended to, as
-     * the seed's module did, or `false` for none. Default `etcd3-discovery-url.log`
-     * in the program's working directory.
+     * the seed's module did, relative to the program's directory, or `false` for
+     * none. Default `etcd3-discovery-url.log`.
      */
     discoveryLogFile?: string | false;
-    /** OpenSSH public keys for the OS's `core` user; SSH (22) is then open from the VPC's CIDR. Default none. */
+    /**
+     * OpenSSH public keys (one key a line, no newlines) for the OS's `core` user;
+     * SSH (22) is then open from the VPC's CIDR. Default none.
+     */
     sshAuthorizedKeys?: string[];
     /**
-     * Whether the ALB is internet-facing. Default `false`: an internal ALB that
-     * only `allowedCidrs` can reach, because etcd behind it has no TLS and no
-     * authentication. When `true`, `allowedCidrs` must be given.
+     * Whether the ALB is internet-facing, in the public subnets. `false` keeps an
+     * internal ALB that only `allowedCidrs` can reach, because etcd behind it has
+     * no TLS and no authentication; `true` requires `allowedCidrs`. Default `false`.
      */
     internetFacing?: boolean;
     /**
-     * CIDRs allowed to reach the ALB's port 80. Default the VPC's CIDR. Required
-     * with `internetFacing`; `0.0.0.0/0` (the seed's open cluster) is allowed only
-     * when named here.
+     * CIDRs allowed to reach the load balancers (the ALB's 80, the NLB's 2379).
+     * Required with `internetFacing`; `0.0.0.0/0` (the seed's open cluster) only
+     * when named here. Default the VPC's CIDR.
      */
     allowedCidrs?: string[];
     /**
      * CIDRs whose etcd clients (etcdctl, Kubernetes, gRPC client libraries) may
-     * reach the members' 2379 directly, using `clientEndpoints`. Default the
-     * VPC's CIDR; `[]` leaves the members reachable only through the load
-     * balancers. `0.0.0.0/0` only when named here.
+     * reach the members' 2379 directly, using `clientEndpoints`; `[]` leaves the
+     * members reachable only through the load balancers. `0.0.0.0/0` only when
+     * named here. Default the VPC's CIDR.
      */
     clientCidrs?: string[];
     /**
      * Also create a network load balancer, TCP 2379 → members' 2379, for gRPC
-     * clients that want one stable address. Same exposure as the ALB
+     * clients that want one stable address; same exposure as the ALB
      * (`internetFacing`, `allowedCidrs`). Default `false`.
      */
     grpcLoadBalancer?: boolean;
-    /** A DNS name for the cluster URL (e.g. `etcd.example.com`); needs `hostedZoneId`. Default none. */
+    /** A DNS name for the cluster URL (e.g. `etcd.example.com`): a Route53 alias to the ALB; needs `hostedZoneId`. Default none. */
     dnsName?: string;
-    /** The Route53 hosted zone `dnsName` is created in. Needs `dnsName`. Default none. */
+    /** The Route53 hosted zone `dnsName` is created in; needs `dnsName`. Default none. */
     hostedZoneId?: pulumi.Input<string>;
-    /** Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. Default 20. */
+    /**
+     * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
+     * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
+     */
     rootVolumeSizeGiB?: number;
-    /** Tags added to every resource (on top of `ecosystem` and `Name`). Default none. */
+    /**
+     * Tags added to every resource, on top of the component's own `Name`,
+     * `ecosystem` and `etcd-member` (which they may not replace): at most 47,
+     * keys up to 128 and values up to 256 characters of letters, digits, spaces
+     * and `_ . : / = + -` or the at sign, no key starting with `aws:`. Default none.
+     */
     tags?: Record<string, string>;
 }
 
-/** The arguments after validation, with every default filled in. */
+/**
+ * What an argument must be. It is checked before its value, so a JavaScript
+ * caller or untyped config gets the expected type, not a confusing range error;
+ * it also says how `pulumi config` gives the value.
+ */
+export type ArgumentType =
+    | "string" | "integer" | "boolean" | "string-list" | "string-map"
+    /** A string, or an Output/Promise of one (another resource's id). */
+    | "string-input"
+    /** A list of strings, or an Output/Promise of one (another resource's ids). */
+    | "string-list-input"
+    /** A file path, or `false`. */
+    | "path-or-false";
+
+/** One argument's facts that the code, Pulumi.yaml and the README all derive from. */
+export interface ArgumentDefinition {
+    readonly type: ArgumentType;
+    /**
+     * The default: a single value (also declared in Pulumi.yaml, unless
+     * `defaultOnlyWhen` says it depends on other arguments), words for a default
+     * that is not one value, or none.
+     */
+    readonly default?: string | number | boolean | { readonly words: string };
+    /** For a value default that applies only in some cases: when (Pulumi.yaml then leaves it out). */
+    readonly defaultOnlyWhen?: string;
+}
+
+/** Every argument, once. The type annotation makes a missing or extra key a compile error. */
+export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, ArgumentDefinition>> = {
+    ecosystem: { type: "string", default: "etcd3-cluster" },
+    vpcCidr: { type: "string", default: "10.99.0.0/16", defaultOnlyWhen: "`vpcId` is not given" },
+    availabilityZoneCount: { type: "integer", default: 3, defaultOnlyWhen: "a new VPC is made" },
+    natGateways: { type: "string", default: "Single", defaultOnlyWhen: "a new VPC is made" },
+    vpcId: { type: "string-input", default: { words: "none (a new VPC)" } },
+    privateSubnetIds: { type: "string-list-input" },
+    publicSubnetIds: { type: "string-list-input" },
+    clusterSize: { type: "integer", default: 3 },
+    instanceType: { type: "string", default: "t3.small" },
+    allowUnknownInstanceType: { type: "boolean", default: false },
+    amiId: { type: "string", default: { words: "the latest stable image of `os`" } },
+    os: { type: "string", default: "fedora-coreos" },
+    etcdVersion: { type: "string", default: defaultEtcdVersion },
+    heartbeatIntervalMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.heartbeatIntervalMs}` } },
+    electionTimeoutMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.electionTimeoutMs}` } },
+    etcdImageRepository: { type: "string", default: defaultImageRepository },
+    discoveryUrl: { type: "string", default: { words: "one requested from `discoveryService` when the stack is first created" } },
+    discoveryService: { type: "string", default: defaultDiscoveryService },
+    discoveryLogFile: { type: "path-or-false", default: "etcd3-discovery-url.log" },
+    sshAuthorizedKeys: { type: "string-list" },
+    internetFacing: { type: "boolean", default: false },
+    allowedCidrs: { type: "string-list", default: { words: "the VPC's CIDR" } },
+    clientCidrs: { type: "string-list", default: { words: "the VPC's CIDR" } },
+    grpcLoadBalancer: { type: "boolean", default: false },
+    dnsName: { type: "string" },
+    hostedZoneId: { type: "string-input" },
+    rootVolumeSizeGiB: { type: "integer", default: 20 },
+    tags: { type: "string-map" },
+};
+
+export const argumentNames = Object.keys(argumentDefinitions) as (keyof Etcd3ClusterArgs)[];
+
+type ValueDefault<K extends keyof Etcd3ClusterArgs> = Exclude<Etcd3ClusterArgs[K], undefined>;
+const valueDefault = <K extends keyof Etcd3ClusterArgs>(key: K) => argumentDefinitions[key].default as ValueDefault<K>;
+
+/** The default of every argument that has a single value as its default. */
+export const argumentDefaults = {
+    ecosystem: valueDefault("ecosystem"),
+    vpcCidr: valueDefault("vpcCidr"),
+    availabilityZoneCount: valueDefault("availabilityZoneCount"),
+    natGateways: valueDefault("natGateways"),
+    clusterSize: valueDefault("clusterSize"),
+    instanceType: valueDefault("instanceType"),
+    allowUnknownInstanceType: valueDefault("allowUnknownInstanceType"),
+    os: valueDefault("os"),
+    etcdVersion: valueDefault("etcdVersion"),
+    etcdImageRepository: valueDefault("etcdImageRepository"),
+    discoveryService: valueDefault("discoveryService"),
+    discoveryLogFile: valueDefault("discoveryLogFile") as string,
+    internetFacing: valueDefault("internetFacing"),
+    grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
+    rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
+};
+
+/** The part of `pulumi.Config` the program reads arguments with. */
+export interface ConfigReader {
+    get(key: string): string | undefined;
+    getNumber(key: string): number | undefined;
+    getBoolean(key: string): boolean | undefined;
+    getObject<T>(key: string): T | undefined;
+}
+
+/**
+ * The component's arguments from stack config: every key is the argument of
+ * the same name, read the way its type says (lists and maps as JSON or by
+ * `--path`; `discoveryLogFile` takes `false`).
+ */
+export function argsFromConfig(config: ConfigReader): Etcd3ClusterArgs {
+    const read: Record<ArgumentType, (key: string) => unknown> = {
+        "string": (key) => config.get(key),
+        "string-input": (key) => config.get(key),
+        "integer": (key) => config.getNumber(key),
+        "boolean": (key) => config.getBoolean(key),
+        "string-list": (key) => config.getObject(key),
+        "string-list-input": (key) => config.getObject(key),
+        "string-map": (key) => config.getObject(key),
+        "path-or-false": (key) => {
+            const value = config.get(key);
+            return value === "false" ? false : value;
+        },
+    };
+    const args: Record<string, unknown> = {};
+    for (const name of argumentNames) {
+        const value = read[argumentDefinitions[name].type](name);
+        if (value !== undefined) {
+            args[name] = value;
+        }
+    }
+    return args as Etcd3ClusterArgs;
+}
+
+/** Where a list of CIDRs comes from once defaults are filled in: the VPC's own CIDR (known only once it exists), or a list. */
+export type CidrSource = "vpc-cidr" | string[];
+
+/** The arguments after validation, with every default filled in and every lookup done once. */
 export interface ResolvedEtcd3ClusterArgs {
     ecosystem: string;
     network:
@@ -132,39 +291,32 @@ export interface ResolvedEtcd3ClusterArgs {
     architecture: "x86_64" | "arm64";
     amiId?: string;
     os: OperatingSystem;
+    /** The OS's row of the OS table. */
+    osProfile: OperatingSystemProfile;
+    /** The normalised release tag, e.g. `v3.5.33`. */
     etcdVersion: string;
-    etcdImageRepository?: string;
+    /** The parsed release: its branch and what it serves. */
+    release: EtcdRelease;
+    etcdImageRepository: string;
     heartbeatIntervalMs?: number;
     electionTimeoutMs?: number;
     discoveryUrl?: string;
     discoveryService: string;
+    /** As the user gave it (relative to the program's directory), or undefined for none. */
     discoveryLogFile?: string;
     sshAuthorizedKeys: string[];
     internetFacing: boolean;
-    allowedCidrs?: string[];
-    clientCidrs?: string[];
+    /** Who may reach the load balancers. */
+    allowedCidrs: CidrSource;
+    /** Who may reach the members' client port directly. */
+    clientCidrs: CidrSource;
+    /** Who may reach the members' SSH port: the VPC with SSH keys, nobody without. */
+    sshCidrs: CidrSource;
     grpcLoadBalancer: boolean;
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
     rootVolumeSizeGiB: number;
     tags: Record<string, string>;
 }
-
-/** The default of every argument that has a single value as its default (Pulumi.yaml declares the same). */
-export const argumentDefaults = {
-    ecosystem: "etcd3-cluster",
-    vpcCidr: "10.99.0.0/16",
-    availabilityZoneCount: 3,
-    natGateways: "Single" as NatGatewayStrategy,
-    clusterSize: 3,
-    instanceType: "t3.small",
-    os: "fedora-coreos" as OperatingSystem,
-    etcdVersion: defaultEtcdVersion,
-    discoveryService: defaultDiscoveryService,
-    discoveryLogFile: "etcd3-discovery-url.log",
-    rootVolumeSizeGiB: 20,
-    internetFacing: false,
-    grpcLoadBalancer: false,
-};
 
 /** Thrown for invalid arguments; `problems` holds one line per argument at fault. */
 export class Etcd3ClusterArgumentError extends Error {
@@ -198,8 +350,15 @@ const sshKeyTypes = [
     "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
 ];
 
-/** An OpenSSH public key line whose base64 blob decodes and names the same key type as its prefix. */
+/**
+ * One OpenSSH public key line: no line breaks (a second key or an injected
+ * line would hide in one), a base64 blob that decodes and names the same key
+ * type as its prefix.
+ */
 export function isOpenSshPublicKey(value: string): boolean {
+    if (/[\r\n\0]/.test(value)) {
+        return false;
+    }
     const [type, blob] = value.trim().split(/\s+/);
     if (!sshKeyTypes.includes(type) || !blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) {
         return false;
@@ -229,6 +388,33 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
     return family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) ? "arm64" : "x86_64";
 }
 
+/** The EC2 instance types `@pulumi/aws` knows. */
+export const knownInstanceTypes: ReadonlySet<string> = new Set(Object.values(InstanceType));
+
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** Up to `count` candidates nearest to `value`, nearest first, among those within a few edits. */
+export function nearestNames(value: string, candidates: Iterable<string>, count = 3): string[] {
+    const lower = value.toLowerCase();
+    return [...candidates]
+        .map((candidate) => ({ candidate, distance: editDistance(lower, candidate.toLowerCase()) }))
+        .filter(({ distance }) => distance <= Math.max(2, Math.floor(value.length / 3)))
+        .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+        .slice(0, count)
+        .map(({ candidate }) => candidate);
+}
+
 /** An ALB needs subnets in at least two zones. */
 export const minimumSubnets = 2;
 /** The error lines for too few subnets, shared by the check at construction and the one when outputs resolve. */
@@ -239,18 +425,109 @@ export const publicSubnetProblem = (count: number) =>
 
 /** The longest component name whose derived ALB and target group names fit AWS's 32 characters. */
 export const maxComponentNameLength = 16;
+/**
+ * Prefixes AWS refuses at the start of names derived from the component's:
+ * load balancer names may not begin with `internal-`, security group names not with `sg-`.
+ */
+const reservedNamePrefixes = ["internal-", "sg-"];
+
+/** Tag keys the component sets itself. */
+export const componentTagKeys = ["Name", "ecosystem", "etcd-member"];
+/** AWS allows 50 tags on a resource; the component's own take the rest. */
+export const maxUserTags = 50 - componentTagKeys.length;
+/** The characters load balancers (the strictest of the tagged services) allow in tag keys and values. */
+const tagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+const describeValue = (value: unknown): string => {
+    if (value === null) {
+        return "null";
+    }
+    if (Array.isArray(value)) {
+        return "a list";
+    }
+    if (typeof value === "string") {
+        return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    }
+    return typeof value === "object" ? "an object" : `the ${typeof value} ${String(value)}`;
+};
+
+/** An Output or Promise: a value known only when another resource exists. */
+const isDeferred = (value: unknown): boolean =>
+    typeof value === "object" && value !== null && (typeof (value as { apply?: unknown }).apply === "function" ||
+        typeof (value as { then?: unknown }).then === "function");
+
+const typeChecks: Record<ArgumentType, { expected: string; accepts: (value: unknown) => boolean; hint?: string }> = {
+    "string": { expected: "a string", accepts: (value) => typeof value === "string" },
+    "integer": { expected: "a number", accepts: (value) => typeof value === "number" },
+    "boolean": { expected: "true or false", accepts: (value) => typeof value === "boolean" },
+    "string-list": {
+        expected: "a list of strings",
+        accepts: (value) => Array.isArray(value) && value.every((item) => typeof item === "string"),
+        hint: "put a single value in a list: [\"...\"]",
+    },
+    "string-map": {
+        expected: "an object of string values",
+        accepts: (value) => typeof value === "object" && value !== null && !Array.isArray(value) &&
+            Object.values(value).every((item) => typeof item === "string"),
+    },
+    "string-input": { expected: "a string or an Output of one", accepts: (value) => typeof value === "string" || isDeferred(value) },
+    "string-list-input": {
+        expected: "a list of strings or an Output of one",
+        accepts: (value) => isDeferred(value) ||
+            (Array.isArray(value) && value.every((item) => typeof item === "string" || isDeferred(item))),
+        hint: "put a single value in a list: [\"...\"]",
+    },
+    "path-or-false": {
+        expected: "a file path or false",
+        accepts: (value) => value === false || typeof value === "string",
+    },
+};
+
+/** Problems with the arguments' names and types; the values are checked only once these are right. */
+function shapeProblems(args: object): string[] {
+    const problems: string[] = [];
+    for (const [key, value] of Object.entries(args)) {
+        if (value === undefined) {
+            continue;
+        }
+        if (!(key in argumentDefinitions)) {
+            const nearest = nearestNames(key, argumentNames);
+            problems.push(`${key}: not an argument of Etcd3Cluster` +
+                (nearest.length > 0 ? `; did you mean ${nearest.join(" or ")}?` : ""));
+            continue;
+        }
+        const check = typeChecks[argumentDefinitions[key as keyof Etcd3ClusterArgs].type];
+        if (!check.accepts(value)) {
+            problems.push(`${key}: expected ${check.expected}, got ${describeValue(value)}` + (check.hint ? ` (${check.hint})` : ""));
+        }
+    }
+    return problems;
+}
+
+/** The duplicates in a list of plain strings, each once. */
+const duplicatesOf = (values: readonly unknown[]): string[] =>
+    [...new Set(values.filter((value, index) => typeof value === "string" && values.indexOf(value) !== index) as string[])];
 
 /**
  * Checks every argument and fills in defaults. Throws an
  * `Etcd3ClusterArgumentError` listing every problem; registers nothing.
  */
 export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): ResolvedEtcd3ClusterArgs {
+    const shape = shapeProblems(args);
+    if (shape.length > 0) {
+        throw new Etcd3ClusterArgumentError(name, shape);
+    }
     const problems: string[] = [];
     const problem = (text: string) => problems.push(text);
 
     if (!/^[a-z][a-z0-9-]*$/.test(name) || name.length > maxComponentNameLength) {
         problem(`name "${name}": use lowercase letters, digits and hyphens, starting with a letter, at most ${maxComponentNameLength} characters ` +
             "(AWS limits load balancer and target group names to 32 characters, and the component derives them from its name)");
+    }
+    const reservedPrefix = reservedNamePrefixes.find((prefix) => name.startsWith(prefix));
+    if (reservedPrefix) {
+        problem(`name "${name}": may not begin with "${reservedPrefix}" (AWS refuses load balancer names beginning "internal-" ` +
+            "and security group names beginning \"sg-\", and the component derives them from its name)");
     }
 
     const ecosystem = args.ecosystem ?? argumentDefaults.ecosystem;
@@ -260,15 +537,34 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
 
     const newNetworkArgs = (["availabilityZoneCount", "natGateways"] as const).filter((key) => args[key] !== undefined);
     const existingNetworkArgs = (["privateSubnetIds", "publicSubnetIds"] as const).filter((key) => args[key] !== undefined);
-    let network: ResolvedEtcd3ClusterArgs["network"] | undefined;
+    let network: ResolvedEtcd3ClusterArgs["network"];
     if (args.vpcId !== undefined) {
         if (args.vpcCidr !== undefined || newNetworkArgs.length > 0) {
             problem(`vpcId and ${[args.vpcCidr !== undefined ? "vpcCidr" : "", ...newNetworkArgs].filter(Boolean).join(", ")}: ` +
                 "give either vpcId with its subnets (use an existing VPC) or vpcCidr (create one), not both");
         }
+        if (typeof args.vpcId === "string" && !/^vpc-[0-9a-f]{8,17}$/.test(args.vpcId)) {
+            problem(`vpcId "${args.vpcId}": use a VPC id like vpc-0123456789abcdef0`);
+        }
         const privateSubnetIds = args.privateSubnetIds ?? [];
         const publicSubnetIds = args.publicSubnetIds ?? [];
-        // Lists that are outputs of other resources are counted when they resolve (see network.ts).
+        const checkSubnets = (key: string, ids: pulumi.Input<pulumi.Input<string>[]>) => {
+            // Lists that are outputs of other resources are counted when they resolve (see network.ts).
+            if (!Array.isArray(ids)) {
+                return;
+            }
+            ids.forEach((id, index) => {
+                if (typeof id === "string" && !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
+                    problem(`${key}[${index}] "${id}": use a subnet id like subnet-0123456789abcdef0`);
+                }
+            });
+            const duplicates = duplicatesOf(ids);
+            if (duplicates.length > 0) {
+                problem(`${key}: ${duplicates.join(", ")} given more than once; give each subnet once, in different zones`);
+            }
+        };
+        checkSubnets("privateSubnetIds", privateSubnetIds);
+        checkSubnets("publicSubnetIds", publicSubnetIds);
         if (Array.isArray(privateSubnetIds) && privateSubnetIds.length < minimumSubnets) {
             problem(privateSubnetProblem(privateSubnetIds.length));
         }
@@ -303,8 +599,14 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     }
 
     const instanceType = args.instanceType ?? argumentDefaults.instanceType;
+    const allowUnknownInstanceType = args.allowUnknownInstanceType ?? argumentDefaults.allowUnknownInstanceType;
     if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
         problem(`instanceType "${instanceType}": use an EC2 instance type such as t3.small or m7g.large`);
+    } else if (!allowUnknownInstanceType && !knownInstanceTypes.has(instanceType)) {
+        const nearest = nearestNames(instanceType, knownInstanceTypes);
+        problem(`instanceType "${instanceType}": not an EC2 instance type @pulumi/aws knows` +
+            (nearest.length > 0 ? `; did you mean ${nearest.join(", ")}?` : "") +
+            " For a type newer than the SDK, also set allowUnknownInstanceType: true");
     }
 
     if (args.amiId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(args.amiId)) {
@@ -333,8 +635,9 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             "as etcd itself requires");
     }
 
-    if (args.etcdImageRepository !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(args.etcdImageRepository)) {
-        problem(`etcdImageRepository "${args.etcdImageRepository}": use a repository without a tag, e.g. quay.io/coreos/etcd`);
+    const etcdImageRepository = args.etcdImageRepository ?? argumentDefaults.etcdImageRepository;
+    if (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(etcdImageRepository)) {
+        problem(`etcdImageRepository "${etcdImageRepository}": use a repository without a tag, e.g. quay.io/coreos/etcd`);
     }
 
     const discoveryService = (args.discoveryService ?? argumentDefaults.discoveryService).replace(/\/+$/, "");
@@ -345,25 +648,31 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         problem(`discoveryUrl "${args.discoveryUrl}": use a URL that a discovery service returned, ending in a 32-hex-digit token, ` +
             "e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e");
     }
-    if (args.discoveryLogFile !== undefined && args.discoveryLogFile !== false &&
-        (typeof args.discoveryLogFile !== "string" || args.discoveryLogFile.trim() === "")) {
+    if (typeof args.discoveryLogFile === "string" && args.discoveryLogFile.trim() === "") {
         problem("discoveryLogFile: use a file path, or false for no log");
     }
 
     const sshAuthorizedKeys = args.sshAuthorizedKeys ?? [];
     sshAuthorizedKeys.forEach((key, index) => {
         if (!isOpenSshPublicKey(key)) {
-            problem(`sshAuthorizedKeys[${index}]: not an OpenSSH public key line ("ssh-ed25519 AAAA... comment"); ` +
+            problem(`sshAuthorizedKeys[${index}]: not one OpenSSH public key line ("ssh-ed25519 AAAA... comment", no line breaks); ` +
                 `types allowed: ${sshKeyTypes.join(", ")}`);
         }
     });
 
     const internetFacing = args.internetFacing ?? argumentDefaults.internetFacing;
-    const checkCidrs = (key: string, cidrs: string[]) => cidrs.forEach((value, index) => {
-        if (!parseIpv4Cidr(value)) {
-            problem(`${key}[${index}] "${value}": use an IPv4 network address with its prefix, e.g. 203.0.113.0/24`);
+    const checkCidrs = (key: string, cidrs: string[]) => {
+        cidrs.forEach((value, index) => {
+            if (!parseIpv4Cidr(value)) {
+                problem(`${key}[${index}] "${value}": use an IPv4 network address with its prefix, e.g. 203.0.113.0/24`);
+            }
+        });
+        const duplicates = duplicatesOf(cidrs);
+        if (duplicates.length > 0) {
+            // Each CIDR becomes a security group rule, and EC2 refuses a duplicate rule.
+            problem(`${key}: ${duplicates.join(", ")} given more than once; give each CIDR once`);
         }
-    });
+    };
     if (args.clientCidrs !== undefined) {
         checkCidrs("clientCidrs", args.clientCidrs);
     }
@@ -391,9 +700,17 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
 
     const tags = args.tags ?? {};
     for (const [key, value] of Object.entries(tags)) {
-        if (key.length === 0 || key.length > 128 || key.toLowerCase().startsWith("aws:") || typeof value !== "string" || value.length > 256) {
-            problem(`tags["${key}"]: keys are 1 to 128 characters and may not start with "aws:"; values are strings of at most 256 characters`);
+        if (componentTagKeys.includes(key)) {
+            problem(`tags["${key}"]: the component sets ${componentTagKeys.join(", ")} itself; use another key`);
+        } else if (key.length === 0 || key.length > 128 || key.toLowerCase().startsWith("aws:") || !tagCharacters.test(key) ||
+            value.length > 256 || !tagCharacters.test(value)) {
+            problem(`tags["${key}"]: keys are 1 to 128 characters and may not start with "aws:"; values are at most 256; ` +
+                "both only letters, digits, spaces and _ . : / = + - @");
         }
+    }
+    if (Object.keys(tags).length > maxUserTags) {
+        problem(`tags: ${Object.keys(tags).length} given; AWS allows 50 tags on a resource and the component sets ` +
+            `${componentTagKeys.length} of its own, so give at most ${maxUserTags}`);
     }
 
     if (problems.length > 0) {
@@ -401,14 +718,16 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     }
     return {
         ecosystem,
-        network: network!,
+        network,
         clusterSize,
         instanceType,
         architecture: architectureOf(instanceType),
         amiId: args.amiId,
         os,
+        osProfile: operatingSystems[os],
         etcdVersion: release!.tag,
-        etcdImageRepository: args.etcdImageRepository,
+        release: release!,
+        etcdImageRepository,
         heartbeatIntervalMs: args.heartbeatIntervalMs,
         electionTimeoutMs: args.electionTimeoutMs,
         discoveryUrl: args.discoveryUrl,
@@ -416,8 +735,9 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         discoveryLogFile: args.discoveryLogFile === false ? undefined : (args.discoveryLogFile ?? argumentDefaults.discoveryLogFile),
         sshAuthorizedKeys,
         internetFacing,
-        allowedCidrs: args.allowedCidrs,
-        clientCidrs: args.clientCidrs,
+        allowedCidrs: args.allowedCidrs ?? "vpc-cidr",
+        clientCidrs: args.clientCidrs ?? "vpc-cidr",
+        sshCidrs: sshAuthorizedKeys.length > 0 ? "vpc-cidr" : [],
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         rootVolumeSizeGiB,

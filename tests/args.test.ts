@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { installMocks, registered, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
-import { Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError, resolveArgs } from "../lib";
+import { argsFromConfig, Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError, operatingSystems, resolveArgs } from "../lib";
+import { argumentNames } from "../lib/args";
 
 /** Builds a component with bad args and returns the problems reported. Asserts nothing was registered. */
 function problemsWith(args: Etcd3ClusterArgs, name = uniqueName()): string[] {
@@ -48,24 +49,24 @@ describe("Etcd3Cluster argument validation", () => {
     }
 
     it("rejects vpcCidr together with vpcId", () => {
-        expectProblem({ vpcCidr: "10.1.0.0/16", vpcId: "vpc-1", privateSubnetIds: ["s-1", "s-2"] }, "vpcId and vpcCidr", "not both");
+        expectProblem({ vpcCidr: "10.1.0.0/16", vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "vpcId and vpcCidr", "not both");
     });
 
     it("rejects vpcId without private subnets", () => {
-        expectProblem({ vpcId: "vpc-1" }, "privateSubnetIds", "at least 2");
+        expectProblem({ vpcId: "vpc-0a1b2c3d" }, "privateSubnetIds", "at least 2");
     });
 
     it("rejects vpcId with a single private subnet", () => {
-        expectProblem({ vpcId: "vpc-1", privateSubnetIds: ["s-1"] }, "privateSubnetIds", "got 1");
+        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001"] }, "privateSubnetIds", "got 1");
     });
 
     it("rejects an internet-facing ALB on an existing VPC without public subnets", () => {
-        expectProblem({ vpcId: "vpc-1", privateSubnetIds: ["s-1", "s-2"], internetFacing: true, allowedCidrs: ["0.0.0.0/0"] },
+        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"], internetFacing: true, allowedCidrs: ["0.0.0.0/0"] },
             "publicSubnetIds", "internet-facing");
     });
 
     it("rejects subnets without vpcId", () => {
-        expectProblem({ privateSubnetIds: ["s-1", "s-2"] }, "privateSubnetIds", "only be given together with vpcId");
+        expectProblem({ privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "privateSubnetIds", "only be given together with vpcId");
     });
 
     for (const version of ["3.4.23", "v3.7.1", "latest", "v3.5", "3.5.x", ""]) {
@@ -186,5 +187,150 @@ describe("Etcd3Cluster argument validation", () => {
         for (const type of ["t3.small", "m6i.large", "g5.xlarge", "g4dn.xlarge", "c7a.large"]) {
             expect(resolveArgs("etcd3", { instanceType: type }).architecture, type).to.equal("x86_64");
         }
+    });
+
+    for (const name of ["internal-etcd", "sg-etcd"]) {
+        it(`rejects the component name "${name}", which AWS refuses at the start of derived names`, () => {
+            const problems = problemsWith({}, name);
+            expect(problems, problems.join("\n")).to.have.length(1);
+            expect(problems[0]).to.contain(`name "${name}": may not begin with "${name.split("-")[0]}-"`);
+        });
+    }
+
+    for (const [key, value] of [["Aws:owner", "me"], ["k".repeat(129), "v"], ["team", "v".repeat(257)], ["team#1", "x"], ["team", "a;b"]]) {
+        it(`rejects the tag ${JSON.stringify(key.slice(0, 20))}: ${JSON.stringify(value.slice(0, 20))}, which AWS refuses`, () => {
+            expectProblem({ tags: { [key]: value } }, `tags["${key}"]`, "may not start with \"aws:\"");
+        });
+    }
+
+    it("accepts tags at AWS's limits: 128-character keys, 256-character values, letters of any script", () => {
+        const tags = { ["k".repeat(128)]: "v".repeat(256), "équipe": "données / prod @eu-west-2 = 1+1" };
+        expect(resolveArgs("etcd3", { tags }).tags).to.deep.equal(tags);
+    });
+
+    for (const key of ["Name", "ecosystem", "etcd-member"]) {
+        it(`rejects the tag ${key}, which the component sets itself`, () => {
+            expectProblem({ tags: { [key]: "mine" } }, `tags["${key}"]`, "sets Name, ecosystem, etcd-member itself");
+        });
+    }
+
+    it("rejects more tags than fit beside the component's own three under AWS's 50", () => {
+        const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag${i}`, "v"]));
+        expectProblem({ tags }, "tags: 48 given", "at most 47");
+    });
+
+    it("accepts 47 tags", () => {
+        const tags = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`tag${i}`, "v"]));
+        expect(Object.keys(resolveArgs("etcd3", { tags }).tags)).to.have.length(47);
+    });
+
+    it("rejects the same private subnet given twice", () => {
+        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000001"] },
+            "privateSubnetIds: subnet-0a000001 given more than once");
+    });
+
+    it("rejects the same public subnet given twice", () => {
+        expectProblem({
+            vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"],
+            publicSubnetIds: ["subnet-0b000001", "subnet-0b000001"], internetFacing: true, allowedCidrs: ["203.0.113.0/24"],
+        }, "publicSubnetIds: subnet-0b000001 given more than once");
+    });
+
+    it("rejects a subnet id that is not one", () => {
+        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "private-b"] }, 'privateSubnetIds[1] "private-b"');
+    });
+
+    it("rejects a VPC id that is not one", () => {
+        expectProblem({ vpcId: "my-vpc", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, 'vpcId "my-vpc"');
+    });
+
+    it("rejects the same CIDR twice, which EC2 would refuse as a duplicate rule", () => {
+        expectProblem({ allowedCidrs: ["203.0.113.0/24", "203.0.113.0/24"] }, "allowedCidrs: 203.0.113.0/24 given more than once");
+    });
+
+    it("rejects an SSH key entry that holds a second line", () => {
+        const otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJm other@example";
+        expectProblem({ sshAuthorizedKeys: [`${goodKey}\n${otherKey}`] }, "sshAuthorizedKeys[0]", "no line breaks");
+    });
+
+    it("rejects an instance type @pulumi/aws does not know and names the nearest known ones", () => {
+        expectProblem({ instanceType: "t3.smal" }, 'instanceType "t3.smal"', "did you mean t3.small", "allowUnknownInstanceType");
+    });
+
+    it("accepts an instance type newer than the SDK with allowUnknownInstanceType", () => {
+        const resolved = resolveArgs("etcd3", { instanceType: "m99g.large", allowUnknownInstanceType: true });
+        expect(resolved).to.deep.include({ instanceType: "m99g.large", architecture: "arm64" });
+    });
+
+    it("still rejects a malformed instance type with allowUnknownInstanceType", () => {
+        expectProblem({ instanceType: "large", allowUnknownInstanceType: true }, 'instanceType "large"');
+    });
+
+    it("refuses a number given as a string with the type expected, not a range it is in", () => {
+        expectProblem({ clusterSize: "5" as never }, 'clusterSize: expected a number, got the string "5"');
+    });
+
+    it("refuses a single SSH key given as a string and says to put it in a list", () => {
+        expectProblem({ sshAuthorizedKeys: goodKey as never }, "sshAuthorizedKeys: expected a list of strings", "put a single value in a list");
+    });
+
+    it("refuses a boolean given as a string", () => {
+        expectProblem({ internetFacing: "true" as never }, 'internetFacing: expected true or false, got the string "true"');
+    });
+
+    it("refuses tags whose values are not strings", () => {
+        expectProblem({ tags: { team: 7 } as never }, "tags: expected an object of string values");
+    });
+
+    it("refuses an argument it does not have and names the nearest", () => {
+        expectProblem({ clustersize: 5 } as never, "clustersize: not an argument of Etcd3Cluster; did you mean clusterSize?");
+    });
+
+    it("reports every mistyped argument at once, before checking any value", () => {
+        const problems = problemsWith({ clusterSize: "5", rootVolumeSizeGiB: "20", vpcCidr: "nope" } as never);
+        expect(problems).to.deep.equal([
+            'clusterSize: expected a number, got the string "5"',
+            'rootVolumeSizeGiB: expected a number, got the string "20"',
+        ]);
+    });
+
+    it("carries the OS row, the parsed release and the CIDR sources resolved once", () => {
+        const resolved = resolveArgs("etcd3", { os: "flatcar", etcdVersion: "3.6.14", clientCidrs: [], sshAuthorizedKeys: [goodKey] });
+        expect(resolved.osProfile).to.equal(operatingSystems.flatcar);
+        expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", servesV2Api: false });
+        expect([resolved.allowedCidrs, resolved.clientCidrs, resolved.sshCidrs]).to.deep.equal(["vpc-cidr", [], "vpc-cidr"]);
+        expect(resolveArgs("etcd3", {}).sshCidrs).to.deep.equal([]);
+    });
+});
+
+describe("arguments from stack config", () => {
+    const reader = (values: Record<string, string>) => ({
+        get: (key: string) => values[key],
+        getNumber: (key: string) => (values[key] === undefined ? undefined : Number(values[key])),
+        getBoolean: (key: string) => (values[key] === undefined ? undefined : values[key] === "true"),
+        getObject: <T>(key: string) => (values[key] === undefined ? undefined : JSON.parse(values[key]) as T),
+    });
+
+    it("reads each key the way its type says", () => {
+        expect(argsFromConfig(reader({
+            clusterSize: "5", internetFacing: "true", allowedCidrs: '["203.0.113.0/24"]', tags: '{"team":"db"}',
+            vpcId: "vpc-0a1b2c3d", privateSubnetIds: '["subnet-0a000001","subnet-0a000002"]', etcdVersion: "v3.6.14",
+        }))).to.deep.equal({
+            clusterSize: 5, internetFacing: true, allowedCidrs: ["203.0.113.0/24"], tags: { team: "db" },
+            vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"], etcdVersion: "v3.6.14",
+        });
+    });
+
+    it("turns discoveryLogFile false into no log", () => {
+        expect(argsFromConfig(reader({ discoveryLogFile: "false" }))).to.deep.equal({ discoveryLogFile: false });
+    });
+
+    it("reads every argument the component has, and nothing else", () => {
+        const everything = Object.fromEntries(argumentNames.map((name) => [name, "1"]));
+        const asked: string[] = [];
+        const spy = { get: (k: string) => (asked.push(k), undefined), getNumber: (k: string) => (asked.push(k), undefined),
+            getBoolean: (k: string) => (asked.push(k), undefined), getObject: (k: string) => (asked.push(k), undefined) };
+        argsFromConfig(spy);
+        expect(asked).to.have.members(Object.keys(everything));
     });
 });

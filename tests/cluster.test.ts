@@ -299,16 +299,16 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     });
 
     describe("an existing VPC", () => {
-        const existing = { vpcId: "vpc-0abc", privateSubnetIds: ["subnet-p1", "subnet-p2"], publicSubnetIds: ["subnet-u1", "subnet-u2"] };
+        const existing = { vpcId: "vpc-0abc1234", privateSubnetIds: ["subnet-0c000001", "subnet-0c000002"], publicSubnetIds: ["subnet-0d000001", "subnet-0d000002"] };
 
         it("creates no VPC and places members in the given private subnets", async () => {
             const { of } = await build(existing);
             expect(of("awsx:ec2:Vpc")).to.have.length(0);
-            expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-p1", "subnet-p2", "subnet-p1"]);
+            expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-0c000001", "subnet-0c000002", "subnet-0c000001"]);
         });
 
         it("takes subnet lists that are outputs of other resources, like an awsx Vpc's", async () => {
-            const { of } = await build({ vpcId: "vpc-0abc", privateSubnetIds: pulumi.output(["subnet-o1", "subnet-o2"]) });
+            const { of } = await build({ vpcId: "vpc-0abc1234", privateSubnetIds: pulumi.output(["subnet-o1", "subnet-o2"]) });
             expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
         });
 
@@ -316,7 +316,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const { name, of } = await build(existing);
             const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
             expect(toAlb.map((r) => r.inputs.cidrIpv4)).to.deep.equal([existingVpcCidr]);
-            expect(of("aws:ec2/securityGroup:SecurityGroup").every((g) => g.inputs.vpcId === "vpc-0abc")).to.equal(true);
+            expect(of("aws:ec2/securityGroup:SecurityGroup").every((g) => g.inputs.vpcId === "vpc-0abc1234")).to.equal(true);
         });
     });
 
