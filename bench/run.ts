@@ -16,7 +16,7 @@ import * as path from "path";
 import { ec2UserDataLimitBytes, renderUserData } from "../lib/ignition";
 import { supportedClusterSizes } from "../lib/etcd";
 import { resolveArgs } from "../lib/args";
-import { memberIgnitionOptions } from "../lib/nodes";
+import { memberIgnitionOptions, planMembers } from "../lib/plan";
 import { LocalCluster, startLocalCluster, StartupTimings } from "../local/cluster";
 
 interface Options {
@@ -164,8 +164,8 @@ function benchUserData() {
         { variant: "with one SSH key", sshAuthorizedKeys: [key] },
     ].map(({ variant, sshAuthorizedKeys }) => {
         const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys });
-        const bytes = Math.max(...Array.from({ length: args.clusterSize }, (_, index) =>
-            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, index, discoveryUrl)))));
+        const bytes = Math.max(...planMembers(args).map((member) =>
+            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, discoveryUrl)))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };
     });
 }

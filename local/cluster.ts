@@ -12,8 +12,8 @@ import { resolveArgs } from "../lib/args";
 import { clientPort, peerPort } from "../lib/etcd";
 import { EtcdNodeIgnitionOptions, etcdUnitName, renderUserData } from "../lib/ignition";
 import { LoadBalancerKind, loadBalancerProfiles } from "../lib/loadbalancer";
-import { memberIgnitionOptions, memberNames } from "../lib/nodes";
-import { OperatingSystem, OperatingSystemProfile, operatingSystems } from "../lib/os";
+import { memberIgnitionOptions, planMembers } from "../lib/plan";
+import { OperatingSystem, OperatingSystemProfile } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import { startDiscoveryService } from "./discovery-server";
 import { startLoadBalancer, targetStates } from "./haproxy";
@@ -266,8 +266,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const log = options.log ?? (() => undefined);
     const componentArgs = resolveArgs(localComponentName, { clusterSize: options.size, etcdVersion: options.etcdVersion, os: options.os });
     const size = componentArgs.clusterSize;
-    const names = memberNames(componentArgs.ecosystem, size);
-    const osProfile = operatingSystems[componentArgs.os];
+    const members = planMembers(componentArgs);
+    const osProfile = componentArgs.osProfile;
     const timeScale = options.healthCheckTimeScale ?? defaultHealthCheckTimeScale;
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     const etcd = requireHostEtcd();
@@ -332,13 +332,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const nodes: Node[] = [];
         for (let index = 0; index < size; index++) {
             phase = Date.now();
-            const name = names[index];
+            const name = members[index].name;
             const ip = `127.0.${subnet}.${index + 1}`;
             const nodeDir = path.join(workDir, name);
             fs.mkdirSync(nodeDir);
             const root = await igniteNode({
                 index, ip, nodeDir, os: osProfile,
-                ignition: memberIgnitionOptions(componentArgs, index, discoveryUrl),
+                ignition: memberIgnitionOptions(componentArgs, members[index], discoveryUrl),
                 userDataTransform: options.userDataTransform,
             });
             ignitionMs.push(elapsedSince(phase));
