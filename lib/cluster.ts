@@ -1,46 +1,33 @@
 /**
  * The Etcd3Cluster component: wires the network, discovery token, members and
- * load balancer together. Each concern lives in its own module.
+ * load balancer together. Each concern lives in its own module; the arguments
+ * are defined in args.ts, the outputs in outputs.ts.
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Etcd3ClusterArgs, resolveArgs } from "./args";
+import { CidrSource, Etcd3ClusterArgs, resolveArgs } from "./args";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
 import { clientPort, peerPort } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { createNodes } from "./nodes";
+import { Etcd3ClusterOutputs, outputNames } from "./outputs";
 import { createSecurityGroups } from "./security-groups";
 
-export class Etcd3Cluster extends pulumi.ComponentResource {
-    /** `http://<load balancer or dnsName>`: the seed's cluster URL for curl and the REST API. */
+export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3ClusterOutputs {
     public readonly etcd3ClusterUrl: pulumi.Output<string>;
-    /** The discovery URL the members formed the cluster with. */
     public readonly etcd3DiscoveryUrl: pulumi.Output<string>;
-    /** The ALB's own DNS name. */
     public readonly loadBalancerDnsName: pulumi.Output<string>;
-    /** The etcd member names, in instance order. */
     public readonly memberNames: string[];
-    /** The members' EC2 instance ids, in member order. */
     public readonly instanceIds: pulumi.Output<string[]>;
-    /** The members' private IPv4 addresses, in member order. */
     public readonly privateIps: pulumi.Output<string[]>;
-    /** The VPC the cluster is in (new or given). */
     public readonly vpcId: pulumi.Output<string>;
-    /** The private subnets the members are spread over. */
     public readonly privateSubnetIds: pulumi.Output<string[]>;
-    /** The members' security group, to add rules of your own. */
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
-    /** The ALB's security group. */
     public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
-    /** The ALB's target group, e.g. for alarms on unhealthy members. */
     public readonly targetGroupArn: pulumi.Output<string>;
-    /** `http://<private ip>:2379` per member: what `etcdctl --endpoints` and gRPC client libraries take. */
     public readonly clientEndpoints: pulumi.Output<string[]>;
-    /** `http://<private ip>:2380` per member. */
     public readonly peerUrls: pulumi.Output<string[]>;
-    /** `<nlb dns name>:2379` for gRPC clients when `grpcLoadBalancer` is set, otherwise undefined. */
     public readonly grpcEndpoint: pulumi.Output<string | undefined>;
 
     /**
@@ -52,21 +39,22 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
         const tags = { ...resolved.tags, ecosystem: resolved.ecosystem };
 
         const network = createNetwork(name, resolved, tags, this);
+        const cidrs = (source: CidrSource) => (source === "vpc-cidr" ? [network.vpcCidr] : source);
 
         this.etcd3DiscoveryUrl = resolved.discoveryUrl !== undefined
             ? pulumi.output(resolved.discoveryUrl)
             : new DiscoveryUrl(`${name}-discovery`, {
                 size: resolved.clusterSize,
                 service: resolved.discoveryService,
-                logFile: resolved.discoveryLogFile && path.resolve(resolved.discoveryLogFile),
+                logFile: resolved.discoveryLogFile,
             }, { parent: this }).url;
 
         const loadBalancerKinds: LoadBalancerKind[] = resolved.grpcLoadBalancer ? ["alb", "nlb"] : ["alb"];
         const securityGroups = createSecurityGroups(name, network, {
             loadBalancers: loadBalancerKinds,
-            allowedCidrs: resolved.allowedCidrs ?? [network.vpcCidr],
-            clientCidrs: resolved.clientCidrs ?? [network.vpcCidr],
-            sshCidrs: resolved.sshAuthorizedKeys.length > 0 ? [network.vpcCidr] : [],
+            allowedCidrs: cidrs(resolved.allowedCidrs),
+            clientCidrs: cidrs(resolved.clientCidrs),
+            sshCidrs: cidrs(resolved.sshCidrs),
         }, tags, this);
 
         const nodes = createNodes(name, resolved, this.etcd3DiscoveryUrl, network.privateSubnetIds,
@@ -85,7 +73,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
 
         this.loadBalancerDnsName = balancer.loadBalancer.dnsName;
         this.etcd3ClusterUrl = pulumi.interpolate`http://${record ? record.fqdn : balancer.loadBalancer.dnsName}`;
-        this.memberNames = nodes.map((node) => node.memberName);
+        this.memberNames = nodes.map((node) => node.member.name);
         this.instanceIds = pulumi.all(nodes.map((node) => node.instance.id));
         this.privateIps = pulumi.all(nodes.map((node) => node.instance.privateIp));
         this.vpcId = network.vpcId;
@@ -99,21 +87,6 @@ export class Etcd3Cluster extends pulumi.ComponentResource {
             ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
             : pulumi.output<string | undefined>(undefined);
 
-        this.registerOutputs({
-            etcd3ClusterUrl: this.etcd3ClusterUrl,
-            etcd3DiscoveryUrl: this.etcd3DiscoveryUrl,
-            loadBalancerDnsName: this.loadBalancerDnsName,
-            memberNames: this.memberNames,
-            instanceIds: this.instanceIds,
-            privateIps: this.privateIps,
-            vpcId: this.vpcId,
-            privateSubnetIds: this.privateSubnetIds,
-            nodeSecurityGroupId: this.nodeSecurityGroupId,
-            loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
-            targetGroupArn: this.targetGroupArn,
-            clientEndpoints: this.clientEndpoints,
-            peerUrls: this.peerUrls,
-            grpcEndpoint: this.grpcEndpoint,
-        });
+        this.registerOutputs(Object.fromEntries(outputNames.map((output) => [output, this[output]])));
     }
 }

@@ -1,5 +1,10 @@
 export { Etcd3Cluster } from "./cluster";
-export { Etcd3ClusterArgs, Etcd3ClusterArgumentError, NatGatewayStrategy, argumentDefaults, resolveArgs } from "./args";
+export {
+    Etcd3ClusterArgs, Etcd3ClusterArgumentError, NatGatewayStrategy, ArgumentDefinition, ArgumentType, ConfigReader,
+    ResolvedEtcd3ClusterArgs, argumentDefinitions, argumentDefaults, argsFromConfig, resolveArgs,
+} from "./args";
+export { Etcd3ClusterOutputs, outputNames } from "./outputs";
+export { MemberPlan, planMembers, memberIgnitionOptions } from "./plan";
 export { DiscoveryUrl, DiscoveryRequestOptions, requestDiscoveryUrl, isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
 export { EtcdNodeIgnitionOptions, IgnitionConfig, buildIgnitionConfig, renderUserData, ignitionSpecVersion } from "./ignition";
 export { OperatingSystem, operatingSystems } from "./os";

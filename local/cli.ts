@@ -5,14 +5,16 @@
  * experiments and `--stop` stops what `--keep` left.
  */
 import { parseArgs } from "util";
+import { argumentDefaults } from "../lib/args";
+import { supportedClusterSizes } from "../lib/etcd";
 import { supportedOperatingSystems, OperatingSystem } from "../lib/os";
 import { stopOrphanedClusters } from "./cluster-registry";
 import { defaultHealthCheckTimeScale, startLocalCluster, teardownGraceMs } from "./cluster";
 
 const usage = `Usage: npm run local -- [options]
-  --size N              members: 1, 3, 5 or 7 (default 3)
-  --etcd-version V      etcd release the user data names (default: the component's)
-  --os NAME             ${supportedOperatingSystems.join(" | ")} (default fedora-coreos)
+  --size N              members (the component's clusterSize): ${supportedClusterSizes.join(", ")} (default ${argumentDefaults.clusterSize})
+  --etcd-version V      etcd release the user data names (etcdVersion; default ${argumentDefaults.etcdVersion})
+  --os NAME             ${supportedOperatingSystems.join(" | ")} (os; default ${argumentDefaults.os})
   --time-scale X        health-check times relative to the ALB's (default ${defaultHealthCheckTimeScale})
   --subnet N            use 127.0.N.0/24 (default: the first free from 127.0.10.0)
   --port P              load balancer port (default: a free one)
@@ -49,7 +51,7 @@ function numberOption(value: string | undefined, name: string): number | undefin
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
-            size: { type: "string", default: "3" },
+            size: { type: "string" },
             "etcd-version": { type: "string" },
             os: { type: "string" },
             "time-scale": { type: "string" },
@@ -71,9 +73,6 @@ async function main(): Promise<number> {
         console.log(stopped.length === 0 ? "no local cluster was left running" : stopped.join("\n"));
         return 0;
     }
-    if (values.os !== undefined && !supportedOperatingSystems.includes(values.os as OperatingSystem)) {
-        throw new Error(`--os ${values.os} is not one of ${supportedOperatingSystems.join(", ")}`);
-    }
 
     const start = Date.now();
     const interruption = new AbortController();
@@ -87,7 +86,7 @@ async function main(): Promise<number> {
         }
     });
     const cluster = await startLocalCluster({
-        size: numberOption(values.size, "size")!,
+        size: numberOption(values.size, "size") ?? argumentDefaults.clusterSize,
         etcdVersion: values["etcd-version"],
         os: values.os as OperatingSystem | undefined,
         healthCheckTimeScale: numberOption(values["time-scale"], "time-scale"),

@@ -1,0 +1,46 @@
+/**
+ * The component's outputs, defined once: their documentation here (the
+ * README's table is generated from it), their names in one list that
+ * `registerOutputs` and the program's exports are checked against.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+export interface Etcd3ClusterOutputs {
+    /** `http://<ALB DNS name or dnsName>`: the seed's one URL for curl and the REST API. */
+    readonly etcd3ClusterUrl: pulumi.Output<string>;
+    /** The discovery URL the members formed the cluster with (requested, or the `discoveryUrl` given). */
+    readonly etcd3DiscoveryUrl: pulumi.Output<string>;
+    /** The ALB's own DNS name. */
+    readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** The etcd member names, `<ecosystem>-0`, `-1`, ..., in member order. */
+    readonly memberNames: string[];
+    /** The members' EC2 instance ids, in member order. */
+    readonly instanceIds: pulumi.Output<string[]>;
+    /** The members' private IPv4 addresses, in member order. */
+    readonly privateIps: pulumi.Output<string[]>;
+    /** The VPC the cluster is in (new or given). */
+    readonly vpcId: pulumi.Output<string>;
+    /** The private subnets the members are spread over. */
+    readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** The members' security group, to add rules of your own. */
+    readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** The ALB's security group, to add rules of your own. */
+    readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
+    /** The ALB's target group, e.g. for alarms on unhealthy members. */
+    readonly targetGroupArn: pulumi.Output<string>;
+    /** `http://<private ip>:2379` per member, in member order: what `etcdctl --endpoints` and gRPC client libraries take. */
+    readonly clientEndpoints: pulumi.Output<string[]>;
+    /** `http://<private ip>:2380` per member, in member order. */
+    readonly peerUrls: pulumi.Output<string[]>;
+    /** `<NLB DNS name>:2379` for gRPC clients with `grpcLoadBalancer`, otherwise undefined. */
+    readonly grpcEndpoint: pulumi.Output<string | undefined>;
+}
+
+/** Every output, once, in the README's order. The type makes a missing or extra name a compile error. */
+const outputs: Record<keyof Etcd3ClusterOutputs, true> = {
+    etcd3ClusterUrl: true, etcd3DiscoveryUrl: true, loadBalancerDnsName: true, memberNames: true, instanceIds: true,
+    privateIps: true, vpcId: true, privateSubnetIds: true, nodeSecurityGroupId: true, loadBalancerSecurityGroupId: true,
+    targetGroupArn: true, clientEndpoints: true, peerUrls: true, grpcEndpoint: true,
+};
+
+export const outputNames = Object.keys(outputs) as (keyof Etcd3ClusterOutputs)[];
