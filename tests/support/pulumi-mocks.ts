@@ -1,20 +1,23 @@
 /**
- * Pulumi mocks shared by every test that builds the component: records each
- * registered resource and answers the data-source calls the component makes.
- * Installed once per process, before any resource is constructed.
+ * Pulumi mocks shared by every test that builds the component: the package's
+ * own `etcd3-cluster/testing` mocks (lib/testing.ts), so that what consumers
+ * test with is what this suite runs on, plus a gate that can hold the load
+ * balancers back. Installed once per process, before any resource is constructed.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Etcd3ClusterMocks, MockedResource, outputValue } from "../../lib/testing";
 
-export interface RegisteredResource {
-    type: string;
-    name: string;
-    inputs: any;
-}
+export type RegisteredResource = MockedResource;
 
-export const registered: RegisteredResource[] = [];
-export const calls: pulumi.runtime.MockCallArgs[] = [];
 export const fakeDiscoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
 export const existingVpcCidr = "10.50.0.0/16";
+
+const mocks = new Etcd3ClusterMocks({ discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" });
+
+/** Every resource registered so far. */
+export const registered: RegisteredResource[] = mocks.resources;
+/** Every function called so far. */
+export const calls: pulumi.runtime.MockCallArgs[] = mocks.calls;
 
 let loadBalancerGate: Promise<void> = Promise.resolve();
 
@@ -23,27 +26,6 @@ export function holdLoadBalancers(): () => void {
     let release!: () => void;
     loadBalancerGate = new Promise((resolve) => { release = resolve; });
     return () => { release(); loadBalancerGate = Promise.resolve(); };
-}
-
-function stateFor(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
-    switch (args.type) {
-        case "awsx:ec2:Vpc":
-            return {
-                vpcId: `vpc-${args.name}`,
-                publicSubnetIds: ["a", "b", "c"].map((zone) => `subnet-public-${zone}`),
-                privateSubnetIds: ["a", "b", "c"].map((zone) => `subnet-private-${zone}`),
-            };
-        case "aws:ec2/instance:Instance":
-            return { privateIp: `10.99.${registered.filter((r) => r.type === args.type).length}.10` };
-        case "aws:lb/loadBalancer:LoadBalancer":
-            return { dnsName: `${args.name}-1234567890.eu-west-2.elb.amazonaws.com`, zoneId: "ZHURV8PSTC4K8", arn: `arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/${args.name}` };
-        case "aws:lb/targetGroup:TargetGroup":
-            return { arn: `arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/${args.name}` };
-        case "aws:route53/record:Record":
-            return { fqdn: args.inputs.name };
-        default:
-            return args.type.startsWith("pulumi-nodejs:dynamic") ? { url: fakeDiscoveryUrl } : {};
-    }
 }
 
 let installed = false;
@@ -56,29 +38,18 @@ export function installMocks(): void {
     installed = true;
     pulumi.runtime.setMocks({
         async newResource(args) {
-            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             if (args.type === "aws:lb/loadBalancer:LoadBalancer") {
                 await loadBalancerGate;
             }
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...stateFor(args) } };
+            return mocks.newResource(args);
         },
-        call(args) {
-            calls.push(args);
-            switch (args.token) {
-                case "aws:ec2/getAmi:getAmi":
-                    return { id: "ami-0123456789abcdef0", name: "fedora-coreos-43.20261101.3.0-x86_64" };
-                case "aws:ec2/getVpc:getVpc":
-                    return { id: args.inputs.id, cidrBlock: existingVpcCidr };
-                default:
-                    return args.inputs;
-            }
-        },
+        call: (args) => mocks.call(args),
     }, "etcd3-cluster", "test", false);
 }
 
 /** The value an output settles on. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply(resolve));
+    return outputValue(output) as Promise<T>;
 }
 
 /** What a component named `name` registered, optionally of one type. */
@@ -93,9 +64,7 @@ export function uniqueName(): string {
     return `cluster${counter}`;
 }
 
-/** Waits until every resource registration started so far has gone through the mocks. */
-export async function settle(): Promise<void> {
-    // The SDK's own drain of outstanding RPCs, as `pulumi up` uses before exiting.
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    await settings.waitForRPCs();
+/** Waits until every resource registration started so far has gone through the mocks; fails on anything they could not answer. */
+export function settle(): Promise<void> {
+    return mocks.settle();
 }
