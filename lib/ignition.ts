@@ -18,9 +18,9 @@ export const ec2UserDataLimitBytes = 16 * 1024;
 
 /** What one node's Ignition config is made from. */
 export interface EtcdNodeIgnitionOptions {
-    /** The etcd member name: unique in the cluster and stable for the node's life. */
+    /** The etcd member name: unique in the cluster and stable for the node's life. Letters, digits, `.`, `_`, `-`. */
     memberName: string;
-    /** The discovery URL every member of the cluster shares. */
+    /** The discovery URL every member of the cluster shares, as the service returned it (ending in a 32-hex-digit token). */
     discoveryUrl: string;
     /** etcd release, e.g. `v3.5.33`. Must be a supported branch (see `parseEtcdRelease`). */
     etcdVersion: string;
@@ -30,9 +30,9 @@ export interface EtcdNodeIgnitionOptions {
     imageRepository?: string;
     /** Public keys for the OS's login user. Default none. */
     sshAuthorizedKeys?: string[];
-    /** etcd `--heartbeat-interval` in ms. Default etcd's own (100). */
+    /** etcd `--heartbeat-interval` in ms, 10 to 5000. Default etcd's own (100). */
     heartbeatIntervalMs?: number;
-    /** etcd `--election-timeout` in ms. Default etcd's own (1000). */
+    /** etcd `--election-timeout` in ms, 5 heartbeats to 50000. Default etcd's own (1000). */
     electionTimeoutMs?: number;
     /** The daily window in which this node's OS may reboot for an update. Default the OS's own policy. */
     updateWindow?: UpdateWindow;
@@ -229,7 +229,7 @@ function etcdUnit(resolved: ResolvedOptions): string {
     ].join("\n");
 }
 
-/** The whole Ignition config for one node. Throws on options that cannot make a working unit. */
+/** The whole Ignition config for one node. Throws one error listing every option that cannot make a working unit. */
 export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
     const resolved = resolve(options);
     const { os } = resolved;
