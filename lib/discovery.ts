@@ -5,8 +5,8 @@
  * its own, without the Pulumi engine.
  */
 import * as fs from "fs";
+import * as path from "path";
 import { setTimeout as sleep } from "timers/promises";
-import fetch from "node-fetch";
 import * as pulumi from "@pulumi/pulumi";
 
 export const defaultDiscoveryService = "https://discovery.etcd.io";
@@ -38,13 +38,28 @@ export function isDiscoveryUrl(value: string): boolean {
     return discoveryUrlPattern.test(value);
 }
 
-class PermanentDiscoveryError extends Error {}
+/**
+ * A failure that asking again cannot fix (a 4xx other than 429, a body that is
+ * not a discovery URL): a plain `Error` tagged `permanent`, not a subclass.
+ * The provider runs as Pulumi's closure serializer rewrote it, and that
+ * rewrites `class X extends Error {}` into a constructor that calls `Error`
+ * without its message, so the engine would print `undefined`.
+ */
+function permanentFailure(message: string): Error {
+    return Object.assign(new Error(message), { permanent: true });
+}
+
+function isPermanentFailure(error: unknown): boolean {
+    return (error as { permanent?: unknown } | undefined)?.permanent === true;
+}
 
 /**
  * Asks the discovery service for a fresh token for a cluster of `size` members
  * and returns the discovery URL. Retries with exponential backoff on network
  * errors, timeouts, 429 and 5xx; fails at once on other statuses and on a body
  * that is not a discovery URL.
+ *
+ * @throws Error naming the service and what it answered (or that it did not).
  */
 export async function requestDiscoveryUrl(size: number, options: DiscoveryRequestOptions = {}): Promise<string> {
     const service = (options.service ?? defaultDiscoveryService).replace(/\/+$/, "");
@@ -52,6 +67,12 @@ export async function requestDiscoveryUrl(size: number, options: DiscoveryReques
     const timeoutMs = options.timeoutMs ?? 10_000;
     const retryDelayMs = options.retryDelayMs ?? 500;
     const log = options.log ?? (() => undefined);
+    if (!Number.isInteger(attempts) || attempts < 1) {
+        throw new Error(`discovery request: attempts must be a whole number of at least 1, not ${attempts}`);
+    }
+    if (!(timeoutMs > 0) || !(retryDelayMs >= 0)) {
+        throw new Error(`discovery request: timeoutMs must be above 0 and retryDelayMs at least 0, not ${timeoutMs} and ${retryDelayMs}`);
+    }
     const requestUrl = `${service}/new?size=${size}`;
     log(`The stated node count in the etcd cluster is [${size}]`);
 
@@ -63,8 +84,8 @@ export async function requestDiscoveryUrl(size: number, options: DiscoveryReques
             log(`The etcd discovery url retrieved is [${body}]`);
             return body;
         } catch (error) {
-            if (error instanceof PermanentDiscoveryError) {
-                throw new Error(`discovery service ${service}: ${error.message}`);
+            if (isPermanentFailure(error)) {
+                throw new Error(`discovery service ${service}: ${(error as Error).message}`);
             }
             lastProblem = (error as Error).message;
             log(`discovery service ${service}: ${lastProblem}`);
@@ -76,30 +97,49 @@ export async function requestDiscoveryUrl(size: number, options: DiscoveryReques
     throw new Error(`discovery service ${service} gave no discovery URL after ${attempts} attempts; last: ${lastProblem}`);
 }
 
+/**
+ * One request with Node's own `fetch`, not a package: the provider runs
+ * serialized, and a package it required would be looked up from the Pulumi
+ * program's directory, where it may be missing or another version.
+ */
 async function fetchOnce(requestUrl: string, timeoutMs: number): Promise<string> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let response: Response;
+    let body: string;
     try {
-        const response = await fetch(requestUrl, { signal: controller.signal, redirect: "error" });
-        const body = (await response.text()).trim();
-        if (response.status === 429 || response.status >= 500) {
-            throw new Error(`HTTP ${response.status} ${response.statusText}: ${body.slice(0, 200)}`);
-        }
-        if (response.status !== 200) {
-            throw new PermanentDiscoveryError(`HTTP ${response.status} ${response.statusText}: ${body.slice(0, 200)}`);
-        }
-        if (!isDiscoveryUrl(body)) {
-            throw new PermanentDiscoveryError(`answered with something that is not a discovery URL: ${JSON.stringify(body.slice(0, 200))}`);
-        }
-        return body;
+        // A redirect is answered, not followed: the message then says where the service moved.
+        response = await fetch(requestUrl, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+        body = (await response.text()).trim();
     } catch (error) {
-        if ((error as Error).name === "AbortError") {
+        const name = (error as Error).name;
+        if (name === "TimeoutError" || name === "AbortError") {
             throw new Error(`no answer within ${timeoutMs} ms`);
         }
-        throw error;
-    } finally {
-        clearTimeout(timer);
+        throw new Error(describeNetworkFailure(error as Error));
     }
+    if (response.status === 429 || response.status >= 500) {
+        throw new Error(`HTTP ${response.status} ${response.statusText}: ${body.slice(0, 200)}`);
+    }
+    if (response.status >= 300 && response.status < 400) {
+        throw permanentFailure(`HTTP ${response.status} ${response.statusText}: redirects to ${response.headers.get("location")}; ` +
+            "give the service's own URL");
+    }
+    if (response.status !== 200) {
+        throw permanentFailure(`HTTP ${response.status} ${response.statusText}: ${body.slice(0, 200)}`);
+    }
+    if (!isDiscoveryUrl(body)) {
+        throw permanentFailure(`answered with something that is not a discovery URL: ${JSON.stringify(body.slice(0, 200))}`);
+    }
+    return body;
+}
+
+/** fetch's `fetch failed` plus its cause (e.g. `connect ECONNREFUSED 127.0.0.1:8087`), which holds the reason. */
+function describeNetworkFailure(error: Error): string {
+    const cause = (error as { cause?: { message?: string; code?: string; errors?: Error[] } }).cause;
+    if (cause === undefined) {
+        return error.message;
+    }
+    const reason = cause.message || cause.errors?.map((inner) => inner.message).join("; ") || cause.code || String(cause);
+    return `${error.message}: ${reason}`;
 }
 
 /** Appends lines in the seed's `etcd3-discovery-url.log` format: `20181118 06:29:37 PM <text>`. */
@@ -111,10 +151,18 @@ export function appendDiscoveryLog(file: string, lines: string[], now: Date = ne
     fs.appendFileSync(file, lines.map((line) => `${stamp} ${line}\n`).join(""));
 }
 
+/**
+ * The retry and timeout settings of the token request, as an input of the
+ * {@link DiscoveryUrl} resource. Each one left out takes the default given in
+ * {@link DiscoveryRequestOptions}.
+ */
+export type DiscoveryRequestSettings = Pick<DiscoveryRequestOptions, "attempts" | "timeoutMs" | "retryDelayMs">;
+
 interface DiscoveryUrlInputs {
     size: number;
     service: string;
     logFile?: string;
+    requestSettings?: DiscoveryRequestSettings;
 }
 
 interface DiscoveryUrlOutputs extends DiscoveryUrlInputs {
@@ -122,22 +170,35 @@ interface DiscoveryUrlOutputs extends DiscoveryUrlInputs {
 }
 
 /**
- * Requests the token once at create. A change of service replaces it; a change
- * of size is refused, because the running members cannot follow it.
+ * Requests the token once, at create. A change of service replaces it (a new
+ * token from the new service). Nothing else does: a token is for the size it
+ * was requested with, and members that formed a cluster with it never look at
+ * it again, so a size change keeps the token and its recorded size (the
+ * ClusterGuard resource decides whether a size change is allowed at all). A
+ * change of log file only updates state; request settings are ignored.
  */
 export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: DiscoveryUrlInputs): Promise<pulumi.dynamic.CreateResult> {
         const lines: string[] = ["[etcd3-cluster] requesting an etcd discovery url."];
         let url: string;
         try {
-            url = await requestDiscoveryUrl(inputs.size, { service: inputs.service, log: (line) => lines.push(line) });
+            url = await requestDiscoveryUrl(inputs.size, {
+                ...inputs.requestSettings,
+                service: inputs.service,
+                log: (line) => lines.push(line),
+            });
+        } catch (error) {
+            lines.push(`no discovery url: ${(error as Error).message}`);
+            throw error;
         } finally {
             if (inputs.logFile) {
+                // Resolved here, by the provider host, whose working directory is the program's (see DiscoveryUrlArgs.logFile).
+                const logFile = path.resolve(inputs.logFile);
                 try {
-                    appendDiscoveryLog(inputs.logFile, lines);
+                    appendDiscoveryLog(logFile, lines);
                 } catch (error) {
                     // The log is a courtesy: it must neither hide the request's own error nor waste a token.
-                    console.warn(`etcd3-cluster: could not append to ${inputs.logFile}: ${(error as Error).message}`);
+                    console.warn(`etcd3-cluster: could not append to ${logFile}: ${(error as Error).message}`);
                 }
             }
         }
@@ -145,17 +206,12 @@ export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
         return { id: url.slice(-32), outs };
     },
     async diff(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.DiffResult> {
-        if (olds.size !== news.size) {
-            // A new token would let new members form a second cluster while the running members never learn of them.
-            throw new Error(`clusterSize cannot change from ${olds.size} to ${news.size} on a running cluster: its members ` +
-                "would not learn of the change (that needs etcd's runtime reconfiguration). To build a new cluster of the " +
-                "new size, run `pulumi destroy` first, or create a second Etcd3Cluster.");
-        }
-        const replaces = (["service"] as const).filter((key) => olds[key] !== news[key]);
+        const replaces = olds.service !== news.service ? ["service"] : [];
         return { changes: replaces.length > 0 || olds.logFile !== news.logFile, replaces };
     },
     async update(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: { ...news, url: olds.url } };
+        // Only the log file can have changed (see diff): the token and the size it was requested for stay.
+        return { outs: { ...news, size: olds.size, url: olds.url } };
     },
 };
 
@@ -164,10 +220,23 @@ export interface DiscoveryUrlArgs {
     size: pulumi.Input<number>;
     /** The discovery service's base URL. */
     service: pulumi.Input<string>;
-    /** File the request's facts are appended to, or undefined for none. */
+    /**
+     * File the request's facts are appended to, or undefined for none. Kept
+     * in state as given: an absolute path, or a path relative to the Pulumi
+     * program's working directory (the project directory, or its `main`
+     * directory), resolved when the token is requested. That is where the
+     * engine starts the provider host, so it is the directory the program
+     * itself runs in.
+     */
     logFile?: pulumi.Input<string>;
+    /**
+     * How hard to try for a token: attempts, per-request timeout, first retry
+     * delay. The component never sets it, so stacks use the defaults and their
+     * state holds no such key; tests set it to fail fast. `diff` ignores it:
+     * changing it neither updates nor replaces the token.
+     */
+    requestSettings?: pulumi.Input<DiscoveryRequestSettings>;
 }
-
 /** A discovery URL requested once and kept in the stack's state. */
 export class DiscoveryUrl extends pulumi.dynamic.Resource {
     declare public readonly url: pulumi.Output<string>;
