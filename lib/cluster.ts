@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CidrSource, Etcd3ClusterArgs, resolveArgs } from "./args";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
+import { ClusterGuard } from "./guard";
 import { clientPort, peerPort } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
@@ -38,6 +39,12 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         super("etcd3-cluster:index:Etcd3Cluster", name, {}, opts);
         const tags = { ...resolved.tags, ecosystem: resolved.ecosystem };
 
+        // First, so that a change it refuses stops the run before anything else is touched.
+        const guard = new ClusterGuard(`${name}-guard`, {
+            clusterSize: resolved.clusterSize,
+            rootVolumeSizeGiB: resolved.rootVolumeSizeGiB,
+        }, { parent: this });
+
         const network = createNetwork(name, resolved, tags, this);
         const cidrs = (source: CidrSource) => (source === "vpc-cidr" ? [network.vpcCidr] : source);
 
@@ -57,8 +64,12 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             sshCidrs: cidrs(resolved.sshCidrs),
         }, tags, this);
 
-        const nodes = createNodes(name, resolved, this.etcd3DiscoveryUrl, network.privateSubnetIds,
-            securityGroups.nodes.id, tags, this);
+        const nodes = createNodes(name, resolved, {
+            discoveryUrl: this.etcd3DiscoveryUrl,
+            privateSubnetIds: network.privateSubnetIds,
+            securityGroupId: securityGroups.nodes.id,
+            guard,
+        }, tags, this);
 
         const balancers = loadBalancerKinds.map((kind) => createLoadBalancer(name, kind, {
             internetFacing: resolved.internetFacing,

@@ -206,12 +206,13 @@ export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
         return { id: url.slice(-32), outs };
     },
     async diff(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.DiffResult> {
-        const replaces = olds.service !== news.service ? ["service"] : [];
-        return { changes: replaces.length > 0 || olds.logFile !== news.logFile, replaces };
+        // The token matters only to members that have yet to form the cluster: a new size or service
+        // on a live stack must not request one the running members would never use.
+        return { changes: olds.logFile !== news.logFile, replaces: [] };
     },
     async update(_id: string, olds: DiscoveryUrlOutputs, news: DiscoveryUrlInputs): Promise<pulumi.dynamic.UpdateResult> {
-        // Only the log file can have changed (see diff): the token and the size it was requested for stay.
-        return { outs: { ...news, size: olds.size, url: olds.url } };
+        // Only the log file can have changed (see diff): the token, and the size and service it was requested with, stay.
+        return { outs: { ...news, size: olds.size, service: olds.service, url: olds.url } };
     },
 };
 

@@ -31,12 +31,21 @@ function imageId(args: ResolvedEtcd3ClusterArgs, parent: pulumi.Resource): pulum
     }, { parent }).id;
 }
 
+export interface NodeOptions {
+    /** The discovery URL every member's user data names. */
+    discoveryUrl: pulumi.Input<string>;
+    /** The subnets the members are spread over, round robin. */
+    privateSubnetIds: pulumi.Output<string[]>;
+    /** The members' security group. */
+    securityGroupId: pulumi.Input<string>;
+    /** The resource whose diff refuses changes the members cannot take: no member is touched before it. */
+    guard: pulumi.Resource;
+}
+
 export function createNodes(
     name: string,
     args: ResolvedEtcd3ClusterArgs,
-    discoveryUrl: pulumi.Input<string>,
-    privateSubnetIds: pulumi.Output<string[]>,
-    securityGroupId: pulumi.Input<string>,
+    { discoveryUrl, privateSubnetIds, securityGroupId, guard }: NodeOptions,
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterNode[] {
@@ -56,6 +65,7 @@ export function createNodes(
             volumeTags: { ...tags, Name: member.name },
         }, {
             parent,
+            dependsOn: [guard],
             // Ignition runs only at first boot: a new image or user data would either do nothing
             // (stop/start) or replace every member at once, and so would a reordered subnet list.
             // A replaced member cannot rejoin by itself: replacement is a deliberate act.

@@ -121,6 +121,42 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(userDataOf(of(INSTANCE)[0]).systemd.units[0].contents).to.contain(`--discovery=${url}`);
     });
 
+    describe("the guard against changes a running cluster cannot take", () => {
+        const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
+
+        it("records the cluster size and root volume size", async () => {
+            const { of } = await build({ clusterSize: 5, rootVolumeSizeGiB: 40 });
+            const guards = of(GUARD);
+            expect(guards).to.have.length(1);
+            expect(guards[0].inputs).to.include({ clusterSize: 5, rootVolumeSizeGiB: 40 });
+        });
+
+        it("stands whatever the discovery source, a given discovery URL included", async () => {
+            const { of } = await build({ discoveryUrl: fakeDiscoveryUrl });
+            expect(of(GUARD)).to.have.length(1);
+            expect(of(GUARD)[0].inputs).to.include({ clusterSize: 3, rootVolumeSizeGiB: 20 });
+        });
+
+        it("is registered before anything else and every member depends on it", async () => {
+            const name = uniqueName();
+            const order: string[] = [];
+            const dependencies = new Map<string, string[]>();
+            new Etcd3Cluster(name, { discoveryLogFile: false }, {
+                transformations: [({ type, name: child, opts }) => {
+                    order.push(type);
+                    const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []) as pulumi.Resource[];
+                    dependencies.set(child, dependsOn.map((resource) => (resource as unknown as { __name: string }).__name));
+                    return undefined;
+                }],
+            });
+            await settle();
+            expect(order.filter((type) => type !== "etcd3-cluster:index:Etcd3Cluster")[0]).to.equal(GUARD);
+            for (const index of [0, 1, 2]) {
+                expect(dependencies.get(`${name}-${index}`), `member ${index}`).to.deep.equal([`${name}-guard`]);
+            }
+        });
+    });
+
     it("listens on port 80 and forwards to the members' 2379", async () => {
         const { of } = await build();
         const [listener] = of("aws:lb/listener:Listener");

@@ -227,13 +227,13 @@ describe("DiscoveryUrl as the engine runs it", function () {
             expect(await host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
-        it("replaces the token when the service changes", async () => {
+        it("keeps the token on a service change: the running members formed the cluster with it", async () => {
             const diff = await host.diff(await declare({ size: 3, service: "http://127.0.0.1:8087", logFile }), created.id, created.outs);
-            expect(diff).to.deep.equal({ changes: true, replaces: ["service"], deleteBeforeReplace: false });
+            expect(diff).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
-        it("updates state only, keeping the token and its size, when the log file changes", async () => {
-            const resource = await declare({ size: 5, service: fake.base, logFile: "elsewhere.log" });
+        it("updates state only, keeping the token, its size and its service, when the log file changes", async () => {
+            const resource = await declare({ size: 5, service: "http://127.0.0.1:8087", logFile: "elsewhere.log" });
             expect(await host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
             const outs = await host.update(resource, created.id, created.outs);
             expect(outs).to.deep.equal({ ...created.outs, logFile: "elsewhere.log" });
