@@ -62,7 +62,7 @@ describe("the Pulumi program (index.ts with stack config)", () => {
         });
 
         it("turns the discovery log off with discoveryLogFile false", () => {
-            const [discovery] = resourcesOf("etcd3").filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+            const [discovery] = resourcesOf("etcd3", "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl");
             expect(discovery.inputs).to.include({ size: 5 });
             expect(discovery.inputs.logFile).to.equal(undefined);
         });
