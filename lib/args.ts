@@ -10,9 +10,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { InstanceType } from "@pulumi/aws/types/enums/ec2";
 import {
-    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, parseEtcdRelease, supportedClusterSizes, supportedEtcdBranches,
+    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, parseEtcdRelease,
+    supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
-import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery";
+import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
@@ -625,18 +626,10 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             `(3.7 dropped v2 discovery, 3.4 is end of life), e.g. ${defaultEtcdVersion}`);
     }
 
-    const heartbeat = args.heartbeatIntervalMs ?? etcdTimingDefaults.heartbeatIntervalMs;
-    if (!Number.isInteger(heartbeat) || heartbeat < 10 || heartbeat > 5000) {
-        problem(`heartbeatIntervalMs ${args.heartbeatIntervalMs}: use a whole number of ms from 10 to 5000`);
-    }
-    const election = args.electionTimeoutMs ?? etcdTimingDefaults.electionTimeoutMs;
-    if (!Number.isInteger(election) || election < 5 * heartbeat || election > 50000) {
-        problem(`electionTimeoutMs ${election}: use a whole number of ms from 5 × heartbeatIntervalMs (${5 * heartbeat}) to 50000, ` +
-            "as etcd itself requires");
-    }
+    etcdTimingProblems(args.heartbeatIntervalMs, args.electionTimeoutMs).forEach(problem);
 
     const etcdImageRepository = args.etcdImageRepository ?? argumentDefaults.etcdImageRepository;
-    if (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(etcdImageRepository)) {
+    if (!isImageRepository(etcdImageRepository)) {
         problem(`etcdImageRepository "${etcdImageRepository}": use a repository without a tag, e.g. quay.io/coreos/etcd`);
     }
 

@@ -54,3 +54,40 @@ export function parseEtcdRelease(version: string): EtcdRelease | undefined {
 }
 
 export const supportedEtcdBranches = Object.keys(releaseBranches);
+
+/** How a value is quoted in an error: strings in quotes, anything else (undefined, NaN) as itself. */
+export const shown = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+
+export const isWholeNumberIn = (value: unknown, min: number, max: number): value is number =>
+    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+
+/** A registry host (optional port) and path, no tag: the release's tag is appended to it. */
+export function isImageRepository(value: string): boolean {
+    return /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(value);
+}
+
+/** etcd's limits: it refuses to start with an election timeout under 5 heartbeats or over 50 s. */
+export const etcdTimingLimits = { minHeartbeatIntervalMs: 10, maxHeartbeatIntervalMs: 5000, maxElectionTimeoutMs: 50000, minElectionHeartbeats: 5 } as const;
+
+/**
+ * Problems with `--heartbeat-interval` / `--election-timeout` values that
+ * would keep etcd from starting; one not given counts as etcd's default.
+ */
+export function etcdTimingProblems(heartbeatIntervalMs: unknown, electionTimeoutMs: unknown): string[] {
+    const limits = etcdTimingLimits;
+    const problems: string[] = [];
+    if (heartbeatIntervalMs !== undefined && !isWholeNumberIn(heartbeatIntervalMs, limits.minHeartbeatIntervalMs, limits.maxHeartbeatIntervalMs)) {
+        problems.push(`heartbeatIntervalMs ${shown(heartbeatIntervalMs)}: use a whole number of ms from ` +
+            `${limits.minHeartbeatIntervalMs} to ${limits.maxHeartbeatIntervalMs}, or leave it out for etcd's default of ${etcdTimingDefaults.heartbeatIntervalMs}`);
+        return problems;
+    }
+    const heartbeat = heartbeatIntervalMs ?? etcdTimingDefaults.heartbeatIntervalMs;
+    const election = electionTimeoutMs ?? etcdTimingDefaults.electionTimeoutMs;
+    const minElection = limits.minElectionHeartbeats * heartbeat;
+    if (!isWholeNumberIn(election, minElection, limits.maxElectionTimeoutMs)) {
+        const given = electionTimeoutMs === undefined ? `(not given: etcd's default of ${etcdTimingDefaults.electionTimeoutMs})` : shown(electionTimeoutMs);
+        problems.push(`electionTimeoutMs ${given}: use a whole number of ms from ${limits.minElectionHeartbeats} × heartbeatIntervalMs ` +
+            `(${minElection}) to ${limits.maxElectionTimeoutMs}, as etcd itself requires`);
+    }
+    return problems;
+}

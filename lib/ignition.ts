@@ -3,9 +3,10 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
-import { isDiscoveryUrl } from "./discovery";
+import { isDiscoveryUrl } from "./discovery-request";
 import {
-    clientPort, defaultEtcdVersion, defaultImageRepository, etcdTimingDefaults, EtcdRelease, parseEtcdRelease, peerPort, supportedEtcdBranches,
+    clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isWholeNumberIn,
+    parseEtcdRelease, peerPort, shown, supportedEtcdBranches,
 } from "./etcd";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 
@@ -56,47 +57,12 @@ interface ResolvedOptions {
     release: EtcdRelease;
 }
 
-/** How a value is quoted in an error: strings in quotes, anything else (undefined, NaN) as itself. */
-const shown = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
-
-const isWholeNumberIn = (value: unknown, min: number, max: number): value is number =>
-    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
-
 /**
  * A member name goes into `--name=` and `Description=` unquoted: letters,
  * digits, `.`, `_` and `-` are all systemd passes through as they are (no
  * whitespace to split on, no `$` or `%` to expand, no quotes or escapes).
  */
 const memberNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** A registry host (optional port) and path, no tag: the builder appends the release's tag. */
-const imageRepositoryPattern = /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/;
-
-/** etcd's limits: it refuses to start with an election timeout under 5 heartbeats or over 50 s. */
-export const etcdTimingLimits = { minHeartbeatIntervalMs: 10, maxHeartbeatIntervalMs: 5000, maxElectionTimeoutMs: 50000, minElectionHeartbeats: 5 } as const;
-
-/**
- * Problems with `--heartbeat-interval` / `--election-timeout` values that
- * would keep etcd from starting; one not given counts as etcd's default.
- */
-export function etcdTimingProblems(heartbeatIntervalMs: unknown, electionTimeoutMs: unknown): string[] {
-    const limits = etcdTimingLimits;
-    const problems: string[] = [];
-    if (heartbeatIntervalMs !== undefined && !isWholeNumberIn(heartbeatIntervalMs, limits.minHeartbeatIntervalMs, limits.maxHeartbeatIntervalMs)) {
-        problems.push(`heartbeatIntervalMs ${shown(heartbeatIntervalMs)}: use a whole number of ms from ` +
-            `${limits.minHeartbeatIntervalMs} to ${limits.maxHeartbeatIntervalMs}, or leave it out for etcd's default of ${etcdTimingDefaults.heartbeatIntervalMs}`);
-        return problems;
-    }
-    const heartbeat = heartbeatIntervalMs ?? etcdTimingDefaults.heartbeatIntervalMs;
-    const election = electionTimeoutMs ?? etcdTimingDefaults.electionTimeoutMs;
-    const minElection = limits.minElectionHeartbeats * heartbeat;
-    if (!isWholeNumberIn(election, minElection, limits.maxElectionTimeoutMs)) {
-        const given = electionTimeoutMs === undefined ? `(not given: etcd's default of ${etcdTimingDefaults.electionTimeoutMs})` : shown(electionTimeoutMs);
-        problems.push(`electionTimeoutMs ${given}: use a whole number of ms from ${limits.minElectionHeartbeats} × heartbeatIntervalMs ` +
-            `(${minElection}) to ${limits.maxElectionTimeoutMs}, as etcd itself requires`);
-    }
-    return problems;
-}
-
 function updateWindowProblems(window: unknown): string[] {
     if (window === undefined) {
         return [];
@@ -151,7 +117,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     if (!os) {
         problems.push(`os ${shown(options.os)}: use one of ${supportedOperatingSystems.join(", ")}`);
     }
-    if (imageRepository !== undefined && (typeof imageRepository !== "string" || !imageRepositoryPattern.test(imageRepository))) {
+    if (imageRepository !== undefined && (typeof imageRepository !== "string" || !isImageRepository(imageRepository))) {
         problems.push(`imageRepository ${shown(imageRepository)}: use a repository without a tag, e.g. quay.io/coreos/etcd`);
     }
     problems.push(...etcdTimingProblems(options.heartbeatIntervalMs, options.electionTimeoutMs));

@@ -5,7 +5,8 @@ export {
 } from "./args";
 export { Etcd3ClusterOutputs, outputNames } from "./outputs";
 export { MemberPlan, planMembers, memberIgnitionOptions } from "./plan";
-export { DiscoveryUrl, DiscoveryRequestOptions, requestDiscoveryUrl, isDiscoveryUrl, defaultDiscoveryService } from "./discovery";
+export { DiscoveryUrl, DiscoveryUrlArgs } from "./discovery";
+export { DiscoveryRequestOptions, requestDiscoveryUrl, isDiscoveryUrl, defaultDiscoveryService } from "./discovery-request";
 export { EtcdNodeIgnitionOptions, IgnitionConfig, buildIgnitionConfig, renderUserData, ignitionSpecVersion } from "./ignition";
 export { OperatingSystem, operatingSystems } from "./os";
 export { clientPort, peerPort, defaultEtcdVersion, supportedClusterSizes } from "./etcd";

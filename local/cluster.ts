@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { requestDiscoveryUrl } from "../lib/discovery";
+import { requestDiscoveryUrl } from "../lib/discovery-request";
 import { resolveArgs } from "../lib/args";
 import { clientPort, peerPort } from "../lib/etcd";
 import { EtcdNodeIgnitionOptions, etcdUnitName, renderUserData } from "../lib/ignition";

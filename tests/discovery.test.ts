@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { appendDiscoveryLog, isDiscoveryUrl, requestDiscoveryUrl } from "../lib/discovery";
+import { appendDiscoveryLog, isDiscoveryUrl, requestDiscoveryUrl } from "../lib/discovery-request";
 import { answerWith, FakeService, fakeService, neverAnswer, refusingService } from "./support/discovery-services";
 
 const token = "9a69d64726338dabf0a279d4fa7e803e";

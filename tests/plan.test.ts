@@ -1,0 +1,48 @@
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { resolveArgs } from "../lib/args";
+import { memberIgnitionOptions, planMembers } from "../lib/plan";
+
+const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
+
+describe("the per-member plan", () => {
+    it("names the members <ecosystem>-<index>, in order", () => {
+        expect(planMembers(resolveArgs("etcd3", { ecosystem: "kv", clusterSize: 5 })).map((member) => [member.index, member.name]))
+            .to.deep.equal([[0, "kv-0"], [1, "kv-1"], [2, "kv-2"], [3, "kv-3"], [4, "kv-4"]]);
+    });
+
+    it("gives each of seven members its own hour-long update window, three hours apart", () => {
+        const windows = planMembers(resolveArgs("etcd3", { clusterSize: 7 })).map((member) => member.updateWindow);
+        expect(windows).to.deep.equal([2, 5, 8, 11, 14, 17, 20].map((startHourUtc) => ({ startHourUtc, lengthMinutes: 60 })));
+    });
+
+    it("turns the resolved arguments into each member's Ignition options", () => {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
+        const args = resolveArgs("etcd3", {
+            os: "flatcar", etcdVersion: "3.6.14", etcdImageRepository: "quay.io/coreos/etcd",
+            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
+        });
+        expect(memberIgnitionOptions(args, planMembers(args)[1], discoveryUrl)).to.deep.equal({
+            memberName: "etcd3-cluster-1", discoveryUrl, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
+            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
+            updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
+        });
+    });
+
+    it("renders user data without loading the Pulumi SDK or the AWS SDK", function () {
+        this.timeout(30_000);
+        const script = `
+            const { resolveArgs } = require("./lib/args");
+            const { planMembers, memberIgnitionOptions } = require("./lib/plan");
+            const { renderUserData } = require("./lib/ignition");
+            const args = resolveArgs("etcd3", {});
+            planMembers(args).forEach((member) => renderUserData(memberIgnitionOptions(args, member, "${discoveryUrl}")));
+            console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes("@pulumi"))));`;
+        const loaded = JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+            cwd: path.join(__dirname, ".."), encoding: "utf8",
+        })) as string[];
+        // The one file read from @pulumi/aws is its list of EC2 instance types, a plain data module.
+        expect(loaded.map((file) => file.slice(file.indexOf("@pulumi")))).to.deep.equal(["@pulumi/aws/types/enums/ec2/index.js"]);
+    });
+});
