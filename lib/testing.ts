@@ -90,6 +90,7 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
     private readonly problems: string[] = [];
     private readonly vpcCidrs = new Map<string, string>();
     private readonly subnetCidrs = new Map<string, string>();
+    private readonly loadedProviders = new Set<string>();
     private instanceCount = 0;
 
     constructor(private readonly options: Etcd3ClusterMockOptions = {}) {}
@@ -146,30 +147,41 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
     /**
      * Waits until every resource registration and function call started so far
      * has gone through the mocks, then fails if any of them could not be
-     * answered, or if the program loaded a second copy of `@pulumi/pulumi`.
+     * answered, if the program failed on the way (an error in an `apply`, a
+     * provider that cannot be serialized), if the component's dynamic providers
+     * would not load as `pulumi up` loads them, or if the program loaded a
+     * second copy of `@pulumi/pulumi`.
      */
     public async settle(timeoutMs = 10_000): Promise<void> {
-        assertOneSdk();
-        const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
-        if (waitForRPCs === undefined) {
-            throw new Error("etcd3-cluster/testing: this @pulumi/pulumi has no runtime.waitForRPCs; use a version in etcd3-cluster's peer range");
-        }
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(
-                `etcd3-cluster/testing: the program's resources had not all registered after ${timeoutMs} ms ` +
-                `(${this.resources.length} so far, the last: ${this.resources.slice(-3).map((r) => `${r.type} "${r.name}"`).join(", ") || "none"}). ` +
-                "An input of a later resource never settled: does one of your mocks return a promise that never resolves?")), timeoutMs);
-        });
         try {
-            await Promise.race([waitForRPCs(), timeout]);
-        } finally {
-            clearTimeout(timer);
+            await this.failFast(async () => {
+                assertOneSdk();
+                const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+                if (waitForRPCs === undefined) {
+                    throw new Error("etcd3-cluster/testing: this @pulumi/pulumi has no runtime.waitForRPCs; use a version in etcd3-cluster's peer range");
+                }
+                let timer: NodeJS.Timeout | undefined;
+                const timeout = new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(
+                        `etcd3-cluster/testing: the program's resources had not all registered after ${timeoutMs} ms ` +
+                        `(${this.resources.length} so far, the last: ${this.resources.slice(-3).map((r) => `${r.type} "${r.name}"`).join(", ") || "none"}). ` +
+                        "An input of a later resource never settled: does one of your mocks return a promise that never resolves?")), timeoutMs);
+                });
+                try {
+                    await Promise.race([waitForRPCs(), timeout]);
+                } finally {
+                    clearTimeout(timer);
+                }
+                // Node reports a rejection nobody handled once the microtasks have drained: let it, while we listen.
+                await new Promise((resolve) => setImmediate(resolve));
+            });
+        } catch (error) {
+            throw this.withProblems(error);
         }
         assertOneSdk();
+        this.loadDynamicProviders();
         if (this.problems.length > 0) {
-            const problems = this.problems.splice(0);
-            throw new Error(`etcd3-cluster/testing: the mocks could not answer:\n  - ${problems.join("\n  - ")}`);
+            throw this.withProblems(undefined);
         }
     }
 
@@ -179,9 +191,70 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
      */
     public async run<T>(load: () => T | Promise<T>, timeoutMs?: number): Promise<T> {
         assertOneSdk();
-        const program = await load();
+        let program: T;
+        try {
+            program = await this.failFast(async () => load());
+        } catch (error) {
+            throw this.withProblems(error);
+        }
         await this.settle(timeoutMs);
         return program;
+    }
+
+    /** The problems the mocks met (then forgotten), which usually explain `failure`, else `failure` itself. */
+    private withProblems(failure: unknown): unknown {
+        const problems = this.problems.splice(0);
+        if (problems.length === 0) {
+            return failure;
+        }
+        if (failure !== undefined) {
+            problems.push(`and so the program failed: ${(failure as Error)?.message ?? String(failure)}`);
+        }
+        return new Error(`etcd3-cluster/testing: found problems:\n  - ${problems.join("\n  - ")}`);
+    }
+
+    /**
+     * Runs `work`, failing with the error at once if the program meanwhile
+     * rejects a promise nobody handles: under mocks nothing else reports it
+     * (the Pulumi CLI would), and the registrations behind it never finish.
+     */
+    private async failFast<T>(work: () => Promise<T>): Promise<T> {
+        let onRejection!: (reason: unknown) => void;
+        const rejected = new Promise<never>((_, reject) => {
+            onRejection = (reason) => reject(reason instanceof Error ? reason : new Error(`unhandled rejection: ${String(reason)}`));
+        });
+        process.on("unhandledRejection", onRejection);
+        try {
+            return await Promise.race([work(), rejected]);
+        } finally {
+            process.off("unhandledRejection", onRejection);
+        }
+    }
+
+    /**
+     * Loads each of the component's dynamic providers from its serialized
+     * `__provider` input, as the engine's provider host does at `pulumi up`
+     * (resolving its `require`s from the working directory, the program's).
+     */
+    private loadDynamicProviders(): void {
+        for (const resource of this.resources) {
+            const code = resource.inputs?.__provider;
+            if (!resource.type.startsWith("pulumi-nodejs:dynamic/etcd3-cluster:") || typeof code !== "string" || this.loadedProviders.has(code)) {
+                continue;
+            }
+            this.loadedProviders.add(code);
+            try {
+                const pulumiDirectory = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+                const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDirectory] })) as (code: string) => any;
+                const provider = requireFromString(code).handler();
+                if (typeof provider?.create !== "function") {
+                    throw new Error("it has no create()");
+                }
+            } catch (error) {
+                this.problems.push(`the dynamic provider of ${resource.type} "${resource.name}" would not load at \`pulumi up\` ` +
+                    `(from ${process.cwd()}): ${(error as Error).message}`);
+            }
+        }
     }
 
     private problem(message: string, cause?: unknown): Error {

@@ -1,0 +1,73 @@
+/**
+ * `etcd3-cluster/testing` (lib/testing.ts) as a consumer's test uses it. The
+ * rest of this suite builds on the same mocks (tests/support/pulumi-mocks.ts);
+ * these scenarios need mocks of their own, so each runs in its own process
+ * (tests/support/testing-scenarios.ts).
+ */
+import { expect } from "chai";
+import { execFile } from "child_process";
+import * as path from "path";
+import { promisify } from "util";
+
+const root = path.join(__dirname, "..");
+
+async function scenario(name: string): Promise<any> {
+    const { stdout } = await promisify(execFile)(process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "testing-scenarios.ts"), name],
+        { cwd: root, timeout: 60_000 });
+    return JSON.parse(stdout.trim().split("\n").pop()!);
+}
+
+describe("etcd3-cluster/testing", function () {
+    this.timeout(60_000);
+
+    describe("with the user's own mocks for the rest of the program", () => {
+        let result: any;
+        before(async () => {
+            result = await scenario("delegation");
+        });
+
+        it("builds the cluster from stack config, in the configured region", () => {
+            expect(result.instances).to.equal(5);
+            expect(result.members).to.have.length(5);
+            expect(result.url).to.equal("http://etcd3-alb-1234567890.us-west-2.elb.amazonaws.com");
+        });
+
+        it("asks the user's mocks about the types and functions it does not know", () => {
+            expect(result.bucketArn).to.equal("arn:aws:s3:::my-bucket");
+            expect(result.subnets).to.deep.equal(["subnet-1", "subnet-2"]);
+        });
+
+        it("answers a type nobody knows with its inputs", () => {
+            expect(result.topicName).to.equal("alarms");
+        });
+    });
+
+    describe("fails with a message instead of hanging", () => {
+        let result: any;
+        before(async () => {
+            result = await scenario("failures");
+        });
+
+        it("when no mock answers a function, naming it and where to answer it", () => {
+            expect(result.unansweredCall).to.contain("no mock answers the function aws:ec2/getSubnets:getSubnets");
+            expect(result.unansweredCall).to.contain("setEtcd3ClusterMocks({ mocks: { call:");
+        });
+
+        it("when the program fails in an apply, at once, with the program's error", () => {
+            expect(result.failingApply).to.contain("the program's own bug");
+            expect(result.failingApplyMs).to.be.below(5_000);
+        });
+
+        it("when a second copy of @pulumi/pulumi is loaded", () => {
+            expect(result.secondSdk).to.contain("two copies of @pulumi/pulumi are in use");
+            expect(result.secondSdk).to.contain("/elsewhere/node_modules/@pulumi/pulumi");
+        });
+    });
+
+    it("says an output is unknown in a preview instead of waiting for it", async () => {
+        const result = await scenario("preview");
+        expect(result.unknown).to.contain("the output's value is unknown");
+        expect(result.known).to.equal("t3.micro");
+    });
+});
