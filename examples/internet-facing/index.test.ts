@@ -1,0 +1,45 @@
+import * as assert from "node:assert/strict";
+import { outputValue, setEtcd3ClusterMocks } from "etcd3-cluster/testing";
+
+const mocks = setEtcd3ClusterMocks({ region: "us-east-1" });
+
+describe("an internet-facing etcd cluster with a DNS name and a gRPC load balancer", () => {
+    let program: typeof import("./index");
+    before(async () => {
+        program = await mocks.run(() => import("./index"));
+    });
+
+    it("exports the URL under the DNS name", async () => {
+        assert.equal(await outputValue(program.etcd3ClusterUrl), "http://etcd.example.com");
+    });
+
+    it("points the DNS name at the ALB", () => {
+        const [record] = mocks.resourcesOf("aws:route53/record:Record");
+        const [alb] = mocks.resourcesOf("aws:lb/loadBalancer:LoadBalancer").filter((lb) => lb.inputs.loadBalancerType === "application");
+        assert.equal(record.inputs.zoneId, "Z0123456789EXAMPLE");
+        assert.equal(record.inputs.name, "etcd.example.com");
+        assert.deepEqual(record.inputs.aliases.map((alias: { name: string; zoneId: string }) => [alias.name, alias.zoneId]),
+            [[alb.state.dnsName, alb.state.zoneId]]);
+    });
+
+    it("puts both load balancers, ALB and NLB, in the public subnets, internet-facing", () => {
+        const balancers = mocks.resourcesOf("aws:lb/loadBalancer:LoadBalancer");
+        assert.deepEqual(balancers.map((lb) => lb.inputs.loadBalancerType).sort(), ["application", "network"]);
+        for (const lb of balancers) {
+            assert.equal(lb.inputs.internal, false);
+            assert.ok(lb.inputs.subnets.every((subnet: string) => subnet.startsWith("subnet-public-")), lb.inputs.subnets.join());
+        }
+    });
+
+    it("lets only the allowed CIDRs reach the load balancers", () => {
+        const balancerGroups = mocks.resourcesOf("aws:lb/loadBalancer:LoadBalancer").flatMap((lb) => lb.inputs.securityGroups);
+        const toBalancers = mocks.resourcesOf("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((rule) => balancerGroups.includes(rule.inputs.securityGroupId) && rule.inputs.cidrIpv4 !== undefined);
+        assert.deepEqual(toBalancers.map((rule) => [rule.inputs.fromPort, rule.inputs.cidrIpv4]).sort(),
+            [[2379, "203.0.113.0/24"], [80, "203.0.113.0/24"]]);
+    });
+
+    it("exports the gRPC endpoint as the NLB's name and port 2379", async () => {
+        assert.match((await outputValue(program.grpcEndpoint))!, /^etcd3-nlb-\d+\.us-east-1\.elb\.amazonaws\.com:2379$/);
+    });
+});
