@@ -1,7 +1,17 @@
 import * as assert from "node:assert/strict";
 import { outputValue, setEtcd3ClusterMocks } from "etcd3-cluster/testing";
 
-const mocks = setEtcd3ClusterMocks({ region: "us-east-1" });
+// #region mocks
+const mocks = setEtcd3ClusterMocks({
+    config: { "aws:region": "us-east-1" },
+    mocks: {
+        // The program's own lookup: the cluster's mocks answer only what the cluster needs.
+        call: (args) => args.token === "aws:route53/getZone:getZone"
+            ? { id: "Z0123456789EXAMPLE", zoneId: "Z0123456789EXAMPLE", name: `${args.inputs.name}.` }
+            : undefined,
+    },
+});
+// #endregion mocks
 
 describe("an internet-facing etcd cluster with a DNS name and a gRPC load balancer", () => {
     let program: typeof import("./index");
@@ -13,7 +23,8 @@ describe("an internet-facing etcd cluster with a DNS name and a gRPC load balanc
         assert.equal(await outputValue(program.etcd3ClusterUrl), "http://etcd.example.com");
     });
 
-    it("points the DNS name at the ALB", () => {
+    it("points the DNS name, in the hosted zone looked up, at the ALB", () => {
+        assert.deepEqual(mocks.callsOf("aws:route53/getZone:getZone").map((call) => call.inputs.name), ["example.com"]);
         const [record] = mocks.resourcesOf("aws:route53/record:Record");
         const [alb] = mocks.resourcesOf("aws:lb/loadBalancer:LoadBalancer").filter((lb) => lb.inputs.loadBalancerType === "application");
         assert.equal(record.inputs.zoneId, "Z0123456789EXAMPLE");

@@ -1,5 +1,5 @@
-import * as assert from "node:assert/strict";
 // #region test
+import * as assert from "node:assert/strict";
 import { outputValue, setEtcd3ClusterMocks } from "etcd3-cluster/testing";
 
 const mocks = setEtcd3ClusterMocks({ config: { vpcCidr: "10.42.0.0/16", clusterSize: 5 } });
