@@ -362,7 +362,7 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 };
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 const names = zoneLetters.slice(0, 3).map((letter) => `${region}${letter}`);
-                return { id: region, names, zoneIds: names.map((_, i) => `euw2-az${i + 1}`), groupNames: [region] };
+                return { id: region, names, zoneIds: names.map((_, i) => `${region}-az${i + 1}`), groupNames: [region] };
             }
             case "aws:index/getRegion:getRegion":
                 return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com` };
