@@ -3,7 +3,6 @@
  * cluster is created, by a Pulumi dynamic resource that keeps it in state. The
  * request itself lives in discovery-request.ts, usable without the engine.
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { appendDiscoveryLog, DiscoveryRequestOptions, requestDiscoveryUrl } from "./discovery-request";
 
@@ -48,13 +47,12 @@ export const discoveryUrlProvider: pulumi.dynamic.ResourceProvider = {
             throw error;
         } finally {
             if (inputs.logFile) {
-                // Resolved here, by the provider host, whose working directory is the program's (see DiscoveryUrlArgs.logFile).
-                const logFile = path.resolve(inputs.logFile);
+                // A relative path is the provider host's, whose working directory is the program's (see DiscoveryUrlArgs.logFile).
                 try {
-                    appendDiscoveryLog(logFile, lines);
+                    appendDiscoveryLog(inputs.logFile, lines);
                 } catch (error) {
                     // The log is a courtesy: it must neither hide the request's own error nor waste a token.
-                    console.warn(`etcd3-cluster: could not append to ${logFile}: ${(error as Error).message}`);
+                    console.warn(`etcd3-cluster: could not append to ${inputs.logFile}: ${(error as Error).message}`);
                 }
             }
         }
