@@ -14,6 +14,16 @@ export const existingVpcCidr = "10.50.0.0/16";
 
 const mocks = new Etcd3ClusterMocks({ discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" });
 
+/**
+ * The private IP the mocks give member `index` of a cluster in a VPC whose
+ * CIDR begins `a.b.`: `a.b.1.(10 + index)`. Distinct per member and known in
+ * advance, so a test can tell which instance an output entry came from.
+ */
+export function memberPrivateIp(vpcCidr: string, index: number): string {
+    const [a, b] = vpcCidr.split(".");
+    return `${a}.${b}.1.${10 + index}`;
+}
+
 /** Every resource registered so far. */
 export const registered: RegisteredResource[] = mocks.resources;
 /** Every function called so far. */
@@ -41,7 +51,17 @@ export function installMocks(): void {
             if (args.type === "aws:lb/loadBalancer:LoadBalancer") {
                 await loadBalancerGate;
             }
-            return mocks.newResource(args);
+            const result = await mocks.newResource(args);
+            // The package's mocks number instances in the order they arrive, across every test of the run:
+            // give each member an address that follows from its index instead (instances are named <cluster>-<index>).
+            const index = /-(\d+)$/.exec(args.name)?.[1];
+            if (args.type === "aws:ec2/instance:Instance" && index !== undefined && typeof result.state?.privateIp === "string") {
+                const ip = memberPrivateIp(result.state.privateIp, Number(index));
+                // The same object the mocks recorded as this resource's state: `registered` shows the address too.
+                result.state.privateIp = ip;
+                result.state.privateDns = `ip-${ip.replace(/\./g, "-")}.eu-west-2.compute.internal`;
+            }
+            return result;
         },
         call: (args) => mocks.call(args),
     }, "etcd3-cluster", "test", false);
@@ -62,6 +82,56 @@ let counter = 0;
 export function uniqueName(): string {
     counter += 1;
     return `cluster${counter}`;
+}
+
+/** A child resource's options as the component passed them, with resources given by name. */
+export interface ChildOptions {
+    type: string;
+    /** The options, with `parent` and `dependsOn` as resource names and `ignoreChanges` sorted. */
+    options: Record<string, unknown>;
+}
+
+/**
+ * Records the options the component gives each of its children: pass
+ * `transformation` in the component's `transformations` (the SDK runs them
+ * under mocks; the engine-side `transforms` do not run there), then read
+ * `children` (child name → type and options). Keys the SDK itself adds to
+ * every resource it constructs are left out: `version` (the provider
+ * package's version) and, on load balancer types, the `aliases` that
+ * @pulumi/aws adds for their old `elasticloadbalancingv2` tokens.
+ */
+export function recordChildOptions(): { transformation: pulumi.ResourceTransformation; children: Map<string, ChildOptions>; order: string[] } {
+    const children = new Map<string, ChildOptions>();
+    const order: string[] = [];
+    const nameOf = (resource: unknown) => (resource as { __name?: string }).__name ?? "<unnamed resource>";
+    const transformation: pulumi.ResourceTransformation = ({ type, name, opts }) => {
+        order.push(type);
+        if (type === "etcd3-cluster:index:Etcd3Cluster") {
+            return undefined;
+        }
+        const options: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(opts)) {
+            if (value === undefined || key === "version") {
+                continue;
+            }
+            if (key === "aliases" && Array.isArray(value) && value.every((alias) =>
+                Object.keys(alias).length === 1 && typeof alias.type === "string" && alias.type.startsWith("aws:elasticloadbalancingv2/"))) {
+                continue;
+            }
+            if (key === "parent") {
+                options.parent = nameOf(value);
+            } else if (key === "dependsOn") {
+                options.dependsOn = ([] as unknown[]).concat(value).map(nameOf);
+            } else if (key === "ignoreChanges") {
+                options.ignoreChanges = [...(value as string[])].sort();
+            } else {
+                options[key] = value;
+            }
+        }
+        children.set(name, { type, options });
+        return undefined;
+    };
+    return { transformation, children, order };
 }
 
 /** Waits until every resource registration started so far has gone through the mocks; fails on anything they could not answer. */
