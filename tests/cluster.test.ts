@@ -6,7 +6,8 @@ import * as path from "path";
 import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    existingVpcCidr, fakeDiscoveryUrl, holdLoadBalancers, installMocks, resourcesOf, settle, uniqueName, valueOf,
+    existingVpcCidr, fakeDiscoveryUrl, holdLoadBalancers, installMocks, recordChildOptions, RegisteredResource,
+    resourcesOf, settle, uniqueName, valueOf,
 } from "./support/pulumi-mocks";
 
 installMocks();
@@ -15,6 +16,17 @@ import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
 const INSTANCE = "aws:ec2/instance:Instance";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+const VPC = "awsx:ec2:Vpc";
+const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
+const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
+const LISTENER = "aws:lb/listener:Listener";
+const ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment";
+const RECORD = "aws:route53/record:Record";
+const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
+const DISCOVERY = "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl";
+const COMPONENT = "etcd3-cluster:index:Etcd3Cluster";
+const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
 
 async function build(args: Etcd3ClusterArgs = {}) {
     const name = uniqueName();
@@ -22,6 +34,16 @@ async function build(args: Etcd3ClusterArgs = {}) {
     await settle();
     const of = (type: string) => resourcesOf(name, type);
     return { name, cluster, of };
+}
+
+/** Like build, and also records the options the component gave each child resource (see recordChildOptions). */
+async function buildRecordingOptions(args: Etcd3ClusterArgs = {}) {
+    const name = uniqueName();
+    const recorder = recordChildOptions();
+    const cluster = new Etcd3Cluster(name, { discoveryLogFile: false, ...args }, { transformations: [recorder.transformation] });
+    await settle();
+    const of = (type: string) => resourcesOf(name, type);
+    return { name, cluster, of, children: recorder.children, order: recorder.order };
 }
 
 function userDataOf(instance: { inputs: any }): any {
@@ -85,6 +107,28 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         units.forEach((u) => expect(u).to.contain(`--discovery=${fakeDiscoveryUrl}`));
     });
 
+    it("starts each member's etcd with exactly its flags: its name, the discovery URL, hourly compaction, the v2 API", async () => {
+        const { name, of } = await build();
+        for (const index of [0, 1, 2]) {
+            const [instance] = of(INSTANCE).filter((i) => i.name === `${name}-${index}`);
+            const unit: string = userDataOf(instance).systemd.units[0].contents;
+            const command = unit.slice(unit.indexOf("/usr/local/bin/etcd") + "/usr/local/bin/etcd".length, unit.indexOf("\nExecStop="));
+            expect(command.split(/\s*\\\n\s*/).filter((flag) => flag !== ""), `member ${index}`).to.deep.equal([
+                `--name=etcd3-cluster-${index}`,
+                "--data-dir=/var/lib/etcd",
+                "--listen-client-urls=http://0.0.0.0:2379",
+                "--advertise-client-urls=http://${AFTERBURN_AWS_IPV4_LOCAL}:2379",
+                "--listen-peer-urls=http://0.0.0.0:2380",
+                "--initial-advertise-peer-urls=http://${AFTERBURN_AWS_IPV4_LOCAL}:2380",
+                `--discovery=${fakeDiscoveryUrl}`,
+                "--discovery-fallback=exit",
+                "--auto-compaction-mode=periodic",
+                "--auto-compaction-retention=1h",
+                "--enable-v2=true",
+            ]);
+        }
+    });
+
     it("staggers the members' OS-update windows so no two reboot together", async () => {
         const { of } = await build({ clusterSize: 7 });
         const starts = of(INSTANCE).map((instance) => {
@@ -122,8 +166,6 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     });
 
     describe("the guard against changes a running cluster cannot take", () => {
-        const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
-
         it("records the cluster size and root volume size", async () => {
             const { of } = await build({ clusterSize: 5, rootVolumeSizeGiB: 40 });
             const guards = of(GUARD);
@@ -138,32 +180,53 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
 
         it("is registered before anything else and every member depends on it", async () => {
-            const name = uniqueName();
-            const order: string[] = [];
-            const dependencies = new Map<string, string[]>();
-            new Etcd3Cluster(name, { discoveryLogFile: false }, {
-                transformations: [({ type, name: child, opts }) => {
-                    order.push(type);
-                    const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []) as pulumi.Resource[];
-                    dependencies.set(child, dependsOn.map((resource) => (resource as unknown as { __name: string }).__name));
-                    return undefined;
-                }],
-            });
-            await settle();
+            const { name, children, order } = await buildRecordingOptions();
             expect(order.filter((type) => type !== "etcd3-cluster:index:Etcd3Cluster")[0]).to.equal(GUARD);
             for (const index of [0, 1, 2]) {
-                expect(dependencies.get(`${name}-${index}`), `member ${index}`).to.deep.equal([`${name}-guard`]);
+                expect(children.get(`${name}-${index}`)?.options.dependsOn, `member ${index}`).to.deep.equal([`${name}-guard`]);
             }
         });
     });
 
-    it("listens on port 80 and forwards to the members' 2379", async () => {
-        const { of } = await build();
-        const [listener] = of("aws:lb/listener:Listener");
-        const [targetGroup] = of("aws:lb/targetGroup:TargetGroup");
-        expect(listener.inputs).to.include({ port: 80, protocol: "HTTP" });
-        expect(listener.inputs.defaultActions[0].type).to.equal("forward");
-        expect(targetGroup.inputs).to.include({ port: 2379, protocol: "HTTP", targetType: "instance" });
+    describe("the options that protect the cluster, per child resource", () => {
+        let name: string;
+        let children: Map<string, { type: string; options: Record<string, unknown> }>;
+        let registeredNames: string[];
+        before(async () => {
+            ({ name, children } = await buildRecordingOptions({
+                grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
+            }));
+            registeredNames = resourcesOf(name).filter((r) => r.type !== COMPONENT).map((r) => r.name);
+        });
+        const ofType = (type: string) => [...children].filter(([, child]) => child.type === type);
+
+        it("gives every member exactly: its parent, dependsOn the guard, ignoreChanges on ami, userData and subnetId", () => {
+            // Ignition runs only at first boot: without ignoreChanges, a new image, new user data or a reordered
+            // subnet list would replace every member at once. Replacing a member is a deliberate act. No member is
+            // protected or retained, and none is deleted before its replacement exists (no deleteBeforeReplace).
+            const members = ofType(INSTANCE);
+            expect(members.map(([child]) => child)).to.have.members([`${name}-0`, `${name}-1`, `${name}-2`]);
+            for (const [child, { options }] of members) {
+                expect(options, child).to.deep.equal({ parent: name, dependsOn: [`${name}-guard`], ignoreChanges: ["ami", "subnetId", "userData"] });
+            }
+        });
+
+        // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
+        const parentOnly = [GUARD, DISCOVERY, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
+        for (const type of parentOnly) {
+            it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
+                const ofThisType = ofType(type);
+                expect(ofThisType, `children of type ${type}`).not.to.be.empty;
+                for (const [child, { options }] of ofThisType) {
+                    expect(options, child).to.deep.equal({ parent: name });
+                }
+            });
+        }
+
+        it("has seen every child the mocks registered, and no type the tests above do not name", () => {
+            expect([...children.keys()]).to.have.members(registeredNames);
+            expect([...new Set([...children.values()].map((child) => child.type))]).to.have.members([INSTANCE, ...parentOnly]);
+        });
     });
 
     it("closes idle connections after 60 s, the idle time the haproxy stand-in copies", async () => {
@@ -171,11 +234,96 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(of("aws:lb/loadBalancer:LoadBalancer")[0].inputs.idleTimeout).to.equal(60);
     });
 
-    it("health-checks members on /health every 5 s, two checks to flip", async () => {
-        const { of } = await build();
-        const [targetGroup] = of("aws:lb/targetGroup:TargetGroup");
-        expect(targetGroup.inputs.healthCheck).to.include({
-            path: "/health", matcher: "200", interval: 5, healthyThreshold: 2, unhealthyThreshold: 2,
+    describe("the load balancers' inputs, compared whole", () => {
+        /**
+         * How a target group judges a member: etcd's /health on the port it sends traffic to, every 5 s
+         * (AWS's minimum), 3 s to answer (under the interval, as AWS requires), 2 checks to flip.
+         */
+        const healthCheck = {
+            enabled: true, protocol: "HTTP", port: "traffic-port", path: "/health", matcher: "200",
+            interval: 5, timeout: 3, healthyThreshold: 2, unhealthyThreshold: 2,
+        };
+        const arn = (resource: string) => `arn:aws:elasticloadbalancing:eu-west-2:123456789012:${resource}/1234567890abcdef`;
+        let name: string;
+        let of: (type: string) => RegisteredResource[];
+        const one = (type: string, resourceName: string) => {
+            const found = of(type).filter((r) => r.name === resourceName);
+            expect(found, `${type} "${resourceName}"`).to.have.length(1);
+            return found[0];
+        };
+        before(async () => {
+            ({ name, of } = await build({ grpcLoadBalancer: true }));
+        });
+
+        it("gives the ALB's target group HTTP 2379, the health check above and a 10 s deregistration delay", () => {
+            expect(one(TARGET_GROUP, `${name}-alb-tg`).inputs).to.deep.equal({
+                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "HTTP", port: 2379, deregistrationDelay: 10,
+                healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb-tg" },
+            });
+        });
+
+        it("gives the NLB's target group TCP 2379 without client IPs, the same health check and deregistration delay", () => {
+            expect(one(TARGET_GROUP, `${name}-nlb-tg`).inputs).to.deep.equal({
+                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "TCP", port: 2379, deregistrationDelay: 10,
+                preserveClientIp: "false", healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb-tg" },
+            });
+        });
+
+        it("gives the ALB's listener HTTP 80, forwarding to its target group", () => {
+            expect(one(LISTENER, `${name}-alb-listener`).inputs).to.deep.equal({
+                loadBalancerArn: arn(`loadbalancer/app/${name}-alb`), port: 80, protocol: "HTTP",
+                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-alb-tg`) }],
+                tags: { ecosystem: "etcd3-cluster" },
+            });
+        });
+
+        it("gives the NLB's listener TCP 2379 with a 350 s idle timeout, forwarding to its target group", () => {
+            expect(one(LISTENER, `${name}-nlb-listener`).inputs).to.deep.equal({
+                loadBalancerArn: arn(`loadbalancer/net/${name}-nlb`), port: 2379, protocol: "TCP", tcpIdleTimeoutSeconds: 350,
+                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-nlb-tg`) }],
+                tags: { ecosystem: "etcd3-cluster" },
+            });
+        });
+
+        it("makes the ALB internal in the private subnets, in its own group, dropping invalid headers, 60 s idle", () => {
+            expect(one(LOAD_BALANCER, `${name}-alb`).inputs).to.deep.equal({
+                loadBalancerType: "application", internal: true,
+                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-alb-sg-id`],
+                dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
+            });
+        });
+
+        it("makes the NLB internal in the private subnets, in its own group, balancing across zones", () => {
+            expect(one(LOAD_BALANCER, `${name}-nlb`).inputs).to.deep.equal({
+                loadBalancerType: "network", internal: true,
+                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-nlb-sg-id`],
+                enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
+            });
+        });
+
+        it("attaches each member's instance, once, to each target group on 2379", () => {
+            for (const kind of ["alb", "nlb"]) {
+                for (const index of [0, 1, 2]) {
+                    expect(one(ATTACHMENT, `${name}-${kind}-target-${index}`).inputs, `${kind} target ${index}`).to.deep.equal({
+                        targetGroupArn: arn(`targetgroup/${name}-${kind}-tg`), targetId: `${name}-${index}-id`, port: 2379,
+                    });
+                }
+            }
+            expect(of(ATTACHMENT)).to.have.length(6);
+        });
+
+        it("makes both internet-facing in the public subnets when asked", async () => {
+            const facing = await build({ grpcLoadBalancer: true, internetFacing: true, allowedCidrs: ["203.0.113.0/24"] });
+            expect(facing.of(LOAD_BALANCER).map((lb) => lb.inputs).sort((a, b) => a.loadBalancerType.localeCompare(b.loadBalancerType)))
+                .to.deep.equal([{
+                    loadBalancerType: "application", internal: false,
+                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-alb-sg-id`],
+                    dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
+                }, {
+                    loadBalancerType: "network", internal: false,
+                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-nlb-sg-id`],
+                    enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
+                }]);
         });
     });
 
@@ -220,6 +368,103 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     });
 
     describe("security groups", () => {
+        /** A rule as (group, direction, protocol, fromPort, toPort, peer): groups by their role, a peer group as "group <role>". */
+        type Rule = [group: string, direction: "in" | "out", protocol: string, fromPort: number | undefined, toPort: number | undefined, peer: string];
+        /** Every input a rule may have; anything else (an IPv6 CIDR, a prefix list) would open it further. */
+        const ruleInputs = ["securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "description", "tags"];
+
+        function rulesOf(name: string, of: (type: string) => RegisteredResource[]): Rule[] {
+            const role = (id: string) => (id.startsWith(`${name}-`) && id.endsWith("-sg-id") ? id.slice(name.length + 1, -"-sg-id".length) : `not the cluster's: ${id}`);
+            const rows = [...of(INGRESS).map((r) => ["in", r] as const), ...of(EGRESS).map((r) => ["out", r] as const)];
+            return rows.map(([direction, rule]) => {
+                const inputs = rule.inputs;
+                expect(Object.keys(inputs).filter((key) => !ruleInputs.includes(key)), `${rule.name}: inputs beyond the known ones`).to.deep.equal([]);
+                expect([inputs.cidrIpv4, inputs.referencedSecurityGroupId].filter((peer) => peer !== undefined), `${rule.name}: one peer`).to.have.length(1);
+                const peer = inputs.referencedSecurityGroupId !== undefined ? `group ${role(inputs.referencedSecurityGroupId)}` : inputs.cidrIpv4;
+                return [role(inputs.securityGroupId), direction, inputs.ipProtocol, inputs.fromPort, inputs.toPort, peer];
+            });
+        }
+        const sorted = (rules: Rule[]) => [...rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+        const existingVpc = { vpcId: "vpc-0abc1234", privateSubnetIds: ["subnet-0c000001", "subnet-0c000002"] };
+        const scenarios: { title: string; args: Etcd3ClusterArgs; rules: Rule[] }[] = [{
+            title: "by default",
+            args: {},
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "with clientCidrs []",
+            args: { clientCidrs: [] },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "with SSH keys",
+            args: { sshAuthorizedKeys: [sshKey] },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 22, 22, "10.99.0.0/16"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "with grpcLoadBalancer",
+            args: { grpcLoadBalancer: true },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nlb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+                ["nlb", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nlb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "internet-facing with allowedCidrs",
+            args: { internetFacing: true, allowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "203.0.113.0/24"],
+                ["alb", "in", "tcp", 80, 80, "198.51.100.7/32"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "in an existing VPC (its CIDR looked up)",
+            args: existingVpc,
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, existingVpcCidr],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, existingVpcCidr],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }];
+        for (const scenario of scenarios) {
+            it(`has exactly these rules ${scenario.title}: protocol, ports and peer of each`, async () => {
+                const { name, of } = await build(scenario.args);
+                expect(sorted(rulesOf(name, of))).to.deep.equal(sorted(scenario.rules));
+            });
+        }
+
         it("lets clients reach 2379 from the ALB's group and the VPC's CIDR, never the world by default", async () => {
             const { name, of } = await build({ vpcCidr: "10.42.0.0/16" });
             const toClientPort = of(INGRESS).filter((r) => r.inputs.fromPort === 2379);
@@ -348,6 +593,31 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
         });
 
+        /** Builds with `args` and returns the message settle() fails with: the program's error, as `pulumi up` would print it. */
+        async function failureOf(args: Etcd3ClusterArgs): Promise<{ name: string; message: string }> {
+            const name = uniqueName();
+            new Etcd3Cluster(name, { discoveryLogFile: false, ...args });
+            const failure = await settle().then(() => undefined, (error: Error) => error);
+            expect(failure, "the build succeeded").to.be.instanceOf(Error);
+            return { name, message: failure!.message };
+        }
+
+        it("refuses a single private subnet given as an output, once it resolves, and places no member", async () => {
+            const { name, message } = await failureOf({ vpcId: "vpc-0abc1234", privateSubnetIds: pulumi.output(["subnet-o1"]) });
+            expect(message).to.contain(`Etcd3Cluster "${name}" has invalid arguments: privateSubnetIds: with vpcId, ` +
+                "give at least 2 private subnets in different availability zones (got 1)");
+            expect(resourcesOf(name, INSTANCE)).to.have.length(0);
+        });
+
+        it("refuses a single public subnet given as an output for an internet-facing load balancer, and makes none", async () => {
+            const { name, message } = await failureOf({
+                ...existing, publicSubnetIds: pulumi.output(["subnet-p1"]), internetFacing: true, allowedCidrs: ["203.0.113.0/24"],
+            });
+            expect(message).to.contain(`Etcd3Cluster "${name}" has invalid arguments: publicSubnetIds: ` +
+                "an internet-facing load balancer needs at least 2 public subnets of vpcId (got 1)");
+            expect(resourcesOf(name, LOAD_BALANCER)).to.have.length(0);
+        });
+
         it("allows the VPC's own CIDR, looked up, into the internal ALB", async () => {
             const { name, of } = await build(existing);
             const toAlb = of(INGRESS).filter((r) => r.inputs.securityGroupId === `${name}-alb-sg-id`);
@@ -375,26 +645,72 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(await valueOf(cluster.etcd3DiscoveryUrl)).to.equal(fakeDiscoveryUrl);
         });
 
-        it("gives each member's client endpoint and peer URL", async () => {
-            const { cluster } = await build();
-            const ips = await valueOf(cluster.privateIps);
-            expect(await valueOf(cluster.clientEndpoints)).to.deep.equal(ips.map((ip) => `http://${ip}:2379`));
-            expect(await valueOf(cluster.peerUrls)).to.deep.equal(ips.map((ip) => `http://${ip}:2380`));
-        });
-
-        it("gives the instance ids and private IPs in member order", async () => {
-            const { cluster, of } = await build();
-            expect(await valueOf(cluster.instanceIds)).to.deep.equal(of(INSTANCE).map((i) => `${i.name}-id`));
-            expect(await valueOf(cluster.privateIps)).to.have.length(3);
-            expect(cluster.memberNames).to.deep.equal(["etcd3-cluster-0", "etcd3-cluster-1", "etcd3-cluster-2"]);
+        it("gives entry i of instanceIds, privateIps, clientEndpoints and peerUrls from member i's own instance", async () => {
+            const { name, cluster, of } = await build({ clusterSize: 5 });
+            const [instanceIds, privateIps, clientEndpoints, peerUrls] = await Promise.all([
+                valueOf(cluster.instanceIds), valueOf(cluster.privateIps), valueOf(cluster.clientEndpoints), valueOf(cluster.peerUrls),
+            ]);
+            // The mocks give member i the address 10.99.1.(10 + i) (memberPrivateIp in support/pulumi-mocks.ts).
+            expect(cluster.memberNames).to.deep.equal(["etcd3-cluster-0", "etcd3-cluster-1", "etcd3-cluster-2", "etcd3-cluster-3", "etcd3-cluster-4"]);
+            expect(instanceIds).to.deep.equal([`${name}-0-id`, `${name}-1-id`, `${name}-2-id`, `${name}-3-id`, `${name}-4-id`]);
+            expect(privateIps).to.deep.equal(["10.99.1.10", "10.99.1.11", "10.99.1.12", "10.99.1.13", "10.99.1.14"]);
+            expect(clientEndpoints).to.deep.equal([
+                "http://10.99.1.10:2379", "http://10.99.1.11:2379", "http://10.99.1.12:2379", "http://10.99.1.13:2379", "http://10.99.1.14:2379",
+            ]);
+            expect(peerUrls).to.deep.equal([
+                "http://10.99.1.10:2380", "http://10.99.1.11:2380", "http://10.99.1.12:2380", "http://10.99.1.13:2380", "http://10.99.1.14:2380",
+            ]);
+            cluster.memberNames.forEach((member, i) => {
+                const instances = of(INSTANCE).filter((instance) => instance.id === instanceIds[i]);
+                expect(instances, `the instance of instanceIds[${i}]`).to.have.length(1);
+                const [instance] = instances;
+                expect(instance.inputs.tags, `instanceIds[${i}]'s tags`).to.include({ Name: member, "etcd-member": member });
+                expect(/--name=(\S+)/.exec(userDataOf(instance).systemd.units[0].contents)![1], `instanceIds[${i}]'s etcd name`).to.equal(member);
+                expect(instance.state.privateIp, `instanceIds[${i}]'s address`).to.equal(privateIps[i]);
+                expect(clientEndpoints[i]).to.equal(`http://${instance.state.privateIp}:2379`);
+                expect(peerUrls[i]).to.equal(`http://${instance.state.privateIp}:2380`);
+            });
         });
     });
 
-    it("tags every taggable resource with the ecosystem and the user's tags", async () => {
-        const { name } = await build({ ecosystem: "billing-etcd", tags: { team: "platform" } });
-        const taggable = resourcesOf(name).filter((r) => r.inputs.tags !== undefined);
-        expect(taggable.length).to.be.greaterThan(10);
-        taggable.forEach((r) => expect(r.inputs.tags, r.name).to.include({ ecosystem: "billing-etcd", team: "platform" }));
+    describe("tags", () => {
+        /** The types AWS can tag, with the inputs that carry tags. */
+        const taggable: Record<string, string[]> = {
+            [VPC]: ["tags"], [SECURITY_GROUP]: ["tags"], [INGRESS]: ["tags"], [EGRESS]: ["tags"],
+            [INSTANCE]: ["tags", "volumeTags"], [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
+        };
+        /** The types without tags: a target group attachment and a Route53 record take none; the rest are not AWS resources. */
+        const untaggable = [ATTACHMENT, RECORD, GUARD, DISCOVERY, COMPONENT];
+
+        it("tags every resource of every taggable type with exactly the ecosystem, the user's tags and its own Name", async () => {
+            const { name } = await build({
+                ecosystem: "billing-etcd", tags: { team: "platform" }, grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey],
+                dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
+            });
+            const common = { ecosystem: "billing-etcd", team: "platform" };
+            // Resource name (after the component's) → its Name tag; taggable resources not listed (rules, listeners) have none.
+            const nameTags: Record<string, string> = {
+                "vpc": "billing-etcd-vpc", "nodes-sg": "billing-etcd-nodes", "alb-sg": "billing-etcd-alb", "nlb-sg": "billing-etcd-nlb",
+                "alb": "billing-etcd-alb", "nlb": "billing-etcd-nlb", "alb-tg": "billing-etcd-alb-tg", "nlb-tg": "billing-etcd-nlb-tg",
+            };
+            const resources = resourcesOf(name);
+            const seen = new Set(resources.map((r) => r.type));
+            expect([...seen].filter((type) => !(type in taggable) && !untaggable.includes(type)), "types neither taggable nor untaggable").to.deep.equal([]);
+            expect(Object.keys(taggable).filter((type) => !seen.has(type)), "taggable types this build did not make").to.deep.equal([]);
+            for (const resource of resources) {
+                const label = `${resource.type} "${resource.name}"`;
+                const suffix = resource.name.slice(name.length + 1);
+                if (!(resource.type in taggable)) {
+                    expect(resource.inputs.tags, label).to.equal(undefined);
+                } else if (resource.type === INSTANCE) {
+                    const member = `billing-etcd-${suffix}`;
+                    expect(resource.inputs.tags, `${label} tags`).to.deep.equal({ ...common, Name: member, "etcd-member": member });
+                    expect(resource.inputs.volumeTags, `${label} volumeTags`).to.deep.equal({ ...common, Name: member });
+                } else {
+                    expect(resource.inputs.tags, label).to.deep.equal(nameTags[suffix] ? { ...common, Name: nameTags[suffix] } : common);
+                }
+            }
+        });
     });
 
     for (const size of [3, 5]) {
