@@ -1,25 +1,35 @@
 import { expect } from "chai";
-import { installMocks, registered, uniqueName } from "./support/pulumi-mocks";
+import { installMocks, registered, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
 import { argsFromConfig, Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError, operatingSystems, resolveArgs } from "../lib";
 import { argumentNames } from "../lib/args";
 
-/** Builds a component with bad args and returns the problems reported. Asserts nothing was registered. */
-function problemsWith(args: Etcd3ClusterArgs, name = uniqueName()): string[] {
+/**
+ * Builds a component with bad args and returns the problems reported. Asserts that nothing was registered:
+ * registrations reach the mocks asynchronously, so the count is compared once the mocks have seen every one.
+ */
+async function problemsWith(args: Etcd3ClusterArgs, name = uniqueName()): Promise<string[]> {
+    await settle();
     const before = registered.length;
+    let problems: string[] | undefined;
     try {
         new Etcd3Cluster(name, args);
     } catch (error) {
         expect(error).to.be.instanceOf(Etcd3ClusterArgumentError);
-        expect(registered.length, "resources registered before the error").to.equal(before);
-        return (error as Etcd3ClusterArgumentError).problems;
+        problems = (error as Etcd3ClusterArgumentError).problems;
     }
-    throw new Error(`expected ${JSON.stringify(args)} to be rejected`);
+    await settle();
+    const registeredAnyway = registered.slice(before).map((r) => `${r.type} "${r.name}"`);
+    expect(registeredAnyway, `resources registered before the error: ${registeredAnyway.join(", ")}`).to.deep.equal([]);
+    if (problems === undefined) {
+        throw new Error(`expected ${JSON.stringify(args)} to be rejected`);
+    }
+    return problems;
 }
 
-function expectProblem(args: Etcd3ClusterArgs, ...fragments: string[]): void {
-    const problems = problemsWith(args);
+async function expectProblem(args: Etcd3ClusterArgs, ...fragments: string[]): Promise<void> {
+    const problems = await problemsWith(args);
     expect(problems, problems.join("\n")).to.have.length(1);
     fragments.forEach((fragment) => expect(problems[0]).to.contain(fragment));
 }
@@ -37,41 +47,41 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     for (const size of [0, 2, 4, 6, 8, 9, 2.5, -3]) {
-        it(`rejects clusterSize ${size} and lists the sizes allowed`, () => {
-            expectProblem({ clusterSize: size }, `clusterSize ${size}`, "1, 3, 5, 7");
+        it(`rejects clusterSize ${size} and lists the sizes allowed`, async () => {
+            await expectProblem({ clusterSize: size }, `clusterSize ${size}`, "1, 3, 5, 7");
         });
     }
 
     for (const cidr of ["10.99.0.0", "10.99.0.0/33", "10.99.1.0/16", "300.1.0.0/16", "10.0.0.0/8", "10.0.0.0/26", "fd00::/48"]) {
-        it(`rejects vpcCidr ${cidr}`, () => {
-            expectProblem({ vpcCidr: cidr }, `vpcCidr "${cidr}"`, "/16 to /24");
+        it(`rejects vpcCidr ${cidr}`, async () => {
+            await expectProblem({ vpcCidr: cidr }, `vpcCidr "${cidr}"`, "/16 to /24");
         });
     }
 
-    it("rejects vpcCidr together with vpcId", () => {
-        expectProblem({ vpcCidr: "10.1.0.0/16", vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "vpcId and vpcCidr", "not both");
+    it("rejects vpcCidr together with vpcId", async () => {
+        await expectProblem({ vpcCidr: "10.1.0.0/16", vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "vpcId and vpcCidr", "not both");
     });
 
-    it("rejects vpcId without private subnets", () => {
-        expectProblem({ vpcId: "vpc-0a1b2c3d" }, "privateSubnetIds", "at least 2");
+    it("rejects vpcId without private subnets", async () => {
+        await expectProblem({ vpcId: "vpc-0a1b2c3d" }, "privateSubnetIds", "at least 2");
     });
 
-    it("rejects vpcId with a single private subnet", () => {
-        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001"] }, "privateSubnetIds", "got 1");
+    it("rejects vpcId with a single private subnet", async () => {
+        await expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001"] }, "privateSubnetIds", "got 1");
     });
 
-    it("rejects an internet-facing ALB on an existing VPC without public subnets", () => {
-        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"], internetFacing: true, allowedCidrs: ["0.0.0.0/0"] },
+    it("rejects an internet-facing ALB on an existing VPC without public subnets", async () => {
+        await expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"], internetFacing: true, allowedCidrs: ["0.0.0.0/0"] },
             "publicSubnetIds", "internet-facing");
     });
 
-    it("rejects subnets without vpcId", () => {
-        expectProblem({ privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "privateSubnetIds", "only be given together with vpcId");
+    it("rejects subnets without vpcId", async () => {
+        await expectProblem({ privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "privateSubnetIds", "only be given together with vpcId");
     });
 
     for (const version of ["3.4.23", "v3.7.1", "latest", "v3.5", "3.5.x", ""]) {
-        it(`rejects etcdVersion "${version}"`, () => {
-            expectProblem({ etcdVersion: version }, `etcdVersion "${version}"`, "3.5 or 3.6");
+        it(`rejects etcdVersion "${version}"`, async () => {
+            await expectProblem({ etcdVersion: version }, `etcdVersion "${version}"`, "3.5 or 3.6");
         });
     }
 
@@ -80,19 +90,19 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     for (const ecosystem of ["", "Etcd", "etcd_3", "3etcd", "etcd-", "a".repeat(33)]) {
-        it(`rejects ecosystem "${ecosystem}"`, () => {
-            expectProblem({ ecosystem }, `ecosystem "${ecosystem}"`, "lowercase letters");
+        it(`rejects ecosystem "${ecosystem}"`, async () => {
+            await expectProblem({ ecosystem }, `ecosystem "${ecosystem}"`, "lowercase letters");
         });
     }
 
-    it("rejects a component name too long for the ALB name", () => {
-        const problems = problemsWith({}, "a-very-long-component-name");
+    it("rejects a component name too long for the ALB name", async () => {
+        const problems = await problemsWith({}, "a-very-long-component-name");
         expect(problems[0]).to.contain("at most 16 characters");
     });
 
     for (const key of ["ssh-ed25519", "ssh-ed25519 not-base64!", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "-----BEGIN OPENSSH PRIVATE KEY-----"]) {
-        it(`rejects the malformed SSH key ${JSON.stringify(key.slice(0, 30))}`, () => {
-            expectProblem({ sshAuthorizedKeys: [goodKey, key] }, "sshAuthorizedKeys[1]", "OpenSSH public key");
+        it(`rejects the malformed SSH key ${JSON.stringify(key.slice(0, 30))}`, async () => {
+            await expectProblem({ sshAuthorizedKeys: [goodKey, key] }, "sshAuthorizedKeys[1]", "OpenSSH public key");
         });
     }
 
@@ -101,77 +111,77 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     for (const dnsName of ["etcd", "-etcd.example.com", "etcd..example.com", "etcd_1.example.com", `${"a".repeat(64)}.example.com`]) {
-        it(`rejects dnsName "${dnsName.slice(0, 30)}"`, () => {
-            expectProblem({ dnsName, hostedZoneId: "Z1" }, "dnsName", "fully qualified");
+        it(`rejects dnsName "${dnsName.slice(0, 30)}"`, async () => {
+            await expectProblem({ dnsName, hostedZoneId: "Z1" }, "dnsName", "fully qualified");
         });
     }
 
-    it("rejects dnsName without hostedZoneId", () => {
-        expectProblem({ dnsName: "etcd.example.com" }, "hostedZoneId", "give both or neither");
+    it("rejects dnsName without hostedZoneId", async () => {
+        await expectProblem({ dnsName: "etcd.example.com" }, "hostedZoneId", "give both or neither");
     });
 
-    it("rejects an internet-facing ALB without allowedCidrs", () => {
-        expectProblem({ internetFacing: true }, "allowedCidrs", "named explicitly");
+    it("rejects an internet-facing ALB without allowedCidrs", async () => {
+        await expectProblem({ internetFacing: true }, "allowedCidrs", "named explicitly");
     });
 
-    it("rejects a malformed allowed CIDR", () => {
-        expectProblem({ allowedCidrs: ["10.0.0.0/8", "my laptop"] }, 'allowedCidrs[1] "my laptop"');
+    it("rejects a malformed allowed CIDR", async () => {
+        await expectProblem({ allowedCidrs: ["10.0.0.0/8", "my laptop"] }, 'allowedCidrs[1] "my laptop"');
     });
 
-    it("rejects a malformed client CIDR", () => {
-        expectProblem({ clientCidrs: ["10.0.0.0/33"] }, 'clientCidrs[0] "10.0.0.0/33"');
+    it("rejects a malformed client CIDR", async () => {
+        await expectProblem({ clientCidrs: ["10.0.0.0/33"] }, 'clientCidrs[0] "10.0.0.0/33"');
     });
 
-    it("rejects an empty allowedCidrs list", () => {
-        expectProblem({ allowedCidrs: [] }, "allowedCidrs", "at least one");
+    it("rejects an empty allowedCidrs list", async () => {
+        await expectProblem({ allowedCidrs: [] }, "allowedCidrs", "at least one");
     });
 
     it("accepts the whole internet when it is named explicitly", () => {
         expect(resolveArgs("etcd3", { internetFacing: true, allowedCidrs: ["0.0.0.0/0"] }).allowedCidrs).to.deep.equal(["0.0.0.0/0"]);
     });
 
-    it("rejects a discoveryUrl without a 32-hex token", () => {
-        expectProblem({ discoveryUrl: "https://discovery.etcd.io/new?size=3" }, "discoveryUrl", "32-hex-digit token");
+    it("rejects a discoveryUrl without a 32-hex token", async () => {
+        await expectProblem({ discoveryUrl: "https://discovery.etcd.io/new?size=3" }, "discoveryUrl", "32-hex-digit token");
     });
 
-    it("rejects a discoveryService that is not an http(s) URL", () => {
-        expectProblem({ discoveryService: "discovery.etcd.io" }, 'discoveryService "discovery.etcd.io"', "http(s)");
+    it("rejects a discoveryService that is not an http(s) URL", async () => {
+        await expectProblem({ discoveryService: "discovery.etcd.io" }, 'discoveryService "discovery.etcd.io"', "http(s)");
     });
 
-    it("rejects an unknown os", () => {
-        expectProblem({ os: "ubuntu" as never }, 'os "ubuntu"', "fedora-coreos, flatcar");
+    it("rejects an unknown os", async () => {
+        await expectProblem({ os: "ubuntu" as never }, 'os "ubuntu"', "fedora-coreos, flatcar");
     });
 
-    it("rejects an election timeout shorter than 5 heartbeats, as etcd would at boot", () => {
-        expectProblem({ heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, "electionTimeoutMs 1000", "1500");
+    it("rejects an election timeout shorter than 5 heartbeats, as etcd would at boot", async () => {
+        await expectProblem({ heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, "electionTimeoutMs 1000", "1500");
     });
 
-    it("rejects a heartbeat interval out of range", () => {
-        expectProblem({ heartbeatIntervalMs: 5 }, "heartbeatIntervalMs 5", "10 to 5000");
+    it("rejects a heartbeat interval out of range", async () => {
+        await expectProblem({ heartbeatIntervalMs: 5 }, "heartbeatIntervalMs 5", "10 to 5000");
     });
 
-    it("rejects a malformed instance type", () => {
-        expectProblem({ instanceType: "large" }, 'instanceType "large"');
+    it("rejects a malformed instance type", async () => {
+        await expectProblem({ instanceType: "large" }, 'instanceType "large"');
     });
 
-    it("rejects a malformed AMI id", () => {
-        expectProblem({ amiId: "fedora-coreos" }, 'amiId "fedora-coreos"');
+    it("rejects a malformed AMI id", async () => {
+        await expectProblem({ amiId: "fedora-coreos" }, 'amiId "fedora-coreos"');
     });
 
-    it("rejects a NAT strategy that leaves the members offline", () => {
-        expectProblem({ natGateways: "None" as never }, 'natGateways "None"', "outbound access");
+    it("rejects a NAT strategy that leaves the members offline", async () => {
+        await expectProblem({ natGateways: "None" as never }, 'natGateways "None"', "outbound access");
     });
 
-    it("rejects a root volume below 10 GiB", () => {
-        expectProblem({ rootVolumeSizeGiB: 4 }, "rootVolumeSizeGiB 4", "10 to 16384");
+    it("rejects a root volume below 10 GiB", async () => {
+        await expectProblem({ rootVolumeSizeGiB: 4 }, "rootVolumeSizeGiB 4", "10 to 16384");
     });
 
-    it("rejects tags in AWS's reserved namespace", () => {
-        expectProblem({ tags: { "aws:owner": "me" } }, 'tags["aws:owner"]');
+    it("rejects tags in AWS's reserved namespace", async () => {
+        await expectProblem({ tags: { "aws:owner": "me" } }, 'tags["aws:owner"]');
     });
 
-    it("reports every problem at once", () => {
-        const problems = problemsWith({ clusterSize: 4, vpcCidr: "nope", etcdVersion: "3.7.1" });
+    it("reports every problem at once", async () => {
+        const problems = await problemsWith({ clusterSize: 4, vpcCidr: "nope", etcdVersion: "3.7.1" });
         expect(problems).to.have.length(3);
         expect(problems.join("\n")).to.contain("clusterSize").and.contain("vpcCidr").and.contain("etcdVersion");
     });
@@ -190,16 +200,16 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     for (const name of ["internal-etcd", "sg-etcd"]) {
-        it(`rejects the component name "${name}", which AWS refuses at the start of derived names`, () => {
-            const problems = problemsWith({}, name);
+        it(`rejects the component name "${name}", which AWS refuses at the start of derived names`, async () => {
+            const problems = await problemsWith({}, name);
             expect(problems, problems.join("\n")).to.have.length(1);
             expect(problems[0]).to.contain(`name "${name}": may not begin with "${name.split("-")[0]}-"`);
         });
     }
 
     for (const [key, value] of [["Aws:owner", "me"], ["k".repeat(129), "v"], ["team", "v".repeat(257)], ["team#1", "x"], ["team", "a;b"]]) {
-        it(`rejects the tag ${JSON.stringify(key.slice(0, 20))}: ${JSON.stringify(value.slice(0, 20))}, which AWS refuses`, () => {
-            expectProblem({ tags: { [key]: value } }, `tags["${key}"]`, "may not start with \"aws:\"");
+        it(`rejects the tag ${JSON.stringify(key.slice(0, 20))}: ${JSON.stringify(value.slice(0, 20))}, which AWS refuses`, async () => {
+            await expectProblem({ tags: { [key]: value } }, `tags["${key}"]`, "may not start with \"aws:\"");
         });
     }
 
@@ -209,14 +219,14 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     for (const key of ["Name", "ecosystem", "etcd-member"]) {
-        it(`rejects the tag ${key}, which the component sets itself`, () => {
-            expectProblem({ tags: { [key]: "mine" } }, `tags["${key}"]`, "sets Name, ecosystem, etcd-member itself");
+        it(`rejects the tag ${key}, which the component sets itself`, async () => {
+            await expectProblem({ tags: { [key]: "mine" } }, `tags["${key}"]`, "sets Name, ecosystem, etcd-member itself");
         });
     }
 
-    it("rejects more tags than fit beside the component's own three under AWS's 50", () => {
+    it("rejects more tags than fit beside the component's own three under AWS's 50", async () => {
         const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag${i}`, "v"]));
-        expectProblem({ tags }, "tags: 48 given", "at most 47");
+        await expectProblem({ tags }, "tags: 48 given", "at most 47");
     });
 
     it("accepts 47 tags", () => {
@@ -224,37 +234,37 @@ describe("Etcd3Cluster argument validation", () => {
         expect(Object.keys(resolveArgs("etcd3", { tags }).tags)).to.have.length(47);
     });
 
-    it("rejects the same private subnet given twice", () => {
-        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000001"] },
+    it("rejects the same private subnet given twice", async () => {
+        await expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000001"] },
             "privateSubnetIds: subnet-0a000001 given more than once");
     });
 
-    it("rejects the same public subnet given twice", () => {
-        expectProblem({
+    it("rejects the same public subnet given twice", async () => {
+        await expectProblem({
             vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"],
             publicSubnetIds: ["subnet-0b000001", "subnet-0b000001"], internetFacing: true, allowedCidrs: ["203.0.113.0/24"],
         }, "publicSubnetIds: subnet-0b000001 given more than once");
     });
 
-    it("rejects a subnet id that is not one", () => {
-        expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "private-b"] }, 'privateSubnetIds[1] "private-b"');
+    it("rejects a subnet id that is not one", async () => {
+        await expectProblem({ vpcId: "vpc-0a1b2c3d", privateSubnetIds: ["subnet-0a000001", "private-b"] }, 'privateSubnetIds[1] "private-b"');
     });
 
-    it("rejects a VPC id that is not one", () => {
-        expectProblem({ vpcId: "my-vpc", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, 'vpcId "my-vpc"');
+    it("rejects a VPC id that is not one", async () => {
+        await expectProblem({ vpcId: "my-vpc", privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, 'vpcId "my-vpc"');
     });
 
-    it("rejects the same CIDR twice, which EC2 would refuse as a duplicate rule", () => {
-        expectProblem({ allowedCidrs: ["203.0.113.0/24", "203.0.113.0/24"] }, "allowedCidrs: 203.0.113.0/24 given more than once");
+    it("rejects the same CIDR twice, which EC2 would refuse as a duplicate rule", async () => {
+        await expectProblem({ allowedCidrs: ["203.0.113.0/24", "203.0.113.0/24"] }, "allowedCidrs: 203.0.113.0/24 given more than once");
     });
 
-    it("rejects an SSH key entry that holds a second line", () => {
+    it("rejects an SSH key entry that holds a second line", async () => {
         const otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJm other@example";
-        expectProblem({ sshAuthorizedKeys: [`${goodKey}\n${otherKey}`] }, "sshAuthorizedKeys[0]", "no line breaks");
+        await expectProblem({ sshAuthorizedKeys: [`${goodKey}\n${otherKey}`] }, "sshAuthorizedKeys[0]", "no line breaks");
     });
 
-    it("rejects an instance type @pulumi/aws does not know and names the nearest known ones", () => {
-        expectProblem({ instanceType: "t3.smal" }, 'instanceType "t3.smal"', "did you mean t3.small", "allowUnknownInstanceType");
+    it("rejects an instance type @pulumi/aws does not know and names the nearest known ones", async () => {
+        await expectProblem({ instanceType: "t3.smal" }, 'instanceType "t3.smal"', "did you mean t3.small", "allowUnknownInstanceType");
     });
 
     it("accepts an instance type newer than the SDK with allowUnknownInstanceType", () => {
@@ -262,32 +272,32 @@ describe("Etcd3Cluster argument validation", () => {
         expect(resolved).to.deep.include({ instanceType: "m99g.large", architecture: "arm64" });
     });
 
-    it("still rejects a malformed instance type with allowUnknownInstanceType", () => {
-        expectProblem({ instanceType: "large", allowUnknownInstanceType: true }, 'instanceType "large"');
+    it("still rejects a malformed instance type with allowUnknownInstanceType", async () => {
+        await expectProblem({ instanceType: "large", allowUnknownInstanceType: true }, 'instanceType "large"');
     });
 
-    it("refuses a number given as a string with the type expected, not a range it is in", () => {
-        expectProblem({ clusterSize: "5" as never }, 'clusterSize: expected a number, got the string "5"');
+    it("refuses a number given as a string with the type expected, not a range it is in", async () => {
+        await expectProblem({ clusterSize: "5" as never }, 'clusterSize: expected a number, got the string "5"');
     });
 
-    it("refuses a single SSH key given as a string and says to put it in a list", () => {
-        expectProblem({ sshAuthorizedKeys: goodKey as never }, "sshAuthorizedKeys: expected a list of strings", "put a single value in a list");
+    it("refuses a single SSH key given as a string and says to put it in a list", async () => {
+        await expectProblem({ sshAuthorizedKeys: goodKey as never }, "sshAuthorizedKeys: expected a list of strings", "put a single value in a list");
     });
 
-    it("refuses a boolean given as a string", () => {
-        expectProblem({ internetFacing: "true" as never }, 'internetFacing: expected true or false, got the string "true"');
+    it("refuses a boolean given as a string", async () => {
+        await expectProblem({ internetFacing: "true" as never }, 'internetFacing: expected true or false, got the string "true"');
     });
 
-    it("refuses tags whose values are not strings", () => {
-        expectProblem({ tags: { team: 7 } as never }, "tags: expected an object of string values");
+    it("refuses tags whose values are not strings", async () => {
+        await expectProblem({ tags: { team: 7 } as never }, "tags: expected an object of string values");
     });
 
-    it("refuses an argument it does not have and names the nearest", () => {
-        expectProblem({ clustersize: 5 } as never, "clustersize: not an argument of Etcd3Cluster; did you mean clusterSize?");
+    it("refuses an argument it does not have and names the nearest", async () => {
+        await expectProblem({ clustersize: 5 } as never, "clustersize: not an argument of Etcd3Cluster; did you mean clusterSize?");
     });
 
-    it("reports every mistyped argument at once, before checking any value", () => {
-        const problems = problemsWith({ clusterSize: "5", rootVolumeSizeGiB: "20", vpcCidr: "nope" } as never);
+    it("reports every mistyped argument at once, before checking any value", async () => {
+        const problems = await problemsWith({ clusterSize: "5", rootVolumeSizeGiB: "20", vpcCidr: "nope" } as never);
         expect(problems).to.deep.equal([
             'clusterSize: expected a number, got the string "5"',
             'rootVolumeSizeGiB: expected a number, got the string "20"',
