@@ -13,7 +13,7 @@ import { installMocks, settle } from "./support/pulumi-mocks";
 installMocks();
 import { DiscoveryUrl, DiscoveryUrlArgs } from "../lib/discovery";
 import {
-    answerWith, FakeService, fakeService, neverAnswer, refusingService, useRealDiscoveryService,
+    answerWith, FakeService, fakeService, Handler, neverAnswer, refusingService, useRealDiscoveryService,
 } from "./support/discovery-services";
 import {
     EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource,
@@ -118,6 +118,24 @@ describe("DiscoveryUrl as the engine runs it", function () {
             const created = await host.create(await declare({ size: 3, service: fake.base, requestSettings: fast }));
             expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
             expect(fake.requests).to.have.length(2);
+        });
+
+        it("backs off between attempts as the engine runs it: retryDelayMs, then twice that", async () => {
+            const arrivals: number[] = [];
+            const arrived = (handler: Handler): Handler => (request, response) => {
+                arrivals.push(performance.now());
+                handler(request, response);
+            };
+            fake = await fakeService(arrived(answerWith(429, "slow down")), arrived(answerWith(503, "busy")),
+                arrived(answerWith(200, `https://discovery.etcd.io/${token}`)));
+            const created = await host.create(await declare({
+                size: 3, service: fake.base, requestSettings: { attempts: 3, retryDelayMs: 200, timeoutMs: 5000 },
+            }));
+            expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
+            expect(arrivals).to.have.length(3);
+            // Lower bounds only, and generous ones: a busy machine makes the gaps longer, never shorter.
+            expect(arrivals[1] - arrivals[0], "ms between the first and second attempt").to.be.at.least(180);
+            expect(arrivals[2] - arrivals[1], "ms between the second and third attempt").to.be.at.least(360);
         });
 
         it("gives up after its attempts on 5xx, naming the service, the count and the last answer", async () => {

@@ -8,7 +8,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { appendDiscoveryLog, isDiscoveryUrl, requestDiscoveryUrl } from "../lib/discovery-request";
-import { answerWith, FakeService, fakeService, neverAnswer, refusingService } from "./support/discovery-services";
+import { answerWith, FakeService, fakeService, Handler, neverAnswer, refusingService } from "./support/discovery-services";
+
+/** The handlers, each noting in `arrivals` when its request came in (ms, monotonic). */
+function timed(arrivals: number[], ...handlers: Handler[]): Handler[] {
+    return handlers.map((handler) => (request, response) => {
+        arrivals.push(performance.now());
+        handler(request, response);
+    });
+}
+
+/** The time between each request and the next. */
+const gapsBetween = (arrivals: number[]) => arrivals.slice(1).map((arrival, i) => arrival - arrivals[i]);
 
 const token = "9a69d64726338dabf0a279d4fa7e803e";
 const fast = { retryDelayMs: 10, timeoutMs: 2000 };
@@ -31,6 +42,34 @@ describe("requestDiscoveryUrl", () => {
         service = await fakeService(answerWith(503, "Service Unavailable"), answerWith(200, `https://discovery.etcd.io/${token}`));
         expect(await requestDiscoveryUrl(3, { service: service.base, ...fast })).to.equal(`https://discovery.etcd.io/${token}`);
         expect(service.requests).to.have.length(2);
+    });
+
+    it("retries after a 429 (too many requests) and returns the URL of the next answer", async () => {
+        service = await fakeService(answerWith(429, "Too Many Requests"), answerWith(200, `https://discovery.etcd.io/${token}`));
+        expect(await requestDiscoveryUrl(3, { service: service.base, ...fast })).to.equal(`https://discovery.etcd.io/${token}`);
+        expect(service.requests).to.deep.equal(["/new?size=3", "/new?size=3"]);
+    });
+
+    it("waits retryDelayMs before the first retry and twice as long before the next", async () => {
+        const arrivals: number[] = [];
+        service = await fakeService(...timed(arrivals, answerWith(503, "busy"), answerWith(503, "busy"), answerWith(200, `https://discovery.etcd.io/${token}`)));
+        await requestDiscoveryUrl(3, { service: service.base, attempts: 3, retryDelayMs: 200, timeoutMs: 5000 });
+        expect(arrivals).to.have.length(3);
+        // Lower bounds only, and generous ones: a busy machine makes the gaps longer, never shorter.
+        const [first, second] = gapsBetween(arrivals);
+        expect(first, "ms between the first and second attempt").to.be.at.least(180);
+        expect(second, "ms between the second and third attempt").to.be.at.least(360);
+    });
+
+    it("waits half a second, then a second, between attempts by default", async function () {
+        this.timeout(20_000);
+        const arrivals: number[] = [];
+        service = await fakeService(...timed(arrivals, answerWith(429, "slow down"), answerWith(503, "busy"), answerWith(200, `https://discovery.etcd.io/${token}`)));
+        await requestDiscoveryUrl(3, { service: service.base });
+        expect(arrivals).to.have.length(3);
+        const [first, second] = gapsBetween(arrivals);
+        expect(first, "ms between the first and second attempt").to.be.at.least(450);
+        expect(second, "ms between the second and third attempt").to.be.at.least(900);
     });
 
     it("gives up after the set number of attempts, naming the service and the last status", async () => {
