@@ -284,9 +284,13 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 this.instanceCount += 1;
                 const cidr = this.subnetCidrs.get(inputs.subnetId) ?? this.options.vpcCidr ?? defaults.vpcCidr;
                 const [a, b] = cidr.split(".");
+                // Members are named <cluster>-<index>: member i gets a.b.1.(10+i), the same in every test;
+                // any other instance is numbered in the order it arrives.
+                const index = /-(\d+)$/.exec(args.name)?.[1];
+                const host = index !== undefined ? `1.${10 + Number(index)}` : `${this.instanceCount}.10`;
                 return {
-                    privateIp: `${a}.${b}.${this.instanceCount}.10`,
-                    privateDns: `ip-${a}-${b}-${this.instanceCount}-10.${this.region()}.compute.internal`,
+                    privateIp: `${a}.${b}.${host}`,
+                    privateDns: `ip-${a}-${b}-${host.replace(".", "-")}.${this.region()}.compute.internal`,
                     arn: this.arn("ec2", `instance/${args.name}-id`),
                 };
             }

@@ -650,7 +650,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const [instanceIds, privateIps, clientEndpoints, peerUrls] = await Promise.all([
                 valueOf(cluster.instanceIds), valueOf(cluster.privateIps), valueOf(cluster.clientEndpoints), valueOf(cluster.peerUrls),
             ]);
-            // The mocks give member i the address 10.99.1.(10 + i) (memberPrivateIp in support/pulumi-mocks.ts).
+            // The mocks give member i the address 10.99.1.(10 + i) (lib/testing.ts).
             expect(cluster.memberNames).to.deep.equal(["etcd3-cluster-0", "etcd3-cluster-1", "etcd3-cluster-2", "etcd3-cluster-3", "etcd3-cluster-4"]);
             expect(instanceIds).to.deep.equal([`${name}-0-id`, `${name}-1-id`, `${name}-2-id`, `${name}-3-id`, `${name}-4-id`]);
             expect(privateIps).to.deep.equal(["10.99.1.10", "10.99.1.11", "10.99.1.12", "10.99.1.13", "10.99.1.14"]);

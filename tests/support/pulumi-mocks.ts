@@ -14,16 +14,6 @@ export const existingVpcCidr = "10.50.0.0/16";
 
 const mocks = new Etcd3ClusterMocks({ discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" });
 
-/**
- * The private IP the mocks give member `index` of a cluster in a VPC whose
- * CIDR begins `a.b.`: `a.b.1.(10 + index)`. Distinct per member and known in
- * advance, so a test can tell which instance an output entry came from.
- */
-export function memberPrivateIp(vpcCidr: string, index: number): string {
-    const [a, b] = vpcCidr.split(".");
-    return `${a}.${b}.1.${10 + index}`;
-}
-
 /** Every resource registered so far. */
 export const registered: RegisteredResource[] = mocks.resources;
 /** Every function called so far. */
@@ -52,15 +42,6 @@ export function installMocks(): void {
                 await loadBalancerGate;
             }
             const result = await mocks.newResource(args);
-            // The package's mocks number instances in the order they arrive, across every test of the run:
-            // give each member an address that follows from its index instead (instances are named <cluster>-<index>).
-            const index = /-(\d+)$/.exec(args.name)?.[1];
-            if (args.type === "aws:ec2/instance:Instance" && index !== undefined && typeof result.state?.privateIp === "string") {
-                const ip = memberPrivateIp(result.state.privateIp, Number(index));
-                // The same object the mocks recorded as this resource's state: `registered` shows the address too.
-                result.state.privateIp = ip;
-                result.state.privateDns = `ip-${ip.replace(/\./g, "-")}.eu-west-2.compute.internal`;
-            }
             return result;
         },
         call: (args) => mocks.call(args),
