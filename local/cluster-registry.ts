@@ -6,6 +6,7 @@
  * how `--stop` finds a cluster left running with `--keep`, and how a
  * reservation left by a crashed run is recognised as stale.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -58,10 +59,57 @@ export function releaseSubnet(subnet: number): void {
 /** Prefix of every cluster's temporary directory. */
 export const workDirPrefix = path.join(os.tmpdir(), "etcd3-local-");
 
-/** Removes a cluster's temporary directory; refuses any other path, since state files can be edited by hand. */
+/** Mount points under `directory`, deepest first, from the kernel's own table. */
+function mountsUnder(directory: string): string[] {
+    let table: string;
+    try {
+        table = fs.readFileSync("/proc/self/mountinfo", "utf8");
+    } catch {
+        return [];
+    }
+    // Field 5 is the mount point, with spaces and the like octal-escaped.
+    return table.split("\n").map((line) => line.split(" ")[4]).filter((point): point is string => point !== undefined)
+        .map((point) => point.replace(/\\([0-7]{3})/g, (_match, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+        .filter((point) => point.startsWith(`${directory}/`))
+        .sort((a, b) => b.length - a.length);
+}
+
+/** Loop devices whose backing file is under `directory`. */
+function loopDevicesBackedUnder(directory: string): string[] {
+    let names: string[];
+    try {
+        names = fs.readdirSync("/sys/block").filter((name) => /^loop\d+$/.test(name));
+    } catch {
+        return [];
+    }
+    return names.filter((name) => {
+        try {
+            return fs.readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8").trim().startsWith(`${directory}/`);
+        } catch {
+            return false;
+        }
+    }).map((name) => `/dev/${name}`);
+}
+
+/**
+ * Removes a cluster's temporary directory; refuses any other path, since
+ * state files can be edited by hand. File systems mounted under it are
+ * unmounted first (lazily: a crashed node's may still be busy) and loop
+ * devices backed by files in it are detached, so removing the directory
+ * never descends into a mounted volume and never leaves a device behind.
+ */
 export function removeWorkDir(workDir: string): void {
     if (!workDir.startsWith(workDirPrefix) || workDir.includes("..")) {
         throw new Error(`refusing to remove ${workDir}: not a local cluster's directory (${workDirPrefix}*)`);
+    }
+    for (const mountPoint of mountsUnder(workDir)) {
+        execFileSync("umount", ["-l", mountPoint], { timeout: 30_000, stdio: "ignore" });
+    }
+    for (const device of loopDevicesBackedUnder(workDir)) {
+        execFileSync("losetup", ["-d", device], { timeout: 30_000, stdio: "ignore" });
+    }
+    if (mountsUnder(workDir).length > 0) {
+        throw new Error(`refusing to remove ${workDir}: file systems are still mounted under it`);
     }
     fs.rmSync(workDir, { recursive: true, force: true });
 }

@@ -1,30 +1,35 @@
 /**
- * Boots the cluster the component describes on this machine, from the very
- * user data an EC2 instance would receive: a real discovery service, real
- * Ignition writing each node's root, the metadata file Afterburn would write,
- * the etcd unit started as systemd would start it (the container mapped to the
- * host's etcd), and haproxy where the ALB (and, when asked, the gRPC NLB) is.
+ * Boots the cluster the component describes on this machine, from what the
+ * component registers: each instance's user data (the very bytes EC2 would
+ * receive, the real discovery token's URL in place of the mocks'), booted by
+ * real Ignition and a played systemd (local/systemd.ts) with a real discovery
+ * service, the metadata file the OS's metadata unit would write, the etcd
+ * container mapped to the host's etcd, and haproxy built from the registered
+ * listeners and target groups where the ALB (and, when asked, the gRPC NLB) is.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { requestDiscoveryUrl } from "../lib/discovery-request";
-import { resolveArgs } from "../lib/args";
+import { resolveArgs, Etcd3ClusterArgs } from "../lib/args";
 import { clientPort, peerPort } from "../lib/etcd";
-import { EtcdNodeIgnitionOptions, etcdUnitName, renderUserData } from "../lib/ignition";
-import { LoadBalancerKind, loadBalancerProfiles } from "../lib/loadbalancer";
-import { memberIgnitionOptions, planMembers } from "../lib/plan";
-import { OperatingSystem, OperatingSystemProfile } from "../lib/os";
+import { etcdUnitName } from "../lib/ignition";
+import { planMembers } from "../lib/plan";
+import type { OperatingSystem } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
+import { componentResources, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl } from "./component-resources";
+import { ContainerStore } from "./container-runtime";
 import { startDiscoveryService } from "./discovery-server";
 import { startLoadBalancer, targetStates } from "./haproxy";
+import { DeviceTable, NodeDevice, NodeHost } from "./host-commands";
 import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
-import { writeInstanceMetadata } from "./instance-metadata";
-import { ManagedProcess, ProcessGroup, waitUntil } from "./processes";
-import { requireHostEtcd } from "./system-tools";
-import { planUnitStart, ProvidedUnit } from "./unit-start";
+import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./instance-metadata";
+import { ProcessGroup, waitUntil } from "./processes";
+import { HostEtcd, requireHostEtcd } from "./system-tools";
+import { NodeSystemd, PlayedUnit, unmount, UnitStatus } from "./systemd";
 
 export { etcdUnitName };
+export type { LoadBalancerKind, NodeDevice, UnitStatus };
 
 /** Health checks at a tenth of the ALB's times: a 5 s interval becomes 500 ms. */
 export const defaultHealthCheckTimeScale = 0.1;
@@ -36,6 +41,15 @@ export const defaultHealthCheckTimeScale = 0.1;
  */
 export const teardownGraceMs = 2000;
 
+/** Default bound on a whole start, from the call to the first write acknowledged. */
+export const defaultStartTimeoutMs = 60_000;
+
+/**
+ * Bound on teardown: every process gets `teardownGraceMs` after SIGTERM, then
+ * SIGKILL; unmounting and removing the files take well under the rest.
+ */
+export const teardownBoundMs = 15_000;
+
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
 
@@ -43,9 +57,9 @@ const localComponentName = "local";
 const servicesHost = 254;
 
 /**
- * What to boot. `size`, `etcdVersion` and `os` are the component's
- * `clusterSize`, `etcdVersion` and `os` arguments, resolved and checked by the
- * component's own code, so the defaults and the errors are the component's.
+ * What to boot. `size`, `etcdVersion`, `os` and the raft timing are the
+ * component's arguments, resolved and checked by the component's own code, so
+ * the defaults and the errors are the component's.
  */
 export interface LocalClusterOptions {
     /** Number of members: 1, 3, 5 or 7. */
@@ -53,29 +67,52 @@ export interface LocalClusterOptions {
     /** The etcd release the user data names; the host's etcd of the same branch stands in for its image. */
     etcdVersion?: string;
     os?: OperatingSystem;
-    /** Multiplies the target group's health-check times (see `defaultHealthCheckTimeScale`). */
+    /** The component's `heartbeatIntervalMs` (etcd `--heartbeat-interval`); default the component's (etcd's own). */
+    heartbeatIntervalMs?: number;
+    /** The component's `electionTimeoutMs` (etcd `--election-timeout`); default the component's (etcd's own). */
+    electionTimeoutMs?: number;
+    /** Multiplies the target groups' health-check times (see `defaultHealthCheckTimeScale`). */
     healthCheckTimeScale?: number;
     /** Use 127.0.N.0/24; default the first free one from 127.0.10.0. */
     subnet?: number;
-    /** Port the load balancer listens on (at 127.0.N.254); default a free one. */
+    /** Port the ALB stand-in listens on (at 127.0.N.254); default a free one. */
     loadBalancerPort?: number;
     /**
-     * Also play the component's `grpcLoadBalancer`: a TCP load balancer on the
-     * NLB's listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
+     * The component's `grpcLoadBalancer`: a TCP load balancer on the NLB's
+     * listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
      */
     grpcLoadBalancer?: boolean;
     /** Leave the processes running when this process exits (`--keep`); `stopKeptClusters` stops them. */
     keep?: boolean;
-    /** Bound on each wait for members to become healthy, in ms. Default 60000. */
+    /**
+     * Bound on the whole start, in ms (default 60000): every wait inside it
+     * gets what is left. A start that runs out stops everything it started and
+     * rejects, so a test timeout longer than this never fires first.
+     */
     startTimeoutMs?: number;
+    /**
+     * Unit failures a boot tolerates before the start fails with the first
+     * one beyond (default 0: the first failed start of any unit, or the first
+     * main process to exit with a failure, fails the start). Restart= is played
+     * either way; a unit that only works after restarts is worth knowing about.
+     */
+    toleratedBootFailures?: number;
+    /** Block devices of node `index`, by the path the node sees (`/dev/disk/by-id/…`); each must be a loop device. */
+    devices?: (index: number) => Record<string, NodeDevice>;
     /** Receives progress lines. */
     log?: (line: string) => void;
     /** Aborting it interrupts the start: everything started so far is stopped and the start rejects. */
     abortSignal?: AbortSignal;
     /**
-     * Test seam: rewrites a node's user data between rendering and Ignition, to
-     * prove that broken user data fails the boot. Leave unset to boot exactly
-     * what the component would send.
+     * Test seam: the path of a module loaded before the component is built
+     * under mocks, which may alter its tables or resources as a bug in lib/
+     * would. Leave unset to boot what the component registers.
+     */
+    componentPatch?: string;
+    /**
+     * Test seam: rewrites a node's user data between the component and
+     * Ignition, to prove that broken user data fails the boot. Leave unset to
+     * boot exactly what the component would send.
      */
     userDataTransform?: (userData: string, nodeIndex: number) => string;
 }
@@ -85,7 +122,7 @@ export interface StartupTimings {
     discoveryMs: number;
     /** Validation plus both Ignition stages, per node. */
     ignitionMs: number[];
-    /** From starting the first member to every member answering /health with 200. */
+    /** From booting the first node to every member answering /health with 200. */
     etcdHealthyMs: number;
     /** From starting haproxy to every target of every load balancer UP and /health answering through each. */
     loadBalancerReadyMs: number;
@@ -94,7 +131,7 @@ export interface StartupTimings {
     totalMs: number;
 }
 
-/** One member: a node root written by Ignition and the etcd its unit runs. */
+/** One member: a node root written by Ignition and the units its systemd runs. */
 export interface LocalNode {
     /** etcd member name, the component's, e.g. `etcd3-cluster-0`. */
     readonly name: string;
@@ -104,17 +141,27 @@ export interface LocalNode {
     readonly clientUrl: string;
     /** The directory playing the node's root filesystem. */
     readonly root: string;
+    /** True while the member's etcd process runs. */
     readonly running: boolean;
     /**
-     * Runs the unit again from the node root (same data dir, no new token) and
+     * Boots the node again from its root (same data dir, no new token) and
      * waits until the member is healthy. A member can only be healthy with a
      * quorum: after a whole-cluster stop, start the nodes together.
      */
     start(): Promise<void>;
-    /** SIGTERM, a bounded wait, then SIGKILL, as `podman stop` does. */
+    /** A clean shutdown: every unit stopped (ExecStop=, as `podman stop` does: SIGTERM, a bounded wait, SIGKILL), volumes unmounted. */
     stop(): Promise<void>;
-    /** SIGKILL at once, as when the instance itself fails: no clean shutdown, no leadership hand-over. */
+    /** The instance fails: every process SIGKILLed at once, no clean shutdown, no leadership hand-over, nothing restarts. */
     crash(): Promise<void>;
+    /**
+     * The member's process dies while the instance runs (the OOM killer,
+     * a crash): systemd then applies the unit's Restart= and RestartSec=.
+     */
+    killMember(signal?: NodeJS.Signals): void;
+    /** A unit's state at the current boot (default the etcd unit). */
+    unit(name?: string): UnitStatus;
+    /** What the node's systemd logged since it last booted. */
+    journal(): string[];
 }
 
 export interface LocalCluster {
@@ -128,6 +175,8 @@ export interface LocalCluster {
     readonly discoveryUrl: string;
     /** haproxy's stats page (loopback only). */
     readonly statsUrl: string;
+    /** The haproxy configuration the load balancers were rendered into. */
+    readonly loadBalancerConfig: string;
     readonly nodes: LocalNode[];
     readonly timings: StartupTimings;
     readonly subnet: number;
@@ -139,28 +188,48 @@ export interface LocalCluster {
      * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
      */
     targetStates(kind?: LoadBalancerKind): Promise<Record<string, string>>;
-    /** Waits until every load balancer (the ALB, and the NLB if any) sees target `name` as exactly `state`. */
+    /** Waits (default at most 30 s) until every load balancer (the ALB, and the NLB if any) sees target `name` as exactly `state`. */
     waitForTarget(name: string, state: "UP" | "DOWN", timeoutMs?: number): Promise<void>;
     /** Stops every process and removes every file the cluster made. Safe to call twice. */
     stop(): Promise<void>;
 }
 
+/** Default bound of `waitForTarget`: a member's restart plus the health checks' rise, with room. */
+export const defaultTargetWaitMs = 30_000;
+
 function elapsedSince(start: number): number {
     return Date.now() - start;
 }
 
-/** Everything a node needs to (re)start its unit. */
+/** Fake but well-formed EC2 facts for node `index`; only the private IP matters to etcd. No public address: the members are in private subnets. */
+function instanceMetadata(index: number, ip: string, instanceType: string): InstanceMetadata {
+    const zones = ["eu-west-2a", "eu-west-2b", "eu-west-2c"];
+    return {
+        privateIpv4: ip,
+        hostname: `ip-${ip.replace(/\./g, "-")}.eu-west-2.compute.internal`,
+        instanceId: `i-${ip.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0")).join("")}${"0".repeat(9)}`,
+        instanceType,
+        availabilityZone: zones[index % zones.length],
+        region: "eu-west-2",
+    };
+}
+
+/** Everything a node needs to boot, again and again. */
 interface NodeSetup {
     name: string;
     ip: string;
     root: string;
-    /** Starts the node's unit as a process. */
-    boot: () => ManagedProcess;
-    /** Bound on the wait for /health. */
-    timeoutMs: number;
-    /** A reason to stop waiting for /health other than the member's own exit (the start was interrupted). */
+    nodeDir: string;
+    host: NodeHost;
+    playedUnits: PlayedUnit[];
+    processes: ProcessGroup;
+    log: (line: string) => void;
+    toleratedFailures: number;
+    /** Bound on the wait for /health, given when the wait starts: what is left of the cluster's start, or a whole start's bound after it. */
+    timeoutMs: () => number;
+    /** A reason to stop waiting for /health other than the node's own failure (the start was interrupted). */
     interrupted: () => string | undefined;
-    /** Called when the node's process starts or stops, to keep the state file current. */
+    /** Called when the node's processes start or stop, to keep the state file current. */
     changed: () => void;
 }
 
@@ -169,7 +238,9 @@ class Node implements LocalNode {
     readonly ip: string;
     readonly clientUrl: string;
     readonly root: string;
-    private process: ManagedProcess | undefined;
+    private systemd: NodeSystemd | undefined;
+    private booting: Promise<void> | undefined;
+    private up = false;
 
     constructor(private readonly setup: NodeSetup) {
         this.name = setup.name;
@@ -179,27 +250,65 @@ class Node implements LocalNode {
     }
 
     get running(): boolean {
-        return this.process?.running ?? false;
+        return this.systemd?.mainProcess(etcdUnitName) !== undefined;
     }
 
-    /** Starts the unit's process without waiting for health (a whole cluster becomes healthy together). */
+    /** Boots the node without waiting for health (a whole cluster becomes healthy together). */
     launch(): void {
-        if (this.running) {
+        if (this.up) {
             throw new Error(`${this.name} is already running`);
         }
-        this.process = this.setup.boot();
+        this.up = true;
+        this.systemd = new NodeSystemd({
+            node: this.name,
+            host: this.setup.host,
+            logDirectory: this.setup.nodeDir,
+            playedUnits: this.setup.playedUnits,
+            processes: this.setup.processes,
+            log: this.setup.log,
+        });
+        this.booting = this.systemd.boot();
+        // A transaction that cannot be built is reported by waitHealthy; this keeps it from going unhandled meanwhile.
+        this.booting.then(this.setup.changed, () => undefined);
         this.setup.changed();
     }
 
+    /** Why the member will not become healthy at this boot, as soon as that is known. */
+    private bootFailure(bootError: () => Error | undefined): string | undefined {
+        const systemd = this.systemd!;
+        const error = bootError();
+        if (error) {
+            return error.message;
+        }
+        const failure = systemd.failureBeyond(this.setup.toleratedFailures);
+        if (failure) {
+            return failure;
+        }
+        if (!systemd.booted) {
+            return undefined;
+        }
+        const notStarted = systemd.whyNotStarted(etcdUnitName);
+        if (notStarted) {
+            return `${this.name}: ${notStarted}`;
+        }
+        const unit = systemd.status(etcdUnitName);
+        if (unit.activeState === "inactive" || unit.activeState === "failed") {
+            return `${this.name} ${etcdUnitName} is ${unit.activeState} (${unit.subState}, result ${unit.result})${unit.failure ? `: ${unit.failure}` : ""}`;
+        }
+        return undefined;
+    }
+
     async waitHealthy(): Promise<void> {
-        const member = this.process;
-        if (!member) {
+        const booting = this.booting;
+        if (!booting || !this.systemd) {
             throw new Error(`${this.name} was never started`);
         }
+        let bootError: Error | undefined;
+        booting.catch((error: Error) => (bootError = error));
         await waitUntil(() => answersOk(`${this.clientUrl}/health`), {
             description: `${this.name} (${this.clientUrl}) to answer /health with 200`,
-            timeoutMs: this.setup.timeoutMs,
-            failFast: () => this.setup.interrupted() ?? member.exitReport(),
+            timeoutMs: this.setup.timeoutMs(),
+            failFast: () => this.setup.interrupted() ?? this.bootFailure(() => bootError),
         });
     }
 
@@ -209,78 +318,112 @@ class Node implements LocalNode {
     }
 
     async stop(): Promise<void> {
-        await this.process?.stop();
+        if (this.systemd && this.up) {
+            this.up = false;
+            await this.systemd.shutdown();
+        }
         this.setup.changed();
     }
 
     async crash(): Promise<void> {
-        await this.process?.kill();
+        if (this.systemd && this.up) {
+            this.up = false;
+            await this.systemd.crash();
+        }
         this.setup.changed();
+    }
+
+    killMember(signal: NodeJS.Signals = "SIGKILL"): void {
+        if (!this.systemd) {
+            throw new Error(`${this.name} was never started`);
+        }
+        this.systemd.kill(etcdUnitName, signal);
+    }
+
+    unit(name = etcdUnitName): UnitStatus {
+        if (!this.systemd) {
+            throw new Error(`${this.name} was never started`);
+        }
+        return this.systemd.status(name);
+    }
+
+    journal(): string[] {
+        return [...(this.systemd?.journal ?? [])];
+    }
+
+    /** Teardown: nothing may restart; the process group then kills what runs. */
+    halt(): void {
+        this.systemd?.halt();
+    }
+
+    /** Teardown: the file systems the current boot mounted. */
+    mounts(): string[] {
+        return this.systemd?.mounts() ?? [];
     }
 }
 
-/** Fake but well-formed EC2 facts for node `index`; only the private IP matters to etcd. */
-function instanceMetadata(index: number, ip: string) {
-    const zones = ["eu-west-2a", "eu-west-2b", "eu-west-2c"];
-    return {
-        privateIpv4: ip,
-        hostname: `ip-${ip.replace(/\./g, "-")}.eu-west-2.compute.internal`,
-        instanceId: `i-${ip.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0")).join("")}${"0".repeat(9)}`,
-        availabilityZone: zones[index % zones.length],
-        region: "eu-west-2",
-    };
-}
-
-/** What one node's boot is made from. */
-interface NodeIgnition {
-    index: number;
-    ip: string;
-    nodeDir: string;
-    /** The component's options for this member's Ignition config. */
-    ignition: EtcdNodeIgnitionOptions;
-    os: OperatingSystemProfile;
-    userDataTransform?: LocalClusterOptions["userDataTransform"];
-}
-
-/**
- * Renders the node's user data as the component does, has ignition-validate
- * check it and Ignition apply it, then writes what the metadata unit would.
- * Returns the node root.
- */
-async function igniteNode(node: NodeIgnition): Promise<string> {
-    const rendered = renderUserData(node.ignition);
-    const userDataFile = path.join(node.nodeDir, "user-data.ign");
-    fs.writeFileSync(userDataFile, node.userDataTransform ? node.userDataTransform(rendered, node.index) : rendered);
-    await validateUserData(userDataFile);
-    const root = await applyIgnition({ userDataFile, nodeDir: node.nodeDir });
-    writeInstanceMetadata(root, node.os, instanceMetadata(node.index, node.ip));
-    return root;
+/** The units the test host plays on every node: the OS's metadata unit, writing the node's facts. */
+function playedUnits(os: OperatingSystem, root: string, metadata: InstanceMetadata): PlayedUnit[] {
+    const facts = metadataUnitOf(os);
+    return [{
+        name: facts.unit,
+        writes: facts.file,
+        after: ["network-online.target"],
+        wants: ["network-online.target"],
+        start: () => {
+            writeInstanceMetadata(root, os, metadata);
+        },
+    }];
 }
 
 /**
  * Starts a local cluster and resolves once a write through the load balancer
- * is acknowledged. On any failure everything started so far is stopped and
- * removed before the error (which quotes the failing tool's output) is thrown.
+ * is acknowledged. On any failure (or the start's deadline, or an abort)
+ * everything started so far is stopped and removed before the error (which
+ * quotes the failing tool's output) is thrown.
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
     const log = options.log ?? (() => undefined);
-    const componentArgs = resolveArgs(localComponentName, { clusterSize: options.size, etcdVersion: options.etcdVersion, os: options.os });
+    const args: Etcd3ClusterArgs = {
+        clusterSize: options.size,
+        etcdVersion: options.etcdVersion,
+        os: options.os,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        electionTimeoutMs: options.electionTimeoutMs,
+        grpcLoadBalancer: options.grpcLoadBalancer,
+    };
+    const componentArgs = resolveArgs(localComponentName, args);
     const size = componentArgs.clusterSize;
     const members = planMembers(componentArgs);
-    const osProfile = componentArgs.osProfile;
     const timeScale = options.healthCheckTimeScale ?? defaultHealthCheckTimeScale;
-    const timeoutMs = options.startTimeoutMs ?? 60_000;
-    const etcd = requireHostEtcd();
+    const etcd: HostEtcd = requireHostEtcd();
     const startedAt = Date.now();
+    const deadline = startedAt + (options.startTimeoutMs ?? defaultStartTimeoutMs);
+    const remaining = () => Math.max(1, deadline - Date.now());
 
     const workDir = fs.mkdtempSync(workDirPrefix);
+    log(`files in ${workDir}`);
     const processes = new ProcessGroup(options.keep);
+    const interruption = new AbortController();
+    const onAbort = () => interruption.abort();
+    options.abortSignal?.addEventListener("abort", onAbort);
+    if (options.abortSignal?.aborted) {
+        interruption.abort();
+    }
+    // The whole start is bounded: running out of time interrupts it like an abort.
+    const deadlineTimer = setTimeout(() => interruption.abort(), remaining());
     let subnet: number | undefined;
+    const nodes: Node[] = [];
     const outputs: Pick<ClusterState, "clusterUrl" | "discoveryUrl"> = {};
     const state = (): ClusterState => ({
         subnet: subnet!, ownerPid: process.pid, kept: options.keep ?? false, workDir, processes: processes.records(), ...outputs,
     });
-    const interrupted = () => (options.abortSignal?.aborted ? "the start was interrupted" : undefined);
+    const interrupted = () => {
+        if (!interruption.signal.aborted) {
+            return undefined;
+        }
+        return options.abortSignal?.aborted ? "the start was interrupted" : `the start ran out of its ${options.startTimeoutMs ?? defaultStartTimeoutMs} ms`;
+    };
     const throwIfInterrupted = () => {
         const reason = interrupted();
         if (reason) {
@@ -288,12 +431,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }
     };
     let stopped = false;
+    /** Set once the cluster is up: a node started later has a whole start's bound of its own. */
+    let started = false;
     const stop = async () => {
         if (stopped) {
             return;
         }
         stopped = true;
+        clearTimeout(deadlineTimer);
+        options.abortSignal?.removeEventListener("abort", onAbort);
+        interruption.abort();
+        nodes.forEach((node) => node.halt());
         await processes.stopAll(teardownGraceMs);
+        for (const mount of nodes.flatMap((node) => node.mounts())) {
+            await unmount(mount, true);
+        }
         if (subnet !== undefined) {
             releaseSubnet(subnet);
         }
@@ -301,54 +453,64 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     };
 
     try {
-        const grpcPort = options.grpcLoadBalancer ? loadBalancerProfiles.nlb.listenerPort : undefined;
+        // What the component registers: the instances' user data and the load balancers (cached; a child process otherwise).
+        let phase = Date.now();
+        const resources = await componentResources(args, {
+            timeoutMs: remaining(), signal: interruption.signal, patch: options.componentPatch,
+        });
+        const instances = instancesOf(resources);
+        const loadBalancerSpecs = loadBalancersOf(resources);
+        if (instances.length !== size) {
+            throw new Error(`the component registers ${instances.length} instances for clusterSize ${size}`);
+        }
+        log(`component: ${instances.length} instances, load balancers ${loadBalancerSpecs.map((spec) => spec.kind).join(" + ")} (${elapsedSince(phase)} ms)`);
+        const nlb = loadBalancerSpecs.find((spec) => spec.kind === "nlb");
+        throwIfInterrupted();
+
         const memberHosts = Array.from({ length: size }, (_, i) => i + 1);
         subnet = await reserveSubnet({
             subnet: options.subnet,
             // The NLB listens on the members' client port, so it must be free on the services address too
             // (the registry checks every port on every host, so the peer port there is checked as well).
-            hosts: grpcPort === undefined ? memberHosts : [...memberHosts, servicesHost],
-            ports: [clientPort, peerPort],
+            hosts: nlb === undefined ? memberHosts : [...memberHosts, servicesHost],
+            ports: nlb === undefined ? [clientPort, peerPort] : [...new Set([clientPort, peerPort, nlb.listener.port])],
             workDir,
         });
         const servicesAddress = `127.0.${subnet}.${servicesHost}`;
         log(`loopback subnet 127.0.${subnet}.0/24, files in ${workDir}`);
+        throwIfInterrupted();
 
-        let phase = Date.now();
-        const discoveryService = await startDiscoveryService({ address: servicesAddress, workDir, etcd, processes, timeoutMs });
+        phase = Date.now();
+        const discoveryService = await startDiscoveryService({ address: servicesAddress, workDir, etcd, processes, timeoutMs: remaining() });
         writeState(state());
+        throwIfInterrupted();
         const discoveryUrl = await requestDiscoveryUrl(size, { service: discoveryService, log: (line) => log(`  ${line}`) });
         const discoveryMs = elapsedSince(phase);
         outputs.discoveryUrl = discoveryUrl;
         throwIfInterrupted();
         log(`discovery: ${discoveryUrl} (${discoveryMs} ms)`);
 
-        const provided: ProvidedUnit[] = [
-            { name: osProfile.metadataUnit, writes: osProfile.metadataEnvironmentFile },
-            // Reached on every networked host, the test host included.
-            { name: "network-online.target" },
-        ];
         const ignitionMs: number[] = [];
-        const nodes: Node[] = [];
         for (let index = 0; index < size; index++) {
             phase = Date.now();
             const name = members[index].name;
             const ip = `127.0.${subnet}.${index + 1}`;
             const nodeDir = path.join(workDir, name);
             fs.mkdirSync(nodeDir);
-            const root = await igniteNode({
-                index, ip, nodeDir, os: osProfile,
-                ignition: memberIgnitionOptions(componentArgs, members[index], discoveryUrl),
-                userDataTransform: options.userDataTransform,
-            });
+            const userData = withDiscoveryUrl(instances[index].userData, discoveryUrl);
+            const userDataFile = path.join(nodeDir, "user-data.ign");
+            fs.writeFileSync(userDataFile, options.userDataTransform ? options.userDataTransform(userData, index) : userData);
+            await validateUserData(userDataFile, interruption.signal);
+            const root = await applyIgnition({ userDataFile, nodeDir, signal: interruption.signal });
             ignitionMs.push(elapsedSince(phase));
             throwIfInterrupted();
             log(`ignition: ${name} at ${ip} (${ignitionMs[index]} ms)`);
-            const boot = () => {
-                const plan = planUnitStart(root, etcdUnitName, provided, { root, address: ip, etcd });
-                plan.notes.forEach((note) => log(`  ${name} ${note}`));
-                log(`  ${name} ${etcdUnitName}: image ${plan.image} runs as host etcd ${etcd.version}`);
-                return processes.start({ name, command: plan.command, args: plan.args, env: plan.env, logFile: path.join(nodeDir, "etcd.log") });
+            const host: NodeHost = {
+                root,
+                address: ip,
+                etcd,
+                containers: new ContainerStore(path.join(nodeDir, "containers")),
+                devices: new DeviceTable(options.devices?.(index) ?? {}),
             };
             const changed = () => {
                 // After teardown the reservation is gone; writing the state again would resurrect it.
@@ -356,25 +518,34 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                     writeState(state());
                 }
             };
-            nodes.push(new Node({ name, ip, root, boot, timeoutMs, interrupted, changed }));
+            nodes.push(new Node({
+                name, ip, root, nodeDir, host, processes, changed, interrupted,
+                playedUnits: playedUnits(componentArgs.os, root, instanceMetadata(index, ip, componentArgs.instanceType)),
+                log: (line) => log(`  ${line}`),
+                toleratedFailures: options.toleratedBootFailures ?? 0,
+                timeoutMs: () => (started ? options.startTimeoutMs ?? defaultStartTimeoutMs : remaining()),
+            }));
         }
 
         phase = Date.now();
+        log(`boot: ${size} nodes`);
+        throwIfInterrupted();
         nodes.forEach((node) => node.launch());
         await Promise.all(nodes.map((node) => node.waitHealthy()));
         const etcdHealthyMs = elapsedSince(phase);
         log(`etcd: ${size} members healthy (${etcdHealthyMs} ms)`);
+        throwIfInterrupted();
 
         phase = Date.now();
         const loadBalancer = await startLoadBalancer({
             address: servicesAddress,
-            port: options.loadBalancerPort,
-            grpcPort,
-            targets: nodes.map((node) => ({ name: node.name, address: node.ip })),
+            specs: loadBalancerSpecs,
+            albPort: options.loadBalancerPort,
+            targetFor: (instance) => ({ name: nodes[instance].name, address: nodes[instance].ip }),
             healthCheckTimeScale: timeScale,
             directory: workDir,
             processes,
-            timeoutMs,
+            timeoutMs: remaining(),
             interrupted,
         });
         const clusterUrl = loadBalancer.url;
@@ -382,12 +553,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         writeState(state());
         const loadBalancerReadyMs = elapsedSince(phase);
         const grpcEndpoint = loadBalancer.grpcEndpoint;
-        log(`load balancer: ${clusterUrl}${grpcEndpoint ? `, gRPC ${grpcEndpoint}` : ""} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the ALB's times)`);
+        log(`load balancer: ${clusterUrl}${grpcEndpoint ? `, gRPC ${grpcEndpoint}` : ""} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the target groups' times)`);
 
         phase = Date.now();
         await firstWrite(clusterUrl);
         const firstWriteMs = elapsedSince(phase);
         log(`first write acknowledged (${firstWriteMs} ms)`);
+        throwIfInterrupted();
+        clearTimeout(deadlineTimer);
+        started = true;
 
         const timings: StartupTimings = {
             discoveryMs, ignitionMs, etcdHealthyMs, loadBalancerReadyMs, firstWriteMs, totalMs: elapsedSince(startedAt),
@@ -395,7 +569,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const statsUrl = loadBalancer.statsUrl;
         const seenByEveryLoadBalancer = async (name: string, expected: string) =>
             (await Promise.all(loadBalancer.kinds.map((kind) => targetStates(statsUrl, kind)))).every((states) => states[name] === expected);
-        const waitForTarget = (name: string, expected: "UP" | "DOWN", waitMs = timeoutMs) =>
+        const waitForTarget = (name: string, expected: "UP" | "DOWN", waitMs = defaultTargetWaitMs) =>
             waitUntil(() => seenByEveryLoadBalancer(name, expected), {
                 description: `every load balancer to see ${name} ${expected}`,
                 timeoutMs: waitMs,
@@ -403,6 +577,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             });
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
+            loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
             clientEndpoints: nodes.map((node) => node.clientUrl),
             stopNode: (index) => nodes[index].stop(),
             startNode: (index) => nodes[index].start(),
@@ -411,7 +586,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             stop,
         };
     } catch (error) {
+        // A wait cut short by the abort or the deadline fails with whatever it was doing: say why first.
+        const reason = interrupted();
         await stop();
+        if (reason && error instanceof Error && !error.message.includes(reason)) {
+            error.message = `${reason}: ${error.message}`;
+        }
         throw error;
     }
 }

@@ -1,15 +1,18 @@
 /**
- * haproxy standing where the component's load balancers stand: the ALB always,
- * the gRPC NLB when asked. Each is one frontend and backend rendered from the
- * component's profile row (protocol, listener port) and target group settings,
- * with health checks on a uniform time scale so tests need not wait ALB-long,
- * round robin, and no retries because neither load balancer retries a failed
- * request on another target. A loopback stats page shows each target's state.
+ * haproxy standing where the component's load balancers stand: one frontend
+ * and backend per load balancer the component registers (the ALB always, the
+ * gRPC NLB when asked), each rendered from the registered listener, target
+ * group and target attachments (see component-resources.ts): the listener's
+ * protocol, the target group's protocol, targets and health check (path,
+ * matcher, interval, timeout, thresholds) on a uniform time scale so tests
+ * need not wait ALB-long, round robin, and no retries because neither load
+ * balancer retries a failed request on another target. A loopback stats page
+ * shows each target's state.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LoadBalancerKind, loadBalancerProfiles, loadBalancerSettings } from "../lib/loadbalancer";
 import { freePort } from "./cluster-registry";
+import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec } from "./component-resources";
 import { answersOk, probe } from "./http";
 import { ManagedProcess, ProcessGroup, waitUntil } from "./processes";
 import { requireTool } from "./system-tools";
@@ -20,42 +23,54 @@ export interface Target {
     address: string;
 }
 
-/** One of the component's load balancers, as a haproxy frontend on `port`. */
-export interface Listener {
-    kind: LoadBalancerKind;
+/** One of the component's load balancers, played on a local port. */
+export interface PlayedLoadBalancer {
+    spec: LoadBalancerSpec;
+    /** The local port its listener binds. */
     port: number;
+    /** Its targets, in attachment order, each with the port the attachment names. */
+    targets: (Target & { port: number })[];
 }
 
 export interface LoadBalancerConfig {
     /** Where the listeners and the stats page bind. */
     listenAddress: string;
-    listeners: Listener[];
+    balancers: PlayedLoadBalancer[];
     statsPort: number;
-    targets: Target[];
-    /** Multiplies every health-check time of the target group, e.g. 0.1 turns a 5 s interval into 500 ms. */
+    /** Multiplies every health-check time of the target groups, e.g. 0.1 turns a 5 s interval into 500 ms. */
     healthCheckTimeScale: number;
 }
 
-/** The target group's health check in haproxy's terms, scaled. */
-export function scaledHealthCheck(timeScale: number) {
-    const check = loadBalancerSettings.healthCheck;
+/** A target group's health check in haproxy's terms, scaled. */
+export function scaledHealthCheck(check: HealthCheckSpec, timeScale: number) {
     if (!(timeScale > 0)) {
         throw new Error(`health-check time scale ${timeScale} must be a positive number`);
     }
-    if (!/^\d{3}$/.test(check.matcher)) {
-        throw new Error(`health-check matcher "${check.matcher}" is not a single status code; the haproxy stand-in handles only those`);
-    }
     return {
+        protocol: check.protocol,
         path: check.path,
+        port: check.port,
         intervalMs: Math.max(1, Math.round(check.intervalSeconds * 1000 * timeScale)),
         timeoutMs: Math.max(1, Math.round(check.timeoutSeconds * 1000 * timeScale)),
         rise: check.healthyThreshold,
         fall: check.unhealthyThreshold,
-        status: check.matcher,
+        expect: matcherExpectation(check.matcher),
     };
 }
 
-/** haproxy's proxy mode for a listener or target protocol of the component. */
+/** An ELB matcher (`200`, `200-299`, `200,202`) as haproxy's `http-check expect`. */
+export function matcherExpectation(matcher: string): string {
+    if (/^\d{3}$/.test(matcher)) {
+        return `status ${matcher}`;
+    }
+    const codes = matcher.split(",").flatMap((part) => {
+        const [low, high] = part.split("-").map(Number);
+        return Array.from({ length: (high ?? low) - low + 1 }, (_, i) => String(low + i));
+    });
+    return `rstatus ^(${codes.join("|")})$`;
+}
+
+/** haproxy's proxy mode for a listener or target protocol. */
 const haproxyModes = { HTTP: "http", TCP: "tcp" } as const;
 
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
@@ -63,31 +78,32 @@ function targetGroupName(kind: LoadBalancerKind): string {
     return `${kind}-targets`;
 }
 
-/**
- * One load balancer: a frontend playing its listener and a backend playing its
- * target group, in the protocols of the component's profile row. Both target
- * groups health-check over HTTP, the NLB's included, so the check is the same.
- */
-function renderLoadBalancer(listener: Listener, config: LoadBalancerConfig): string[] {
-    const profile = loadBalancerProfiles[listener.kind];
-    const check = scaledHealthCheck(config.healthCheckTimeScale);
-    const idleTimeout = `${profile.idleTimeoutSeconds}s`;
+/** One load balancer: a frontend playing its listener and a backend playing its target group. */
+function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerConfig): string[] {
+    const { spec } = balancer;
+    const check = scaledHealthCheck(spec.targetGroup.healthCheck, config.healthCheckTimeScale);
+    const idleTimeout = `${spec.idleTimeoutSeconds}s`;
+    const checkLines = check.protocol === "HTTP"
+        ? [`    option httpchk GET ${check.path}`, `    http-check expect ${check.expect}`]
+        : [];
+    const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
     return [
-        `frontend ${listener.kind}-listener`,
-        `    mode ${haproxyModes[profile.listenerProtocol]}`,
-        `    bind ${config.listenAddress}:${listener.port}`,
+        `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +
+            `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: not played, no target is deregistered locally)`,
+        `frontend ${spec.kind}-listener`,
+        `    mode ${haproxyModes[spec.listener.protocol]}`,
+        `    bind ${config.listenAddress}:${balancer.port}`,
         `    timeout client ${idleTimeout}`,
-        `    default_backend ${targetGroupName(listener.kind)}`,
+        `    default_backend ${targetGroupName(spec.kind)}`,
         "",
-        `backend ${targetGroupName(listener.kind)}`,
-        `    mode ${haproxyModes[profile.targetProtocol]}`,
+        `backend ${targetGroupName(spec.kind)}`,
+        `    mode ${haproxyModes[spec.targetGroup.protocol]}`,
         `    timeout server ${idleTimeout}`,
         "    balance roundrobin",
-        `    option httpchk GET ${check.path}`,
-        `    http-check expect status ${check.status}`,
+        ...checkLines,
         `    timeout check ${check.timeoutMs}ms`,
-        `    default-server check inter ${check.intervalMs}ms fall ${check.fall} rise ${check.rise}`,
-        ...config.targets.map((target) => `    server ${target.name} ${target.address}:${loadBalancerSettings.targetPort}`),
+        `    default-server check inter ${check.intervalMs}ms fall ${check.fall} rise ${check.rise}${checkPort}`,
+        ...balancer.targets.map((target) => `    server ${target.name} ${target.address}:${target.port}`),
         "",
     ];
 }
@@ -102,7 +118,7 @@ export function renderHaproxyConfig(config: LoadBalancerConfig): string {
         "    retries 0",
         "    timeout connect 5s",
         "",
-        ...config.listeners.flatMap((listener) => renderLoadBalancer(listener, config)),
+        ...config.balancers.flatMap((balancer) => renderLoadBalancer(balancer, config)),
         "listen stats",
         "    mode http",
         `    bind ${config.listenAddress}:${config.statsPort}`,
@@ -117,11 +133,12 @@ export function renderHaproxyConfig(config: LoadBalancerConfig): string {
 export interface LoadBalancerOptions {
     /** Loopback address to listen on. */
     address: string;
-    /** The ALB's listener port; default a free one (its port 80 is usually not free or not allowed locally). */
-    port?: number;
-    /** Also play the gRPC NLB, listening on this port; the caller makes sure it is free. */
-    grpcPort?: number;
-    targets: Target[];
+    /** The load balancers the component registered. */
+    specs: LoadBalancerSpec[];
+    /** The ALB's local port; default a free one (its port 80 is usually not free or not allowed locally). Other listeners keep their port. */
+    albPort?: number;
+    /** The node standing for instance `index` (the component's instance order). */
+    targetFor: (instance: number) => Target;
     healthCheckTimeScale: number;
     /** Where the config and log go. */
     directory: string;
@@ -136,25 +153,34 @@ export interface LoadBalancerOptions {
 export interface LoadBalancer {
     /** The ALB's URL, `http://<address>:<port>`. */
     url: string;
-    /** The NLB's `<address>:<port>` when `grpcPort` was given. */
+    /** The NLB's `<address>:<port>` if the component has one. */
     grpcEndpoint?: string;
     statsUrl: string;
     /** The load balancers played, each to be found by `targetStates`. */
     kinds: LoadBalancerKind[];
     process: ManagedProcess;
+    configFile: string;
 }
 
-/** The listeners to play: the ALB always, as in the component, and the NLB when it has a port. */
-async function listenersFor(options: LoadBalancerOptions): Promise<Listener[]> {
-    const listeners: Listener[] = [{ kind: "alb", port: options.port ?? (await freePort(options.address)) }];
-    if (options.grpcPort !== undefined) {
-        if (options.grpcPort === listeners[0].port) {
-            // haproxy binds with SO_REUSEPORT, so both would bind and the kernel would split connections between them.
-            throw new Error(`the load balancer port ${listeners[0].port} is the gRPC load balancer's port: choose another`);
-        }
-        listeners.push({ kind: "nlb", port: options.grpcPort });
+/** The local port each load balancer listens on: a free one for the ALB unless given, the listener's own otherwise. */
+async function playedBalancers(options: LoadBalancerOptions): Promise<PlayedLoadBalancer[]> {
+    const played: PlayedLoadBalancer[] = [];
+    for (const spec of options.specs) {
+        const port = spec.kind === "alb" ? options.albPort ?? (await freePort(options.address)) : spec.listener.port;
+        const targets = spec.targets.map((target, index) => {
+            const node = options.targetFor(target.instance);
+            // Two attachments of one instance are two servers to haproxy; the stats page needs distinct names.
+            const repeated = spec.targets.slice(0, index).some((earlier) => earlier.instance === target.instance);
+            return { ...node, name: repeated ? `${node.name}-${index}` : node.name, port: target.port };
+        });
+        played.push({ spec, port, targets });
     }
-    return listeners;
+    const ports = played.map((balancer) => balancer.port);
+    if (new Set(ports).size !== ports.length) {
+        // haproxy binds with SO_REUSEPORT, so both would bind and the kernel would split connections between them.
+        throw new Error(`two load balancers would listen on one port (${ports.join(", ")}): choose another load balancer port`);
+    }
+    return played;
 }
 
 /**
@@ -164,14 +190,16 @@ async function listenersFor(options: LoadBalancerOptions): Promise<Listener[]> {
  * and gRPC on one port, so /health passes through the NLB's TCP listener too).
  */
 export async function startLoadBalancer(options: LoadBalancerOptions): Promise<LoadBalancer> {
-    const listeners = await listenersFor(options);
+    const balancers = await playedBalancers(options);
+    if (!balancers.some((balancer) => balancer.spec.kind === "alb")) {
+        throw new Error("the component registers no application load balancer: there is no cluster URL to play");
+    }
     const statsPort = await freePort(options.address);
     const configFile = path.join(options.directory, "haproxy.cfg");
     fs.writeFileSync(configFile, renderHaproxyConfig({
         listenAddress: options.address,
-        listeners,
+        balancers,
         statsPort,
-        targets: options.targets,
         healthCheckTimeScale: options.healthCheckTimeScale,
     }));
     const haproxy = options.processes.start({
@@ -180,28 +208,36 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         args: ["-db", "-f", configFile],
         logFile: path.join(options.directory, "haproxy.log"),
     });
-    const endpoint = (listener: Listener) => `${options.address}:${listener.port}`;
+    const endpoint = (balancer: PlayedLoadBalancer) => `${options.address}:${balancer.port}`;
     const statsUrl = `http://${options.address}:${statsPort}`;
-    const isReady = async (listener: Listener) => {
-        const states = Object.values(await targetStates(statsUrl, listener.kind));
-        return states.length === options.targets.length && states.every((state) => state === "UP")
-            && (await answersOk(`http://${endpoint(listener)}/health`));
+    const isReady = async (balancer: PlayedLoadBalancer) => {
+        const states = Object.values(await targetStates(statsUrl, balancer.spec.kind));
+        return states.length === balancer.targets.length && states.every((state) => state === "UP")
+            && (await answersOk(`http://${endpoint(balancer)}/health`));
     };
-    await waitUntil(
-        async () => (await Promise.all(listeners.map(isReady))).every(Boolean),
-        {
-            description: "every load balancer target to be UP",
-            timeoutMs: options.timeoutMs,
-            failFast: () => options.interrupted() ?? haproxy.exitReport(),
-        },
-    );
-    const [alb, nlb] = listeners;
+    try {
+        await waitUntil(
+            async () => (await Promise.all(balancers.map(isReady))).every(Boolean),
+            {
+                description: "every load balancer target to be UP",
+                timeoutMs: options.timeoutMs,
+                failFast: () => options.interrupted() ?? haproxy.exitReport(),
+            },
+        );
+    } catch (error) {
+        const states = await Promise.all(balancers.map(async (balancer) => `${balancer.spec.kind} ${JSON.stringify(await targetStates(statsUrl, balancer.spec.kind))}`));
+        (error as Error).message += `\n  targets as the health checks see them: ${states.join("; ")}`;
+        throw error;
+    }
+    const alb = balancers.find((balancer) => balancer.spec.kind === "alb")!;
+    const nlb = balancers.find((balancer) => balancer.spec.kind === "nlb");
     return {
         url: `http://${endpoint(alb)}`,
         grpcEndpoint: nlb && endpoint(nlb),
         statsUrl,
-        kinds: listeners.map((listener) => listener.kind),
+        kinds: balancers.map((balancer) => balancer.spec.kind),
         process: haproxy,
+        configFile,
     };
 }
 

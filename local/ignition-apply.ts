@@ -25,10 +25,10 @@ function outputOf(error: CommandFailure): string {
     return [error.stdout, error.stderr].filter((text) => text && text.trim() !== "").join("\n").trim() || error.message;
 }
 
-/** Runs `ignition-validate` on a user data file; throws with its verdict if it rejects the file. */
-export async function validateUserData(userDataFile: string): Promise<void> {
+/** Runs `ignition-validate` on a user data file; throws with its verdict if it rejects the file. Aborting `signal` kills it. */
+export async function validateUserData(userDataFile: string, signal?: AbortSignal): Promise<void> {
     try {
-        await run(requireTool("ignitionValidate"), [userDataFile], { timeout: ignitionTimeoutMs });
+        await run(requireTool("ignitionValidate"), [userDataFile], { timeout: ignitionTimeoutMs, signal });
     } catch (error) {
         throw new Error(`ignition-validate rejected ${userDataFile}:\n${outputOf(error as CommandFailure)}`);
     }
@@ -52,6 +52,8 @@ export interface IgnitionApplyOptions {
     userDataFile: string;
     /** The node's own directory: its root, Ignition's cache, state and log go in here. */
     nodeDir: string;
+    /** Aborting it kills a running Ignition stage. */
+    signal?: AbortSignal;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function applyIgnition(options: IgnitionApplyOptions): Promise<stri
             const { stdout, stderr } = await run(
                 ignition,
                 ["-platform", "file", "-stage", stage, "-root", root, "-log-to-stdout", ...privatePaths],
-                { env, timeout: ignitionTimeoutMs },
+                { env, timeout: ignitionTimeoutMs, signal: options.signal },
             );
             fs.appendFileSync(logFile, stdout + stderr);
         } catch (error) {

@@ -24,6 +24,8 @@ export interface ProcessSpec {
     logFile: string;
     /** Default: this process's environment. */
     env?: NodeJS.ProcessEnv;
+    /** Working directory; default this process's. */
+    cwd?: string;
     /**
      * Own process group: a Ctrl-C in the terminal then reaches only the parent,
      * which is what `--keep` needs. Without it, an interrupted test run takes
@@ -59,6 +61,7 @@ export class ManagedProcess implements ProcessRecord {
         const output = fs.openSync(spec.logFile, "a");
         const child = spawn(spec.command, spec.args, {
             env: spec.env ?? process.env,
+            cwd: spec.cwd,
             stdio: ["ignore", output, output],
             detached: spec.detached ?? false,
         });

@@ -1,9 +1,9 @@
 /**
- * Reads a systemd service unit the way systemd does, as far as the etcd unit
- * needs: sections and keys, `\` line continuations, list settings that an
- * empty assignment resets, `EnvironmentFile=` and `Environment=`, and the
+ * Reads systemd unit files the way systemd does: sections and keys, `\` line
+ * continuations, list settings that an empty assignment resets, drop-ins,
+ * `EnvironmentFile=` and `Environment=`, time spans, path escaping, and the
  * command lines with quoting, `-` prefixes and `${VAR}` / `$VAR` expansion.
- * Anything else that would change how the command runs is refused rather than
+ * Anything else that would change how a command runs is refused rather than
  * ignored, so the local boot cannot pass where a real one would not.
  */
 import * as fs from "fs";
@@ -12,9 +12,11 @@ import * as path from "path";
 /** Section → key → values in file order (a list setting may be assigned many times). */
 export type UnitFile = Map<string, Map<string, string[]>>;
 
-/** Parses unit file text; a line ending in `\` continues on the next, as in systemd. */
-export function parseUnitFile(text: string): UnitFile {
-    const unit: UnitFile = new Map();
+/**
+ * Parses unit file text; a line ending in `\` continues on the next, as in
+ * systemd. Given `unit`, the text is read on top of it, as a drop-in is.
+ */
+export function parseUnitFile(text: string, unit: UnitFile = new Map()): UnitFile {
     let section: Map<string, string[]> | undefined;
     let pending = "";
     for (const rawLine of text.split("\n")) {
@@ -196,4 +198,100 @@ export function parseCommand(value: string, environment: Record<string, string>)
         throw new Error(`empty command line: "${value}"`);
     }
     return { argv, ignoreFailure: prefix.includes("-") };
+}
+
+/** Where units Ignition writes live in a node root. */
+export function unitPath(root: string, unitName: string): string {
+    return path.join(root, "etc", "systemd", "system", unitName);
+}
+
+/**
+ * The unit as systemd loads it: the unit file, then each `*.conf` drop-in of
+ * `<name>.d/` in lexical order, each read on top of what came before (a list
+ * setting grows, an empty assignment resets it, a single setting's last value
+ * wins). Undefined if there is no unit file.
+ */
+export function loadUnitFile(root: string, unitName: string): UnitFile | undefined {
+    const file = unitPath(root, unitName);
+    if (!fs.existsSync(file)) {
+        return undefined;
+    }
+    const unit = parseUnitFile(fs.readFileSync(file, "utf8"));
+    const dropInDirectory = `${file}.d`;
+    const dropIns = fs.existsSync(dropInDirectory) ? fs.readdirSync(dropInDirectory).filter((name) => name.endsWith(".conf")).sort() : [];
+    for (const dropIn of dropIns) {
+        parseUnitFile(fs.readFileSync(path.join(dropInDirectory, dropIn), "utf8"), unit);
+    }
+    return unit;
+}
+
+/** The last value given to a single-valued setting, or undefined. */
+export function unitValue(unit: UnitFile, section: string, key: string): string | undefined {
+    return unitValues(unit, section, key).at(-1);
+}
+
+/** systemd's boolean values. */
+export function parseBoolean(value: string, setting: string): boolean {
+    const lower = value.trim().toLowerCase();
+    if (["1", "yes", "y", "true", "t", "on"].includes(lower)) {
+        return true;
+    }
+    if (["0", "no", "n", "false", "f", "off"].includes(lower)) {
+        return false;
+    }
+    throw new Error(`${setting}=${value} is not a boolean systemd knows`);
+}
+
+const timeUnitsMs: Record<string, number> = {
+    us: 0.001, usec: 0.001, ms: 1, msec: 1, "": 1000, s: 1000, sec: 1000, second: 1000, seconds: 1000,
+    m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000, h: 3_600_000, hr: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+    d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/**
+ * A systemd time span in milliseconds: `5`, `5s`, `100ms`, `1min 30s`,
+ * `2h`; `infinity` is `Infinity`. A bare number is seconds.
+ */
+export function parseTimespan(value: string, setting: string): number {
+    const text = value.trim();
+    if (text === "infinity") {
+        return Infinity;
+    }
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]*)/g)];
+    if (parts.length === 0 || parts.map((part) => part[0]).join("").replace(/\s/g, "") !== text.replace(/\s/g, "")) {
+        throw new Error(`${setting}=${value} is not a time span systemd knows`);
+    }
+    return parts.reduce((total, [, amount, unit]) => {
+        const factor = timeUnitsMs[unit];
+        if (factor === undefined) {
+            throw new Error(`${setting}=${value}: "${unit}" is not a time unit systemd knows`);
+        }
+        return total + Number(amount) * factor;
+    }, 0);
+}
+
+/**
+ * `systemd-escape --path`: the unit name part for a path, as mount units must
+ * be named (`/var/lib/etcd` → `var-lib-etcd`) and device units are
+ * (`/dev/disk/by-id/x` → `dev-disk-by\x2did-x`).
+ */
+export function escapePath(fsPath: string): string {
+    const trimmed = fsPath.split("/").filter((part) => part !== "").join("/");
+    if (trimmed === "") {
+        return "-";
+    }
+    return [...trimmed].map((char, index) => {
+        if (char === "/") {
+            return "-";
+        }
+        if (/[A-Za-z0-9:_]/.test(char) || (char === "." && index > 0)) {
+            return char;
+        }
+        return [...Buffer.from(char, "utf8")].map((byte) => `\\x${byte.toString(16).padStart(2, "0")}`).join("");
+    }).join("");
+}
+
+/** The unit name systemd gives a path with the given suffix, e.g. `var-lib-etcd.mount`. */
+export function pathUnitName(fsPath: string, suffix: "mount" | "device"): string {
+    return `${escapePath(fsPath)}.${suffix}`;
 }

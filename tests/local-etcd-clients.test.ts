@@ -142,7 +142,9 @@ describe(`local cluster of ${size} with the gRPC load balancer: etcd v3 clients`
 
     // Last: the member stays stopped until the suite's teardown.
     describe("with a follower stopped and marked DOWN", () => {
-        before(async () => {
+        before(async function () {
+            // Bounded steps: waiting out an election (10 s), the stop (podman stop's 10 s, then systemd's stop timeout), the target wait.
+            this.timeout(90_000);
             const leader = (await findLeader(cluster())).index;
             const follower = cluster().nodes[(leader + 1) % size];
             await follower.stop();

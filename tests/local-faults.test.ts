@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { LocalCluster } from "../local/cluster";
-import { Answer, curl, findLeader, getKeyWithQuorum, memberList, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { Answer, curl, getKeyWithQuorum, makeLeader, memberList, putKey, useLocalCluster } from "./helpers/local-cluster";
 
 /** Requests per member in each read or write loop. */
 const requestsPerMember = 4;
@@ -31,9 +31,12 @@ async function discoveryRegistry(cluster: LocalCluster): Promise<string[]> {
     return (answer.body.node.nodes as { value: string }[]).map((entry) => entry.value).sort();
 }
 
-/** Waits until the load balancer sees each node as `state`. */
+/** Bound on a wait for the health checks to mark targets: a member's start plus the checks' rise, with room. */
+const targetWaitMs = 20_000;
+
+/** Waits (bounded) until the load balancer sees each node as `state`. */
 async function waitForTargets(cluster: LocalCluster, indexes: number[], state: "UP" | "DOWN"): Promise<void> {
-    await Promise.all(indexes.map((index) => cluster.waitForTarget(cluster.nodes[index].name, state)));
+    await Promise.all(indexes.map((index) => cluster.waitForTarget(cluster.nodes[index].name, state, targetWaitMs)));
 }
 
 /** A member stopped cleanly (SIGTERM: the leader hands over first) or crashed (SIGKILL, like a failed instance). */
@@ -57,12 +60,16 @@ for (const { size, failures, fault } of scenarios) {
         let writtenDuring = new Map<string, Answer>();
 
         before(async function () {
-            this.timeout(90_000);
+            // Bounded steps: a leadership transfer, each stop (podman stop's 10 s, then systemd's stop timeout), two target waits, the writes.
+            this.timeout(150_000);
             membersBefore = await memberList(cluster());
             registryBefore = await discoveryRegistry(cluster());
             writtenBefore = await writeKeys(cluster(), "before", requestsPerMember * size);
-            // The leader, so that the survivors must also elect a new one; then followers in order.
-            const leader = (await findLeader(cluster())).index;
+            // The leader, so that the survivors must also elect a new one; then followers in order. The leader is
+            // made (a leadership transfer) rather than found, so an election between finding and stopping cannot
+            // leave the test stopping a follower.
+            const leader = size - 1;
+            await makeLeader(cluster(), leader);
             failed.push(leader, ...[...cluster().nodes.keys()].filter((i) => i !== leader).slice(0, failures - 1));
             for (const index of failed) {
                 const node = cluster().nodes[index];
@@ -98,7 +105,8 @@ for (const { size, failures, fault } of scenarios) {
 
         describe("after the failed members start again from their data directories", function () {
             before(async function () {
-                this.timeout(90_000);
+                // A node's start is bounded like a cluster's (60 s), then the target wait.
+                this.timeout(100_000);
                 await Promise.all(failed.map((index) => cluster().startNode(index)));
                 await waitForTargets(cluster(), failed, "UP");
             });
@@ -134,7 +142,8 @@ describe("local cluster of 3 stopped and started as a whole", function () {
     let answerWhileDown: Answer | undefined;
 
     before(async function () {
-        this.timeout(120_000);
+        // Bounded steps: the stops, two target waits, the starts (60 s), one request.
+        this.timeout(180_000);
         membersBefore = await memberList(cluster());
         written = await writeKeys(cluster(), "kept", requestsPerMember * 3);
         await Promise.all(cluster().nodes.map((node) => node.stop()));

@@ -1,12 +1,19 @@
 /**
- * The harness itself: clusters that must coexist, and the OS table driving
- * the boot rather than Fedora CoreOS names written into the harness.
+ * The harness itself: clusters that must coexist, the OS table driving the
+ * boot rather than Fedora CoreOS names written into the harness, starts that
+ * are interrupted or run out of time and leave nothing behind, and the parts
+ * where the local cluster must be no kinder than EC2: Restart= played with the
+ * unit's own RestartSec, a container's filesystem lost with it, and load
+ * balancers built from the resources the component registers.
  */
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { LocalCluster, startLocalCluster } from "../local/cluster";
-import { clusterStartTimeoutMs, clusterStopTimeoutMs, curl, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { leftoversOf } from "./helpers/leftovers";
+import {
+    clusterStartTimeoutMs, clusterStopTimeoutMs, curl, memberList, putKey, startHookTimeoutMs, useLocalCluster,
+} from "./helpers/local-cluster";
 
 describe("local harness: two clusters at once", function () {
     this.timeout(clusterStartTimeoutMs);
@@ -52,6 +59,129 @@ describe("local harness: a Flatcar cluster", function () {
     it("boots from Flatcar's docker unit and answers through the load balancer", async () => {
         const unit = fs.readFileSync(path.join(cluster().nodes[0].root, "etc", "systemd", "system", "etcd-member.service"), "utf8");
         expect(unit).to.include("ExecStart=/usr/bin/docker run");
+        expect(cluster().nodes[0].unit("docker.service").activeState).to.equal("active");
         expect((await curl(`${cluster().clusterUrl}/health`)).body.health).to.equal("true");
+    });
+});
+
+describe("local harness: a start that is interrupted or runs out of time", function () {
+    // Each start here is cut short; its teardown is bounded by the harness.
+    this.timeout(startHookTimeoutMs());
+
+    /** The phases of a start, by the first log line of each (or of what follows it). */
+    const phases = ["files in", "component:", "loopback subnet", "discovery:", "ignition: etcd3-cluster-0", "boot:", "etcd:"];
+
+    for (const phase of phases) {
+        it(`stops everything it started when aborted at "${phase}"`, async () => {
+            const abort = new AbortController();
+            const lines: string[] = [];
+            const start = startLocalCluster({
+                size: 3,
+                grpcLoadBalancer: true,
+                abortSignal: abort.signal,
+                log: (line) => {
+                    lines.push(line);
+                    if (line.startsWith(phase)) {
+                        abort.abort();
+                    }
+                },
+            });
+            const error = await start.then(async (cluster) => {
+                await cluster.stop();
+                return undefined;
+            }, (failure: Error) => failure);
+            expect(error?.message, `the start was not aborted at ${phase}`).to.match(/^the start was interrupted/);
+            expect(leftoversOf(lines)).to.deep.equal([]);
+        });
+    }
+
+    it("fails with its deadline, and stops everything, when the start runs out of startTimeoutMs", async () => {
+        const lines: string[] = [];
+        // Long enough to get processes running, far too short for 5 members and a load balancer.
+        const error = await startLocalCluster({ size: 5, startTimeoutMs: 1500, log: (line) => lines.push(line) })
+            .then(async (cluster) => {
+                await cluster.stop();
+                return undefined;
+            }, (failure: Error) => failure);
+        expect(error?.message).to.match(/the start ran out of its 1500 ms/);
+        expect(leftoversOf(lines)).to.deep.equal([]);
+    });
+});
+
+describe("local harness: a member whose process dies while its instance runs", function () {
+    // The unit's RestartSec is 5 s; the member then rejoins and the health checks rise again.
+    this.timeout(40_000);
+    const cluster = useLocalCluster({ size: 3 });
+
+    it("is restarted by systemd after the unit's RestartSec, from its data dir, and rejoins as the same member", async () => {
+        const node = cluster().nodes[1];
+        const membersBefore = await memberList(cluster());
+        const killedAt = Date.now();
+        node.killMember("SIGKILL");
+        await cluster().waitForTarget(node.name, "DOWN", 10_000);
+        const deadline = Date.now() + 20_000;
+        while (!(node.unit().restarts === 1 && node.running) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(node.unit()).to.deep.include({ activeState: "active", restarts: 1 });
+        // RestartSec=5s, from the component's unit.
+        expect(Date.now() - killedAt).to.be.at.least(5000);
+        expect(node.journal().join("\n")).to.include("Main process exited, code=exited, status=137/FAILURE")
+            .and.include("Scheduled restart job, restart counter is at 1.");
+        await cluster().waitForTarget(node.name, "UP", 20_000);
+        expect(await memberList(cluster())).to.deep.equal(membersBefore);
+    });
+});
+
+describe("local harness: a container's own filesystem", function () {
+    this.timeout(startHookTimeoutMs());
+    // The unit keeps its data outside the volume: on EC2 the data goes with the container at every stop.
+    const outside = "/var/lib/etcd-outside";
+    const cluster = useLocalCluster({
+        size: 1,
+        userDataTransform: (userData) => userData.replace("--data-dir=/var/lib/etcd", `--data-dir=${outside}`),
+    });
+
+    it("loses what etcd wrote outside the mounted volume when the container goes, so the member cannot come back", async () => {
+        const node = cluster().nodes[0];
+        expect((await putKey(cluster().clusterUrl, "kept", "or not")).status).to.be.oneOf([200, 201]);
+        await node.stop();
+        // Neither the node's own filesystem nor any container holds the data once the --rm container is gone.
+        expect(fs.existsSync(path.join(node.root, outside))).to.equal(false);
+        const containers = path.join(path.dirname(node.root), "containers");
+        expect(fs.existsSync(containers) ? fs.readdirSync(containers) : []).to.deep.equal([]);
+        // A member with an empty data dir asks the discovery token again, and finds it full.
+        const restart = await node.start().then(() => undefined, (error: Error) => error);
+        expect(restart?.message).to.match(/etcd-member\.service: \/usr\/local\/bin\/etcd exited with code 1/);
+    });
+});
+
+describe("local harness: load balancers from the registered resources", function () {
+    this.timeout(startHookTimeoutMs());
+    // Under mocks the target groups get another health check than lib/loadbalancer.ts's table says (see the patch).
+    const patch = path.join(__dirname, "helpers", "patch-health-check.ts");
+    const cluster = useLocalCluster({ size: 1, grpcLoadBalancer: true, componentPatch: patch, heartbeatIntervalMs: 50, electionTimeoutMs: 500 });
+
+    it("plays the target groups' health check as registered, scaled, for the ALB and the NLB alike", () => {
+        const config = cluster().loadBalancerConfig;
+        // 10 s × 0.1 and a healthy threshold of 3, as registered; the table says 5 s and 2.
+        const checks = config.split("\n").filter((line) => line.includes("default-server check"));
+        expect(checks).to.deep.equal([
+            "    default-server check inter 1000ms fall 2 rise 3",
+            "    default-server check inter 1000ms fall 2 rise 3",
+        ]);
+        expect(config).to.include("option httpchk GET /health").and.include("timeout check 300ms");
+    });
+
+    it("plays each listener's protocol and port, and the target group's targets", () => {
+        const config = cluster().loadBalancerConfig;
+        expect(config).to.match(/frontend alb-listener\n {4}mode http\n/);
+        expect(config).to.match(/frontend nlb-listener\n {4}mode tcp\n {4}bind 127\.0\.\d+\.254:2379\n/);
+        expect(config).to.include(`server etcd3-cluster-0 ${cluster().nodes[0].ip}:2379`);
+    });
+
+    it("boots the members with the raft timing given, through the component's arguments", () => {
+        const userData = fs.readFileSync(path.join(path.dirname(cluster().nodes[0].root), "user-data.ign"), "utf8");
+        expect(userData).to.include("--heartbeat-interval=50").and.include("--election-timeout=500");
     });
 });

@@ -3,13 +3,15 @@
  * booted on this machine from the component's own user data.
  */
 import { expect } from "chai";
-import { curl, findLeader, getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { Answer, curl, findLeader, getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
 
 const planets = "earth jupiter mars";
 const galaxies = "milky way / Orion";
 const morePlanets = "mercury/venus/saturn/jupiter/earth";
 /** Requests per member in the /v2/stats/leader loop ("keep clicking refresh"). */
 const refreshesPerMember = 12;
+/** Rounds of the /v2/stats/leader loop run before an election in each of them fails the test. */
+const maxRounds = 3;
 
 for (const size of [3, 5]) {
     describe(`local cluster of ${size}: the seed's curl session through the load balancer`, function () {
@@ -92,22 +94,33 @@ for (const size of [3, 5]) {
         });
 
         it(`answers /v2/stats/leader from the leader with ${size - 1} followers about 1/${size} of the time and "not current leader" otherwise`, async () => {
-            const leader = await findLeader(cluster());
-            const total = refreshesPerMember * size;
-            let fromLeader = 0;
-            for (let i = 0; i < total; i++) {
-                const answer = await curl(`${cluster().clusterUrl}/v2/stats/leader`);
-                if (answer.status === 200) {
-                    fromLeader++;
-                    expect(answer.body.leader).to.equal(leader.id);
-                    expect(Object.keys(answer.body.followers)).to.have.length(size - 1).and.not.include(leader.id);
-                } else {
-                    expect(answer.status).to.equal(403);
-                    expect(answer.body).to.deep.equal({ message: "not current leader" });
+            // An election in the middle of the loop (a slow machine can miss a heartbeat) changes who answers 200:
+            // such a round is run again, a bounded number of times, rather than failing or passing by luck.
+            for (let round = 1; ; round++) {
+                const leader = await findLeader(cluster());
+                const total = refreshesPerMember * size;
+                const answers: Answer[] = [];
+                for (let i = 0; i < total; i++) {
+                    answers.push(await curl(`${cluster().clusterUrl}/v2/stats/leader`));
                 }
+                const fromLeader = answers.filter((answer) => answer.status === 200);
+                const stable = fromLeader.every((answer) => answer.body.leader === leader.id) && (await findLeader(cluster())).id === leader.id;
+                if (!stable && round < maxRounds) {
+                    continue;
+                }
+                expect(stable, `the leader changed in each of ${maxRounds} rounds`).to.equal(true);
+                for (const answer of answers) {
+                    if (answer.status === 200) {
+                        expect(Object.keys(answer.body.followers)).to.have.length(size - 1).and.not.include(leader.id);
+                    } else {
+                        expect(answer.status).to.equal(403);
+                        expect(answer.body).to.deep.equal({ message: "not current leader" });
+                    }
+                }
+                // Round robin over the members gives the leader 1/N of the requests; the bounds allow a skew of 2.
+                expect(fromLeader.length).to.be.within(Math.floor(refreshesPerMember / 2), refreshesPerMember * 2);
+                return;
             }
-            // Round robin over the members gives the leader 1/N of the requests; the bounds allow a skew of 2.
-            expect(fromLeader).to.be.within(Math.floor(refreshesPerMember / 2), refreshesPerMember * 2);
         });
 
         it("lists every member under the discovery URL as name=peer URL at its private IP", async () => {

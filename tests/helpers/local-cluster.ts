@@ -5,13 +5,24 @@
  */
 import { execFile } from "child_process";
 import * as path from "path";
-import { LocalCluster, LocalClusterOptions, startLocalCluster } from "../../local/cluster";
+import { defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
 
-/** Bound on a suite's cluster start; a 5-member start takes a few seconds on a quiet machine. */
-export const clusterStartTimeoutMs = 120_000;
-/** Bound on teardown (SIGTERM, grace, SIGKILL for every process). */
-export const clusterStopTimeoutMs = 60_000;
+/** Room a mocha timeout keeps above the harness's own bound, so the harness always fails (and cleans up) first. */
+const marginMs = 5_000;
+
+/**
+ * Mocha timeout for a hook that starts a cluster with `options`: the start's
+ * own bound (it cleans up and rejects when that runs out) plus its teardown.
+ */
+export function startHookTimeoutMs(options: Pick<LocalClusterOptions, "startTimeoutMs"> = {}): number {
+    return (options.startTimeoutMs ?? defaultStartTimeoutMs) + teardownBoundMs + marginMs;
+}
+
+/** Mocha timeout for a suite's cluster start with the default bound. */
+export const clusterStartTimeoutMs = startHookTimeoutMs();
+/** Mocha timeout for teardown (SIGTERM, grace, SIGKILL for every process, then unmounting and removing the files). */
+export const clusterStopTimeoutMs = teardownBoundMs + marginMs;
 
 /**
  * Starts a cluster before the suite's tests and stops it after them, even if
@@ -20,7 +31,7 @@ export const clusterStopTimeoutMs = 60_000;
 export function useLocalCluster(options: LocalClusterOptions): () => LocalCluster {
     let cluster: LocalCluster | undefined;
     before(async function () {
-        this.timeout(clusterStartTimeoutMs);
+        this.timeout(startHookTimeoutMs(options));
         cluster = await startLocalCluster(options);
     });
     after(async function () {
@@ -73,17 +84,59 @@ export function getKeyWithQuorum(baseUrl: string, key: string): Promise<Answer> 
     return curl(`${baseUrl}/v2/keys/${key}?quorum=true`);
 }
 
-/** The running member that says it is the leader: its node index and member id (hex, as in /v2/stats/leader). */
-export async function findLeader(cluster: LocalCluster): Promise<{ index: number; id: string }> {
+/** The running member that says it is the leader right now, if one does. */
+async function currentLeader(cluster: LocalCluster): Promise<{ index: number; id: string } | undefined> {
     for (const [index, node] of cluster.nodes.entries()) {
         if (node.running) {
-            const self = await curl(`${node.clientUrl}/v2/stats/self`);
-            if (self.body?.state === "StateLeader") {
+            const self = await curl(`${node.clientUrl}/v2/stats/self`).catch(() => undefined);
+            if (self?.body?.state === "StateLeader") {
                 return { index, id: self.body.id };
             }
         }
     }
-    throw new Error("no running member says it is the leader");
+    return undefined;
+}
+
+/** Bound on waiting out an election: several election timeouts of etcd's default 1 s. */
+export const electionWaitMs = 10_000;
+
+/**
+ * The running member that says it is the leader: its node index and member id
+ * (hex, as in /v2/stats/leader). Waits out an election in progress, bounded.
+ */
+export async function findLeader(cluster: LocalCluster): Promise<{ index: number; id: string }> {
+    const deadline = Date.now() + electionWaitMs;
+    for (;;) {
+        const leader = await currentLeader(cluster);
+        if (leader) {
+            return leader;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`no running member said it was the leader within ${electionWaitMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+
+/**
+ * Makes member `index` the leader (etcd's leadership transfer, `etcdctl
+ * move-leader`), so a test that needs a particular leader has one rather
+ * than hoping one stays put; waits until it says so, bounded.
+ */
+export async function makeLeader(cluster: LocalCluster, index: number): Promise<{ index: number; id: string }> {
+    const deadline = Date.now() + electionWaitMs;
+    for (;;) {
+        const leader = await findLeader(cluster);
+        if (leader.index === index) {
+            return leader;
+        }
+        const self = await curl(`${cluster.nodes[index].clientUrl}/v2/stats/self`);
+        await etcdctl([cluster.nodes[leader.index].clientUrl], ["move-leader", self.body.id]).catch(() => undefined);
+        if (Date.now() > deadline) {
+            throw new Error(`member ${index} did not become the leader within ${electionWaitMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
 }
 
 /** Member ids and names as the cluster lists them (`/v2/members` on a running member). */

@@ -1,0 +1,391 @@
+/**
+ * What the component actually registers, as the local cluster's blueprint: the
+ * instances' user data and the load balancers' listeners, target groups and
+ * target attachments, taken from the Etcd3Cluster constructed under the
+ * package's Pulumi mocks (in a child process, see component-under-mocks.ts)
+ * rather than from the tables the component is built from. A wrong value in a
+ * resource therefore reaches the local cluster as it would reach AWS.
+ *
+ * The result depends only on the arguments and the package's code, so it is
+ * cached on disk under a hash of both; a miss is answered by one child
+ * process shared by the whole run, which exits with it.
+ */
+import { ChildProcess, fork } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { Etcd3ClusterArgs } from "../lib/args";
+import type { MockRunRequest } from "./component-under-mocks";
+import { registryDirectory } from "./cluster-registry";
+
+/** A resource as the mocks recorded it. */
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    inputs: any;
+    id: string | undefined;
+    state: Record<string, any>;
+}
+
+/**
+ * The discovery URL the instances' user data is rendered with under mocks; the
+ * local cluster puts the real token's URL in its place. Its token is what is
+ * replaced, so it must not occur in user data for any other reason.
+ */
+export const placeholderDiscoveryUrl = "https://discovery.etcd.io/5ca1ab1e0ddba11dec0de5ca1ab1e000";
+const placeholderToken = placeholderDiscoveryUrl.split("/").pop()!;
+
+const packageRoot = path.resolve(__dirname, "..");
+const childScript = path.join(__dirname, "component-under-mocks.ts");
+
+/** Every file whose change can change what the component registers. */
+function sourceFingerprint(): string {
+    const hash = crypto.createHash("sha256");
+    const files = [
+        ...fs.readdirSync(path.join(packageRoot, "lib")).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(packageRoot, "lib", f)),
+        childScript,
+        ...["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"].map((pkg) => require.resolve(`${pkg}/package.json`, { paths: [packageRoot] })),
+    ];
+    for (const file of files) {
+        hash.update(file).update("\0").update(fs.readFileSync(file)).update("\0");
+    }
+    return hash.digest("hex");
+}
+
+export interface ComponentRunOptions {
+    /** Bound on the answer. */
+    timeoutMs: number;
+    /** Stops waiting for the answer when aborted. */
+    signal?: AbortSignal;
+    /**
+     * A module loaded before the component is constructed: a test's stand-in
+     * for a bug in lib/. Its construction gets a child process of its own, so
+     * the patch reaches no other.
+     */
+    patch?: string;
+}
+
+/** A forked component-under-mocks.ts and the requests it has not answered yet. */
+interface MocksChild {
+    process: ChildProcess;
+    pending: Map<number, { resolve: (resources: RegisteredResource[]) => void; reject: (error: Error) => void }>;
+    stderr: string;
+}
+
+let nextRequest = 0;
+/** The child shared by every construction without a patch, forked on first use. */
+let shared: MocksChild | undefined;
+
+function forkMocksChild(): MocksChild {
+    const child = fork(childScript, [], {
+        cwd: packageRoot,
+        execArgv: ["-r", "ts-node/register/transpile-only"],
+        env: { ...process.env, TS_NODE_PROJECT: path.join(packageRoot, "tsconfig.json") },
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    const entry: MocksChild = { process: child, pending: new Map(), stderr: "" };
+    child.stderr!.on("data", (chunk: Buffer) => {
+        entry.stderr = (entry.stderr + chunk.toString()).slice(-8000);
+    });
+    child.on("message", (message: { id: number; resources?: RegisteredResource[]; error?: string }) => {
+        const waiting = entry.pending.get(message.id);
+        entry.pending.delete(message.id);
+        if (message.error !== undefined) {
+            waiting?.reject(new Error(`constructing Etcd3Cluster under the package's mocks failed:\n${message.error}`));
+        } else {
+            waiting?.resolve(message.resources!);
+        }
+        idle(entry);
+    });
+    child.on("exit", (code, signal) => {
+        if (shared === entry) {
+            shared = undefined;
+        }
+        for (const waiting of entry.pending.values()) {
+            waiting.reject(new Error(`the process constructing Etcd3Cluster under mocks ended (${signal ?? `code ${code}`}):\n${entry.stderr.trim()}`));
+        }
+        entry.pending.clear();
+    });
+    // Neither the child nor its channel keeps this process alive while no answer is awaited; the child
+    // exits when this process goes and the channel closes.
+    child.unref();
+    (child.stderr as unknown as { unref(): void }).unref();
+    idle(entry);
+    return entry;
+}
+
+/** Lets the channel keep this process alive only while an answer is awaited. */
+function idle(entry: MocksChild): void {
+    const channel = entry.process.channel as unknown as { ref(): void; unref(): void } | undefined;
+    if (entry.pending.size === 0) {
+        channel?.unref();
+    } else {
+        channel?.ref();
+    }
+}
+
+/** Sends one request and waits, bounded, for its answer. */
+function ask(entry: MocksChild, request: MockRunRequest, options: ComponentRunOptions): Promise<RegisteredResource[]> {
+    const id = ++nextRequest;
+    return new Promise<RegisteredResource[]>((resolve, reject) => {
+        const timer = setTimeout(() => {
+            entry.pending.delete(id);
+            // A construction that hangs is no use to anyone after this one either.
+            entry.process.kill("SIGKILL");
+            reject(new Error(`constructing Etcd3Cluster under the package's mocks took over ${options.timeoutMs} ms`));
+        }, options.timeoutMs);
+        const onAbort = () => {
+            entry.pending.delete(id);
+            idle(entry);
+            reject(new Error("the construction under mocks was interrupted"));
+        };
+        const settle = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener("abort", onAbort);
+        };
+        entry.pending.set(id, {
+            resolve: (resources) => { settle(); resolve(resources); },
+            reject: (error) => { settle(); reject(error); },
+        });
+        options.signal?.addEventListener("abort", onAbort);
+        idle(entry);
+        entry.process.send({ id, request });
+        if (options.signal?.aborted) {
+            onAbort();
+        }
+    });
+}
+
+/**
+ * The resources the component registers for `args`: from the cache, else
+ * from a construction under mocks (in the shared child, or with a patch in a
+ * child of its own that is stopped right after).
+ */
+export async function componentResources(args: Etcd3ClusterArgs, options: ComponentRunOptions): Promise<RegisteredResource[]> {
+    const request: MockRunRequest = { args, discoveryUrl: placeholderDiscoveryUrl, patch: options.patch };
+    const key = crypto.createHash("sha256").update(JSON.stringify(request)).update(sourceFingerprint())
+        .update(options.patch ? fs.readFileSync(options.patch) : "").digest("hex");
+    const cacheDirectory = path.join(registryDirectory, "component-cache");
+    const cached = path.join(cacheDirectory, `${key}.json`);
+    if (fs.existsSync(cached)) {
+        return JSON.parse(fs.readFileSync(cached, "utf8")) as RegisteredResource[];
+    }
+    let resources: RegisteredResource[];
+    if (options.patch) {
+        const own = forkMocksChild();
+        try {
+            resources = await ask(own, request, options);
+        } finally {
+            own.process.kill("SIGKILL");
+        }
+    } else {
+        shared ??= forkMocksChild();
+        resources = await ask(shared, request, options);
+    }
+    fs.mkdirSync(cacheDirectory, { recursive: true });
+    // Written aside and renamed, so a concurrent reader never sees half a file.
+    const partial = `${cached}.${process.pid}.${nextRequest}`;
+    fs.writeFileSync(partial, JSON.stringify(resources));
+    fs.renameSync(partial, cached);
+    return resources;
+}
+
+/** One instance the component creates: its id and the user data EC2 would hand it. */
+export interface InstanceBlueprint {
+    /** Resource name, e.g. `local-0`. */
+    resourceName: string;
+    /** The id the mocks gave it, which target attachments name. */
+    id: string;
+    userData: string;
+}
+
+/** The component's instances, in the order it registered them. */
+export function instancesOf(resources: RegisteredResource[]): InstanceBlueprint[] {
+    return resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((instance) => {
+        if (typeof instance.inputs?.userData !== "string" || instance.id === undefined) {
+            throw new Error(`instance ${instance.name} has no user data (or no id) under mocks`);
+        }
+        return { resourceName: instance.name, id: instance.id, userData: instance.inputs.userData };
+    });
+}
+
+/** The instance's user data with the real discovery URL in place of the one it was rendered with under mocks. */
+export function withDiscoveryUrl(userData: string, discoveryUrl: string): string {
+    const substituted = userData.split(placeholderDiscoveryUrl).join(discoveryUrl);
+    if (substituted.includes(placeholderToken)) {
+        throw new Error("the user data carries the discovery URL in a form other than the URL itself (encoded?), which the local harness cannot replace");
+    }
+    return substituted;
+}
+
+export type LoadBalancerKind = "alb" | "nlb";
+
+/** A target group's health check, as the target group resource says it. */
+export interface HealthCheckSpec {
+    protocol: "HTTP" | "TCP";
+    /** `traffic-port` or a port number. */
+    port: "traffic-port" | number;
+    path: string;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    /** HTTP codes: `200`, `200-299`, `200,202`. */
+    matcher: string;
+}
+
+/** One load balancer as the component creates it: its listener, the target group it forwards to, and the attached targets. */
+export interface LoadBalancerSpec {
+    kind: LoadBalancerKind;
+    resourceName: string;
+    /** Seconds an idle connection is kept (the ALB's `idleTimeout`, the NLB listener's `tcpIdleTimeoutSeconds`). */
+    idleTimeoutSeconds: number;
+    listener: { port: number; protocol: "HTTP" | "TCP" };
+    targetGroup: {
+        resourceName: string;
+        protocol: "HTTP" | "TCP";
+        port: number;
+        healthCheck: HealthCheckSpec;
+        deregistrationDelaySeconds: number;
+    };
+    /** Attached targets: the instance (by its index among the instances) and the port traffic goes to. */
+    targets: { instance: number; port: number }[];
+}
+
+/** What AWS itself refuses (Elastic Load Balancing's limits), so a value `pulumi up` would fail on fails locally too. */
+const awsLimits = {
+    intervalSeconds: [5, 300],
+    timeoutSeconds: [2, 120],
+    threshold: [2, 10],
+    deregistrationDelaySeconds: [0, 3600],
+    albIdleTimeoutSeconds: [1, 4000],
+    nlbTcpIdleTimeoutSeconds: [60, 6000],
+} as const;
+
+/** AWS's defaults where the component may leave a value out; every other value must be given. */
+const awsDefaults = { albIdleTimeoutSeconds: 60, nlbTcpIdleTimeoutSeconds: 350, deregistrationDelaySeconds: 300 } as const;
+
+function checkRange(problems: string[], what: string, value: unknown, [min, max]: readonly [number, number]): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+        problems.push(`${what} ${JSON.stringify(value)}: AWS accepts a whole number from ${min} to ${max}`);
+    }
+    return value as number;
+}
+
+function protocolOf(problems: string[], what: string, value: unknown): "HTTP" | "TCP" {
+    if (value !== "HTTP" && value !== "TCP") {
+        problems.push(`${what} ${JSON.stringify(value)}: the local stand-in plays HTTP and TCP only`);
+    }
+    return value as "HTTP" | "TCP";
+}
+
+/** The health check of a target group resource; values left to defaults are refused rather than guessed. */
+function healthCheckOf(problems: string[], group: RegisteredResource, kind: LoadBalancerKind): HealthCheckSpec {
+    const check = group.inputs.healthCheck ?? {};
+    const where = `target group ${group.name} healthCheck`;
+    for (const field of ["protocol", "interval", "timeout", "healthyThreshold", "unhealthyThreshold"]) {
+        if (check[field] === undefined) {
+            problems.push(`${where}.${field} is left to a default: the local harness does not guess AWS's or the provider's defaults; set it`);
+        }
+    }
+    if (check.enabled === false) {
+        problems.push(`${where} is disabled: every target would count as healthy, dead members included`);
+    }
+    const protocol = protocolOf(problems, `${where}.protocol`, check.protocol);
+    const spec: HealthCheckSpec = {
+        protocol,
+        port: check.port === undefined || check.port === "traffic-port" ? "traffic-port" : Number(check.port),
+        path: check.path,
+        intervalSeconds: checkRange(problems, `${where}.interval`, check.interval, awsLimits.intervalSeconds),
+        timeoutSeconds: checkRange(problems, `${where}.timeout`, check.timeout, awsLimits.timeoutSeconds),
+        healthyThreshold: checkRange(problems, `${where}.healthyThreshold`, check.healthyThreshold, awsLimits.threshold),
+        unhealthyThreshold: checkRange(problems, `${where}.unhealthyThreshold`, check.unhealthyThreshold, awsLimits.threshold),
+        matcher: check.matcher,
+    };
+    if (protocol === "HTTP") {
+        if (typeof spec.path !== "string" || !spec.path.startsWith("/")) {
+            problems.push(`${where}.path ${JSON.stringify(spec.path)}: an HTTP health check needs a path starting with /`);
+        }
+        const [low, high] = kind === "alb" ? [200, 499] : [200, 599];
+        const codes = typeof spec.matcher === "string" ? spec.matcher.split(/[,-]/).map(Number) : [NaN];
+        if (codes.some((code) => !Number.isInteger(code) || code < low || code > high)) {
+            problems.push(`${where}.matcher ${JSON.stringify(spec.matcher)}: AWS accepts HTTP codes from ${low} to ${high} (e.g. 200, 200-299, 200,202)`);
+        }
+    }
+    if (kind === "alb" && spec.timeoutSeconds >= spec.intervalSeconds) {
+        problems.push(`${where}.timeout ${spec.timeoutSeconds} s is not less than its interval ${spec.intervalSeconds} s, which AWS refuses`);
+    }
+    return spec;
+}
+
+/**
+ * The load balancers as the component registered them, checked against what
+ * AWS accepts. Each listener must forward (its one default action) to a target
+ * group of the component; the targets are the group's attachments.
+ */
+export function loadBalancersOf(resources: RegisteredResource[]): LoadBalancerSpec[] {
+    const problems: string[] = [];
+    const ofType = (type: string) => resources.filter((r) => r.type === `aws:lb/${type}`);
+    const instances = instancesOf(resources);
+    const groups = ofType("targetGroup:TargetGroup");
+    const specs = ofType("loadBalancer:LoadBalancer").flatMap((balancer): LoadBalancerSpec[] => {
+        const type = balancer.inputs.loadBalancerType;
+        if (type !== "application" && type !== "network") {
+            problems.push(`load balancer ${balancer.name}: type ${JSON.stringify(type)} is not played locally (application and network are)`);
+            return [];
+        }
+        const kind: LoadBalancerKind = type === "application" ? "alb" : "nlb";
+        const listeners = ofType("listener:Listener").filter((listener) => listener.inputs.loadBalancerArn === balancer.state.arn);
+        if (listeners.length !== 1) {
+            problems.push(`load balancer ${balancer.name} has ${listeners.length} listeners; the local stand-in plays exactly one`);
+            return [];
+        }
+        const [listener] = listeners;
+        const actions = listener.inputs.defaultActions ?? [];
+        if (actions.length !== 1 || actions[0].type !== "forward") {
+            problems.push(`listener ${listener.name}: its default actions ${JSON.stringify(actions)} are not one forward to a target group`);
+            return [];
+        }
+        const group = groups.find((candidate) => candidate.state.arn === actions[0].targetGroupArn);
+        if (!group) {
+            problems.push(`listener ${listener.name} forwards to ${actions[0].targetGroupArn}, which is no target group of the component`);
+            return [];
+        }
+        const targets = ofType("targetGroupAttachment:TargetGroupAttachment")
+            .filter((attachment) => attachment.inputs.targetGroupArn === group.state.arn)
+            .map((attachment) => ({
+                instance: instances.findIndex((instance) => instance.id === attachment.inputs.targetId),
+                port: Number(attachment.inputs.port ?? group.inputs.port),
+            }));
+        if (targets.some((target) => target.instance < 0)) {
+            problems.push(`target group ${group.name} has an attachment whose target is not one of the component's instances`);
+        }
+        const idleTimeoutSeconds = kind === "alb"
+            ? checkRange(problems, `load balancer ${balancer.name} idleTimeout`, balancer.inputs.idleTimeout ?? awsDefaults.albIdleTimeoutSeconds, awsLimits.albIdleTimeoutSeconds)
+            : checkRange(problems, `listener ${listener.name} tcpIdleTimeoutSeconds`, listener.inputs.tcpIdleTimeoutSeconds ?? awsDefaults.nlbTcpIdleTimeoutSeconds, awsLimits.nlbTcpIdleTimeoutSeconds);
+        return [{
+            kind,
+            resourceName: balancer.name,
+            idleTimeoutSeconds,
+            listener: { port: Number(listener.inputs.port), protocol: protocolOf(problems, `listener ${listener.name} protocol`, listener.inputs.protocol) },
+            targetGroup: {
+                resourceName: group.name,
+                protocol: protocolOf(problems, `target group ${group.name} protocol`, group.inputs.protocol),
+                port: Number(group.inputs.port),
+                healthCheck: healthCheckOf(problems, group, kind),
+                deregistrationDelaySeconds: checkRange(problems, `target group ${group.name} deregistrationDelay`,
+                    group.inputs.deregistrationDelay === undefined ? awsDefaults.deregistrationDelaySeconds : Number(group.inputs.deregistrationDelay),
+                    awsLimits.deregistrationDelaySeconds),
+            },
+            targets,
+        }];
+    });
+    const kinds = specs.map((spec) => spec.kind);
+    if (new Set(kinds).size !== kinds.length) {
+        problems.push(`the component creates ${kinds.join(", ")}: the local stand-in plays at most one of each kind`);
+    }
+    if (problems.length > 0) {
+        throw new Error(`the component's load balancers cannot be played locally:\n  - ${problems.join("\n  - ")}`);
+    }
+    return specs;
+}

@@ -1,0 +1,70 @@
+/**
+ * A child process of component-resources.ts: constructs the Etcd3Cluster
+ * component under the package's own Pulumi mocks (`etcd3-cluster/testing`),
+ * once per request, and answers with what each construction registered for
+ * the instances and load balancers, inputs and mocked state. A process of its
+ * own, because Pulumi's mocks are one per process and a test run of the
+ * component's unit tests has its own installed.
+ *
+ * Requests come over the IPC channel (`{ id, request }`), one at a time;
+ * answers are `{ id, resources }` or `{ id, error }`. The process exits when
+ * its parent disconnects, so it never outlives the process that forked it.
+ */
+import type { Etcd3ClusterArgs } from "../lib/args";
+import { Etcd3ClusterMocks, setEtcd3ClusterMocks } from "../lib/testing";
+
+/** What the parent asks for. */
+export interface MockRunRequest {
+    args: Etcd3ClusterArgs;
+    /** The discovery URL the mocked discovery resource answers with (the same for every request to one process). */
+    discoveryUrl: string;
+    /** A module loaded before the component: a test's stand-in for a bug in lib/ (see LocalClusterOptions.componentPatch). */
+    patch?: string;
+}
+
+/** The resource types the local cluster is built from. */
+const relevantTypes = [
+    "aws:ec2/instance:Instance",
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/listener:Listener",
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+];
+
+let mocks: Etcd3ClusterMocks | undefined;
+let constructed = 0;
+
+async function construct(request: MockRunRequest): Promise<unknown[]> {
+    if (request.patch) {
+        require(request.patch);
+    }
+    mocks ??= setEtcd3ClusterMocks({ project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl });
+    const first = mocks.resources.length;
+    // A name of its own per construction: URNs must be unique in the one mocked stack. Member names come from `ecosystem`.
+    constructed += 1;
+    const name = constructed === 1 ? "local" : `local${constructed}`;
+    await mocks.run(async () => {
+        const { Etcd3Cluster } = await import("../lib/cluster");
+        return new Etcd3Cluster(name, request.args);
+    });
+    return mocks.resources.slice(first)
+        .filter((resource) => relevantTypes.includes(resource.type))
+        .map(({ type, name: resourceName, inputs, id, state }) => ({ type, name: resourceName, inputs, id, state }));
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+process.on("message", (message: { id: number; request: MockRunRequest }) => {
+    queue = queue.then(async () => {
+        try {
+            process.send!({ id: message.id, resources: await construct(message.request) });
+        } catch (error) {
+            process.send!({ id: message.id, error: (error as Error).stack ?? String(error) });
+        }
+    });
+});
+process.on("disconnect", () => process.exit(0));
+if (!process.send) {
+    process.stderr.write("component-under-mocks.ts runs as a forked child of local/component-resources.ts\n");
+    process.exit(2);
+}

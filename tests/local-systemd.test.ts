@@ -1,0 +1,360 @@
+/**
+ * The harness's systemd, unit kind by unit kind: a unit that would not start
+ * (or would not stay up) on EC2 must not start locally either, and one that
+ * would must. Each case boots a node root written by hand, as Ignition would
+ * write it.
+ */
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { shallRestart } from "../local/systemd";
+import { eventually, fileSystemUuid, isMountPoint, TestNode } from "./helpers/node-root";
+
+const image = "gcr.io/etcd-development/etcd:v3.5.33";
+const install = ["[Install]", "WantedBy=multi-user.target"];
+
+/** A long-running service (the harness knows `sleep`) with extra [Unit] and [Service] lines. */
+function service(unitLines: string[], serviceLines: string[] = ["ExecStart=/usr/bin/sleep 60"]): string[] {
+    return ["[Unit]", ...unitLines, "[Service]", ...serviceLines, ...install];
+}
+
+/** A oneshot running `command`. */
+function oneshot(command: string, extra: string[] = [], unitLines: string[] = []): string[] {
+    return ["[Unit]", ...unitLines, "[Service]", "Type=oneshot", `ExecStart=${command}`, ...extra, ...install];
+}
+
+describe("local harness: systemd", function () {
+    this.timeout(20_000);
+    let node: TestNode;
+    beforeEach(() => {
+        node = new TestNode();
+    });
+    afterEach(async function () {
+        this.timeout(20_000);
+        await node.remove();
+    });
+
+    describe("what starts at boot, and in what order", () => {
+        it("never starts a unit that Requires= and is After= a oneshot that fails", async () => {
+            node.unit("prepare.service", oneshot("/usr/bin/false"), true)
+                .unit("app.service", service(["Requires=prepare.service", "After=prepare.service"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("prepare.service")).to.deep.include({ activeState: "failed", result: "exit-code" });
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "failed", result: "dependency", mainPid: undefined });
+            expect(systemd.journal.join("\n")).to.include("Dependency failed for app.service: it requires prepare.service, which failed");
+        });
+
+        it("starts a unit after its oneshot once the oneshot succeeded, and keeps the oneshot active with RemainAfterExit", async () => {
+            node.unit("prepare.service", oneshot("/usr/bin/sleep 0.3", ["RemainAfterExit=yes"]), true)
+                .unit("app.service", service(["Requires=prepare.service", "After=prepare.service"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("prepare.service")).to.deep.include({ activeState: "active", subState: "exited" });
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "active", subState: "running" });
+            const journal = systemd.journal;
+            expect(journal.findIndex((line) => line.startsWith("app.service: Started")))
+                .to.be.greaterThan(journal.findIndex((line) => line.startsWith("prepare.service: ExecStart: code=exited, status=0")));
+        });
+
+        it("leaves a oneshot without RemainAfterExit inactive once it has run, and still starts what needs it", async () => {
+            node.unit("prepare.service", oneshot("/usr/bin/true"), true)
+                .unit("app.service", service(["Requires=prepare.service", "After=prepare.service"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("prepare.service")).to.deep.include({ activeState: "inactive", result: "success" });
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("starts a unit that only Wants= a failing one", async () => {
+            node.unit("optional.service", oneshot("/usr/bin/false"), true)
+                .unit("app.service", service(["Wants=optional.service", "After=optional.service"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("optional.service").activeState).to.equal("failed");
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("skips a oneshot whose ConditionPathExists= does not hold, without failing what needs it", async () => {
+            node.unit("join.service", oneshot("/usr/bin/false", [], ["ConditionPathExists=!/var/lib/etcd/member"]), true)
+                .unit("app.service", service(["Requires=join.service", "After=join.service"]), true);
+            fs.mkdirSync(path.join(node.root, "var/lib/etcd/member"));
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("join.service")).to.deep.include({ activeState: "inactive", result: "success" });
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("starts a dependency that is not ordered before its dependent only after the dependent: EC2 gives no order either", async () => {
+            // The unit reads the file the played unit writes, requiring it without After=.
+            const writer = { name: "writer.service", writes: "/run/facts", start: () => fs.writeFileSync(path.join(node.root, "run/facts"), "IP=10.0.0.1\n") };
+            node.unit("app.service", service(["Requires=writer.service"], ["EnvironmentFile=/run/facts", "ExecStart=/usr/bin/sleep 60"]), true);
+            const systemd = node.systemd([writer]);
+            await systemd.boot();
+            expect(systemd.status("app.service").activeState).to.equal("failed");
+            expect(systemd.status("app.service").failure).to.include("Failed to load environment files: /run/facts does not exist")
+                .and.include("writer.service writes it; app.service reads it without Requires= and After=writer.service");
+        });
+
+        it("starts the same unit once it is ordered After= the unit that writes its environment", async () => {
+            const writer = { name: "writer.service", writes: "/run/facts", start: () => fs.writeFileSync(path.join(node.root, "run/facts"), "IP=10.0.0.1\n") };
+            node.unit("app.service", service(["Requires=writer.service", "After=writer.service"], ["EnvironmentFile=/run/facts", "ExecStart=/usr/bin/sleep 60"]), true);
+            const systemd = node.systemd([writer]);
+            await systemd.boot();
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("applies drop-ins over the unit, an empty assignment resetting a list as in systemd", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/false"]), true)
+                .dropIn("app.service", "10-fix.conf", ["[Service]", "ExecStart=", "ExecStart=/usr/bin/sleep 60"]);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("fails a unit that Requires= a unit nobody provides, naming it", async () => {
+            node.unit("app.service", service(["Requires=cloud-magic.service", "After=cloud-magic.service"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("app.service").activeState).to.equal("failed");
+            expect(systemd.status("app.service").failure).to.include("Requires=cloud-magic.service").and.include("not found");
+        });
+
+        it("does not start a unit Ignition wrote but did not enable, and says why", async () => {
+            node.unit("app.service", service([]));
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.inBoot("app.service")).to.equal(false);
+            expect(systemd.whyNotStarted("app.service")).to.include("app.service is not enabled");
+        });
+
+        it("does not start an enabled unit whose [Install] names no target the boot reaches", async () => {
+            node.unit("app.service", ["[Service]", "ExecStart=/usr/bin/sleep 60", "[Install]", "WantedBy=rescue.target"], true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.whyNotStarted("app.service")).to.include("names no target the boot reaches");
+        });
+
+        it("fails the boot on an ordering cycle, since systemd would drop one of its jobs", async () => {
+            node.unit("a.service", service(["After=b.service"]), true)
+                .unit("b.service", service(["After=c.service"]), true)
+                .unit("c.service", service(["After=a.service"]), true);
+            await node.systemd().boot().then(
+                () => expect.fail("the boot succeeded"),
+                (error: Error) => expect(error.message).to.match(/ordering cycle/),
+            );
+        });
+
+        it("refuses a setting it does not play rather than ignore it", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/sleep 60", "KillMode=process"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("app.service").failure).to.include("KillMode= in [Service] is not played by the local harness");
+        });
+
+        it("refuses a program it does not know how to run on the node", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/curl http://example.invalid"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("app.service").failure).to.include("/usr/bin/curl is not a program the local harness knows");
+        });
+
+        it("refuses timers, which it does not play yet", async () => {
+            node.unit("backup.timer", ["[Timer]", "OnCalendar=hourly", "[Install]", "WantedBy=timers.target"], true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("backup.timer").failure).to.include(".timer units are not played by the local harness yet");
+        });
+    });
+
+    describe("container runtimes' daemons", () => {
+        /** A unit like the component's, run by `runtime`, with the given dependency lines. */
+        const etcdUnit = (runtime: string, requires: string, after: string) => [
+            "[Unit]", `Requires=${requires}`, `After=${after}`,
+            "[Service]",
+            `ExecStartPre=-${runtime} rm --force etcd-member`,
+            `ExecStart=${runtime} run --name etcd-member --rm --net=host --volume /var/lib/etcd:/var/lib/etcd ${image} /usr/local/bin/etcd --version`,
+            ...install,
+        ];
+
+        it("plays docker.service for a docker unit that requires and is ordered after it", async () => {
+            node.unit("etcd-member.service", etcdUnit("/usr/bin/docker", "docker.service", "docker.service"), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("docker.service").activeState).to.equal("active");
+            expect(systemd.journal.join("\n")).to.include("/usr/local/bin/etcd for image");
+        });
+
+        it("refuses a docker unit not ordered on docker.service: dockerd could stop first at shutdown or an update reboot", async () => {
+            node.unit("etcd-member.service", etcdUnit("/usr/bin/docker", "docker.service", "network-online.target"), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("etcd-member.service").failure).to.include("runs docker without Requires= and After=docker.service");
+        });
+
+        it("plays no docker.service for a podman unit: one that requires it fails", async () => {
+            node.unit("etcd-member.service", etcdUnit("/usr/bin/podman", "docker.service", "docker.service"), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("etcd-member.service").failure).to.include("Requires=docker.service").and.include("not found");
+        });
+    });
+
+    describe("Restart= and the start rate limit", () => {
+        it("restarts a main process that exits with a failure after RestartSec, and gives up at StartLimitBurst", async () => {
+            node.unit("app.service", service(["StartLimitIntervalSec=10s", "StartLimitBurst=3"],
+                ["ExecStart=/usr/bin/false", "Restart=on-failure", "RestartSec=300ms"]), true);
+            const systemd = node.systemd();
+            const started = Date.now();
+            await systemd.boot();
+            await eventually(() => systemd.status("app.service").result === "start-limit-hit", 5_000, "the start limit");
+            const status = systemd.status("app.service");
+            expect(status).to.deep.include({ activeState: "failed", restarts: 3 });
+            // Three restarts, each RestartSec after the previous failure.
+            expect(Date.now() - started).to.be.at.least(900);
+            expect(status.failure).to.include("Start request repeated too quickly (3 starts within 10 s)");
+        });
+
+        it("gives up at systemd's default limit of 5 starts in 10 s with the default RestartSec of 100 ms", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/false", "Restart=on-failure"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            await eventually(() => systemd.status("app.service").result === "start-limit-hit", 5_000, "the start limit");
+            expect(systemd.status("app.service").restarts).to.equal(5);
+        });
+
+        it("restarts a main process killed by a signal, and runs it again", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/sleep 60", "Restart=on-failure", "RestartSec=200ms"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            const first = systemd.status("app.service").mainPid;
+            systemd.kill("app.service", "SIGKILL");
+            await eventually(() => systemd.status("app.service").restarts === 1 && systemd.status("app.service").mainPid !== undefined, 5_000, "a restart");
+            expect(systemd.status("app.service").mainPid).to.not.equal(first);
+            expect(systemd.journal.join("\n")).to.include("Main process exited, code=killed, status=SIGKILL");
+        });
+
+        it("does not restart a clean exit under Restart=on-failure", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/true", "Restart=on-failure", "RestartSec=100ms"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            await eventually(() => systemd.status("app.service").activeState === "inactive", 5_000, "the exit");
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "inactive", restarts: 0 });
+        });
+
+        it("does not restart a unit that was stopped", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/sleep 60", "Restart=always", "RestartSec=100ms"]), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            await systemd.shutdown();
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "inactive", restarts: 0, mainPid: undefined });
+        });
+
+        it("restarts as systemd.service(5)'s table says", () => {
+            expect(shallRestart("on-failure", "exit-code")).to.equal(true);
+            expect(shallRestart("on-failure", "signal")).to.equal(true);
+            expect(shallRestart("on-failure", "resources")).to.equal(true);
+            expect(shallRestart("on-failure", "success")).to.equal(false);
+            expect(shallRestart("on-failure", "start-limit-hit")).to.equal(false);
+            expect(shallRestart("on-abnormal", "exit-code")).to.equal(false);
+            expect(shallRestart("on-abnormal", "signal")).to.equal(true);
+            expect(shallRestart("on-abort", "timeout")).to.equal(false);
+            expect(shallRestart("always", "success")).to.equal(true);
+            expect(shallRestart("no", "exit-code")).to.equal(false);
+        });
+    });
+
+    describe("mount units on the node's block devices", () => {
+        const volume = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0";
+        const mountUnit = (options = "defaults") => [
+            "[Unit]", "Description=etcd data volume",
+            "[Mount]", `What=${volume}`, "Where=/var/lib/etcd", "Type=ext4", `Options=${options}`,
+            "[Install]", "WantedBy=local-fs.target",
+        ];
+        const app = service(["RequiresMountsFor=/var/lib/etcd"]);
+
+        it("mounts the volume before a unit that RequiresMountsFor= its path, and unmounts it at shutdown", async () => {
+            const device = node.loopDevice();
+            execFileSync("mkfs.ext4", ["-q", device], { timeout: 30_000 });
+            node.devices.attach(volume, { hostDevice: device });
+            node.unit("var-lib-etcd.mount", mountUnit(), true).unit("app.service", app, true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            const target = path.join(node.root, "var/lib/etcd");
+            expect(systemd.status("var-lib-etcd.mount").activeState).to.equal("active");
+            expect(isMountPoint(target)).to.equal(true);
+            expect(systemd.status("app.service").activeState).to.equal("active");
+            const journal = systemd.journal;
+            expect(journal.findIndex((line) => line.startsWith("app.service: Started")))
+                .to.be.greaterThan(journal.findIndex((line) => line.startsWith("var-lib-etcd.mount: Mounted")));
+            await systemd.shutdown();
+            expect(isMountPoint(target)).to.equal(false);
+        });
+
+        it("does not format a blank volume for x-systemd.makefs in a unit file, which systemd ignores there: the mount and its dependent fail", async () => {
+            node.devices.attach(volume, { hostDevice: node.loopDevice() });
+            node.unit("var-lib-etcd.mount", mountUnit("defaults,x-systemd.makefs"), true).unit("app.service", app, true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("var-lib-etcd.mount").activeState).to.equal("failed");
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "failed", result: "dependency" });
+            expect(systemd.journal.join("\n")).to.include("x-systemd.makefs ignored");
+        });
+
+        it("formats a blank volume with systemd-makefs only once: a second boot keeps the file system", async () => {
+            const device = node.loopDevice();
+            node.devices.attach(volume, { hostDevice: device });
+            node.unit("etcd-makefs.service", oneshot(`/usr/lib/systemd/systemd-makefs ext4 ${volume}`, ["RemainAfterExit=yes"],
+                ["DefaultDependencies=no", "Before=var-lib-etcd.mount"]))
+                .unit("var-lib-etcd.mount", ["[Unit]", "Requires=etcd-makefs.service", "After=etcd-makefs.service", ...mountUnit().slice(2)], true)
+                .unit("app.service", app, true);
+            const first = node.systemd();
+            await first.boot();
+            expect(first.status("app.service").activeState).to.equal("active");
+            const uuid = fileSystemUuid(device);
+            expect(uuid).to.be.a("string");
+            await first.shutdown();
+            const second = node.systemd();
+            await second.boot();
+            expect(second.status("app.service").activeState).to.equal("active");
+            expect(fileSystemUuid(device)).to.equal(uuid);
+            await second.shutdown();
+        });
+
+        it("fails a mount whose volume is never attached (EC2 would time out after 90 s), and every unit that needs it", async () => {
+            node.unit("var-lib-etcd.mount", mountUnit(), true).unit("app.service", app, true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("var-lib-etcd.mount")).to.deep.include({ activeState: "failed", result: "dependency" });
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "failed", result: "dependency" });
+            expect(systemd.journal.join("\n")).to.include("no device /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0 is attached");
+        });
+
+        it("waits for a volume attached after the boot began", async () => {
+            const device = node.loopDevice();
+            execFileSync("mkfs.ext4", ["-q", device], { timeout: 30_000 });
+            node.devices.attach(volume, { hostDevice: device, attachedAt: Date.now() + 700 });
+            node.unit("var-lib-etcd.mount", mountUnit(), true).unit("app.service", app, true);
+            const started = Date.now();
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(Date.now() - started).to.be.at.least(700);
+            expect(systemd.status("app.service").activeState).to.equal("active");
+            await systemd.shutdown();
+        });
+
+        it("refuses a mount unit not named after its Where=, as systemd does", async () => {
+            node.unit("etcd-data.mount", mountUnit(), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            expect(systemd.status("etcd-data.mount").failure).to.include("belongs in a unit named var-lib-etcd.mount");
+        });
+
+        it("never lets a node's unit reach a device of the test host that is not a loop device", () => {
+            expect(() => node.devices.attach(volume, { hostDevice: "/dev/sda" })).to.throw(/only a loop device/);
+        });
+    });
+});
