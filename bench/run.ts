@@ -1,12 +1,26 @@
 /**
  * `npm run bench`: how fast the local cluster comes up, what the load balancer
- * costs, how the program scales with cluster size, and how big the user data
- * is. Prints tables and writes bench/results.json. Absolute times on shared
- * machines are noisy: every figure is a median over repeated runs, with its
- * spread, and the load-balancer cost is a ratio measured side by side.
+ * costs, how the program scales with cluster size, how big the user data is,
+ * and what clients writing through the load balancer see when members stop or
+ * crash. Prints the README's tables (scripts/bench-tables.ts renders both),
+ * writes bench/results.json and regenerates the README's figures from it.
+ *
+ * Absolute times on shared machines are noisy: every figure is a median over
+ * repeated runs with its range, each section records the load average it ran
+ * under, and the load-balancer cost is a ratio measured side by side.
+ *
+ * A run with errors (a start that failed, a request that failed where none
+ * may, a lost write) exits 1 and leaves bench/results.json as it was; what it
+ * measured goes to a file in the temp directory instead.
  *
  * Options: --runs N (bootstrap runs per size, default 5), --sizes 3,5,7,
- * --duration S (seconds per load run, default 5), --only bootstrap|loadbalancer|program|userdata.
+ * --duration S (seconds per load run, default 5), --lb-runs N (load runs per
+ * path, default 3), --fault-runs N (runs per fault scenario, default 3),
+ * --fault-time-scale X (health-check time scale in the fault section, default
+ * 1: the ALB's own times), --only userdata|program|bootstrap|loadbalancer|faults
+ * (rerun one section; the others are kept from bench/results.json),
+ * --no-readme (leave README.md alone; by default a run without errors
+ * regenerates its figures, as scripts/bench-tables.ts --write does).
  */
 import autocannon from "autocannon";
 import { execFileSync } from "child_process";
@@ -18,12 +32,23 @@ import { supportedClusterSizes } from "../lib/etcd";
 import { resolveArgs } from "../lib/args";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
 import { LocalCluster, startLocalCluster, StartupTimings } from "../local/cluster";
+import { requireHostEtcd } from "../local/system-tools";
+import { benchTablesCommand, readmeFile, renderBenchSections, renderReadme } from "../scripts/bench-tables";
+import { faultScenarios, runFaultUnderLoad } from "../tests/helpers/faults-under-load";
+import {
+    BenchResults, BootstrapResult, Conditions, FaultScenarioResult, FaultsSection, LoadBalancerResult, LoadRun, Machine,
+    ProgramResult, SectionName, sectionNames, summarize, UserDataResult,
+} from "./results-format";
 
 interface Options {
     runs: number;
     sizes: number[];
     durationSeconds: number;
-    only?: string;
+    loadBalancerRuns: number;
+    faultRuns: number;
+    faultTimeScale: number;
+    only?: SectionName;
+    writeReadme: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -35,10 +60,16 @@ function parseOptions(argv: string[]): Options {
         runs: Number(value("--runs") ?? 5),
         sizes: (value("--sizes") ?? "3,5,7").split(",").map(Number),
         durationSeconds: Number(value("--duration") ?? 5),
-        only: value("--only"),
+        loadBalancerRuns: Number(value("--lb-runs") ?? 3),
+        faultRuns: Number(value("--fault-runs") ?? 3),
+        faultTimeScale: Number(value("--fault-time-scale") ?? 1),
+        only: value("--only") as SectionName | undefined,
+        writeReadme: !argv.includes("--no-readme"),
     };
-    if (!Number.isInteger(options.runs) || options.runs < 1) {
-        throw new Error("--runs: use a whole number of at least 1");
+    for (const [flag, n] of [["--runs", options.runs], ["--lb-runs", options.loadBalancerRuns], ["--fault-runs", options.faultRuns]] as const) {
+        if (!Number.isInteger(n) || n < 1) {
+            throw new Error(`${flag}: use a whole number of at least 1`);
+        }
     }
     if (options.sizes.some((size) => !supportedClusterSizes.includes(size))) {
         throw new Error(`--sizes: use a comma-separated list of ${supportedClusterSizes.join(", ")}`);
@@ -46,62 +77,83 @@ function parseOptions(argv: string[]): Options {
     if (!(options.durationSeconds >= 1)) {
         throw new Error("--duration: use at least 1 second");
     }
+    if (!(options.faultTimeScale > 0 && options.faultTimeScale <= 1)) {
+        throw new Error("--fault-time-scale: use a number above 0 and at most 1");
+    }
+    if (options.only && !sectionNames.includes(options.only)) {
+        throw new Error(`--only: use one of ${sectionNames.join(", ")}`);
+    }
     return options;
-}
-
-/** Median, minimum and maximum of a sample. */
-interface Summary { median: number; min: number; max: number }
-
-function summarize(values: number[]): Summary {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    return { median, min: sorted[0], max: sorted[sorted.length - 1] };
-}
-
-const fmt = (summary: Summary, unit = "ms") => `${Math.round(summary.median)} ${unit} (${Math.round(summary.min)}–${Math.round(summary.max)})`;
-
-function table(headers: string[], rows: (string | number)[][]): string {
-    const cells = [headers, ...rows.map((row) => row.map(String))];
-    const widths = headers.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
-    const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
-    return [line(cells[0]), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...cells.slice(1).map(line)].join("\n");
 }
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Everything that makes the run a failure; the run goes on to measure the rest, then exits 1. */
+const errors: string[] = [];
+function fail(section: string, message: string): void {
+    errors.push(`${section}: ${message}`);
+    progress(`ERROR ${section}: ${message}`);
+}
+
+/** Runs a section, recording when and under what load it ran. */
+async function timed<T>(work: () => Promise<T> | T): Promise<{ conditions: Conditions; value: T }> {
+    const started = Date.now();
+    const loadAverageBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    const value = await work();
+    return {
+        conditions: {
+            date: new Date(started).toISOString(),
+            durationSeconds: Math.round((Date.now() - started) / 1000),
+            loadAverageBefore,
+            loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+        },
+        value,
+    };
+}
+
 /** From the members' etcd processes starting to every target healthy behind the LB and a write through it acknowledged. */
 const bootstrapMs = (t: StartupTimings) => t.etcdHealthyMs + t.loadBalancerReadyMs + t.firstWriteMs;
 
-async function benchBootstrap(options: Options) {
-    const results = [];
+async function benchBootstrap(options: Options): Promise<BootstrapResult[]> {
+    const results: BootstrapResult[] = [];
     for (const size of options.sizes) {
         const runs: StartupTimings[] = [];
         for (let run = 1; run <= options.runs; run++) {
-            const cluster = await startLocalCluster({ size });
-            await cluster.stop();
-            runs.push(cluster.timings);
-            progress(`bootstrap: ${size} nodes, run ${run}/${options.runs}: ${bootstrapMs(cluster.timings)} ms`);
+            let cluster: LocalCluster | undefined;
+            try {
+                cluster = await startLocalCluster({ size });
+                runs.push(cluster.timings);
+                progress(`bootstrap: ${size} nodes, run ${run}/${options.runs}: ${bootstrapMs(cluster.timings)} ms`);
+            } catch (error) {
+                fail("bootstrap", `${size} nodes, run ${run}: the start failed: ${(error as Error).message}`);
+            } finally {
+                await cluster?.stop();
+            }
         }
-        results.push({
-            size,
-            bootstrapMs: summarize(runs.map(bootstrapMs)),
-            discoveryMs: summarize(runs.map((t) => t.discoveryMs)),
-            ignitionPerNodeMs: summarize(runs.flatMap((t) => t.ignitionMs)),
-            etcdHealthyMs: summarize(runs.map((t) => t.etcdHealthyMs)),
-            loadBalancerReadyMs: summarize(runs.map((t) => t.loadBalancerReadyMs)),
-            firstWriteMs: summarize(runs.map((t) => t.firstWriteMs)),
-            totalMs: summarize(runs.map((t) => t.totalMs)),
-        });
+        if (runs.length) {
+            results.push({
+                size,
+                runs: runs.length,
+                bootstrapMs: summarize(runs.map(bootstrapMs)),
+                discoveryMs: summarize(runs.map((t) => t.discoveryMs)),
+                ignitionPerNodeMs: summarize(runs.flatMap((t) => t.ignitionMs)),
+                etcdHealthyMs: summarize(runs.map((t) => t.etcdHealthyMs)),
+                loadBalancerReadyMs: summarize(runs.map((t) => t.loadBalancerReadyMs)),
+                firstWriteMs: summarize(runs.map((t) => t.firstWriteMs)),
+                totalMs: summarize(runs.map((t) => t.totalMs)),
+            });
+        }
     }
     return results;
 }
 
-async function load(url: string, method: "GET" | "PUT", durationSeconds: number) {
+const connections = 10;
+
+async function load(url: string, method: "GET" | "PUT", durationSeconds: number): Promise<LoadRun> {
     const result = await autocannon({
         url,
         method,
-        connections: 10,
+        connections,
         duration: durationSeconds,
         ...(method === "PUT" ? { body: "value=bench", headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
     });
@@ -109,28 +161,47 @@ async function load(url: string, method: "GET" | "PUT", durationSeconds: number)
         requestsPerSecond: result.requests.average,
         meanLatencyMs: result.latency.average,
         p99Ms: result.latency.p99,
-        errors: result.errors + result.non2xx,
+        errors: result.errors + result.timeouts + result.non2xx,
     };
 }
 
-async function benchLoadBalancer(options: Options) {
+async function benchLoadBalancer(options: Options): Promise<LoadBalancerResult[]> {
     let cluster: LocalCluster | undefined;
     try {
         cluster = await startLocalCluster({ size: 3 });
         const key = "/v2/keys/bench";
         const member = cluster.nodes[0].clientUrl;
-        const results = [];
+        const results: LoadBalancerResult[] = [];
         for (const [operation, method, suffix] of [["read", "GET", "?quorum=false"], ["write", "PUT", ""]] as const) {
-            await fetch(`${cluster.clusterUrl}${key}`, { method: "PUT", body: "value=seed", headers: { "content-type": "application/x-www-form-urlencoded" } });
-            progress(`load balancer: ${operation}s through the LB for ${options.durationSeconds} s`);
-            const throughLoadBalancer = await load(`${cluster.clusterUrl}${key}${suffix}`, method, options.durationSeconds);
-            progress(`load balancer: ${operation}s straight to one member for ${options.durationSeconds} s`);
-            const direct = await load(`${member}${key}${suffix}`, method, options.durationSeconds);
+            const seed = await fetch(`${cluster.clusterUrl}${key}`, {
+                method: "PUT", body: "value=seed", headers: { "content-type": "application/x-www-form-urlencoded" }, signal: AbortSignal.timeout(10_000),
+            });
+            if (seed.status !== 200 && seed.status !== 201) {
+                fail("loadbalancer", `seeding ${key} answered HTTP ${seed.status}`);
+            }
+            const throughLoadBalancer: LoadRun[] = [];
+            const direct: LoadRun[] = [];
+            // Alternating, so that both paths see the same drift in the machine's load.
+            for (let run = 1; run <= options.loadBalancerRuns; run++) {
+                for (const [pathName, base, runs] of [["through the LB", cluster.clusterUrl, throughLoadBalancer], ["one member", member, direct]] as const) {
+                    const result = await load(`${base}${key}${suffix}`, method, options.durationSeconds);
+                    progress(`load balancer: ${operation}s ${pathName}, run ${run}/${options.loadBalancerRuns}: ${Math.round(result.requestsPerSecond)} req/s, ${result.errors} errors`);
+                    if (result.errors) {
+                        fail("loadbalancer", `${operation}s ${pathName}, run ${run}: ${result.errors} requests failed (errors, timeouts or non-2xx answers)`);
+                    }
+                    runs.push(result);
+                }
+            }
+            const summaries = (runs: LoadRun[]) => ({
+                requestsPerSecond: summarize(runs.map((r) => r.requestsPerSecond)),
+                meanLatencyMs: summarize(runs.map((r) => r.meanLatencyMs)),
+                p99Ms: summarize(runs.map((r) => r.p99Ms)),
+            });
             results.push({
                 operation,
-                throughLoadBalancer,
-                direct,
-                throughputRatio: throughLoadBalancer.requestsPerSecond / direct.requestsPerSecond,
+                throughLoadBalancer: summaries(throughLoadBalancer),
+                direct: summaries(direct),
+                throughputRatio: summarize(throughLoadBalancer.map((r, i) => r.requestsPerSecond / direct[i].requestsPerSecond)),
             });
         }
         return results;
@@ -139,27 +210,38 @@ async function benchLoadBalancer(options: Options) {
     }
 }
 
-function benchProgram() {
-    const results = [];
+const processesPerSize = 3;
+
+function benchProgram(): ProgramResult[] {
+    const results: ProgramResult[] = [];
     for (const size of supportedClusterSizes) {
-        const runs = Array.from({ length: 3 }, () => JSON.parse(execFileSync(process.execPath,
-            ["--expose-gc", "-r", "ts-node/register/transpile-only", path.join(__dirname, "construct.ts"), String(size)],
-            { encoding: "utf8", cwd: path.join(__dirname, "..") })) as { ms: number; heapBytes: number; resources: number });
-        progress(`program: ${size} nodes: ${runs.map((r) => Math.round(r.ms)).join(", ")} ms`);
-        results.push({
-            size,
-            constructMs: summarize(runs.map((r) => r.ms)),
-            heapBytes: summarize(runs.map((r) => r.heapBytes)),
-            resources: runs[0].resources,
-        });
+        const runs: { ms: number; heapBytes: number; resources: number }[] = [];
+        for (let run = 1; run <= processesPerSize; run++) {
+            try {
+                runs.push(JSON.parse(execFileSync(process.execPath,
+                    ["--expose-gc", "-r", "ts-node/register/transpile-only", path.join(__dirname, "construct.ts"), String(size)],
+                    { encoding: "utf8", cwd: path.join(__dirname, ".."), timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] })));
+            } catch (error) {
+                fail("program", `${size} nodes, process ${run}: ${(error as Error).message.split("\n").slice(0, 5).join(" ")}`);
+            }
+        }
+        if (runs.length) {
+            progress(`program: ${size} nodes: ${runs.map((r) => Math.round(r.ms)).join(", ")} ms`);
+            results.push({
+                size,
+                resources: runs[0].resources,
+                constructMs: summarize(runs.map((r) => r.ms)),
+                heapBytes: summarize(runs.map((r) => r.heapBytes)),
+            });
+        }
     }
     return results;
 }
 
-function benchUserData() {
+function benchUserData(): UserDataResult[] {
     const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
-    return [
+    const results = [
         { variant: "default", sshAuthorizedKeys: [] as string[] },
         { variant: "with one SSH key", sshAuthorizedKeys: [key] },
     ].map(({ variant, sshAuthorizedKeys }) => {
@@ -168,55 +250,145 @@ function benchUserData() {
             Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, discoveryUrl)))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };
     });
+    for (const result of results.filter((r) => r.shareOfLimit > 1)) {
+        fail("userdata", `${result.variant}: ${result.bytes} bytes, over EC2's limit`);
+    }
+    return results;
+}
+
+async function benchFaults(options: Options): Promise<Omit<FaultsSection, "conditions">> {
+    const { loadBalancerSettings } = await import("../lib/loadbalancer");
+    const size = 3;
+    const intervalMs = 50;
+    const scenarios: FaultScenarioResult[] = [];
+    for (const scenario of faultScenarios) {
+        const runs: FaultScenarioResult["runs"] = [];
+        let acknowledged = 0;
+        let lostOrAltered = 0;
+        for (let run = 1; run <= options.faultRuns; run++) {
+            try {
+                const result = await runFaultUnderLoad({ fault: scenario.id, size, intervalMs, healthCheckTimeScale: options.faultTimeScale });
+                const f = result.figures;
+                progress(`faults: ${scenario.id}, run ${run}/${options.faultRuns}: ${f.unacknowledged} of ${f.sent} writes unacknowledged, `
+                    + `failing for ${f.failingWindowMs} ms, DOWN after ${f.faultToDownMs} ms, longest wait ${f.longestWaitMs} ms`);
+                for (const problem of result.problems) {
+                    fail("faults", `${scenario.id}, run ${run}: ${problem}`);
+                }
+                acknowledged += result.check.acknowledged;
+                lostOrAltered += result.check.lost.length + result.check.altered.length;
+                runs.push({ failed: result.failed, figures: result.figures, timeline: result.timeline });
+            } catch (error) {
+                fail("faults", `${scenario.id}, run ${run}: ${(error as Error).message}`);
+            }
+        }
+        if (runs.length) {
+            const over = (pick: (r: FaultScenarioResult["runs"][number]) => number) => summarize(runs.map(pick));
+            scenarios.push({
+                fault: scenario.id,
+                title: scenario.title,
+                runs,
+                unacknowledged: over((r) => r.figures.unacknowledged),
+                sent: over((r) => r.figures.sent),
+                whileDownSent: over((r) => r.figures.whileDown.sent),
+                whileDownFailed: over((r) => r.figures.whileDown.failed),
+                faultToDownMs: over((r) => r.figures.faultToDownMs),
+                failingWindowMs: over((r) => r.figures.failingWindowMs),
+                longestWaitMs: over((r) => r.figures.longestWaitMs),
+                unacknowledgedPresent: over((r) => r.figures.unacknowledgedPresent),
+                acknowledged,
+                lostOrAltered,
+            });
+        }
+    }
+    const check = loadBalancerSettings.healthCheck;
+    return {
+        size,
+        intervalMs,
+        healthCheckTimeScale: options.faultTimeScale,
+        healthCheck: {
+            intervalMs: Math.round(check.intervalSeconds * 1000 * options.faultTimeScale),
+            unhealthyThreshold: check.unhealthyThreshold,
+            healthyThreshold: check.healthyThreshold,
+        },
+        scenarios,
+    };
+}
+
+function machine(): Machine {
+    const haproxy = execFileSync("haproxy", ["-v"], { encoding: "utf8" }).match(/version (\S+)/)?.[1] ?? "unknown";
+    return {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        etcd: requireHostEtcd().version,
+        haproxy,
+    };
+}
+
+const resultsFile = path.join(__dirname, "results.json");
+
+/** The sections kept from the last run when only one is rerun. */
+function previousResults(): Partial<BenchResults> {
+    try {
+        return JSON.parse(fs.readFileSync(resultsFile, "utf8")) as BenchResults;
+    } catch {
+        return {};
+    }
 }
 
 async function main(): Promise<void> {
     const options = parseOptions(process.argv.slice(2));
-    const wanted = (section: string) => !options.only || options.only === section;
-    const results: Record<string, unknown> = {
-        machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
-        options,
-    };
-    const output: string[] = [];
+    const wanted = (section: SectionName) => !options.only || options.only === section;
+    const results: BenchResults = { ...(options.only ? previousResults() : {}), machine: machine() };
+    delete results.errors;
 
     if (wanted("userdata")) {
-        const userData = benchUserData();
-        results.userData = userData;
-        output.push("User data per node (largest of a 7-node cluster) against EC2's 16 KB limit",
-            table(["variant", "bytes", "share of 16 KB"], userData.map((u) => [u.variant, u.bytes, `${(u.shareOfLimit * 100).toFixed(1)} %`])), "");
+        const { conditions, value } = await timed(benchUserData);
+        results.userData = { conditions, results: value };
     }
     if (wanted("program")) {
-        const program = benchProgram();
-        results.program = program;
-        const [first, last] = [program[0], program[program.length - 1]];
-        const perNodeMs = (last.constructMs.median - first.constructMs.median) / (last.size - first.size);
-        output.push("Program: constructing the component under mocks (median of 3 fresh processes)",
-            table(["nodes", "resources", "time", "heap"], program.map((p) => [p.size, p.resources, fmt(p.constructMs), `${(p.heapBytes.median / 2 ** 20).toFixed(1)} MiB`])),
-            `≈ ${perNodeMs.toFixed(1)} ms and ${(last.resources - first.resources) / (last.size - first.size)} resources per added node`, "");
+        const { conditions, value } = await timed(benchProgram);
+        results.program = { conditions, processesPerSize, results: value };
     }
     if (wanted("bootstrap")) {
-        const bootstrap = await benchBootstrap(options);
-        results.bootstrap = bootstrap;
-        output.push(`Bootstrap of the local cluster (median and range of ${options.runs} runs)`,
-            table(["nodes", "etcd start → LB healthy + write", "etcd healthy", "LB ready", "first write", "discovery", "ignition / node", "whole start"],
-                bootstrap.map((b) => [b.size, fmt(b.bootstrapMs), fmt(b.etcdHealthyMs), fmt(b.loadBalancerReadyMs), fmt(b.firstWriteMs), fmt(b.discoveryMs), fmt(b.ignitionPerNodeMs), fmt(b.totalMs)])), "");
+        const { conditions, value } = await timed(() => benchBootstrap(options));
+        results.bootstrap = { conditions, runsPerSize: options.runs, results: value };
     }
     if (wanted("loadbalancer")) {
-        const loadBalancer = await benchLoadBalancer(options);
-        results.loadBalancer = loadBalancer;
-        output.push(`Load balancer overhead, 3 nodes, 10 connections, ${options.durationSeconds} s each (autocannon)`,
-            table(["operation", "path", "req/s", "mean latency", "p99", "errors"], loadBalancer.flatMap((l) =>
-                ([["through the LB", l.throughLoadBalancer], ["one member", l.direct]] as const).map(([pathName, run]) =>
-                    [l.operation, pathName, Math.round(run.requestsPerSecond), `${run.meanLatencyMs.toFixed(2)} ms`, `${run.p99Ms} ms`, run.errors]))),
-            loadBalancer.map((l) => `${l.operation}s: LB/member throughput ratio ${l.throughputRatio.toFixed(2)}`).join("; "), "");
+        const { conditions, value } = await timed(() => benchLoadBalancer(options).catch((error: Error) => {
+            fail("loadbalancer", error.message);
+            return [];
+        }));
+        results.loadBalancer = { conditions, runs: options.loadBalancerRuns, durationSeconds: options.durationSeconds, connections, results: value };
+    }
+    if (wanted("faults")) {
+        const { conditions, value } = await timed(() => benchFaults(options));
+        results.faults = { conditions, ...value };
     }
 
-    const file = path.join(__dirname, "results.json");
-    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${output.join("\n")}\nresults written to ${path.relative(process.cwd(), file)}\n`);
+    if (errors.length) {
+        const file = path.join(os.tmpdir(), `etcd3-bench-failed-${Date.now()}.json`);
+        fs.writeFileSync(file, `${JSON.stringify({ ...results, errors }, null, 2)}\n`);
+        process.stderr.write(`\nbench failed with ${errors.length} error(s); bench/results.json left as it was, this run's figures are in ${file}:\n`
+            + errors.map((e) => `  - ${e}`).join("\n") + "\n");
+        process.exit(1);
+    }
+    const rendered = renderBenchSections(results);
+    process.stdout.write([...rendered.values()].join("\n\n") + "\n\n");
+    fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`results written to ${path.relative(process.cwd(), resultsFile)}\n`);
+    if (options.writeReadme) {
+        // Only the blocks between the bench: markers change; read and written at once, as other edits may be under way.
+        const readme = fs.readFileSync(readmeFile, "utf8");
+        fs.writeFileSync(readmeFile, renderReadme(readme, results));
+        process.stdout.write(`README.md's figures regenerated (${benchTablesCommand} does the same)\n`);
+    } else {
+        process.stdout.write(`README.md left as it was; to regenerate its figures: ${benchTablesCommand}\n`);
+    }
 }
 
 main().catch((error) => {
-    process.stderr.write(`bench failed: ${(error as Error).message}\n`);
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
     process.exit(1);
 });

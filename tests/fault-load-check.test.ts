@@ -91,10 +91,18 @@ describe("the verdict on a fault-under-load run", () => {
         expect(figures.unacknowledgedBy).to.deep.equal({ 503: 3 });
     });
 
-    it("counts a failure before the fault against the run", () => {
+    it("counts a failure answered before the fault against the run", () => {
         const { problems, unexpectedFailures } = assess(history([3, 12]));
         expect(unexpectedFailures.map((r) => r.seq)).to.deep.equal([3]);
         expect(problems).to.have.length(1);
+    });
+
+    it("counts a write still in flight when the fault came as the fault's, and its failure in the window", () => {
+        // Sent at 450 ms, reset by the crash at 500 ms: answered 502 at 520 ms.
+        const records = history([12]).map((r) => (r.seq === 9 ? { ...r, status: 502, modifiedIndex: undefined, settledMs: 520 } : r));
+        const { problems, figures } = assessRun(records, checkWrites(records, storeOf(records)), timeline, 50, 0, "crash-leader");
+        expect(problems).to.deep.equal([]);
+        expect(figures).to.include({ firstFailureMs: -50, failingWindowMs: 150, unacknowledged: 2 });
     });
 
     it("counts a failure once service has resumed against the run", () => {

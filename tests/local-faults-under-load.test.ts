@@ -63,7 +63,7 @@ for (const scenario of faultScenarios) {
             expect(check.acknowledged + check.unacknowledged).to.equal(check.sent);
         });
 
-        it("fails no write before the fault, nor once the load balancer and etcd have recovered", () => {
+        it("fails no write answered before the fault, nor any sent once the load balancer and etcd have recovered", () => {
             const described = done().unexpectedFailures.map((r) => `${r.key} sent at ${r.sentMs} ms: ${outcomeOf(r)}`);
             expect(described).to.deep.equal([]);
         });

@@ -85,7 +85,7 @@ export interface FaultFigures {
     whileDown: WindowCount;
     /** From the fault to the load balancer seeing the failed members DOWN. */
     faultToDownMs: number;
-    /** From the fault to the first write sent that failed; undefined if none failed. */
+    /** From the fault to the send of the first write that failed (negative if it was already in flight); undefined if none failed. */
     firstFailureMs?: number;
     /** From the first failed write's send to the last's: how long clients saw failures. 0 if at most one failed. */
     failingWindowMs: number;
@@ -114,7 +114,7 @@ export interface FaultRun {
     records: WriteRecord[];
     check: WriteCheck;
     figures: FaultFigures;
-    /** Writes that failed where none may: before the fault, and once everything was back in service. */
+    /** Writes that failed where none may: answered before the fault, or sent once everything was back in service. */
     unexpectedFailures: WriteRecord[];
     /** Everything that makes this run a failure: lost or altered writes, unexpected failures, a stalled writer. */
     problems: string[];
@@ -181,7 +181,8 @@ export function assessRun(
     for (const record of unacknowledged) {
         unacknowledgedBy[outcomeOf(record)] = (unacknowledgedBy[outcomeOf(record)] ?? 0) + 1;
     }
-    const failedAfterFault = failuresBetween(records, timeline.faultMs, Infinity);
+    // A write still in flight when the fault came is the fault's too (a crash resets its connection): judged by when it settled.
+    const failedAfterFault = unacknowledged.filter((r) => (r.settledMs ?? Infinity) > timeline.faultMs);
     const waits = records.map((r) => (r.settledMs ?? timeline.endMs) - r.sentMs);
     const figures: FaultFigures = {
         intervalMs,
@@ -199,16 +200,17 @@ export function assessRun(
         slowWrites: waits.filter((ms) => ms > 1000).length,
         lateSends,
     };
-    // Nothing may fail before the fault, nor once the dead are out and the survivors serve (single member), nor once all are back.
+    // Nothing may fail before the fault (answered before it), nor once the dead are out and the survivors serve
+    // (single member), nor once all are back (sent after that).
     const serviceResumedMs = fault === "stop-cluster" ? timeline.upMs : timeline.stableMs;
     const unexpectedFailures = [
-        ...failuresBetween(records, 0, timeline.faultMs),
+        ...unacknowledged.filter((r) => r.settledMs !== undefined && r.settledMs <= timeline.faultMs),
         ...failuresBetween(records, serviceResumedMs, Infinity),
     ];
     const problems = writeCheckProblems(check);
     if (unexpectedFailures.length) {
         const described = unexpectedFailures.slice(0, 5).map((r) => `${r.key} sent at ${r.sentMs} ms: ${outcomeOf(r)}`);
-        problems.push(`${unexpectedFailures.length} write(s) failed outside the fault's window (before ${timeline.faultMs} ms or from ${serviceResumedMs} ms): ${described.join("; ")}`);
+        problems.push(`${unexpectedFailures.length} write(s) failed outside the fault's window (answered before ${timeline.faultMs} ms or sent from ${serviceResumedMs} ms): ${described.join("; ")}`);
     }
     // The writer must have kept its cadence to the end: a stalled writer would hide the failing window.
     const expected = Math.floor(timeline.endMs / intervalMs);
@@ -270,11 +272,15 @@ export async function runFaultUnderLoad(options: FaultRunOptions): Promise<Fault
         await sleep(options.baselineMs ?? 1000);
         const faultMs = w.now();
         const crash = options.fault === "crash-leader";
-        await within(deadline, `${names.join(", ")} to ${crash ? "crash" : "stop"}`,
-            Promise.all(failed.map((i) => (crash ? c.nodes[i].crash() : c.nodes[i].stop()))));
-        const faultDoneMs = w.now();
+        let faultDoneMs = faultMs;
+        // The load balancer may take a member out before its stop has finished (a stopping leader hands over first): watch both at once.
+        const faulting = Promise.all(failed.map((i) => (crash ? c.nodes[i].crash() : c.nodes[i].stop()))).then(() => {
+            faultDoneMs = w.now();
+        });
+        faulting.catch(() => undefined);
         await within(deadline, `${names.join(", ")} DOWN`, Promise.all(names.map((name) => c.waitForTarget(name, "DOWN", stepWaitMs))));
         const downMs = w.now();
+        await within(deadline, `${names.join(", ")} to ${crash ? "crash" : "stop"}`, faulting);
         let stableMs = downMs;
         if (survivors.length) {
             // The survivors have a leader (etcd's /health says so) and every one is UP behind the load balancer.
