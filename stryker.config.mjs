@@ -10,8 +10,8 @@ export default {
         // .mocharc.json is read as well (the .ts extension); `require` here replaces its list.
         spec: ["tests/**/*.test.ts"],
         ignore: ["tests/local-*.test.ts"],
-        // The second counts what a suite's `before` hook covers for the suite's own tests (see the file).
-        require: ["ts-node/register/transpile-only", "./mutation/mocha-before-all-coverage.cjs"],
+        // The second counts what `before` hooks and child processes cover for the tests that need it (see the file).
+        require: ["ts-node/register/transpile-only", "./mutation/mocha-coverage.cjs"],
     },
     // Gives child processes (Pulumi's dynamic-provider host) Stryker's namespace and the active mutant.
     testRunnerNodeArgs: ["--require", "./mutation/stryker-namespace.cjs"],
@@ -35,7 +35,7 @@ export default {
     htmlReporter: { fileName: "reports/mutation/mutation.html" },
     clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
     // Not needed by the unit suite, and large (.local holds CI's Node.js 22).
-    ignorePatterns: [".local", "bin", "bench/results.json", "*.tgz", "reports", "etcd3-discovery-url.log"],
+    ignorePatterns: [".local", "bin", "*.tgz", "reports", "etcd3-discovery-url.log"],
     tempDirName: ".stryker-tmp",
     cleanTempDir: true,
 };

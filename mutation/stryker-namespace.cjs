@@ -1,31 +1,76 @@
 // Preloaded into Stryker's test-runner processes (`testRunnerNodeArgs` in stryker.config.mjs) and, through
 // NODE_OPTIONS, into every Node.js process they start.
 //
-// Why: the unit suite runs the dynamic providers as `pulumi up` does, serialized by the SDK and loaded by
-// Pulumi's dynamic-provider host in a child process (tests/support/engine-provider.ts). Instrumented code
-// refers to Stryker's namespace object, and Pulumi's closure serializer writes that reference as
-// `global.__stryker__`, which a plain child process does not have. Here every process gets the namespace,
-// and the mutant a test runner activates is mirrored into the environment variable Stryker's own
-// instrumentation reads (`__STRYKER_ACTIVE_MUTANT__`), so a provider host started during a mutant's run
-// runs that same mutant, as the program that serialized it would.
+// Why: parts of the unit suite run lib/ in child processes: the dynamic providers as `pulumi up` runs them
+// (serialized by the SDK, loaded by Pulumi's dynamic-provider host, tests/support/engine-provider.ts), and
+// etcd3-cluster/testing in a process per scenario (tests/support/testing-scenarios.ts). Instrumented code
+// refers to Stryker's namespace object, which Pulumi's closure serializer writes as `global.__stryker__`:
+// a plain child process does not have it. So here
+// - every process gets the namespace;
+// - the mutant the test runner activates, and the test it is running, are mirrored into environment
+//   variables, so a child runs the mutant its parent runs (as the program that started it would) and
+//   counts its coverage for that test;
+// - a child writes the coverage it counted to a directory of the test runner's when it exits, and
+//   mutation/mocha-coverage.cjs adds it to the runner's own, so the tests that exercise lib/ in child
+//   processes are run against the mutants they reach.
 "use strict";
-const variable = "__STRYKER_ACTIVE_MUTANT__";
+const fs = require("fs");
+const path = require("path");
+
+const mutantVariable = "__STRYKER_ACTIVE_MUTANT__";
+const testVariable = "ETCD3_MUTATION_CURRENT_TEST";
+const coverageDirectoryVariable = "ETCD3_MUTATION_CHILD_COVERAGE";
+
+const isChild = process.env[coverageDirectoryVariable] !== undefined;
+if (!isChild) {
+    // In the sandbox (the test runner's working directory), which Stryker removes after the run.
+    process.env[coverageDirectoryVariable] = fs.mkdtempSync(path.join(process.cwd(), ".child-coverage-"));
+}
 if (!(process.env.NODE_OPTIONS ?? "").includes(__filename)) {
     process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --require ${__filename}`.trim();
 }
-if (globalThis.__stryker__ === undefined) {
-    let active = process.env[variable] || undefined;
-    globalThis.__stryker__ = Object.defineProperty({}, "activeMutant", {
+
+/** A property of the namespace whose value is also kept in an environment variable, for child processes. */
+function mirrored(namespace, property, variable) {
+    let value = process.env[variable] || undefined;
+    Object.defineProperty(namespace, property, {
         enumerable: true,
         configurable: true,
-        get: () => active,
-        set: (id) => {
-            active = id;
-            if (id === undefined) {
+        get: () => value,
+        set: (next) => {
+            value = next;
+            if (next === undefined) {
                 delete process.env[variable];
             } else {
-                process.env[variable] = String(id);
+                process.env[variable] = String(next);
             }
         },
+    });
+}
+
+if (globalThis.__stryker__ === undefined) {
+    const namespace = {};
+    mirrored(namespace, "activeMutant", mutantVariable);
+    mirrored(namespace, "currentTestId", testVariable);
+    globalThis.__stryker__ = namespace;
+}
+
+if (isChild) {
+    const file = path.join(process.env[coverageDirectoryVariable], `${process.pid}.json`);
+    const write = () => {
+        const coverage = globalThis.__stryker__.mutantCoverage;
+        if (coverage !== undefined) {
+            try {
+                fs.writeFileSync(file, JSON.stringify(coverage));
+            } catch {
+                // The test runner has gone (and removed the directory): nobody needs the coverage.
+            }
+        }
+    };
+    process.on("exit", write);
+    // Hosts are stopped with SIGTERM: write, then die of the signal as before.
+    process.once("SIGTERM", () => {
+        write();
+        process.kill(process.pid, "SIGTERM");
     });
 }
