@@ -87,14 +87,15 @@ describe("local harness: systemd", function () {
         });
 
         it("starts a dependency that is not ordered before its dependent only after the dependent: EC2 gives no order either", async () => {
-            // The unit reads the file the played unit writes, requiring it without After=.
-            const writer = { name: "writer.service", writes: "/run/facts", start: () => fs.writeFileSync(path.join(node.root, "run/facts"), "IP=10.0.0.1\n") };
-            node.unit("app.service", service(["Requires=writer.service"], ["EnvironmentFile=/run/facts", "ExecStart=/usr/bin/sleep 60"]), true);
+            // The unit reads the file the played unit writes, requiring it without After=. The writer's name sorts
+            // first, so a harness that just went by name would start it first and pass.
+            const writer = { name: "a-writer.service", writes: "/run/facts", start: () => fs.writeFileSync(path.join(node.root, "run/facts"), "IP=10.0.0.1\n") };
+            node.unit("app.service", service(["Requires=a-writer.service"], ["EnvironmentFile=/run/facts", "ExecStart=/usr/bin/sleep 60"]), true);
             const systemd = node.systemd([writer]);
             await systemd.boot();
             expect(systemd.status("app.service").activeState).to.equal("failed");
             expect(systemd.status("app.service").failure).to.include("Failed to load environment files: /run/facts does not exist")
-                .and.include("writer.service writes it; app.service reads it without Requires= and After=writer.service");
+                .and.include("a-writer.service writes it; app.service reads it without Requires= and After=a-writer.service");
         });
 
         it("starts the same unit once it is ordered After= the unit that writes its environment", async () => {
