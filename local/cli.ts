@@ -15,7 +15,9 @@ const usage = `Usage: npm run local -- [options]
   --size N              members (the component's clusterSize): ${supportedClusterSizes.join(", ")} (default ${argumentDefaults.clusterSize})
   --etcd-version V      etcd release the user data names (etcdVersion; default ${argumentDefaults.etcdVersion})
   --os NAME             ${supportedOperatingSystems.join(" | ")} (os; default ${argumentDefaults.os})
-  --time-scale X        health-check times relative to the ALB's (default ${defaultHealthCheckTimeScale})
+  --heartbeat-interval MS  etcd --heartbeat-interval (heartbeatIntervalMs; default etcd's)
+  --election-timeout MS   etcd --election-timeout (electionTimeoutMs; default etcd's)
+  --time-scale X        health-check times relative to the target groups' (default ${defaultHealthCheckTimeScale})
   --subnet N            use 127.0.N.0/24 (default: the first free from 127.0.10.0)
   --port P              load balancer port (default: a free one)
   --grpc-load-balancer  also a TCP load balancer for gRPC clients (the NLB) on port 2379
@@ -55,6 +57,8 @@ async function main(): Promise<number> {
             "etcd-version": { type: "string" },
             os: { type: "string" },
             "time-scale": { type: "string" },
+            "heartbeat-interval": { type: "string" },
+            "election-timeout": { type: "string" },
             subnet: { type: "string" },
             port: { type: "string" },
             "grpc-load-balancer": { type: "boolean", default: false },
@@ -90,6 +94,8 @@ async function main(): Promise<number> {
         etcdVersion: values["etcd-version"],
         os: values.os as OperatingSystem | undefined,
         healthCheckTimeScale: numberOption(values["time-scale"], "time-scale"),
+        heartbeatIntervalMs: numberOption(values["heartbeat-interval"], "heartbeat-interval"),
+        electionTimeoutMs: numberOption(values["election-timeout"], "election-timeout"),
         subnet: numberOption(values.subnet, "subnet"),
         loadBalancerPort: numberOption(values.port, "port"),
         grpcLoadBalancer: values["grpc-load-balancer"],
