@@ -187,7 +187,23 @@ export async function componentResources(args: Etcd3ClusterArgs, options: Compon
     const partial = `${cached}.${process.pid}.${nextRequest}`;
     fs.writeFileSync(partial, JSON.stringify(resources));
     fs.renameSync(partial, cached);
+    pruneCache(cacheDirectory);
     return resources;
+}
+
+/** Entries kept in the cache; every change to lib/ makes new ones. */
+const cacheEntriesKept = 100;
+
+/** Drops the least recently written entries beyond `cacheEntriesKept`. */
+function pruneCache(directory: string): void {
+    const entries = fs.readdirSync(directory).filter((name) => name.endsWith(".json")).flatMap((name) => {
+        try {
+            return [{ file: path.join(directory, name), written: fs.statSync(path.join(directory, name)).mtimeMs }];
+        } catch {
+            return [];
+        }
+    });
+    entries.sort((a, b) => b.written - a.written).slice(cacheEntriesKept).forEach((entry) => fs.rmSync(entry.file, { force: true }));
 }
 
 /** One instance the component creates: its id and the user data EC2 would hand it. */
