@@ -31,6 +31,11 @@ function seconds(summary: Summary): string {
     return s(summary.min) === s(summary.max) ? `${s(summary.median)} s` : `${s(summary.median)} s (${s(summary.min)}–${s(summary.max)})`;
 }
 
+/** Milliseconds below a second, seconds above: `30 ms (27–52)`, `7.0 s`. */
+function duration(summary: Summary): string {
+    return summary.max < 1000 ? ms(summary) : seconds(summary);
+}
+
 /** `56 (40–61)` */
 function count(summary: Summary, digits = 0): string {
     const f = (n: number) => n.toFixed(digits);
@@ -64,10 +69,11 @@ const spread = (summary: Summary) => summary.max / Math.max(1, summary.min);
 
 function conditionsSection(results: BenchResults): string {
     const m = results.machine;
+    // In the order bench/run.ts runs them.
     const sections: [string, Conditions | undefined][] = [
+        ["program", results.program?.conditions],
         ["bootstrap", results.bootstrap?.conditions],
         ["load balancer", results.loadBalancer?.conditions],
-        ["program", results.program?.conditions],
         ["faults", results.faults?.conditions],
     ];
     const dates = [...new Set(sections.map(([, c]) => c?.date.slice(0, 10)).filter(Boolean))];
@@ -98,6 +104,7 @@ function loadBalancerSection(results: BenchResults): string {
         `v2 ${l.operation}`, pathName, count(run.requestsPerSecond), `${count(run.meanLatencyMs, 2).replace(/^([\d.]+)/, "$1 ms")}`, ms(run.p99Ms),
     ]));
     const ratio = (operation: string) => percent(lb.results.find((l) => l.operation === operation)!.throughputRatio);
+    const worst = Math.max(...lb.results.flatMap((l) => [spread(l.throughLoadBalancer.requestsPerSecond), spread(l.direct.requestsPerSecond)]));
     return [
         `**Load balancer overhead**, 3 nodes, ${lb.connections} connections, ${lb.durationSeconds} s per run with autocannon, `
         + `${lb.runs} runs per path alternating between haproxy and one member (median and range):`,
@@ -105,22 +112,33 @@ function loadBalancerSection(results: BenchResults): string {
         table(["operation", "path", "req/s", "mean latency", "p99"], rows),
         "",
         `Through the stand-in, reads reached ${ratio("read")} of one member's rate and writes ${ratio("write")} (each ratio from runs made side by side). `
-        + "No request failed: a run with a failed request fails the benchmark.",
+        + `The fastest run of a path reached up to ${worst.toFixed(1)}× the slowest's rate. No request failed: a run with a failed request fails the benchmark.`,
     ].join("\n");
 }
 
 function programSection(results: BenchResults): string {
     const program = need(results.program, "program");
     const [first, last] = [program.results[0], program.results[program.results.length - 1]];
-    const perNodeMs = (last.constructMs.median - first.constructMs.median) / (last.size - first.size);
     const perNodeResources = (last.resources - first.resources) / (last.size - first.size);
+    // The least-squares slope of the medians, and whether the runs' own spread swamps it.
+    const sizes = program.results.map((p) => p.size);
+    const medians = program.results.map((p) => p.constructMs.median);
+    const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    const meanMs = medians.reduce((a, b) => a + b, 0) / medians.length;
+    const perNodeMs = sizes.reduce((sum, size, i) => sum + (size - meanSize) * (medians[i] - meanMs), 0)
+        / sizes.reduce((sum, size) => sum + (size - meanSize) ** 2, 0);
+    const noiseMs = Math.max(...program.results.map((p) => p.constructMs.max - p.constructMs.min));
+    const growth = Math.abs(perNodeMs * (last.size - first.size)) < noiseMs
+        ? `no per-node time this run can resolve: the fitted slope (${Math.round(perNodeMs)} ms per node) changes the time less from `
+            + `${first.size} to ${last.size} nodes than the processes of one size spread (up to ${Math.round(noiseMs)} ms)`
+        : `about ${Math.round(perNodeMs)} ms per added node (least squares over the medians)`;
     return [
         `**Program cost**, constructing the component under mocks, median and range of ${program.processesPerSize} fresh processes:`,
         "",
         table(["nodes", "resources", "time", "heap"], program.results.map((p) => [p.size, p.resources, ms(p.constructMs), `${(p.heapBytes.median / 2 ** 20).toFixed(1)} MiB`])),
         "",
-        `${perNodeResources} resources (instance and target attachment) and about ${Math.round(perNodeMs)} ms per added node on top of a fixed cost `
-        + "that is mostly the Pulumi SDK's first registrations.",
+        `${perNodeResources} resources (instance and target attachment) per added node on top of a fixed cost that is mostly the Pulumi SDK's `
+        + `first registrations, and ${growth}.`,
     ].join("\n");
 }
 
@@ -144,7 +162,7 @@ function timing(results: BenchResults): string {
     const faults = need(results.faults, "faults");
     const check = faults.healthCheck;
     const scale = faults.healthCheckTimeScale === 1 ? "the ALB's own health-check timing" : `health checks at ${faults.healthCheckTimeScale}× the ALB's timing`;
-    return `${scale} (every ${check.intervalMs / 1000} s, out after ${check.unhealthyThreshold} failures, back after ${check.healthyThreshold} passes)`;
+    return `${scale}, a check every ${check.intervalMs / 1000} s, out after ${check.unhealthyThreshold} failures and back after ${check.healthyThreshold} passes`;
 }
 
 function faultsSection(results: BenchResults): string {
@@ -153,7 +171,7 @@ function faultsSection(results: BenchResults): string {
     const acknowledged = faults.scenarios.reduce((sum, s) => sum + s.acknowledged, 0);
     const lost = faults.scenarios.reduce((sum, s) => sum + s.lostOrAltered, 0);
     const rows = faults.scenarios.map((s) => [
-        s.title, count(s.unacknowledged), count(s.whileDownSent), seconds(s.failingWindowMs), seconds(s.faultToDownMs), seconds(s.longestWaitMs), count(s.unacknowledgedPresent),
+        s.title, count(s.unacknowledged), count(s.whileDownSent), seconds(s.failingWindowMs), seconds(s.faultToDownMs), duration(s.longestWaitMs), count(s.unacknowledgedPresent),
     ]);
     return [
         `**Faults under load**: ${faults.size} members with ${timing(results)}; one v2 write every ${faults.intervalMs} ms `
@@ -173,9 +191,10 @@ function operatingSection(results: BenchResults): string {
     const stopLeader = scenario(results, "stop-leader");
     const crashLeader = scenario(results, "crash-leader");
     const stopFollower = scenario(results, "stop-follower");
-    const failed = (s: FaultScenarioResult) => `${count(s.unacknowledged)} of about ${round(s.whileDownSent.median)} writes sent while it was down, over ${seconds(s.failingWindowMs)}`;
-    return `In \`npm run bench\` (${faults.size} members, ${timing(results)}, one write every ${faults.intervalMs} ms through the stand-in `
-        + `and never retried; median and range over ${Math.min(stopLeader.runs.length, crashLeader.runs.length, stopFollower.runs.length)} runs), stopping the leader failed `
+    const failed = (s: FaultScenarioResult) => `${count(s.unacknowledged)} of about ${round(s.whileDownSent.median)} writes sent while it was down, `
+        + `the failures spread over ${seconds(s.failingWindowMs)}`;
+    return `In \`npm run bench\`, on ${faults.size} members with ${timing(results)}, and one write every ${faults.intervalMs} ms through the `
+        + `stand-in, never retried (median and range over ${Math.min(stopLeader.runs.length, crashLeader.runs.length, stopFollower.runs.length)} runs): stopping the leader failed `
         + `${failed(stopLeader)}; crashing it failed ${failed(crashLeader)}, and the writes that reached the survivors during the election `
         + `waited up to ${seconds(crashLeader.longestWaitMs)} (etcd's request timeout) before failing; stopping a follower failed ${failed(stopFollower)}. `
         + "No acknowledged write was lost.";
