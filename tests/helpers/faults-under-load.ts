@@ -326,5 +326,9 @@ export async function runFaultUnderLoad(options: FaultRunOptions): Promise<Fault
     }
 }
 
-/** Mocha timeout for a hook that calls `runFaultUnderLoad` with the default deadline: the deadline, then teardown (15 s), with room. */
-export const faultRunHookTimeoutMs = 150_000 + 15_000 + 10_000;
+/**
+ * Mocha timeout for a hook that calls `runFaultUnderLoad` with the default
+ * deadline: the deadline, then the writes in flight (each bounded by the
+ * writer's 15 s request timeout) and the cluster's teardown (15 s), with room.
+ */
+export const faultRunHookTimeoutMs = 150_000 + 15_000 + 15_000 + 10_000;
