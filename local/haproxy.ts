@@ -210,10 +210,30 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     });
     const endpoint = (balancer: PlayedLoadBalancer) => `${options.address}:${balancer.port}`;
     const statsUrl = `http://${options.address}:${statsPort}`;
+    const lastStates = new Map<LoadBalancerKind, Record<string, string>>();
     const isReady = async (balancer: PlayedLoadBalancer) => {
-        const states = Object.values(await targetStates(statsUrl, balancer.spec.kind));
+        const seen = await targetStates(statsUrl, balancer.spec.kind);
+        lastStates.set(balancer.spec.kind, seen);
+        const states = Object.values(seen);
         return states.length === balancer.targets.length && states.every((state) => state === "UP")
             && (await answersOk(`http://${endpoint(balancer)}/health`));
+    };
+    // The members answer /health already, so targets that are still not UP after several rounds of checks
+    // never will be: the target group's health check does not pass on a healthy member.
+    const startedAt = Date.now();
+    const checksGraceMs = Math.max(10_000, ...balancers.map((balancer) => {
+        const check = scaledHealthCheck(balancer.spec.targetGroup.healthCheck, options.healthCheckTimeScale);
+        return 5 * Math.max(check.rise, check.fall) * (check.intervalMs + check.timeoutMs);
+    }));
+    const checksNeverPass = () => {
+        if (Date.now() - startedAt < checksGraceMs) {
+            return undefined;
+        }
+        const stuck = balancers.filter((balancer) => Object.values(lastStates.get(balancer.spec.kind) ?? {}).some((state) => state.startsWith("DOWN")));
+        return stuck.length === 0 ? undefined : `after ${checksGraceMs} ms of health checks, targets of healthy members are still DOWN: ` +
+            stuck.map((balancer) => `${balancer.spec.targetGroup.resourceName} ${JSON.stringify(lastStates.get(balancer.spec.kind))} ` +
+                `(checks ${balancer.spec.targetGroup.healthCheck.protocol} ${balancer.spec.targetGroup.healthCheck.path ?? ""}, ` +
+                `expecting ${balancer.spec.targetGroup.healthCheck.matcher})`).join("; ");
     };
     try {
         await waitUntil(
@@ -221,7 +241,7 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
             {
                 description: "every load balancer target to be UP",
                 timeoutMs: options.timeoutMs,
-                failFast: () => options.interrupted() ?? haproxy.exitReport(),
+                failFast: () => options.interrupted() ?? haproxy.exitReport() ?? checksNeverPass(),
             },
         );
     } catch (error) {

@@ -62,6 +62,11 @@ describe("local boot of broken user data", function () {
         }
     });
 
+    it("fails, as on AWS, when the target groups health-check a path etcd does not serve: no target ever becomes healthy", async () => {
+        const error = await bootFailure({ componentPatch: path.join(__dirname, "helpers", "patch-health-check-path.ts") });
+        expect(error.message).to.include("targets of healthy members are still DOWN").and.include("HTTP /healthz");
+    });
+
     it("refuses a wildcard in an advertised URL, which on EC2 hands peers and clients an address that is nobody's", async () => {
         const error = await bootFailure({ userDataTransform: editUnit("--advertise-client-urls=http://${AFTERBURN_AWS_IPV4_LOCAL}:2379", "--advertise-client-urls=http://0.0.0.0:2379") });
         expect(error.message).to.include("--advertise-client-urls=http://0.0.0.0:2379").and.include("advertises a wildcard address");
