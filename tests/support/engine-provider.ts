@@ -142,6 +142,18 @@ export class EngineProviderHost {
         return this.output.stderr;
     }
 
+    /**
+     * Waits, at most `timeoutMs`, until the host's stderr contains `text`, and returns it all. The host writes
+     * stderr on a pipe of its own, so a warning can arrive after the answer of the call that printed it.
+     */
+    async stderrContaining(text: string, timeoutMs = 5_000): Promise<string> {
+        const deadline = Date.now() + timeoutMs;
+        while (!this.output.stderr.includes(text) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return this.output.stderr;
+    }
+
     /** `pulumi up` for a new resource: Check, then Create with the checked inputs. Resolves to the state the engine keeps. */
     async create(resource: EngineResource): Promise<{ id: string; outs: Properties }> {
         const checked = await this.check(resource, {});
