@@ -184,7 +184,8 @@ function etcdUnit(resolved: ResolvedOptions): string {
         // A container left by a crash would make `run --name` fail.
         `ExecStartPre=-${runtime} rm --force etcd-member`,
         `ExecStart=${command.join(" \\\n  ")}`,
-        `ExecStop=${runtime} stop etcd-member`,
+        // `-`: after etcd exits by itself `--rm` has removed the container, and a failed stop would turn a clean exit into a failure.
+        `ExecStop=-${runtime} stop etcd-member`,
         // Also retries a failed first pull; once pulled, restarts and reboots need no registry.
         "Restart=on-failure",
         "RestartSec=5s",
