@@ -1056,7 +1056,10 @@ export class NodeSystemd {
     }
 
     /** Loads the environment and maps a command line; a failure to do either is the unit's. */
-    private prepareCommand(unit: LoadedUnit, line: string): { command: LocalCommand; ignoreFailure: boolean; description: string } | { failure: string; result: string } {
+    private prepareCommand(
+        unit: LoadedUnit,
+        line: string,
+    ): { command: LocalCommand; ignoreFailure: boolean; description: string } | { failure: string; result: string } {
         let environment: Record<string, string>;
         try {
             environment = unitEnvironment(unit.file!, this.root);

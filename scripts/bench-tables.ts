@@ -87,7 +87,8 @@ function conditionsSection(results: BenchResults): string {
 function bootstrapSection(results: BenchResults): string {
     const bootstrap = need(results.bootstrap, "bootstrap");
     const rows = bootstrap.results.map((b) => [
-        b.size, ms(b.bootstrapMs), ms(b.etcdHealthyMs), ms(b.loadBalancerReadyMs), ms(b.firstWriteMs), ms(b.discoveryMs), ms(b.ignitionPerNodeMs), ms(b.totalMs),
+        b.size, ms(b.bootstrapMs), ms(b.etcdHealthyMs), ms(b.loadBalancerReadyMs), ms(b.firstWriteMs), ms(b.discoveryMs),
+        ms(b.ignitionPerNodeMs), ms(b.totalMs),
     ]);
     const worst = Math.max(...bootstrap.results.map((b) => spread(b.bootstrapMs)));
     return [
@@ -171,7 +172,8 @@ function faultsSection(results: BenchResults): string {
     const acknowledged = faults.scenarios.reduce((sum, s) => sum + s.acknowledged, 0);
     const lost = faults.scenarios.reduce((sum, s) => sum + s.lostOrAltered, 0);
     const rows = faults.scenarios.map((s) => [
-        s.title, count(s.unacknowledged), count(s.whileDownSent), seconds(s.failingWindowMs), seconds(s.faultToDownMs), duration(s.longestWaitMs), count(s.unacknowledgedPresent),
+        s.title, count(s.unacknowledged), count(s.whileDownSent), seconds(s.failingWindowMs), seconds(s.faultToDownMs),
+        duration(s.longestWaitMs), count(s.unacknowledgedPresent),
     ]);
     return [
         `**Faults under load**: ${faults.size} members with ${timing(results)}; one v2 write every ${faults.intervalMs} ms `
