@@ -9,6 +9,7 @@
 // 2. Child processes. The coverage that children wrote (see mutation/stryker-namespace.cjs) is added to the
 //    runner's own when a run ends, for the test that was running when the child started (or the tests of
 //    the suite whose `before` hook started it).
+// 3. Code that ran both while test files loaded and in tests: see dropStaticCoverageOfCoveredMutants.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -62,13 +63,35 @@ function addChildCoverage() {
         return;
     }
     const coverage = (ns.mutantCoverage = ns.mutantCoverage || { static: {}, perTest: {} });
+    // Code that runs while modules load here too (a table, a module-level constant) stays static: a child
+    // would run its mutant, but the tests in this process only ever see the module as it first loaded.
+    const runtimeOnly = (covered) => Object.fromEntries(Object.entries(covered).filter(([mutant]) => !(mutant in coverage.static)));
     for (const name of fs.readdirSync(directory)) {
         const file = path.join(directory, name);
         const child = JSON.parse(fs.readFileSync(file, "utf8"));
         fs.rmSync(file);
-        addCoverage({ static: coverage.static }, "static", child.static || {});
         for (const [testId, covered] of Object.entries(child.perTest || {})) {
-            addCoverage(coverage.perTest, testId, covered);
+            addCoverage(coverage.perTest, testId, runtimeOnly(covered));
+        }
+    }
+}
+
+/**
+ * A mutant whose code ran while the test files loaded and in tests ("hybrid") would make Stryker start a
+ * fresh process for it, as for a static mutant, to redo the loading with the mutant active: about ten
+ * seconds each on two cores, for most of lib/ (test files build their cases from lib/ while loading). It is
+ * instead run against the tests that cover it with the mutant switched on at run time, like any other; what
+ * the files computed while loading stays as the unmutated code made it. Only mutants that no test covers
+ * stay static (and are ignored, see stryker.config.mjs).
+ */
+function dropStaticCoverageOfCoveredMutants() {
+    const coverage = globalThis.__stryker__ && globalThis.__stryker__.mutantCoverage;
+    if (coverage === undefined) {
+        return;
+    }
+    for (const covered of Object.values(coverage.perTest)) {
+        for (const mutant of Object.keys(covered)) {
+            delete coverage.static[mutant];
         }
     }
 }
@@ -76,6 +99,7 @@ function addChildCoverage() {
 const run = Runner.prototype.run;
 Runner.prototype.run = function (fn, ...rest) {
     return run.call(this, (...args) => {
+        dropStaticCoverageOfCoveredMutants();
         addChildCoverage();
         return fn(...args);
     }, ...rest);

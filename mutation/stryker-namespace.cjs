@@ -12,7 +12,10 @@
 //   counts its coverage for that test;
 // - a child writes the coverage it counted to a directory of the test runner's when it exits, and
 //   mutation/mocha-coverage.cjs adds it to the runner's own, so the tests that exercise lib/ in child
-//   processes are run against the mutants they reach.
+//   processes are run against the mutants they reach. That works for children that load lib/ themselves
+//   (the testing scenarios, user data rendered without the SDK); a provider serialized by Pulumi carries a
+//   serialized copy of the parent's coverage counter, so its coverage is not seen: its mutants run against
+//   the tests that call the providers in process (tests/guard.test.ts, tests/discovery-provider.test.ts).
 "use strict";
 const fs = require("fs");
 const path = require("path");
