@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
     {
         ignores: [
-            "bin/**", "node_modules/**", ".local/**", ".stryker-tmp/**", "reports/**", "mutation/**/*.cjs",
+            "bin/**", "node_modules/**", ".local/**", ".stryker-tmp*/**", "reports/**", "mutation/**/*.cjs",
             "examples/**/node_modules/**", "examples/**/bin/**",
         ],
     },
