@@ -66,6 +66,24 @@ describe("the discovery request (lib/discovery-request.ts)", () => {
         ]);
     });
 
+    it("gives up right after its last attempt, without waiting another delay", async () => {
+        service = await fakeService(answerWith(503, "busy"));
+        const started = performance.now();
+        await rejectionOf(requestDiscoveryUrl(3, { service: service.base, attempts: 1, retryDelayMs: 5_000, timeoutMs: 2000 }));
+        expect(performance.now() - started, "ms until it gave up").to.be.below(2_500);
+    });
+
+    it("waits retryDelayMs before the first retry, not four times as long", async () => {
+        const arrivals: number[] = [];
+        service = await fakeService((request, response) => {
+            arrivals.push(performance.now());
+            answerWith(503, "busy")(request, response);
+        });
+        await rejectionOf(requestDiscoveryUrl(3, { service: service.base, attempts: 2, retryDelayMs: 1_000, timeoutMs: 2000 }));
+        // Four times the delay would be 4 s; a busy machine adds to a sleep, so only the upper bound is tight here.
+        expect(arrivals[1] - arrivals[0], "ms between the first and second attempt").to.be.below(3_000);
+    });
+
     it("keeps the first 200 characters of a failing answer", async () => {
         service = await fakeService(answerWith(400, `${"x".repeat(200)}TAIL`));
         const error = await rejectionOf(requestDiscoveryUrl(3, { service: service.base, ...fast }));
