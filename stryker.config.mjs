@@ -11,7 +11,7 @@ export default {
         // Fast, pure test files first, then all of them (a file named twice loads once): Stryker stops at a
         // mutant's first failing test, so a mutant these kill never waits for the suites that build clusters.
         spec: [
-            "tests/{etcd,os,plan-windows,args-checks,ignition,discovery,discovery-request,discovery-provider,guard,testing-mocks}.test.ts",
+            "tests/{etcd,os,plan-windows,args-checks,ignition,discovery,discovery-request,discovery-provider,guard,testing-mocks,network,nodes,security-groups}.test.ts",
             "tests/**/*.test.ts",
         ],
         ignore: ["tests/local-*.test.ts"],
