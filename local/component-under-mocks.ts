@@ -29,6 +29,9 @@ const relevantTypes = [
     "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener",
     "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+    // The member slots' data volumes and what attaches each to an instance (see volumes.ts).
+    "aws:ebs/volume:Volume",
+    "aws:ec2/volumeAttachment:VolumeAttachment",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

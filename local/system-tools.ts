@@ -23,6 +23,8 @@ const toolSpecs = {
     ignitionValidate: { location: "/usr/bin/ignition-validate", aptPackage: "ignition" },
     discoveryService: { location: "/usr/bin/discovery.etcd.io", aptPackage: "etcd-discovery" },
     haproxy: { location: "/usr/sbin/haproxy", aptPackage: "haproxy" },
+    /** Loop devices playing the member slots' EBS volumes (bookworm ships it in `mount`, not `util-linux`). */
+    losetup: { location: "/usr/sbin/losetup", aptPackage: "mount" },
 } satisfies Record<string, ToolSpec>;
 
 export type ToolName = keyof typeof toolSpecs;

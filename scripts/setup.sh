@@ -12,7 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 # package runs on bookworm, so it is fetched from the machine's own Debian
 # mirror and unpacked into /usr/local/bin rather than installed over the system.
 ETCD_DEB_VERSION="${ETCD_DEB_VERSION:-3.5.30-2}"
-SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates)
+# mount: losetup (the loop devices playing the member slots' EBS volumes); util-linux: blkid, findmnt;
+# e2fsprogs: mkfs.ext4, which systemd's own systemd-makefs (package systemd) runs on a blank volume.
+SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates mount util-linux e2fsprogs systemd)
 
 echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
 $sudo apt-get update -qq
