@@ -10,6 +10,7 @@
  * shows each target's state.
  */
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { freePort } from "./cluster-registry";
 import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec } from "./component-resources";
@@ -39,6 +40,12 @@ export interface LoadBalancerConfig {
     statsPort: number;
     /** Multiplies every health-check time of the target groups, e.g. 0.1 turns a 5 s interval into 500 ms. */
     healthCheckTimeScale: number;
+    /**
+     * haproxy's runtime API on a Unix socket (admin level, owner only): how a
+     * target is drained and put back, as a target group deregisters and
+     * registers one.
+     */
+    adminSocket?: string;
 }
 
 /** A target group's health check in haproxy's terms, scaled. */
@@ -112,6 +119,7 @@ export function renderHaproxyConfig(config: LoadBalancerConfig): string {
     return [
         "global",
         "    maxconn 2000",
+        ...(config.adminSocket ? [`    stats socket ${config.adminSocket} mode 600 level admin`] : []),
         "",
         "defaults",
         // Neither an ALB nor an NLB sends a request or connection whose target is down to another one.
@@ -160,6 +168,21 @@ export interface LoadBalancer {
     kinds: LoadBalancerKind[];
     process: ManagedProcess;
     configFile: string;
+    /** haproxy's runtime API (see `setTargetAdminState`). */
+    adminSocket: string;
+    /** Every server of every backend, with the instance it plays: what draining a member acts on. */
+    servers: TargetServer[];
+}
+
+/** One haproxy server: a target of one load balancer's target group. */
+export interface TargetServer {
+    kind: LoadBalancerKind;
+    /** The haproxy backend (the target group). */
+    backend: string;
+    /** The server's name in it, as the stats page reports it. */
+    server: string;
+    /** The instance (the component's instance order) it stands for. */
+    instance: number;
 }
 
 /** The local port each load balancer listens on: a free one for the ALB unless given, the listener's own otherwise. */
@@ -196,11 +219,13 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     }
     const statsPort = await freePort(options.address);
     const configFile = path.join(options.directory, "haproxy.cfg");
+    const adminSocket = path.join(options.directory, "haproxy.sock");
     fs.writeFileSync(configFile, renderHaproxyConfig({
         listenAddress: options.address,
         balancers,
         statsPort,
         healthCheckTimeScale: options.healthCheckTimeScale,
+        adminSocket,
     }));
     const haproxy = options.processes.start({
         name: "haproxy",
@@ -258,7 +283,67 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         kinds: balancers.map((balancer) => balancer.spec.kind),
         process: haproxy,
         configFile,
+        adminSocket,
+        servers: balancers.flatMap((balancer) => balancer.targets.map((target, index) => ({
+            kind: balancer.spec.kind,
+            backend: targetGroupName(balancer.spec.kind),
+            server: target.name,
+            instance: balancer.spec.targets[index].instance,
+        }))),
     };
+}
+
+/** Bound on one runtime API command. */
+const runtimeCommandTimeoutMs = 5_000;
+
+/**
+ * Sends one command to haproxy's runtime API and resolves to its answer
+ * (haproxy answers and closes the connection).
+ */
+export function runtimeCommand(socket: string, command: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const connection = net.createConnection(socket);
+        let answer = "";
+        const timer = setTimeout(() => {
+            connection.destroy();
+            reject(new Error(`haproxy's runtime API (${socket}) did not answer "${command}" within ${runtimeCommandTimeoutMs} ms`));
+        }, runtimeCommandTimeoutMs);
+        connection.setEncoding("utf8");
+        connection.on("data", (chunk: string) => (answer += chunk));
+        connection.on("error", (error) => {
+            clearTimeout(timer);
+            reject(new Error(`haproxy's runtime API (${socket}) for "${command}": ${error.message}`));
+        });
+        connection.on("close", () => {
+            clearTimeout(timer);
+            resolve(answer);
+        });
+        connection.end(`${command}\n`);
+    });
+}
+
+/**
+ * Puts every server standing for `instance` into an admin state: `drain`
+ * takes no new requests (an ALB's deregistering target: health checks go on,
+ * requests under way finish), `ready` takes traffic again once its health
+ * checks pass (a registered target). Throws with haproxy's answer if it
+ * refuses.
+ */
+export async function setTargetAdminState(balancer: Pick<LoadBalancer, "adminSocket" | "servers">, instance: number, state: "drain" | "ready"): Promise<TargetServer[]> {
+    const servers = balancer.servers.filter((server) => server.instance === instance);
+    for (const server of servers) {
+        const answer = (await runtimeCommand(balancer.adminSocket, `set server ${server.backend}/${server.server} state ${state}`)).trim();
+        if (answer !== "") {
+            throw new Error(`haproxy refused to set ${server.backend}/${server.server} to ${state}: ${answer}`);
+        }
+    }
+    return servers;
+}
+
+/** Requests (HTTP) or connections (TCP) each server of `kind`'s target group is serving now, from the stats page. */
+export async function targetSessions(statsUrl: string, kind: LoadBalancerKind): Promise<Record<string, number>> {
+    const rows = await statsRows(statsUrl, kind);
+    return Object.fromEntries(Object.entries(rows).map(([server, row]) => [server, Number(row.scur)]));
 }
 
 /**
@@ -267,19 +352,25 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
  * haproxy does not play that load balancer.
  */
 export async function targetStates(statsUrl: string, kind: LoadBalancerKind): Promise<Record<string, string>> {
+    const rows = await statsRows(statsUrl, kind);
+    return Object.fromEntries(Object.entries(rows).map(([server, row]) => [server, row.status]));
+}
+
+/** The stats page's CSV rows of `kind`'s target group's servers, by server name, each field by its column name. */
+async function statsRows(statsUrl: string, kind: LoadBalancerKind): Promise<Record<string, Record<string, string>>> {
     const answer = await probe(`${statsUrl}/;csv`);
     if (answer?.status !== 200) {
         return {};
     }
     const [header, ...rows] = answer.body.trim().split("\n").map((line) => line.split(","));
     // The header line is `# pxname,svname,...`.
-    const column = (name: string) => header.map((field) => field.replace(/^# /, "")).indexOf(name);
-    const states: Record<string, string> = {};
+    const columns = header.map((field) => field.replace(/^# /, ""));
+    const servers: Record<string, Record<string, string>> = {};
     for (const row of rows) {
-        const server = row[column("svname")];
-        if (row[column("pxname")] === targetGroupName(kind) && server !== "FRONTEND" && server !== "BACKEND") {
-            states[server] = row[column("status")];
+        const fields = Object.fromEntries(columns.map((name, index) => [name, row[index]]));
+        if (fields.pxname === targetGroupName(kind) && fields.svname !== "FRONTEND" && fields.svname !== "BACKEND") {
+            servers[fields.svname] = fields;
         }
     }
-    return states;
+    return servers;
 }
