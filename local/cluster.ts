@@ -16,10 +16,10 @@ import { etcdUnitName } from "../lib/ignition";
 import { planMembers } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
-import { componentResources, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl } from "./component-resources";
+import { componentResources, instancesOf, LoadBalancerKind, LoadBalancerSpec, loadBalancersOf, withDiscoveryUrl } from "./component-resources";
 import { ContainerStore } from "./container-runtime";
 import { startDiscoveryService } from "./discovery-server";
-import { startLoadBalancer, targetStates } from "./haproxy";
+import { LoadBalancer, setTargetAdminState, startLoadBalancer, targetSessions, targetStates } from "./haproxy";
 import { DeviceTable, NodeDevice, NodeHost } from "./host-commands";
 import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
@@ -27,6 +27,7 @@ import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./insta
 import { ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { NodeSystemd, PlayedUnit, unmount, UnitStatus } from "./systemd";
+import { defaultVolumeBytes, SlotVolumes, volumeAttachmentsOf, withSlotVolumeIds } from "./volumes";
 
 export { etcdUnitName };
 export type { LoadBalancerKind, NodeDevice, UnitStatus };
@@ -49,6 +50,9 @@ export const defaultStartTimeoutMs = 60_000;
  * SIGKILL; unmounting and removing the files take well under the rest.
  */
 export const teardownBoundMs = 15_000;
+
+/** Default bound on a whole `replaceNode`: the drain, a clean stop, Ignition, a boot to /health, and the health checks' rise. */
+export const defaultReplaceTimeoutMs = 90_000;
 
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
@@ -99,6 +103,12 @@ export interface LocalClusterOptions {
     toleratedBootFailures?: number;
     /** Block devices of node `index`, by the path the node sees (`/dev/disk/by-id/…`); each must be a loop device. */
     devices?: (index: number) => Record<string, NodeDevice>;
+    /**
+     * Size in bytes of the sparse file playing each volume the component
+     * attaches to an instance (default 1 GiB; the registered size is not
+     * played, a sparse file costs nothing until written).
+     */
+    volumeBytes?: number;
     /** Receives progress lines. */
     log?: (line: string) => void;
     /** Aborting it interrupts the start: everything started so far is stopped and the start rejects. */
@@ -139,8 +149,14 @@ export interface LocalNode {
     readonly ip: string;
     /** `http://<ip>:2379` */
     readonly clientUrl: string;
-    /** The directory playing the node's root filesystem. */
+    /** The directory playing the current instance's root filesystem (a replacement gets a new one). */
     readonly root: string;
+    /** 0 for the instance the cluster started with, then one more for each replacement. */
+    readonly generation: number;
+    /** The user data the current instance was booted with: the component's, with the cluster's discovery URL. */
+    readonly userData: string;
+    /** The slot's volumes attached to the current instance (none until lib/ attaches any). */
+    readonly volumes: readonly NodeVolume[];
     /** True while the member's etcd process runs. */
     readonly running: boolean;
     /**
@@ -164,6 +180,57 @@ export interface LocalNode {
     journal(): string[];
 }
 
+/** A slot's volume as the node sees it and as the test host plays it. */
+export interface NodeVolume {
+    volumeId: string;
+    /** The by-id path the node's units name. */
+    nodePath: string;
+    /** The loop device playing it. */
+    hostDevice: string;
+    /** The sparse file behind the loop device. */
+    backingFile: string;
+}
+
+/** What a replacement does differently from booting the member's current user data again. */
+export interface ReplaceNodeOptions {
+    /**
+     * The new instance's user data, as the component renders it (with the
+     * mocks' placeholder discovery URL, replaced like the rest) or as a node
+     * booted with it (`node.userData`). Default: the component's user data for
+     * the member, taken again from the component (with `args` if given).
+     */
+    userData?: string;
+    /**
+     * Component arguments changed for the new instance, a configuration change
+     * being rolled out: the component is constructed again with them merged
+     * over the cluster's, and the member's new user data taken from it. The
+     * size cannot change. The host's etcd still stands in for the image, so a
+     * changed `etcdVersion` only changes the image tag in the user data. The
+     * slot keeps its volumes: their ids replace the new construction's (under
+     * mocks each construction makes new ids; a stack's update keeps them).
+     */
+    args?: Partial<Etcd3ClusterArgs>;
+    /** false: the slot's volumes are never attached to the new instance (a volume attachment that never happens). Default true. */
+    attachVolumes?: boolean;
+    /** Bound on the whole replacement (default `defaultReplaceTimeoutMs`). */
+    timeoutMs?: number;
+}
+
+/** Milliseconds each step of a replacement took. */
+export interface ReplacementTimings {
+    /** Draining the member's targets until no request was under way on them (bounded by the scaled deregistration delay). */
+    drainMs: number;
+    /** The clean shutdown of the old instance. */
+    stopMs: number;
+    /** The new root: the user data, validation and both Ignition stages. */
+    ignitionMs: number;
+    /** From the boot to the member answering /health. */
+    healthyMs: number;
+    /** From putting the targets back to every load balancer seeing them UP. */
+    inServiceMs: number;
+    totalMs: number;
+}
+
 export interface LocalCluster {
     /** The load balancer URL: what the stack outputs as `etcd3ClusterUrl`. */
     readonly clusterUrl: string;
@@ -184,6 +251,17 @@ export interface LocalCluster {
     stopNode(index: number): Promise<void>;
     startNode(index: number): Promise<void>;
     /**
+     * Replaces member `index`'s instance, as a rolling replacement does: its
+     * targets are drained (no new requests, those under way finish), the old
+     * instance shuts down cleanly, a new one gets a fresh root from the user
+     * data (Ignition again) with the same private IP and the slot's volumes,
+     * boots, answers /health, and its targets are put back and seen UP.
+     * Rejects if a step fails, leaving the new instance as it is for a look
+     * at its units and journal (its targets stay drained); `stop` still
+     * removes everything.
+     */
+    replaceNode(index: number, options?: ReplaceNodeOptions): Promise<ReplacementTimings>;
+    /**
      * Each target's state as a load balancer's health checks see it (`UP`,
      * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
      */
@@ -201,27 +279,38 @@ function elapsedSince(start: number): number {
     return Date.now() - start;
 }
 
-/** Fake but well-formed EC2 facts for node `index`; only the private IP matters to etcd. No public address: the members are in private subnets. */
-function instanceMetadata(index: number, ip: string, instanceType: string): InstanceMetadata {
+/**
+ * Fake but well-formed EC2 facts for node `index`; only the private IP matters
+ * to etcd. No public address: the members are in private subnets. Each
+ * replacement (`generation`) is a new instance id at the same private IP.
+ */
+function instanceMetadata(index: number, ip: string, instanceType: string, generation = 0): InstanceMetadata {
     const zones = ["eu-west-2a", "eu-west-2b", "eu-west-2c"];
     return {
         privateIpv4: ip,
         hostname: `ip-${ip.replace(/\./g, "-")}.eu-west-2.compute.internal`,
-        instanceId: `i-${ip.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0")).join("")}${"0".repeat(9)}`,
+        instanceId: `i-${ip.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0")).join("")}${generation.toString(16).padStart(9, "0")}`,
         instanceType,
         availabilityZone: zones[index % zones.length],
         region: "eu-west-2",
     };
 }
 
-/** Everything a node needs to boot, again and again. */
-interface NodeSetup {
-    name: string;
-    ip: string;
+/** One instance of a member: the root Ignition wrote for it, what its commands act on, the units played for it. */
+interface NodeInstance {
+    generation: number;
     root: string;
     nodeDir: string;
     host: NodeHost;
     playedUnits: PlayedUnit[];
+    userData: string;
+    volumes: NodeVolume[];
+}
+
+/** Everything a member needs to boot, again and again, whichever instance it is on. */
+interface NodeSetup {
+    name: string;
+    ip: string;
     processes: ProcessGroup;
     log: (line: string) => void;
     toleratedFailures: number;
@@ -237,16 +326,45 @@ class Node implements LocalNode {
     readonly name: string;
     readonly ip: string;
     readonly clientUrl: string;
-    readonly root: string;
     private systemd: NodeSystemd | undefined;
     private booting: Promise<void> | undefined;
     private up = false;
 
-    constructor(private readonly setup: NodeSetup) {
+    constructor(private readonly setup: NodeSetup, private instance: NodeInstance) {
         this.name = setup.name;
         this.ip = setup.ip;
         this.clientUrl = `http://${setup.ip}:${clientPort}`;
-        this.root = setup.root;
+    }
+
+    get root(): string {
+        return this.instance.root;
+    }
+
+    get generation(): number {
+        return this.instance.generation;
+    }
+
+    get userData(): string {
+        return this.instance.userData;
+    }
+
+    get volumes(): readonly NodeVolume[] {
+        return this.instance.volumes;
+    }
+
+    /** The host of the current instance (its device table, for detaching the slot's volumes from it). */
+    get host(): NodeHost {
+        return this.instance.host;
+    }
+
+    /** A new instance takes the member's place; the old one must be shut down. */
+    replaceInstance(instance: NodeInstance): void {
+        if (this.up) {
+            throw new Error(`${this.name}'s instance is still running`);
+        }
+        this.instance = instance;
+        this.systemd = undefined;
+        this.booting = undefined;
     }
 
     get running(): boolean {
@@ -261,9 +379,9 @@ class Node implements LocalNode {
         this.up = true;
         this.systemd = new NodeSystemd({
             node: this.name,
-            host: this.setup.host,
-            logDirectory: this.setup.nodeDir,
-            playedUnits: this.setup.playedUnits,
+            host: this.instance.host,
+            logDirectory: this.instance.nodeDir,
+            playedUnits: this.instance.playedUnits,
             processes: this.setup.processes,
             log: this.setup.log,
         });
@@ -298,7 +416,7 @@ class Node implements LocalNode {
         return undefined;
     }
 
-    async waitHealthy(): Promise<void> {
+    async waitHealthy(timeoutMs = this.setup.timeoutMs()): Promise<void> {
         const booting = this.booting;
         if (!booting || !this.systemd) {
             throw new Error(`${this.name} was never started`);
@@ -307,7 +425,7 @@ class Node implements LocalNode {
         booting.catch((error: Error) => (bootError = error));
         await waitUntil(() => answersOk(`${this.clientUrl}/health`), {
             description: `${this.name} (${this.clientUrl}) to answer /health with 200`,
-            timeoutMs: this.setup.timeoutMs(),
+            timeoutMs,
             failFast: () => this.setup.interrupted() ?? this.bootFailure(() => bootError),
         });
     }
@@ -433,6 +551,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     let stopped = false;
     /** Set once the cluster is up: a node started later has a whole start's bound of its own. */
     let started = false;
+    /** The member slots' volumes: made once, handed to every instance of the slot, released with the cluster. */
+    const volumes = new SlotVolumes(path.join(workDir, "volumes"), options.volumeBytes ?? defaultVolumeBytes);
     const stop = async () => {
         if (stopped) {
             return;
@@ -446,10 +566,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         for (const mount of nodes.flatMap((node) => node.mounts())) {
             await unmount(mount, true);
         }
+        // Carried on past: removeWorkDir detaches whatever loop device is still backed by a file of the cluster's.
+        const volumeFailure = await volumes.release().then(() => undefined, (error: Error) => error);
         if (subnet !== undefined) {
             releaseSubnet(subnet);
         }
         removeWorkDir(workDir);
+        if (volumeFailure) {
+            throw volumeFailure;
+        }
     };
 
     try {
@@ -490,28 +615,60 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         throwIfInterrupted();
         log(`discovery: ${discoveryUrl} (${discoveryMs} ms)`);
 
+        const attachments = volumeAttachmentsOf(resources, instances);
+        const volumeCount = attachments.flat().length;
+        if (volumeCount > 0) {
+            log(`volumes: ${volumeCount} (${attachments.map((list, index) => `${members[index].name}: ${list.map((a) => a.volumeId).join(", ") || "none"}`).join("; ")})`);
+        }
+
+        /**
+         * A new instance of member `index`: the user data written where EC2
+         * would hand it over, validated and applied by Ignition into a fresh
+         * root, and the slot's volumes attached (made on first use).
+         */
+        const prepareInstance = async (index: number, setup: {
+            userData: string; generation: number; os: OperatingSystem; attach: boolean; signal?: AbortSignal;
+        }): Promise<NodeInstance> => {
+            const name = members[index].name;
+            const ip = `127.0.${subnet}.${index + 1}`;
+            const nodeDir = path.join(workDir, setup.generation === 0 ? name : `${name}.replacement-${setup.generation}`);
+            fs.mkdirSync(nodeDir);
+            const userDataFile = path.join(nodeDir, "user-data.ign");
+            fs.writeFileSync(userDataFile, setup.userData);
+            await validateUserData(userDataFile, setup.signal);
+            const root = await applyIgnition({ userDataFile, nodeDir, signal: setup.signal });
+            const devices = new DeviceTable(options.devices?.(index) ?? {});
+            const nodeVolumes: NodeVolume[] = [];
+            for (const attachment of attachments[index]) {
+                const volume = await volumes.create(attachment.volumeId);
+                if (setup.attach) {
+                    devices.attach(attachment.nodePath, { hostDevice: volume.hostDevice });
+                    nodeVolumes.push({ nodePath: attachment.nodePath, ...volume });
+                }
+            }
+            const host: NodeHost = { root, address: ip, etcd, containers: new ContainerStore(path.join(nodeDir, "containers")), devices };
+            return {
+                generation: setup.generation, root, nodeDir, host, userData: setup.userData, volumes: nodeVolumes,
+                playedUnits: playedUnits(setup.os, root, instanceMetadata(index, ip, componentArgs.instanceType, setup.generation)),
+            };
+        };
+
         const ignitionMs: number[] = [];
         for (let index = 0; index < size; index++) {
             phase = Date.now();
             const name = members[index].name;
             const ip = `127.0.${subnet}.${index + 1}`;
-            const nodeDir = path.join(workDir, name);
-            fs.mkdirSync(nodeDir);
             const userData = withDiscoveryUrl(instances[index].userData, discoveryUrl);
-            const userDataFile = path.join(nodeDir, "user-data.ign");
-            fs.writeFileSync(userDataFile, options.userDataTransform ? options.userDataTransform(userData, index) : userData);
-            await validateUserData(userDataFile, interruption.signal);
-            const root = await applyIgnition({ userDataFile, nodeDir, signal: interruption.signal });
+            const instance = await prepareInstance(index, {
+                userData: options.userDataTransform ? options.userDataTransform(userData, index) : userData,
+                generation: 0,
+                os: componentArgs.os,
+                attach: true,
+                signal: interruption.signal,
+            });
             ignitionMs.push(elapsedSince(phase));
             throwIfInterrupted();
-            log(`ignition: ${name} at ${ip} (${ignitionMs[index]} ms)`);
-            const host: NodeHost = {
-                root,
-                address: ip,
-                etcd,
-                containers: new ContainerStore(path.join(nodeDir, "containers")),
-                devices: new DeviceTable(options.devices?.(index) ?? {}),
-            };
+            log(`ignition: ${name} at ${ip} (${ignitionMs[index]} ms)${instance.volumes.length > 0 ? `, volumes ${instance.volumes.map((v) => `${v.volumeId} on ${v.hostDevice}`).join(", ")}` : ""}`);
             const changed = () => {
                 // After teardown the reservation is gone; writing the state again would resurrect it.
                 if (!stopped) {
@@ -519,12 +676,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 }
             };
             nodes.push(new Node({
-                name, ip, root, nodeDir, host, processes, changed, interrupted,
-                playedUnits: playedUnits(componentArgs.os, root, instanceMetadata(index, ip, componentArgs.instanceType)),
+                name, ip, processes, changed, interrupted,
                 log: (line) => log(`  ${line}`),
                 toleratedFailures: options.toleratedBootFailures ?? 0,
                 timeoutMs: () => (started ? options.startTimeoutMs ?? defaultStartTimeoutMs : remaining()),
-            }));
+            }, instance));
         }
 
         phase = Date.now();
@@ -575,6 +731,80 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 timeoutMs: waitMs,
                 failFast: () => loadBalancer.process.exitReport(),
             });
+
+        const replaceNode = async (index: number, replaceOptions: ReplaceNodeOptions = {}): Promise<ReplacementTimings> => {
+            const node = nodes[index];
+            if (!node) {
+                throw new Error(`there is no member ${index}: the cluster has ${nodes.length}`);
+            }
+            if (stopped) {
+                throw new Error("the cluster is stopped");
+            }
+            const begun = Date.now();
+            const deadline = begun + (replaceOptions.timeoutMs ?? defaultReplaceTimeoutMs);
+            const left = () => Math.max(1, deadline - Date.now());
+            const say = (line: string) => log(`replace ${node.name}: ${line}`);
+            // The new user data before anything else: arguments the component refuses fail before the member is touched.
+            const newArgs: Etcd3ClusterArgs = { ...args, ...replaceOptions.args };
+            const resolved = resolveArgs(localComponentName, newArgs);
+            if (resolved.clusterSize !== size) {
+                throw new Error(`a replacement cannot change the cluster's size (${size} to ${resolved.clusterSize})`);
+            }
+            let userData: string;
+            if (replaceOptions.userData !== undefined) {
+                userData = withDiscoveryUrl(replaceOptions.userData, discoveryUrl);
+            } else {
+                const current = await componentResources(newArgs, { timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch });
+                const currentInstances = instancesOf(current);
+                const rendered = volumeAttachmentsOf(current, currentInstances)[index];
+                userData = withSlotVolumeIds(withDiscoveryUrl(currentInstances[index].userData, discoveryUrl), rendered, attachments[index]);
+                userData = options.userDataTransform ? options.userDataTransform(userData, index) : userData;
+            }
+
+            let phase = Date.now();
+            const drained = await setTargetAdminState(loadBalancer, index, "drain");
+            say(`draining ${drained.map((server) => `${server.backend}/${server.server}`).join(", ")}`);
+            const underWay = await waitUntilDrained(loadBalancer, loadBalancerSpecs, index, timeScale, left());
+            const drainMs = elapsedSince(phase);
+            say(`drained (${drainMs} ms${underWay > 0 ? `; the deregistration delay ran out with ${underWay} requests under way` : ""})`);
+
+            phase = Date.now();
+            await node.stop();
+            for (const volume of node.volumes) {
+                // Terminating the instance detaches its volumes whatever its shutdown left mounted.
+                const points = await volumes.forceUnmount(volume.volumeId);
+                if (points.length > 0) {
+                    say(`${volume.volumeId} was still mounted at ${points.join(", ")} after the shutdown; unmounted as terminating the instance does`);
+                }
+                node.host.devices.detach(volume.nodePath);
+            }
+            const stopMs = elapsedSince(phase);
+            say(`old instance ${node.generation} shut down (${stopMs} ms)`);
+
+            phase = Date.now();
+            const instance = await prepareInstance(index, {
+                userData, generation: node.generation + 1, os: resolved.os, attach: replaceOptions.attachVolumes ?? true, signal: interruption.signal,
+            });
+            node.replaceInstance(instance);
+            const ignitionMs = elapsedSince(phase);
+            say(`new instance ${instance.generation}: ignition into a fresh root (${ignitionMs} ms)` +
+                `${attachments[index].length > 0 ? `, volumes ${instance.volumes.map((v) => `${v.volumeId} on ${v.hostDevice}`).join(", ") || "not attached"}` : ""}`);
+
+            phase = Date.now();
+            node.launch();
+            await node.waitHealthy(left());
+            const healthyMs = elapsedSince(phase);
+            say(`healthy (${healthyMs} ms)`);
+
+            phase = Date.now();
+            await setTargetAdminState(loadBalancer, index, "ready");
+            await waitForTarget(node.name, "UP", left());
+            const inServiceMs = elapsedSince(phase);
+            const totalMs = elapsedSince(begun);
+            say(`in service (${inServiceMs} ms; ${totalMs} ms in all)`);
+            return { drainMs, stopMs, ignitionMs, healthyMs, inServiceMs, totalMs };
+        };
+
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
             loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
@@ -583,16 +813,46 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             startNode: (index) => nodes[index].start(),
             targetStates: (kind = "alb") => targetStates(statsUrl, kind),
             waitForTarget,
+            replaceNode,
             stop,
         };
     } catch (error) {
         // A wait cut short by the abort or the deadline fails with whatever it was doing: say why first.
         const reason = interrupted();
-        await stop();
+        const teardownFailure = await stop().then(() => undefined, (failure: Error) => failure);
+        if (teardownFailure && error instanceof Error) {
+            error.message += `\n(and the teardown: ${teardownFailure.message})`;
+        }
         if (reason && error instanceof Error && !error.message.includes(reason)) {
             error.message = `${reason}: ${error.message}`;
         }
         throw error;
+    }
+}
+
+/**
+ * Waits until no request is under way on the targets standing for
+ * `instance`, or until each target group's deregistration delay (on the
+ * health checks' time scale) is over, as a target group completes a
+ * deregistration; resolves to the requests still under way then.
+ */
+async function waitUntilDrained(loadBalancer: LoadBalancer, specs: LoadBalancerSpec[], instance: number, timeScale: number, boundMs: number): Promise<number> {
+    const servers = loadBalancer.servers.filter((server) => server.instance === instance);
+    const started = Date.now();
+    for (;;) {
+        let underWay = 0;
+        let delayLeft = false;
+        for (const kind of new Set(servers.map((server) => server.kind))) {
+            const sessions = await targetSessions(loadBalancer.statsUrl, kind);
+            const busy = servers.filter((server) => server.kind === kind).reduce((sum, server) => sum + (sessions[server.server] ?? 0), 0);
+            const delayMs = (specs.find((spec) => spec.kind === kind)?.targetGroup.deregistrationDelaySeconds ?? 0) * 1000 * timeScale;
+            underWay += busy;
+            delayLeft ||= busy > 0 && Date.now() - started < delayMs;
+        }
+        if (underWay === 0 || !delayLeft || Date.now() - started >= boundMs) {
+            return underWay;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
     }
 }
 
