@@ -75,7 +75,7 @@ function mountsUnder(directory: string): string[] {
 }
 
 /** Loop devices whose backing file is under `directory`. */
-function loopDevicesBackedUnder(directory: string): string[] {
+export function loopDevicesBackedUnder(directory: string): string[] {
     let names: string[];
     try {
         names = fs.readdirSync("/sys/block").filter((name) => /^loop\d+$/.test(name));

@@ -127,6 +127,9 @@ export function withSlotVolumeIds(userData: string, rendered: VolumeAttachmentSp
         if (!kept) {
             throw new Error(`the component attaches ${attachment.volumeId} at ${attachment.deviceName}, where the member's slot has no volume: a new volume is not played by a replacement`);
         }
+        if (kept.volumeId === attachment.volumeId) {
+            continue;
+        }
         const bare = (id: string) => id.replace("-", "");
         result = result.split(attachment.volumeId).join(kept.volumeId).split(bare(attachment.volumeId)).join(bare(kept.volumeId));
         if (result.includes(bare(attachment.volumeId).slice(3))) {
