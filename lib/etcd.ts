@@ -36,6 +36,8 @@ export interface EtcdRelease {
     readonly tag: string;
     /** `major.minor`, e.g. `3.5`. */
     readonly branch: string;
+    /** `[major, minor, patch]`, for ordering releases. */
+    readonly numbers: readonly [number, number, number];
     readonly servesV2Api: boolean;
 }
 
@@ -50,7 +52,8 @@ export function parseEtcdRelease(version: string): EtcdRelease | undefined {
     if (!facts) {
         return undefined;
     }
-    return { tag: `v${match[1]}.${match[2]}.${match[3]}`, branch, servesV2Api: facts.servesV2Api };
+    const numbers = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+    return { tag: `v${numbers.join(".")}`, branch, numbers, servesV2Api: facts.servesV2Api };
 }
 
 export const supportedEtcdBranches = Object.keys(releaseBranches);
@@ -90,4 +93,56 @@ export function etcdTimingProblems(heartbeatIntervalMs: unknown, electionTimeout
             `(${minElection}) to ${limits.maxElectionTimeoutMs}, as etcd itself requires`);
     }
     return problems;
+}
+
+/** Negative, zero or positive as release `a` is older than, the same as, or newer than `b`. */
+export function compareReleases(a: EtcdRelease, b: EtcdRelease): number {
+    return a.numbers[0] - b.numbers[0] || a.numbers[1] - b.numbers[1] || a.numbers[2] - b.numbers[2];
+}
+
+/**
+ * The minor upgrades a running cluster can roll through, member by member, with
+ * the oldest patch upstream's upgrade guide names as safe to start from.
+ */
+export const minorUpgrades: Readonly<Record<string, { to: string; fromPatch: number }>> = {
+    "3.5": { to: "3.6", fromPatch: 32 },
+};
+
+/** What a member runs: its release and whether it serves the v2 API. */
+export interface EtcdVersionFacts {
+    etcdVersion: string;
+    enableV2Api: boolean;
+}
+
+/**
+ * Why a running cluster cannot roll from `old` to `next`, or undefined if it can.
+ * etcd's rules: patches roll freely; one minor at a time, from a patch the
+ * upgrade guide names; 3.6 refuses to start on a v2 store holding data, so the
+ * v2 API must be off before; a downgrade is refused (a member of an older
+ * release cannot read a newer member's data).
+ */
+export function etcdUpgradeProblem(old: EtcdVersionFacts, next: EtcdVersionFacts): string | undefined {
+    const [from, to] = [parseEtcdRelease(old.etcdVersion), parseEtcdRelease(next.etcdVersion)];
+    if (!from || !to || from.branch === to.branch) {
+        return undefined;
+    }
+    if (compareReleases(to, from) < 0) {
+        return `etcdVersion cannot go down from ${from.tag} to ${to.tag}: members of an older minor release cannot read the newer one's data, ` +
+            `and etcd's downgrade needs a cluster-wide downgrade job this component does not run. Keep etcdVersion at ${from.branch}.x.`;
+    }
+    const upgrade = minorUpgrades[from.branch];
+    if (!upgrade || upgrade.to !== to.branch) {
+        return `etcdVersion cannot go from ${from.tag} to ${to.tag} in one roll: etcd upgrades one minor release at a time ` +
+            `(${Object.entries(minorUpgrades).map(([a, u]) => `${a} → ${u.to}`).join(", ")}).`;
+    }
+    const steps: string[] = [];
+    if (from.numbers[2] < upgrade.fromPatch) {
+        steps.push(`roll to v${from.branch}.${upgrade.fromPatch} or later first (etcd's upgrade guide names it as the oldest ${from.branch} patch to upgrade from)`);
+    }
+    if (old.enableV2Api) {
+        steps.push("roll with enableV2Api: false first, after moving any data out of the v2 key space " +
+            `(etcd ${to.branch} refuses to start on a v2 store holding data; \`etcdutl check v2store\` on a member's snapshot tells)`);
+    }
+    return steps.length === 0 ? undefined
+        : `etcdVersion cannot go from ${from.tag} to ${to.tag} yet: ${steps.join("; and ")}. Then set etcdVersion to ${to.tag} again.`;
 }

@@ -32,23 +32,23 @@ describe("etcd facts (lib/etcd.ts)", () => {
 
     describe("parseEtcdRelease", () => {
         it("reads a 3.5 tag as a release that serves the v2 API", () => {
-            expect(parseEtcdRelease("v3.5.33")).to.deep.equal({ tag: "v3.5.33", branch: "3.5", servesV2Api: true });
+            expect(parseEtcdRelease("v3.5.33")).to.deep.equal({ tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true });
         });
 
         it("reads a 3.6 tag as a release without the v2 API", () => {
-            expect(parseEtcdRelease("v3.6.14")).to.deep.equal({ tag: "v3.6.14", branch: "3.6", servesV2Api: false });
+            expect(parseEtcdRelease("v3.6.14")).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false });
         });
 
         it("adds the v to a version given without it", () => {
-            expect(parseEtcdRelease("3.6.0")).to.deep.equal({ tag: "v3.6.0", branch: "3.6", servesV2Api: false });
+            expect(parseEtcdRelease("3.6.0")).to.deep.equal({ tag: "v3.6.0", branch: "3.6", numbers: [3, 6, 0], servesV2Api: false });
         });
 
         it("ignores whitespace around the version", () => {
-            expect(parseEtcdRelease("  v3.5.1\n")).to.deep.equal({ tag: "v3.5.1", branch: "3.5", servesV2Api: true });
+            expect(parseEtcdRelease("  v3.5.1\n")).to.deep.equal({ tag: "v3.5.1", branch: "3.5", numbers: [3, 5, 1], servesV2Api: true });
         });
 
         it("keeps multi-digit version fields whole", () => {
-            expect(parseEtcdRelease("v3.5.123")).to.deep.equal({ tag: "v3.5.123", branch: "3.5", servesV2Api: true });
+            expect(parseEtcdRelease("v3.5.123")).to.deep.equal({ tag: "v3.5.123", branch: "3.5", numbers: [3, 5, 123], servesV2Api: true });
         });
 
         for (const version of ["v3.7.1", "v3.4.23", "v4.5.0", "v13.5.0", "v3.15.0"]) {
