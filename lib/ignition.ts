@@ -3,6 +3,7 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
+import { dataVolumePart, dataVolumeProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
     clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isWholeNumberIn,
@@ -13,7 +14,7 @@ import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOpe
 export const ignitionSpecVersion = "3.3.0";
 export const etcdUnitName = "etcd-member.service";
 /** Where the member keeps its data on the host, mounted at the same path in the container. */
-export const etcdDataDirectory = "/var/lib/etcd";
+export { etcdDataDirectory };
 /** EC2 refuses user data larger than this (and Ignition on AWS does not take gzip). */
 export const ec2UserDataLimitBytes = 16 * 1024;
 
@@ -37,6 +38,14 @@ export interface EtcdNodeIgnitionOptions {
     electionTimeoutMs?: number;
     /** The daily window in which this node's OS may reboot for an update. Default the OS's own policy. */
     updateWindow?: UpdateWindow;
+    /** Serve the v2 API (`--enable-v2`); only etcd 3.5 has one. Default true on 3.5. */
+    enableV2Api?: boolean;
+    /**
+     * The EBS volume (`vol-…`) holding the member's data, mounted at
+     * `/var/lib/etcd` before etcd starts; etcd does not start without it.
+     * Default none: the data stays on the root disk.
+     */
+    dataVolumeId?: string;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -47,7 +56,7 @@ export interface IgnitionConfig {
         directories: { path: string; mode: number }[];
         files?: { path: string; mode: number; overwrite: boolean; contents: { source: string } }[];
     };
-    systemd: { units: { name: string; enabled: boolean; contents: string }[] };
+    systemd: { units: { name: string; enabled?: boolean; contents: string }[] };
 }
 
 /** The options with their OS row and etcd release looked up once. */
@@ -123,6 +132,12 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     problems.push(...etcdTimingProblems(options.heartbeatIntervalMs, options.electionTimeoutMs));
     problems.push(...updateWindowProblems(options.updateWindow));
     problems.push(...sshKeyProblems(options.sshAuthorizedKeys));
+    problems.push(...dataVolumeProblems(options.dataVolumeId));
+    if (options.enableV2Api !== undefined && typeof options.enableV2Api !== "boolean") {
+        problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
+    } else if (options.enableV2Api && release && !release.servesV2Api) {
+        problems.push(`enableV2Api: etcd ${release.branch} has no v2 API`);
+    }
     if (problems.length > 0) {
         throw new Error(`cannot build the Ignition config for etcd member ${shown(memberName)}:\n  - ${problems.join("\n  - ")}`);
     }
@@ -152,14 +167,14 @@ function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
     if (options.electionTimeoutMs !== undefined) {
         flags.push(`--election-timeout=${options.electionTimeoutMs}`);
     }
-    if (release.servesV2Api) {
+    if (options.enableV2Api ?? release.servesV2Api) {
         flags.push("--enable-v2=true");
     }
     return flags;
 }
 
 /** The systemd unit that runs the etcd member in a container on the host network. */
-function etcdUnit(resolved: ResolvedOptions): string {
+function etcdUnit(resolved: ResolvedOptions, extraUnitLines: string[]): string {
     const { options, os, release } = resolved;
     const image = `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
     const runtime = os.containerRuntime;
@@ -178,6 +193,7 @@ function etcdUnit(resolved: ResolvedOptions): string {
         `Requires=${[os.metadataUnit, ...os.containerRuntimeUnits].join(" ")}`,
         `After=${[os.metadataUnit, ...os.containerRuntimeUnits, "network-online.target"].join(" ")}`,
         "Wants=network-online.target",
+        ...extraUnitLines,
         "",
         "[Service]",
         `EnvironmentFile=${os.metadataEnvironmentFile}`,
@@ -200,10 +216,16 @@ function etcdUnit(resolved: ResolvedOptions): string {
 export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
     const resolved = resolve(options);
     const { os } = resolved;
+    const dataVolume = options.dataVolumeId !== undefined ? dataVolumePart(options.dataVolumeId) : undefined;
+    const units: UnitPart[] = [
+        { name: etcdUnitName, enabled: true, contents: etcdUnit(resolved, dataVolume?.etcdUnitLines ?? []) },
+        ...dataVolume?.units ?? [],
+    ];
     const config: IgnitionConfig = {
         ignition: { version: ignitionSpecVersion },
         storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
-        systemd: { units: [{ name: etcdUnitName, enabled: true, contents: etcdUnit(resolved) }] },
+        // Units only something else starts carry no `enabled`: Ignition would otherwise try to disable them.
+        systemd: { units: units.map(({ name, enabled, contents }) => (enabled ? { name, enabled, contents } : { name, contents })) },
     };
     if (options.updateWindow) {
         config.storage.files = [{

@@ -37,6 +37,8 @@ function firstMember(overrides: Partial<EtcdNodeIgnitionOptions>): EtcdNodeIgnit
     return {
         memberName: "etcd3-cluster-0",
         discoveryUrl,
+        dataVolumeId: "vol-0123456789abcdef0",
+        enableV2Api: true,
         etcdVersion: "v3.5.33",
         os: "fedora-coreos",
         imageRepository: undefined,
@@ -53,13 +55,17 @@ const cases: Record<string, EtcdNodeIgnitionOptions> = {};
 for (const osName of ["fedora-coreos", "flatcar"] as const) {
     const member = (overrides: Partial<EtcdNodeIgnitionOptions>) => firstMember({ os: osName, ...overrides });
     cases[`${osName}-etcd3.5`] = member({});
-    cases[`${osName}-etcd3.6`] = member({ etcdVersion: "v3.6.14" });
+    cases[`${osName}-etcd3.6`] = member({ etcdVersion: "v3.6.14", enableV2Api: false });
+    // A 3.5 member readied for the roll to 3.6.
+    cases[`${osName}-etcd3.5-no-v2-api`] = member({ enableV2Api: false });
     cases[`${osName}-etcd3.5-ssh-keys`] = member({ sshAuthorizedKeys: sshKeys });
     cases[`${osName}-etcd3.5-timing`] = member({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 });
     // The third member's window, three hours after the first's (memberUpdateWindow).
     cases[`${osName}-etcd3.5-member-2`] = member({ memberName: "etcd3-cluster-2", updateWindow: { startHourUtc: 8, lengthMinutes: 60 } });
     // The builder called directly with no window: the OS keeps its own update policy.
     cases[`${osName}-etcd3.5-no-update-window`] = member({ updateWindow: undefined });
+    // The builder called directly without a volume: the data stays on the root disk.
+    cases[`${osName}-etcd3.5-no-data-volume`] = member({ dataVolumeId: undefined });
 }
 
 /** Decodes an Ignition `data:` URL (plain or base64); anything else is refused. */
