@@ -247,7 +247,7 @@ function benchUserData(): UserDataResult[] {
     ].map(({ variant, sshAuthorizedKeys }) => {
         const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys });
         const bytes = Math.max(...planMembers(args).map((member) =>
-            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, discoveryUrl)))));
+            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };
     });
     for (const result of results.filter((r) => r.shareOfLimit > 1)) {

@@ -94,6 +94,13 @@ export interface Etcd3ClusterArgs {
      * `heartbeatIntervalMs`, at most 50000. Default etcd's 1000.
      */
     electionTimeoutMs?: number;
+    /**
+     * Serve etcd's v2 API (`--enable-v2`: `/v2/keys`, `/v2/stats`, the seed's curl
+     * session) on etcd 3.5; 3.6 has none, so `true` is refused there. Turn it off
+     * (after moving any v2 data out) before rolling from 3.5 to 3.6. Default `true`
+     * on etcd 3.5, `false` on 3.6.
+     */
+    enableV2Api?: boolean;
     /** Container image repository for etcd, without a tag, e.g. `quay.io/coreos/etcd`. Default `gcr.io/etcd-development/etcd`. */
     etcdImageRepository?: string;
     /**
@@ -150,6 +157,39 @@ export interface Etcd3ClusterArgs {
      */
     rootVolumeSizeGiB?: number;
     /**
+     * Size of each member's data volume (an encrypted gp3 EBS volume in the
+     * member's zone that outlives its instances and holds `/var/lib/etcd`), GiB,
+     * 1 to 65536. It can grow on a live stack (EBS grows the volume in place;
+     * the file system does not follow yet), never shrink. Default `20`.
+     */
+    dataVolumeSizeGiB?: number;
+    /** Provisioned IOPS of each data volume, 3000 (gp3's baseline, free) to 80000, at most 500 per GiB. Default `3000`. */
+    dataVolumeIops?: number;
+    /** Provisioned throughput of each data volume, MiB/s, 125 (gp3's baseline, free) to 2000, at most IOPS ÷ 4. Default `125`. */
+    dataVolumeThroughput?: number;
+    /**
+     * ARN of the KMS key (`arn:aws:kms:<region>:<account>:key/<id>`) the data
+     * volumes are encrypted with; the members' instance role needs no access to
+     * it, EC2 uses it on their behalf. Default AWS's managed key for EBS (`aws/ebs`).
+     */
+    kmsKeyId?: string;
+    /**
+     * How long `pulumi up` waits, at each member of a roll, for the replaced
+     * member to be healthy behind the load balancer (and, before stopping a
+     * member, for the others to be healthy), minutes, 1 to 120; the roll stops
+     * with an error at the first member that does not come back. `0` turns the
+     * waits off (members are still replaced one after another, but none waits
+     * for health; no ELB API call is made). Default `15`.
+     */
+    rollingHealthTimeoutMinutes?: number;
+    /**
+     * Keep the data volumes in AWS when they leave the stack (`pulumi destroy`, a
+     * removed slot): Pulumi's `retainOnDelete`, so a mistaken destroy loses no
+     * data (delete the volumes yourself afterwards). `false` deletes them with
+     * the stack. Default `true`.
+     */
+    retainDataVolumes?: boolean;
+    /**
      * Tags added to every resource, on top of the component's own `Name`,
      * `ecosystem` and `etcd-member` (which they may not replace): at most 47,
      * keys up to 128 and values up to 256 characters of letters, digits, spaces
@@ -202,6 +242,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     etcdVersion: { type: "string", default: defaultEtcdVersion },
     heartbeatIntervalMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.heartbeatIntervalMs}` } },
     electionTimeoutMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.electionTimeoutMs}` } },
+    enableV2Api: { type: "boolean", default: { words: "`true` on etcd 3.5, `false` on 3.6" } },
     etcdImageRepository: { type: "string", default: defaultImageRepository },
     discoveryUrl: { type: "string", default: { words: "one requested from `discoveryService` when the stack is first created" } },
     discoveryService: { type: "string", default: defaultDiscoveryService },
@@ -214,6 +255,12 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     dnsName: { type: "string" },
     hostedZoneId: { type: "string-input" },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
+    dataVolumeSizeGiB: { type: "integer", default: 20 },
+    dataVolumeIops: { type: "integer", default: 3000 },
+    dataVolumeThroughput: { type: "integer", default: 125 },
+    kmsKeyId: { type: "string", default: { words: "AWS's managed key for EBS (`aws/ebs`)" } },
+    retainDataVolumes: { type: "boolean", default: true },
+    rollingHealthTimeoutMinutes: { type: "integer", default: 15 },
     tags: { type: "string-map" },
 };
 
@@ -239,6 +286,11 @@ export const argumentDefaults = {
     internetFacing: valueDefault("internetFacing"),
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
+    dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
+    dataVolumeIops: valueDefault("dataVolumeIops"),
+    dataVolumeThroughput: valueDefault("dataVolumeThroughput"),
+    retainDataVolumes: valueDefault("retainDataVolumes"),
+    rollingHealthTimeoutMinutes: valueDefault("rollingHealthTimeoutMinutes"),
 };
 
 /** The part of `pulumi.Config` the program reads arguments with. */
@@ -298,6 +350,7 @@ export interface ResolvedEtcd3ClusterArgs {
     etcdVersion: string;
     /** The parsed release: its branch and what it serves. */
     release: EtcdRelease;
+    enableV2Api: boolean;
     etcdImageRepository: string;
     heartbeatIntervalMs?: number;
     electionTimeoutMs?: number;
@@ -316,7 +369,20 @@ export interface ResolvedEtcd3ClusterArgs {
     grpcLoadBalancer: boolean;
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
     rootVolumeSizeGiB: number;
+    /** Each member's data volume. */
+    dataVolume: DataVolumeSettings;
+    rollingHealthTimeoutMinutes: number;
     tags: Record<string, string>;
+}
+
+/** What each member's data volume is made with. */
+export interface DataVolumeSettings {
+    sizeGiB: number;
+    iops: number;
+    throughputMiBps: number;
+    kmsKeyId?: string;
+    /** Kept in AWS when it leaves the stack. */
+    retain: boolean;
 }
 
 /** Thrown for invalid arguments; `problems` holds one line per argument at fault. */
@@ -431,6 +497,15 @@ export const maxComponentNameLength = 16;
  * load balancer names may not begin with `internal-`, security group names not with `sg-`.
  */
 const reservedNamePrefixes = ["internal-", "sg-"];
+
+/**
+ * Families that run on Xen rather than Nitro (their `.metal` sizes are Nitro):
+ * EBS volumes there are not NVMe devices named by volume id.
+ */
+const xenInstanceFamilies = [
+    "t1", "t2", "m1", "m2", "m3", "m4", "c1", "c3", "c4", "r3", "r4", "x1", "x1e", "i2", "i3", "d2", "g2", "g3", "g3s",
+    "p2", "p3", "h1", "f1", "cc2", "cr1", "hs1",
+];
 
 /** Tag keys the component sets itself. */
 export const componentTagKeys = ["Name", "ecosystem", "etcd-member"];
@@ -610,6 +685,12 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             " For a type newer than the SDK, also set allowUnknownInstanceType: true");
     }
 
+    const family = instanceType.split(".")[0];
+    if (xenInstanceFamilies.includes(family) && !instanceType.endsWith(".metal")) {
+        problem(`instanceType "${instanceType}": ${family} runs on Xen, where EBS volumes do not appear as NVMe devices named by their ` +
+            "volume id, so the member could not find its data volume; use a Nitro type such as t3.small, m6i.large or m7g.large");
+    }
+
     if (args.amiId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(args.amiId)) {
         problem(`amiId "${args.amiId}": use an AMI id like ami-0123456789abcdef0`);
     }
@@ -624,6 +705,11 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     if (!release) {
         problem(`etcdVersion "${etcdVersion}": use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(" or ")} ` +
             `(3.7 dropped v2 discovery, 3.4 is end of life), e.g. ${defaultEtcdVersion}`);
+    }
+
+    const enableV2Api = args.enableV2Api ?? release?.servesV2Api ?? false;
+    if (release && enableV2Api && !release.servesV2Api) {
+        problem(`enableV2Api: etcd ${release.branch} has no v2 API (3.6 removed it); leave enableV2Api out, or use etcd 3.5`);
     }
 
     etcdTimingProblems(args.heartbeatIntervalMs, args.electionTimeoutMs).forEach(problem);
@@ -691,6 +777,20 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         problem(`rootVolumeSizeGiB ${rootVolumeSizeGiB}: use a whole number of GiB from 10 to 16384`);
     }
 
+    const dataVolume: DataVolumeSettings = {
+        sizeGiB: args.dataVolumeSizeGiB ?? argumentDefaults.dataVolumeSizeGiB,
+        iops: args.dataVolumeIops ?? argumentDefaults.dataVolumeIops,
+        throughputMiBps: args.dataVolumeThroughput ?? argumentDefaults.dataVolumeThroughput,
+        kmsKeyId: args.kmsKeyId,
+        retain: args.retainDataVolumes ?? argumentDefaults.retainDataVolumes,
+    };
+    dataVolumeProblems(dataVolume).forEach(problem);
+
+    const rollingHealthTimeoutMinutes = args.rollingHealthTimeoutMinutes ?? argumentDefaults.rollingHealthTimeoutMinutes;
+    if (!Number.isInteger(rollingHealthTimeoutMinutes) || rollingHealthTimeoutMinutes < 0 || rollingHealthTimeoutMinutes > 120) {
+        problem(`rollingHealthTimeoutMinutes ${rollingHealthTimeoutMinutes}: use a whole number of minutes from 1 to 120, or 0 to roll without waiting for health`);
+    }
+
     const tags = args.tags ?? {};
     for (const [key, value] of Object.entries(tags)) {
         if (componentTagKeys.includes(key)) {
@@ -734,6 +834,42 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         rootVolumeSizeGiB,
+        dataVolume,
+        rollingHealthTimeoutMinutes,
+        enableV2Api,
         tags,
     };
+}
+
+/** gp3's limits, as EC2 states them. */
+export const gp3Limits = {
+    minSizeGiB: 1, maxSizeGiB: 65536, baselineIops: 3000, maxIops: 80000, maxIopsPerGiB: 500,
+    baselineThroughputMiBps: 125, maxThroughputMiBps: 2000, maxThroughputPerIops: 0.25,
+} as const;
+
+/** What EC2 would refuse in a gp3 data volume, as argument problems. */
+function dataVolumeProblems({ sizeGiB, iops, throughputMiBps, kmsKeyId }: DataVolumeSettings): string[] {
+    const limits = gp3Limits;
+    const problems: string[] = [];
+    const sizeOk = Number.isInteger(sizeGiB) && sizeGiB >= limits.minSizeGiB && sizeGiB <= limits.maxSizeGiB;
+    if (!sizeOk) {
+        problems.push(`dataVolumeSizeGiB ${sizeGiB}: use a whole number of GiB from ${limits.minSizeGiB} to ${limits.maxSizeGiB}`);
+    }
+    if (!Number.isInteger(iops) || iops < limits.baselineIops || iops > limits.maxIops) {
+        problems.push(`dataVolumeIops ${iops}: use a whole number from ${limits.baselineIops} to ${limits.maxIops}`);
+    } else if (sizeOk && iops > limits.baselineIops && iops > sizeGiB * limits.maxIopsPerGiB) {
+        problems.push(`dataVolumeIops ${iops}: gp3 allows at most ${limits.maxIopsPerGiB} IOPS per GiB, ` +
+            `${sizeGiB * limits.maxIopsPerGiB} for ${sizeGiB} GiB; lower it or raise dataVolumeSizeGiB`);
+    }
+    if (!Number.isInteger(throughputMiBps) || throughputMiBps < limits.baselineThroughputMiBps || throughputMiBps > limits.maxThroughputMiBps) {
+        problems.push(`dataVolumeThroughput ${throughputMiBps}: use a whole number of MiB/s from ${limits.baselineThroughputMiBps} to ${limits.maxThroughputMiBps}`);
+    } else if (throughputMiBps > limits.baselineThroughputMiBps && Number.isInteger(iops) && throughputMiBps > iops * limits.maxThroughputPerIops) {
+        problems.push(`dataVolumeThroughput ${throughputMiBps}: gp3 allows at most ${limits.maxThroughputPerIops} MiB/s per provisioned IOPS, ` +
+            `${iops * limits.maxThroughputPerIops} for ${iops} IOPS; lower it or raise dataVolumeIops`);
+    }
+    if (kmsKeyId !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsKeyId)) {
+        problems.push(`kmsKeyId "${kmsKeyId}": use a KMS key ARN such as arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab ` +
+            "(EC2 stores the ARN, so an alias or bare key id would show as a change at every update)");
+    }
+    return problems;
 }

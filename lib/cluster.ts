@@ -4,6 +4,7 @@
  * are defined in args.ts, the outputs in outputs.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { CidrSource, Etcd3ClusterArgs, resolveArgs } from "./args";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
@@ -22,6 +23,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
     public readonly memberNames: string[];
     public readonly instanceIds: pulumi.Output<string[]>;
     public readonly privateIps: pulumi.Output<string[]>;
+    public readonly networkInterfaceIds: pulumi.Output<string[]>;
+    public readonly dataVolumeIds: pulumi.Output<string[]>;
     public readonly vpcId: pulumi.Output<string>;
     public readonly privateSubnetIds: pulumi.Output<string[]>;
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
@@ -43,6 +46,9 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const guard = new ClusterGuard(`${name}-guard`, {
             clusterSize: resolved.clusterSize,
             rootVolumeSizeGiB: resolved.rootVolumeSizeGiB,
+            dataVolumeSizeGiB: resolved.dataVolume.sizeGiB,
+            etcdVersion: resolved.etcdVersion,
+            enableV2Api: resolved.enableV2Api,
         }, { parent: this });
 
         const network = createNetwork(name, resolved, tags, this);
@@ -64,21 +70,27 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             sshCidrs: cidrs(resolved.sshCidrs),
         }, tags, this);
 
-        const nodes = createNodes(name, resolved, {
-            discoveryUrl: this.etcd3DiscoveryUrl,
-            privateSubnetIds: network.privateSubnetIds,
-            securityGroupId: securityGroups.nodes.id,
-            guard,
-        }, tags, this);
-
         const balancers = loadBalancerKinds.map((kind) => createLoadBalancer(name, kind, {
             internetFacing: resolved.internetFacing,
             subnetIds: resolved.internetFacing ? network.publicSubnetIds : network.privateSubnetIds,
             securityGroupId: securityGroups.loadBalancers[kind]!.id,
             vpcId: network.vpcId,
-            instanceIds: nodes.map((node) => node.instance.id),
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
+
+        const nodes = createNodes(name, resolved, {
+            discoveryUrl: this.etcd3DiscoveryUrl,
+            privateSubnetIds: network.privateSubnetIds,
+            securityGroupId: securityGroups.nodes.id,
+            guard,
+            balancers,
+            region: aws.getRegionOutput({}, { parent: this }).region,
+            profile: aws.config.profile,
+        }, tags, this);
+        if (resolved.clusterSize === 1) {
+            pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
+                "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume", this);
+        }
 
         const record = resolved.dns && createDnsRecord(name, resolved.dns, balancer.loadBalancer, this);
 
@@ -86,7 +98,9 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.etcd3ClusterUrl = pulumi.interpolate`http://${record ? record.fqdn : balancer.loadBalancer.dnsName}`;
         this.memberNames = nodes.map((node) => node.member.name);
         this.instanceIds = pulumi.all(nodes.map((node) => node.instance.id));
-        this.privateIps = pulumi.all(nodes.map((node) => node.instance.privateIp));
+        this.privateIps = pulumi.all(nodes.map((node) => node.slot.networkInterface.privateIp));
+        this.networkInterfaceIds = pulumi.all(nodes.map((node) => node.slot.networkInterface.id));
+        this.dataVolumeIds = pulumi.all(nodes.map((node) => node.slot.dataVolume.id));
         this.vpcId = network.vpcId;
         this.privateSubnetIds = network.privateSubnetIds;
         this.nodeSecurityGroupId = securityGroups.nodes.id;

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { etcdUpgradeProblem } from "./etcd";
 
 /** The guarded facts: the component's resolved arguments of the same names. */
 export interface ClusterGuardFacts {
@@ -14,49 +15,78 @@ export interface ClusterGuardFacts {
     clusterSize: number;
     /** Size of each member's root EBS volume. */
     rootVolumeSizeGiB: number;
+    /** Size of each member's data volume. */
+    dataVolumeSizeGiB: number;
+    /** The etcd release the members run. */
+    etcdVersion: string;
+    /** Whether the members serve the v2 API (a 3.5 → 3.6 roll needs it off first). */
+    enableV2Api: boolean;
 }
 
-/** One guarded fact: which changes are refused, why, and what to do instead. */
+/** The facts kept in state, in this order. */
+export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = ["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api"];
+
+/** One guarded fact: which changes are refused and what to do instead. */
 export interface ClusterGuardRule {
     /** The fact, named as the component's argument is. */
     argument: keyof ClusterGuardFacts;
-    /** True when going from `old` (in state) to `next` (in the program) must not happen. */
-    refuses(old: number, next: number): boolean;
-    /** Why not, completing "<argument> cannot change from <old> to <next> on a running cluster: ". */
-    why: string;
-    /** What to do instead, as whole sentences. */
-    instead(old: number, next: number): string;
+    /** The refusal, as the user will read it, for going from `olds` (state, which has the fact) to `news`; undefined if allowed. */
+    refusal(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string | undefined;
+    /** The refusal when a state made by an older version of the component lacks the fact, if its absence matters. */
+    whenMissing?: string;
 }
+
+/** A rule for a number, in the form "<argument> cannot change from <old> to <next> on a running cluster: <why>. <instead>". */
+function numberRule(argument: keyof ClusterGuardFacts, refuses: (old: number, next: number) => boolean, why: string,
+    instead: (old: number) => string, whenMissing?: string): ClusterGuardRule {
+    return {
+        argument,
+        whenMissing,
+        refusal: (olds, news) => {
+            const [old, next] = [olds[argument] as number, news[argument] as number];
+            return refuses(old, next) ? `${argument} cannot change from ${old} to ${next} on a running cluster: ${why}. ${instead(old)}` : undefined;
+        },
+    };
+}
+
+const rebuild = "run `pulumi destroy` first, or create a second Etcd3Cluster";
+const shrinkWhy = "an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the members";
 
 /**
  * The rules, one row per guarded fact. To guard another fact, add it to
  * {@link ClusterGuardFacts} and a row here. A fact missing from the state (a
- * stack created before its row existed) is recorded without a check.
+ * stack created before its row existed) is recorded without a check, unless
+ * its row says what its absence means.
  */
 export const clusterGuardRules: readonly ClusterGuardRule[] = [
+    numberRule("clusterSize", (old, next) => next !== old,
+        "its members would not learn of the change (that needs etcd's runtime reconfiguration)",
+        () => `To build a new cluster of the new size, ${rebuild}.`),
+    numberRule("rootVolumeSizeGiB", (old, next) => next < old, shrinkWhy,
+        (old) => `Keep rootVolumeSizeGiB at ${old} or more (a larger size is applied in place). For smaller volumes, build a new cluster: ${rebuild}.`),
+    numberRule("dataVolumeSizeGiB", (old, next) => next < old, shrinkWhy,
+        (old) => `Keep dataVolumeSizeGiB at ${old} or more (a larger size is applied in place). For smaller volumes, build a new cluster: ${rebuild}.`,
+        "this cluster was created by a version of etcd3-cluster without member slots: its members keep their data on their root " +
+        "volumes, and this version would replace every instance with one whose data volume is blank, a cluster that cannot " +
+        "form again. Keep the version that created it, or build a new cluster with this one and move the data " +
+        "(`etcdctl make-mirror` copies the v3 keys)."),
     {
-        argument: "clusterSize",
-        refuses: (old, next) => next !== old,
-        why: "its members would not learn of the change (that needs etcd's runtime reconfiguration)",
-        instead: () => "To build a new cluster of the new size, run `pulumi destroy` first, or create a second Etcd3Cluster.",
-    },
-    {
-        argument: "rootVolumeSizeGiB",
-        refuses: (old, next) => next < old,
-        why: "an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the members",
-        instead: (old) => `Keep rootVolumeSizeGiB at ${old} or more (a larger size is applied in place). For smaller ` +
-            "volumes, build a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.",
+        argument: "etcdVersion",
+        // A state without the v2 flag predates it: every 3.5 member then served the v2 API.
+        refusal: (olds, news) => etcdUpgradeProblem({ etcdVersion: olds.etcdVersion!, enableV2Api: olds.enableV2Api ?? true }, news),
     },
 ];
 
 /** Every refusal for going from `olds` (state) to `news` (program), as the messages the user will read. */
 export function clusterGuardRefusals(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string[] {
-    return clusterGuardRules
-        .filter((rule) => olds[rule.argument] !== undefined && rule.refuses(olds[rule.argument]!, news[rule.argument]))
-        .map((rule) => {
-            const [old, next] = [olds[rule.argument]!, news[rule.argument]];
-            return `${rule.argument} cannot change from ${old} to ${next} on a running cluster: ${rule.why}. ${rule.instead(old, next)}`;
-        });
+    const stateHasFacts = clusterGuardFactNames.some((fact) => olds[fact] !== undefined);
+    return clusterGuardRules.flatMap((rule) => {
+        if (olds[rule.argument] === undefined) {
+            return stateHasFacts && rule.whenMissing ? [rule.whenMissing] : [];
+        }
+        const refusal = rule.refusal(olds, news);
+        return refusal ? [refusal] : [];
+    });
 }
 
 /**
@@ -73,7 +103,7 @@ export const clusterGuardProvider: pulumi.dynamic.ResourceProvider = {
         if (refusals.length > 0) {
             throw new Error(refusals.join("\n"));
         }
-        return { changes: clusterGuardRules.some((rule) => olds[rule.argument] !== news[rule.argument]), replaces: [] };
+        return { changes: clusterGuardFactNames.some((fact) => olds[fact] !== news[fact]), replaces: [] };
     },
     async update(_id: string, _olds: ClusterGuardFacts, news: ClusterGuardFacts): Promise<pulumi.dynamic.UpdateResult> {
         return { outs: factsOf(news) };
@@ -82,7 +112,7 @@ export const clusterGuardProvider: pulumi.dynamic.ResourceProvider = {
 
 /** Only the guarded facts (the host adds `__provider` itself). */
 function factsOf(inputs: ClusterGuardFacts): ClusterGuardFacts {
-    return Object.fromEntries(clusterGuardRules.map((rule) => [rule.argument, inputs[rule.argument]])) as unknown as ClusterGuardFacts;
+    return Object.fromEntries(clusterGuardFactNames.map((fact) => [fact, inputs[fact]])) as unknown as ClusterGuardFacts;
 }
 
 /**
@@ -93,8 +123,8 @@ function factsOf(inputs: ClusterGuardFacts): ClusterGuardFacts {
  */
 export class ClusterGuard extends pulumi.dynamic.Resource {
     /**
-     * @param facts the component's resolved values, plain numbers (known at
-     * preview); only the facts with a row in {@link clusterGuardRules} are kept.
+     * @param facts the component's resolved values, plain values (known at
+     * preview); only the facts named in {@link clusterGuardFactNames} are kept.
      */
     constructor(name: string, facts: ClusterGuardFacts, opts?: pulumi.CustomResourceOptions) {
         super(clusterGuardProvider, name, factsOf(facts), opts, "etcd3-cluster", "ClusterGuard");

@@ -86,10 +86,10 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
 };
 
 export interface ClusterLoadBalancer {
+    kind: LoadBalancerKind;
     loadBalancer: aws.lb.LoadBalancer;
     targetGroup: aws.lb.TargetGroup;
     listener: aws.lb.Listener;
-    attachments: aws.lb.TargetGroupAttachment[];
 }
 
 export function createLoadBalancer(
@@ -100,7 +100,6 @@ export function createLoadBalancer(
         subnetIds: pulumi.Input<string[]>;
         securityGroupId: pulumi.Input<string>;
         vpcId: pulumi.Input<string>;
-        instanceIds: pulumi.Input<string>[];
     },
     tags: Record<string, string>,
     parent: pulumi.Resource,
@@ -144,10 +143,15 @@ export function createLoadBalancer(
         ...profile.listenerArgs,
         tags,
     }, { parent });
-    const attachments = options.instanceIds.map((instanceId, index) => new aws.lb.TargetGroupAttachment(`${prefix}-target-${index}`, {
-        targetGroupArn: targetGroup.arn,
+    return { kind, loadBalancer, targetGroup, listener };
+}
+
+/** Registers member `index`'s instance as a target of `balancer`'s target group. */
+export function registerTarget(name: string, balancer: ClusterLoadBalancer, index: number, instanceId: pulumi.Input<string>,
+    parent: pulumi.Resource): aws.lb.TargetGroupAttachment {
+    return new aws.lb.TargetGroupAttachment(`${name}-${balancer.kind}-target-${index}`, {
+        targetGroupArn: balancer.targetGroup.arn,
         targetId: instanceId,
         port: loadBalancerSettings.targetPort,
-    }, { parent }));
-    return { loadBalancer, targetGroup, listener, attachments };
+    }, { parent });
 }

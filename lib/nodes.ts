@@ -1,34 +1,34 @@
 /**
- * The etcd members: one EC2 instance per member, booted from the OS's latest
- * stable image with its Ignition config as user data, spread round robin over
- * the private subnets (and so over the zones).
+ * The etcd members: a slot per member (its address and data volume, see
+ * slots.ts), a disposable instance that runs it, booted with the member's
+ * Ignition config as user data, its registration in the load balancers'
+ * target groups, and its health gate (rolling.ts).
+ *
+ * A change that reaches an instance (image, user data, instance type)
+ * replaces it: the gate first waits for the other members to be healthy and
+ * drains the instance from the load balancers, the old instance is stopped
+ * and deleted (its slot's interface can be the primary interface of one
+ * instance only), then the new one takes the slot and comes back as the same
+ * member, and the gate waits until it is healthy. Each member's instance
+ * depends on the previous member's gate: members are replaced one at a time.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
+import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
+import { ClusterLoadBalancer, registerTarget } from "./loadbalancer";
+import { MemberHealthGate } from "./rolling";
 import { memberIgnitionOptions, MemberPlan, planMembers } from "./plan";
+import { createSlot, dataVolumeDeviceName, MemberSlot } from "./slots";
 
 export interface ClusterNode {
     member: MemberPlan;
+    slot: MemberSlot;
     instance: aws.ec2.Instance;
-}
-
-/** The latest stable image of the cluster's OS for the instance type's architecture, unless an AMI was given. */
-function imageId(args: ResolvedEtcd3ClusterArgs, parent: pulumi.Resource): pulumi.Input<string> {
-    if (args.amiId) {
-        return args.amiId;
-    }
-    const os = args.osProfile;
-    return aws.ec2.getAmiOutput({
-        owners: [os.amiOwner],
-        mostRecent: true,
-        filters: [
-            { name: "name", values: [os.amiNamePattern] },
-            { name: "architecture", values: [args.architecture] },
-            { name: "virtualization-type", values: ["hvm"] },
-        ],
-    }, { parent }).id;
+    dataVolumeAttachment: aws.ec2.VolumeAttachment;
+    targets: aws.lb.TargetGroupAttachment[];
+    healthGate: MemberHealthGate;
 }
 
 export interface NodeOptions {
@@ -40,37 +40,70 @@ export interface NodeOptions {
     securityGroupId: pulumi.Input<string>;
     /** The resource whose diff refuses changes the members cannot take: no member is touched before it. */
     guard: pulumi.Resource;
+    /** The load balancers whose target groups the members are registered in. */
+    balancers: ClusterLoadBalancer[];
+    /** The target groups' region, for the health gates' AWS calls. */
+    region: pulumi.Input<string>;
+    /** The stack's `aws:profile`, if any, for the same calls. */
+    profile?: string;
 }
 
 export function createNodes(
     name: string,
     args: ResolvedEtcd3ClusterArgs,
-    { discoveryUrl, privateSubnetIds, securityGroupId, guard }: NodeOptions,
+    { discoveryUrl, privateSubnetIds, securityGroupId, guard, balancers, region, profile }: NodeOptions,
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterNode[] {
-    const ami = imageId(args, parent);
-    return planMembers(args).map((member) => {
-        const userData = pulumi.output(discoveryUrl).apply((url) => renderUserData(memberIgnitionOptions(args, member, url)));
-        const subnetId = privateSubnetIds.apply((ids) => ids[member.index % ids.length]);
+    const ami = memberImage(name, args, parent);
+    const nodes: ClusterNode[] = [];
+    for (const member of planMembers(args)) {
+        const slot = createSlot(name, member, { privateSubnetIds, securityGroupId, dataVolume: args.dataVolume }, tags, parent);
+        const userData = pulumi.all([discoveryUrl, slot.dataVolume.id]).apply(([url, dataVolumeId]) =>
+            renderUserData(memberIgnitionOptions(args, member, { discoveryUrl: url, dataVolumeId })));
+        const previous = nodes[nodes.length - 1];
         const instance = new aws.ec2.Instance(`${name}-${member.index}`, {
             ami,
             instanceType: args.instanceType,
-            subnetId,
-            vpcSecurityGroupIds: [securityGroupId],
+            primaryNetworkInterface: { networkInterfaceId: slot.networkInterface.id },
             userData,
+            // A new instance is the only way new user data reaches a member: Ignition runs at first boot only.
+            userDataReplaceOnChange: true,
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-            rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGiB, encrypted: true, deleteOnTermination: true },
+            // A host failure brings the same instance back, with its slot, on healthy hardware.
+            maintenanceOptions: { autoRecovery: "default" },
+            rootBlockDevice: {
+                volumeType: "gp3", volumeSize: args.rootVolumeSizeGiB, encrypted: true, deleteOnTermination: true,
+                tags: { ...tags, Name: `${member.name}-root`, "etcd-member": member.name },
+            },
             tags: { ...tags, Name: member.name, "etcd-member": member.name },
-            volumeTags: { ...tags, Name: member.name },
         }, {
             parent,
-            dependsOn: [guard],
-            // Ignition runs only at first boot: a new image or user data would either do nothing
-            // (stop/start) or replace every member at once, and so would a reordered subnet list.
-            // A replaced member cannot rejoin by itself: replacement is a deliberate act.
-            ignoreChanges: ["ami", "userData", "subnetId"],
+            // The guard refuses what a running cluster cannot take before any member is touched; the previous
+            // member's health gate orders the replacements one member at a time.
+            dependsOn: previous ? [guard, previous.healthGate] : [guard],
+            // The slot's interface is the primary interface of one instance at a time.
+            deleteBeforeReplace: true,
+            // In place, a new type would stop and start the member while the load balancer still sends it requests.
+            replaceOnChanges: ["instanceType"],
         });
-        return { member, instance };
-    });
+        const dataVolumeAttachment = new aws.ec2.VolumeAttachment(`${name}-${member.index}-data-attachment`, {
+            deviceName: dataVolumeDeviceName,
+            volumeId: slot.dataVolume.id,
+            instanceId: instance.id,
+            // The instance shuts down cleanly (etcd stops, the file system unmounts) before the volume is detached.
+            stopInstanceBeforeDetaching: true,
+        }, { parent, deleteBeforeReplace: true });
+        const targets = balancers.map((balancer) => registerTarget(name, balancer, member.index, instance.id, parent));
+        const healthGate = new MemberHealthGate(`${name}-${member.index}-health`, {
+            memberName: member.name,
+            instanceId: instance.id,
+            targetGroupArns: pulumi.all(balancers.map((balancer) => balancer.targetGroup.arn)),
+            region,
+            profile,
+            timeoutSeconds: args.rollingHealthTimeoutMinutes * 60,
+        }, { parent, dependsOn: [dataVolumeAttachment, ...targets] });
+        nodes.push({ member, slot, instance, dataVolumeAttachment, targets, healthGate });
+    }
+    return nodes;
 }

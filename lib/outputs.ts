@@ -16,8 +16,12 @@ export interface Etcd3ClusterOutputs {
     readonly memberNames: string[];
     /** The members' EC2 instance ids, in member order. */
     readonly instanceIds: pulumi.Output<string[]>;
-    /** The members' private IPv4 addresses, in member order. */
+    /** The members' private IPv4 addresses, in member order: their slots' network interfaces' addresses, which outlive instances. */
     readonly privateIps: pulumi.Output<string[]>;
+    /** The members' network interfaces (`eni-…`), in member order: each member's stable address. */
+    readonly networkInterfaceIds: pulumi.Output<string[]>;
+    /** The members' data volumes (`vol-…`), in member order: each member's data, kept when it leaves the stack unless `retainDataVolumes` is false. */
+    readonly dataVolumeIds: pulumi.Output<string[]>;
     /** The VPC the cluster is in (new or given). */
     readonly vpcId: pulumi.Output<string>;
     /** The private subnets the members are spread over. */
@@ -39,7 +43,8 @@ export interface Etcd3ClusterOutputs {
 /** Every output, once, in the README's order. The type makes a missing or extra name a compile error. */
 const outputs: Record<keyof Etcd3ClusterOutputs, true> = {
     etcd3ClusterUrl: true, etcd3DiscoveryUrl: true, loadBalancerDnsName: true, memberNames: true, instanceIds: true,
-    privateIps: true, vpcId: true, privateSubnetIds: true, nodeSecurityGroupId: true, loadBalancerSecurityGroupId: true,
+    privateIps: true, networkInterfaceIds: true, dataVolumeIds: true, vpcId: true, privateSubnetIds: true, nodeSecurityGroupId: true,
+    loadBalancerSecurityGroupId: true,
     targetGroupArn: true, clientEndpoints: true, peerUrls: true, grpcEndpoint: true,
 };
 

@@ -40,11 +40,20 @@ export function planMembers(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem" | "
     }));
 }
 
+/** What only exists once the stack does: the cluster's discovery URL and the member's data volume. */
+export interface MemberRuntimeFacts {
+    discoveryUrl: string;
+    /** The member's slot volume (`vol-…`). */
+    dataVolumeId?: string;
+}
+
 /** What a member's Ignition config is built from: the one place arguments become user data. */
-export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: MemberPlan, discoveryUrl: string): EtcdNodeIgnitionOptions {
+export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: MemberPlan, facts: MemberRuntimeFacts): EtcdNodeIgnitionOptions {
     return {
         memberName: member.name,
-        discoveryUrl,
+        discoveryUrl: facts.discoveryUrl,
+        dataVolumeId: facts.dataVolumeId,
+        enableV2Api: args.enableV2Api,
         etcdVersion: args.etcdVersion,
         os: args.os,
         imageRepository: args.etcdImageRepository,

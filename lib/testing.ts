@@ -74,6 +74,21 @@ const defaults = {
 
 /** The token the component's discovery-URL resource registers under. */
 export const discoveryUrlResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl";
+/** The token of the resource that keeps the members' image. */
+export const imageChoiceResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:ImageChoice";
+
+/** A well-formed AWS id (`vol-`, `eni-` and 17 hex digits) derived from a resource's name, the same in every run. */
+export function mockAwsId(prefix: string, name: string): string {
+    let hash = 0x811c9dc5;
+    const digits: string[] = [];
+    for (let round = 0; digits.length < 17; round++) {
+        for (const char of `${round}:${name}`) {
+            hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+        }
+        digits.push(...hash.toString(16).padStart(8, "0"));
+    }
+    return `${prefix}-${digits.slice(0, 17).join("")}`;
+}
 
 const zoneLetters = ["a", "b", "c", "d", "e", "f"];
 
@@ -90,8 +105,10 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
     private readonly problems: string[] = [];
     private readonly vpcCidrs = new Map<string, string>();
     private readonly subnetCidrs = new Map<string, string>();
+    private readonly subnetZones = new Map<string, string>();
     private readonly loadedProviders = new Set<string>();
     private instanceCount = 0;
+    private readonly interfaceAddresses = new Map<string, string>();
 
     constructor(private readonly options: Etcd3ClusterMockOptions = {}) {}
 
@@ -112,7 +129,7 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
             const known = this.knownState(args);
             let result: pulumi.runtime.MockResourceResult | undefined;
             if (known !== undefined) {
-                result = { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...known } };
+                result = { id: args.id || this.idOf(args), state: { ...args.inputs, ...known } };
             } else {
                 result = await this.options.mocks?.newResource?.(args);
                 result ??= { id: args.id || `${args.name}-id`, state: { ...args.inputs } };
@@ -262,6 +279,11 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
         return cause instanceof Error ? cause : new Error(`etcd3-cluster/testing: ${message}`);
     }
 
+    /** A subnet the mocks did not create is in one of three zones, by its id, the same in every run. */
+    private zoneIndexOf(subnetId: string): number {
+        return [...String(subnetId)].reduce((sum, char) => sum + char.charCodeAt(0), 0) % 3;
+    }
+
     private region(): string {
         return this.options.region ?? pulumi.runtime.getConfig("aws:region") ?? defaults.region;
     }
@@ -274,26 +296,46 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
         return `arn:aws:${service}:${this.region()}:${this.accountId()}:${resource}`;
     }
 
+    /** The id AWS would give: `vol-…` and `eni-…` ids have the shape the component checks; others are `<name>-id`. */
+    private idOf(args: pulumi.runtime.MockResourceArgs): string {
+        const prefixes: Record<string, string> = { "aws:ebs/volume:Volume": "vol", "aws:ec2/networkInterface:NetworkInterface": "eni" };
+        const prefix = prefixes[args.type];
+        return prefix ? mockAwsId(prefix, args.name) : `${args.name}-id`;
+    }
+
+    /** The private address of a member's interface: member i gets a.b.1.(10+i) in its subnet's VPC, the same in every test. */
+    private interfaceAddress(name: string, subnetId: string): string {
+        this.instanceCount += 1;
+        const cidr = this.subnetCidrs.get(subnetId) ?? this.options.vpcCidr ?? defaults.vpcCidr;
+        const [a, b] = cidr.split(".");
+        // Members' instances are named <cluster>-<index>, their interfaces <cluster>-<index>-nic; anything else is numbered in the order it arrives.
+        const index = /-(\d+)(-nic)?$/.exec(name)?.[1];
+        return `${a}.${b}.${index !== undefined ? `1.${10 + Number(index)}` : `${this.instanceCount}.10`}`;
+    }
+
     /** State for the resource types the component creates, or undefined for any other type. */
     private knownState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> | undefined {
         const inputs = args.inputs ?? {};
         switch (args.type) {
             case "awsx:ec2:Vpc":
                 return this.vpcState(args.name, inputs);
+            case "aws:ec2/networkInterface:NetworkInterface": {
+                const privateIp = this.interfaceAddress(args.name, inputs.subnetId);
+                this.interfaceAddresses.set(this.idOf(args), privateIp);
+                return { privateIp, privateIps: [privateIp], arn: this.arn("ec2", `network-interface/${this.idOf(args)}`) };
+            }
             case "aws:ec2/instance:Instance": {
-                this.instanceCount += 1;
-                const cidr = this.subnetCidrs.get(inputs.subnetId) ?? this.options.vpcCidr ?? defaults.vpcCidr;
-                const [a, b] = cidr.split(".");
-                // Members are named <cluster>-<index>: member i gets a.b.1.(10+i), the same in every test;
-                // any other instance is numbered in the order it arrives.
-                const index = /-(\d+)$/.exec(args.name)?.[1];
-                const host = index !== undefined ? `1.${10 + Number(index)}` : `${this.instanceCount}.10`;
+                // An instance on a slot's interface has the interface's address.
+                const primary: string | undefined = inputs.primaryNetworkInterface?.networkInterfaceId;
+                const privateIp = (primary && this.interfaceAddresses.get(primary)) || this.interfaceAddress(args.name, inputs.subnetId);
                 return {
-                    privateIp: `${a}.${b}.${host}`,
-                    privateDns: `ip-${a}-${b}-${host.replace(".", "-")}.${this.region()}.compute.internal`,
+                    privateIp,
+                    privateDns: `ip-${privateIp.replace(/\./g, "-")}.${this.region()}.compute.internal`,
                     arn: this.arn("ec2", `instance/${args.name}-id`),
                 };
             }
+            case "aws:ebs/volume:Volume":
+                return { arn: this.arn("ec2", `volume/${this.idOf(args)}`) };
             case "aws:lb/loadBalancer:LoadBalancer": {
                 const kind = inputs.loadBalancerType === "network" ? "net" : "app";
                 return {
@@ -316,6 +358,8 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 return { fqdn: inputs.name };
             case discoveryUrlResourceType:
                 return { url: this.options.discoveryUrl ?? defaults.discoveryUrl };
+            case imageChoiceResourceType:
+                return { imageId: inputs.latestImageId };
             default:
                 // The component's other dynamic resources keep their inputs as their state.
                 return args.type.startsWith("pulumi-nodejs:dynamic/etcd3-cluster:") ? {} : undefined;
@@ -334,8 +378,11 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
             ? zones.map((zone) => `subnet-${type.toLowerCase()}-${zone.slice(-1)}`)
             : [];
         const subnets = { publicSubnetIds: ids("Public"), privateSubnetIds: ids("Private"), isolatedSubnetIds: ids("Isolated") };
-        for (const id of [...subnets.publicSubnetIds, ...subnets.privateSubnetIds, ...subnets.isolatedSubnetIds]) {
-            this.subnetCidrs.set(id, cidr);
+        for (const ids of [subnets.publicSubnetIds, subnets.privateSubnetIds, subnets.isolatedSubnetIds]) {
+            ids.forEach((id, index) => {
+                this.subnetCidrs.set(id, cidr);
+                this.subnetZones.set(id, zones[index]);
+            });
         }
         return { vpcId, ...subnets };
     }
@@ -357,6 +404,13 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                     ownerId: inputs.owners?.[0],
                 };
             }
+            case "aws:ec2/getSubnet:getSubnet":
+                return {
+                    id: inputs.id,
+                    availabilityZone: this.subnetZones.get(inputs.id) ?? `${region}${zoneLetters[this.zoneIndexOf(inputs.id)]}`,
+                    cidrBlock: this.subnetCidrs.get(inputs.id) ?? this.options.vpcCidr ?? defaults.vpcCidr,
+                    arn: this.arn("ec2", `subnet/${inputs.id}`),
+                };
             case "aws:ec2/getVpc:getVpc":
                 return {
                     id: inputs.id,

@@ -490,6 +490,7 @@ describe("argument checks (lib/args.ts)", () => {
     });
 
     describe("what it resolves to", () => {
+        const kmsKeyId = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         it("fills in every default", () => {
             expect(resolveArgs("etcd3", {})).to.deep.equal({
                 ecosystem: "etcd3-cluster",
@@ -501,7 +502,8 @@ describe("argument checks (lib/args.ts)", () => {
                 os: "fedora-coreos",
                 osProfile: operatingSystems["fedora-coreos"],
                 etcdVersion: "v3.5.33",
-                release: { tag: "v3.5.33", branch: "3.5", servesV2Api: true },
+                release: { tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true },
+                enableV2Api: true,
                 etcdImageRepository: "gcr.io/etcd-development/etcd",
                 heartbeatIntervalMs: undefined,
                 electionTimeoutMs: undefined,
@@ -516,6 +518,8 @@ describe("argument checks (lib/args.ts)", () => {
                 grpcLoadBalancer: false,
                 dns: undefined,
                 rootVolumeSizeGiB: 20,
+                dataVolume: { sizeGiB: 20, iops: 3000, throughputMiBps: 125, kmsKeyId: undefined, retain: true },
+                rollingHealthTimeoutMinutes: 15,
                 tags: {},
             });
         });
@@ -528,6 +532,8 @@ describe("argument checks (lib/args.ts)", () => {
                 discoveryUrl: url, discoveryService: "http://127.0.0.1:8087", discoveryLogFile: false, sshAuthorizedKeys: [goodKey],
                 internetFacing: true, allowedCidrs: ["203.0.113.0/24"], clientCidrs: [], grpcLoadBalancer: true,
                 dnsName: "etcd.example.com", hostedZoneId: "Z1", rootVolumeSizeGiB: 50, tags: { team: "db" },
+                dataVolumeSizeGiB: 100, dataVolumeIops: 6000, dataVolumeThroughput: 500, kmsKeyId, retainDataVolumes: false,
+                rollingHealthTimeoutMinutes: 0,
             })).to.deep.equal({
                 ecosystem: "kv",
                 network: { kind: "new", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single" },
@@ -538,7 +544,8 @@ describe("argument checks (lib/args.ts)", () => {
                 os: "flatcar",
                 osProfile: operatingSystems.flatcar,
                 etcdVersion: "v3.6.14",
-                release: { tag: "v3.6.14", branch: "3.6", servesV2Api: false },
+                release: { tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false },
+                enableV2Api: false,
                 etcdImageRepository: "quay.io/coreos/etcd",
                 heartbeatIntervalMs: 200,
                 electionTimeoutMs: 2000,
@@ -553,6 +560,8 @@ describe("argument checks (lib/args.ts)", () => {
                 grpcLoadBalancer: true,
                 dns: { name: "etcd.example.com", hostedZoneId: "Z1" },
                 rootVolumeSizeGiB: 50,
+                dataVolume: { sizeGiB: 100, iops: 6000, throughputMiBps: 500, kmsKeyId, retain: false },
+                rollingHealthTimeoutMinutes: 0,
                 tags: { team: "db" },
             });
         });
@@ -567,6 +576,7 @@ describe("argument checks (lib/args.ts)", () => {
                 instanceType: "t3.small", allowUnknownInstanceType: false, os: "fedora-coreos", etcdVersion: "v3.5.33",
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false, rootVolumeSizeGiB: 20,
+                dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
             });
         });
     });

@@ -307,7 +307,7 @@ describe("Etcd3Cluster argument validation", () => {
     it("carries the OS row, the parsed release and the CIDR sources resolved once", () => {
         const resolved = resolveArgs("etcd3", { os: "flatcar", etcdVersion: "3.6.14", clientCidrs: [], sshAuthorizedKeys: [goodKey] });
         expect(resolved.osProfile).to.equal(operatingSystems.flatcar);
-        expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", servesV2Api: false });
+        expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false });
         expect([resolved.allowedCidrs, resolved.clientCidrs, resolved.sshCidrs]).to.deep.equal(["vpc-cidr", [], "vpc-cidr"]);
         expect(resolveArgs("etcd3", {}).sshCidrs).to.deep.equal([]);
     });

@@ -14,6 +14,11 @@ installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
 
 const INSTANCE = "aws:ec2/instance:Instance";
+const INTERFACE = "aws:ec2/networkInterface:NetworkInterface";
+const VOLUME = "aws:ebs/volume:Volume";
+const VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
+const IMAGE = "pulumi-nodejs:dynamic/etcd3-cluster:ImageChoice";
+const GATE = "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
@@ -61,9 +66,9 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(of(INSTANCE)).to.have.length(5);
     });
 
-    it("spreads the members round robin over the private subnets", async () => {
+    it("spreads the members' slots round robin over the private subnets", async () => {
         const { of } = await build({ clusterSize: 5 });
-        expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal([
+        expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal([
             "subnet-private-a", "subnet-private-b", "subnet-private-c", "subnet-private-a", "subnet-private-b",
         ]);
     });
@@ -183,7 +188,8 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             const { name, children, order } = await buildRecordingOptions();
             expect(order.filter((type) => type !== "etcd3-cluster:index:Etcd3Cluster")[0]).to.equal(GUARD);
             for (const index of [0, 1, 2]) {
-                expect(children.get(`${name}-${index}`)?.options.dependsOn, `member ${index}`).to.deep.equal([`${name}-guard`]);
+                const [, instance] = [...children].find(([child, { type }]) => child === `${name}-${index}` && type === INSTANCE)!;
+                expect(instance.options.dependsOn, `member ${index}`).to.include(`${name}-guard`);
             }
         });
     });
@@ -200,19 +206,49 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
         const ofType = (type: string) => [...children].filter(([, child]) => child.type === type);
 
-        it("gives every member exactly: its parent, dependsOn the guard, ignoreChanges on ami, userData and subnetId", () => {
-            // Ignition runs only at first boot: without ignoreChanges, a new image, new user data or a reordered
-            // subnet list would replace every member at once. Replacing a member is a deliberate act. No member is
-            // protected or retained, and none is deleted before its replacement exists (no deleteBeforeReplace).
+        it("replaces members one after the other, each old instance gone before its new one takes the slot's interface", () => {
+            // Member i+1 waits for member i's health gate (member i healthy again); every member waits for the guard.
+            // Instances are disposable: nothing keeps them (no protect, retainOnDelete or ignoreChanges), and a new
+            // instance type replaces rather than stops the member in place.
             const members = ofType(INSTANCE);
             expect(members.map(([child]) => child)).to.have.members([`${name}-0`, `${name}-1`, `${name}-2`]);
             for (const [child, { options }] of members) {
-                expect(options, child).to.deep.equal({ parent: name, dependsOn: [`${name}-guard`], ignoreChanges: ["ami", "subnetId", "userData"] });
+                const index = Number(child.split("-").pop());
+                expect(options, child).to.deep.equal({
+                    parent: name,
+                    dependsOn: index === 0 ? [`${name}-guard`] : [`${name}-guard`, `${name}-${index - 1}-health`],
+                    deleteBeforeReplace: true,
+                    replaceOnChanges: ["instanceType"],
+                });
             }
         });
 
+        it("never moves a slot's interface or volume, and keeps the volumes in AWS when they leave the stack", () => {
+            for (const [child, { options }] of ofType(INTERFACE)) {
+                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["subnetId"] });
+            }
+            for (const [child, { options }] of ofType(VOLUME)) {
+                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["availabilityZone"], retainOnDelete: true });
+            }
+            expect(ofType(INTERFACE)).to.have.length(3);
+            expect(ofType(VOLUME)).to.have.length(3);
+        });
+
+        it("gates each member on its volume and its registration in both load balancers", () => {
+            expect(ofType(GATE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-health`,
+                { parent: name, dependsOn: [`${name}-${index}-data-attachment`, `${name}-alb-target-${index}`, `${name}-nlb-target-${index}`] },
+            ]));
+        });
+
+        it("detaches a member's volume before its instance is replaced", () => {
+            expect(ofType(VOLUME_ATTACHMENT).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-data-attachment`, { parent: name, deleteBeforeReplace: true },
+            ]));
+        });
+
         // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
-        const parentOnly = [GUARD, DISCOVERY, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
+        const parentOnly = [GUARD, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
         for (const type of parentOnly) {
             it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
                 const ofThisType = ofType(type);
@@ -225,7 +261,8 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
 
         it("has seen every child the mocks registered, and no type the tests above do not name", () => {
             expect([...children.keys()]).to.have.members(registeredNames);
-            expect([...new Set([...children.values()].map((child) => child.type))]).to.have.members([INSTANCE, ...parentOnly]);
+            expect([...new Set([...children.values()].map((child) => child.type))])
+                .to.have.members([INSTANCE, INTERFACE, VOLUME, VOLUME_ATTACHMENT, GATE, ...parentOnly]);
         });
     });
 
@@ -585,12 +622,12 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         it("creates no VPC and places members in the given private subnets", async () => {
             const { of } = await build(existing);
             expect(of("awsx:ec2:Vpc")).to.have.length(0);
-            expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-0c000001", "subnet-0c000002", "subnet-0c000001"]);
+            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-0c000001", "subnet-0c000002", "subnet-0c000001"]);
         });
 
         it("takes subnet lists that are outputs of other resources, like an awsx Vpc's", async () => {
             const { of } = await build({ vpcId: "vpc-0abc1234", privateSubnetIds: pulumi.output(["subnet-o1", "subnet-o2"]) });
-            expect(of(INSTANCE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
+            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
         });
 
         /** Builds with `args` and returns the message settle() fails with: the program's error, as `pulumi up` would print it. */
@@ -645,10 +682,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(await valueOf(cluster.etcd3DiscoveryUrl)).to.equal(fakeDiscoveryUrl);
         });
 
-        it("gives entry i of instanceIds, privateIps, clientEndpoints and peerUrls from member i's own instance", async () => {
+        it("gives entry i of instanceIds, privateIps, clientEndpoints and peerUrls from member i's own instance and slot", async () => {
             const { name, cluster, of } = await build({ clusterSize: 5 });
-            const [instanceIds, privateIps, clientEndpoints, peerUrls] = await Promise.all([
+            const [instanceIds, privateIps, clientEndpoints, peerUrls, networkInterfaceIds, dataVolumeIds] = await Promise.all([
                 valueOf(cluster.instanceIds), valueOf(cluster.privateIps), valueOf(cluster.clientEndpoints), valueOf(cluster.peerUrls),
+                valueOf(cluster.networkInterfaceIds), valueOf(cluster.dataVolumeIds),
             ]);
             // The mocks give member i the address 10.99.1.(10 + i) (lib/testing.ts).
             expect(cluster.memberNames).to.deep.equal(["etcd3-cluster-0", "etcd3-cluster-1", "etcd3-cluster-2", "etcd3-cluster-3", "etcd3-cluster-4"]);
@@ -667,6 +705,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 expect(instance.inputs.tags, `instanceIds[${i}]'s tags`).to.include({ Name: member, "etcd-member": member });
                 expect(/--name=(\S+)/.exec(userDataOf(instance).systemd.units[0].contents)![1], `instanceIds[${i}]'s etcd name`).to.equal(member);
                 expect(instance.state.privateIp, `instanceIds[${i}]'s address`).to.equal(privateIps[i]);
+                expect(instance.inputs.primaryNetworkInterface, `instanceIds[${i}]'s interface`).to.deep.equal({ networkInterfaceId: networkInterfaceIds[i] });
+                expect(of(INTERFACE).find((nic) => nic.id === networkInterfaceIds[i])?.state.privateIp, `networkInterfaceIds[${i}]'s address`).to.equal(privateIps[i]);
+                expect(of(VOLUME_ATTACHMENT).filter((a) => a.inputs.instanceId === instanceIds[i]).map((a) => a.inputs.volumeId),
+                    `the volume attached to instanceIds[${i}]`).to.deep.equal([dataVolumeIds[i]]);
+                expect(of(VOLUME).find((volume) => volume.id === dataVolumeIds[i])?.inputs.tags["etcd-member"], `dataVolumeIds[${i}]'s member`).to.equal(member);
                 expect(clientEndpoints[i]).to.equal(`http://${instance.state.privateIp}:2379`);
                 expect(peerUrls[i]).to.equal(`http://${instance.state.privateIp}:2380`);
             });
@@ -677,10 +720,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         /** The types AWS can tag, with the inputs that carry tags. */
         const taggable: Record<string, string[]> = {
             [VPC]: ["tags"], [SECURITY_GROUP]: ["tags"], [INGRESS]: ["tags"], [EGRESS]: ["tags"],
-            [INSTANCE]: ["tags", "volumeTags"], [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
+            [INSTANCE]: ["tags", "rootBlockDevice.tags"], [INTERFACE]: ["tags"], [VOLUME]: ["tags"],
+            [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
         };
         /** The types without tags: a target group attachment and a Route53 record take none; the rest are not AWS resources. */
-        const untaggable = [ATTACHMENT, RECORD, GUARD, DISCOVERY, COMPONENT];
+        const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, DISCOVERY, IMAGE, GATE, COMPONENT];
 
         it("tags every resource of every taggable type with exactly the ecosystem, the user's tags and its own Name", async () => {
             const { name } = await build({
@@ -702,10 +746,15 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 const suffix = resource.name.slice(name.length + 1);
                 if (!(resource.type in taggable)) {
                     expect(resource.inputs.tags, label).to.equal(undefined);
-                } else if (resource.type === INSTANCE) {
-                    const member = `billing-etcd-${suffix}`;
+                } else if (resource.type === INSTANCE || resource.type === INTERFACE) {
+                    const member = `billing-etcd-${suffix.replace(/-nic$/, "")}`;
                     expect(resource.inputs.tags, `${label} tags`).to.deep.equal({ ...common, Name: member, "etcd-member": member });
-                    expect(resource.inputs.volumeTags, `${label} volumeTags`).to.deep.equal({ ...common, Name: member });
+                    if (resource.type === INSTANCE) {
+                        expect(resource.inputs.rootBlockDevice.tags, `${label} root volume tags`).to.deep.equal({ ...common, Name: `${member}-root`, "etcd-member": member });
+                    }
+                } else if (resource.type === VOLUME) {
+                    const member = `billing-etcd-${suffix.replace(/-data$/, "")}`;
+                    expect(resource.inputs.tags, `${label} tags`).to.deep.equal({ ...common, Name: `${member}-data`, "etcd-member": member });
                 } else {
                     expect(resource.inputs.tags, label).to.deep.equal(nameTags[suffix] ? { ...common, Name: nameTags[suffix] } : common);
                 }

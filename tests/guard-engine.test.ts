@@ -32,6 +32,11 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
 const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
 const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
+/** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
+const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+});
+
 const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
     "its members would not learn of the change (that needs etcd's runtime reconfiguration). To build a new cluster of " +
     "the new size, run `pulumi destroy` first, or create a second Etcd3Cluster.";
@@ -39,6 +44,20 @@ const shrinkRefusal = (from: number, to: number) => `rootVolumeSizeGiB cannot ch
     "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
     `members. Keep rootVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
     "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
+const dataShrinkRefusal = (from: number, to: number) => `dataVolumeSizeGiB cannot change from ${from} to ${to} on a running ` +
+    "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
+    `members. Keep dataVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
+    "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
+const preSlotRefusal = "this cluster was created by a version of etcd3-cluster without member slots: its members keep their " +
+    "data on their root volumes, and this version would replace every instance with one whose data volume is blank, a " +
+    "cluster that cannot form again. Keep the version that created it, or build a new cluster with this one and move the " +
+    "data (`etcdctl make-mirror` copies the v3 keys).";
+const downgradeRefusal = "etcdVersion cannot go down from v3.6.14 to v3.5.33: members of an older minor release cannot read " +
+    "the newer one's data, and etcd's downgrade needs a cluster-wide downgrade job this component does not run. Keep " +
+    "etcdVersion at 3.6.x.";
+const v2OnRefusal = "etcdVersion cannot go from v3.5.33 to v3.6.14 yet: roll with enableV2Api: false first, after moving " +
+    "any data out of the v2 key space (etcd 3.6 refuses to start on a v2 store holding data; `etcdutl check v2store` on " +
+    "a member's snapshot tells). Then set etcdVersion to v3.6.14 again.";
 
 describe("ClusterGuard as the engine runs it", function () {
     let program: ReturnType<typeof makeProgramDirectory>;
@@ -48,7 +67,7 @@ describe("ClusterGuard as the engine runs it", function () {
         this.timeout(30_000);
         program = makeProgramDirectory();
         host = await EngineProviderHost.start(program.directory);
-        created = await host.create(await declare({ clusterSize: 3, rootVolumeSizeGiB: 30 }));
+        created = await host.create(await declare(facts()));
     });
     after(async function () {
         this.timeout(15_000);
@@ -58,48 +77,97 @@ describe("ClusterGuard as the engine runs it", function () {
 
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
-        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB");
-        expect(created.outs).to.deep.include({ clusterSize: 3, rootVolumeSizeGiB: 30 });
+        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api");
+        expect(created.outs).to.deep.include(facts());
     });
 
     it("reports no change when the facts stay", async () => {
-        expect(await host.diff(await declare({ clusterSize: 3, rootVolumeSizeGiB: 30 }), created.id, created.outs)).to.deep.equal(noChange);
+        expect(await host.diff(await declare(facts()), created.id, created.outs)).to.deep.equal(noChange);
     });
 
     it("refuses a larger cluster, saying why and what to do instead", async () => {
-        const resource = await declare({ clusterSize: 5, rootVolumeSizeGiB: 30 });
+        const resource = await declare(facts({ clusterSize: 5 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(sizeRefusal(3, 5));
     });
 
     it("refuses a smaller cluster too", async () => {
-        const resource = await declare({ clusterSize: 1, rootVolumeSizeGiB: 30 });
+        const resource = await declare(facts({ clusterSize: 1 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(sizeRefusal(3, 1));
     });
 
     it("refuses smaller root volumes, naming the smallest size it accepts", async () => {
-        const resource = await declare({ clusterSize: 3, rootVolumeSizeGiB: 20 });
+        const resource = await declare(facts({ rootVolumeSizeGiB: 20 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(shrinkRefusal(30, 20));
     });
 
+    it("refuses smaller data volumes, naming the smallest size it accepts", async () => {
+        const resource = await declare(facts({ dataVolumeSizeGiB: 19 }));
+        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(dataShrinkRefusal(20, 19));
+    });
+
     it("lists every refused change at once", async () => {
-        const resource = await declare({ clusterSize: 5, rootVolumeSizeGiB: 20 });
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(`${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}`);
+        const resource = await declare(facts({ clusterSize: 5, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 10 }));
+        expect(await failureOf(host.diff(resource, created.id, created.outs)))
+            .to.equal(`${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
     });
 
     it("allows larger root volumes as an in-place update that records the new size", async () => {
-        const resource = await declare({ clusterSize: 3, rootVolumeSizeGiB: 40 });
+        const resource = await declare(facts({ rootVolumeSizeGiB: 40 }));
         expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
         const outs = await host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, rootVolumeSizeGiB: 40 });
         // The next preview compares with the recorded size: back to 30 is now a shrink.
-        const back = await declare({ clusterSize: 3, rootVolumeSizeGiB: 30 });
+        const back = await declare(facts({ rootVolumeSizeGiB: 30 }));
         expect(await failureOf(host.diff(back, created.id, outs))).to.equal(shrinkRefusal(40, 30));
     });
 
-    it("records a fact that older state lacks without refusing anything", async () => {
-        const { rootVolumeSizeGiB: _absent, ...olderState } = created.outs;
-        const resource = await declare({ clusterSize: 3, rootVolumeSizeGiB: 10 });
+    it("allows larger data volumes as an in-place update that records the new size", async () => {
+        const resource = await declare(facts({ dataVolumeSizeGiB: 50 }));
+        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await host.update(resource, created.id, created.outs);
+        expect(outs).to.deep.equal({ ...created.outs, dataVolumeSizeGiB: 50 });
+        const back = await declare(facts());
+        expect(await failureOf(host.diff(back, created.id, outs))).to.equal(dataShrinkRefusal(50, 20));
+    });
+
+    it("allows an etcd patch upgrade as an in-place update that records the new version", async () => {
+        const resource = await declare(facts({ etcdVersion: "v3.5.34" }));
+        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await host.update(resource, created.id, created.outs);
+        expect(outs).to.deep.equal({ ...created.outs, etcdVersion: "v3.5.34" });
+        // The next preview compares with the recorded version: the same program is no change.
+        expect(await host.diff(await declare(facts({ etcdVersion: "v3.5.34" })), created.id, outs)).to.deep.equal(noChange);
+    });
+
+    it("refuses 3.5 → 3.6 while the state says the v2 API is on, naming enableV2Api", async () => {
+        const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
+        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(v2OnRefusal);
+    });
+
+    it("allows 3.5 → 3.6 once an update has recorded the v2 API off", async () => {
+        const v2Off = await declare(facts({ enableV2Api: false }));
+        expect(await host.diff(v2Off, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await host.update(v2Off, created.id, created.outs);
+        const on36 = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
+        expect(await host.diff(on36, created.id, outs)).to.deep.equal(inPlace);
+    });
+
+    it("refuses a 3.6 cluster's downgrade to 3.5", async () => {
+        const on36 = await host.create(await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false })));
+        const resource = await declare(facts({ etcdVersion: "v3.5.33", enableV2Api: false }));
+        expect(await failureOf(host.diff(resource, on36.id, on36.outs))).to.equal(downgradeRefusal);
+    });
+
+    it("refuses a state made before member slots, whatever the program says", async () => {
+        const { dataVolumeSizeGiB: _data, etcdVersion: _version, enableV2Api: _flag, ...preSlotState } = created.outs;
+        const resource = await declare(facts());
+        expect(await failureOf(host.diff(resource, created.id, preSlotState))).to.equal(preSlotRefusal);
+    });
+
+    it("records facts that older state lacks without refusing anything", async () => {
+        const { etcdVersion: _version, enableV2Api: _flag, ...olderState } = created.outs;
+        const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
         expect(await host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
-        expect(await host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, rootVolumeSizeGiB: 10 });
+        expect(await host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, etcdVersion: "v3.6.14", enableV2Api: false });
     });
 });

@@ -7,7 +7,12 @@ import { expect } from "chai";
 import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
-import { ClusterGuard, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
+import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
+
+/** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
+const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+});
 
 const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
     "its members would not learn of the change (that needs etcd's runtime reconfiguration). To build a new cluster of " +
@@ -16,6 +21,20 @@ const shrinkRefusal = (from: number, to: number) => `rootVolumeSizeGiB cannot ch
     "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
     `members. Keep rootVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
     "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
+const dataShrinkRefusal = (from: number, to: number) => `dataVolumeSizeGiB cannot change from ${from} to ${to} on a running ` +
+    "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
+    `members. Keep dataVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
+    "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
+const preSlotRefusal = "this cluster was created by a version of etcd3-cluster without member slots: its members keep their " +
+    "data on their root volumes, and this version would replace every instance with one whose data volume is blank, a " +
+    "cluster that cannot form again. Keep the version that created it, or build a new cluster with this one and move the " +
+    "data (`etcdctl make-mirror` copies the v3 keys).";
+const downgradeRefusal = "etcdVersion cannot go down from v3.6.14 to v3.5.33: members of an older minor release cannot read " +
+    "the newer one's data, and etcd's downgrade needs a cluster-wide downgrade job this component does not run. Keep " +
+    "etcdVersion at 3.6.x.";
+const v2OnRefusal = "etcdVersion cannot go from v3.5.33 to v3.6.14 yet: roll with enableV2Api: false first, after moving " +
+    "any data out of the v2 key space (etcd 3.6 refuses to start on a v2 store holding data; `etcdutl check v2store` on " +
+    "a member's snapshot tells). Then set etcdVersion to v3.6.14 again.";
 
 /** The error `promise` rejects with, or a failure if it resolves. */
 async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
@@ -25,94 +44,173 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("guards the cluster size and the root volume size, in that order", () => {
-        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB"]);
+    it("keeps the cluster size, the root and data volume sizes, the etcd version and the v2 flag, in that order", () => {
+        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api"]);
+    });
+
+    it("has a rule for the cluster size, the two volume sizes and the etcd version, in that order", () => {
+        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion"]);
+    });
+
+    it("refuses a state for lacking the data volume size alone", () => {
+        expect(clusterGuardRules.filter((rule) => rule.whenMissing !== undefined).map((rule) => rule.argument)).to.deep.equal(["dataVolumeSizeGiB"]);
     });
 
     describe("clusterGuardRefusals", () => {
         it("refuses nothing when the facts stay", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 20 })).to.deep.equal([]);
+            expect(clusterGuardRefusals(facts(), facts())).to.deep.equal([]);
         });
 
         it("refuses a larger cluster", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 5, rootVolumeSizeGiB: 20 }))
-                .to.deep.equal([sizeRefusal(3, 5)]);
+            expect(clusterGuardRefusals(facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).to.deep.equal([sizeRefusal(3, 5)]);
         });
 
         it("refuses a smaller cluster", () => {
-            expect(clusterGuardRefusals({ clusterSize: 5, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 20 }))
-                .to.deep.equal([sizeRefusal(5, 3)]);
+            expect(clusterGuardRefusals(facts({ clusterSize: 5 }), facts({ clusterSize: 3 }))).to.deep.equal([sizeRefusal(5, 3)]);
         });
 
         it("refuses a root volume one GiB smaller", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 19 }))
-                .to.deep.equal([shrinkRefusal(20, 19)]);
+            expect(clusterGuardRefusals(facts({ rootVolumeSizeGiB: 20 }), facts({ rootVolumeSizeGiB: 19 }))).to.deep.equal([shrinkRefusal(20, 19)]);
         });
 
         it("allows a root volume one GiB larger", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 21 })).to.deep.equal([]);
+            expect(clusterGuardRefusals(facts({ rootVolumeSizeGiB: 20 }), facts({ rootVolumeSizeGiB: 21 }))).to.deep.equal([]);
         });
 
-        it("lists both refusals, size first", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 30 }, { clusterSize: 1, rootVolumeSizeGiB: 10 }))
-                .to.deep.equal([sizeRefusal(3, 1), shrinkRefusal(30, 10)]);
+        it("refuses a data volume one GiB smaller", () => {
+            expect(clusterGuardRefusals(facts({ dataVolumeSizeGiB: 50 }), facts({ dataVolumeSizeGiB: 49 }))).to.deep.equal([dataShrinkRefusal(50, 49)]);
         });
 
-        it("checks no fact that the state lacks", () => {
-            expect(clusterGuardRefusals({}, { clusterSize: 7, rootVolumeSizeGiB: 10 })).to.deep.equal([]);
+        it("allows a data volume one GiB larger", () => {
+            expect(clusterGuardRefusals(facts({ dataVolumeSizeGiB: 50 }), facts({ dataVolumeSizeGiB: 51 }))).to.deep.equal([]);
         });
 
-        it("checks the facts the state has when it lacks others", () => {
-            expect(clusterGuardRefusals({ rootVolumeSizeGiB: 30 }, { clusterSize: 7, rootVolumeSizeGiB: 10 }))
+        it("allows an etcd patch upgrade", () => {
+            expect(clusterGuardRefusals(facts({ etcdVersion: "v3.5.20" }), facts({ etcdVersion: "v3.5.33" }))).to.deep.equal([]);
+        });
+
+        it("refuses an etcd downgrade from 3.6 to 3.5", () => {
+            expect(clusterGuardRefusals(facts({ etcdVersion: "v3.6.14", enableV2Api: false }), facts({ etcdVersion: "v3.5.33", enableV2Api: false })))
+                .to.deep.equal([downgradeRefusal]);
+        });
+
+        it("refuses 3.5 → 3.6 while the state says the v2 API is on, even if the program turns it off", () => {
+            expect(clusterGuardRefusals(facts({ enableV2Api: true }), facts({ etcdVersion: "v3.6.14", enableV2Api: false }))).to.deep.equal([v2OnRefusal]);
+        });
+
+        it("allows 3.5.33 → 3.6.14 when the state says the v2 API is off", () => {
+            expect(clusterGuardRefusals(facts({ enableV2Api: false }), facts({ etcdVersion: "v3.6.14", enableV2Api: false }))).to.deep.equal([]);
+        });
+
+        it("counts a state without the v2 flag as having the v2 API on", () => {
+            const { enableV2Api: _absent, ...stateWithoutFlag } = facts();
+            expect(clusterGuardRefusals(stateWithoutFlag, facts({ etcdVersion: "v3.6.14", enableV2Api: false }))).to.deep.equal([v2OnRefusal]);
+        });
+
+        it("lists every refusal, in the rules' order", () => {
+            expect(clusterGuardRefusals(
+                facts({ clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 40, etcdVersion: "v3.6.14", enableV2Api: false }),
+                facts({ clusterSize: 1, rootVolumeSizeGiB: 10, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: false }),
+            )).to.deep.equal([sizeRefusal(3, 1), shrinkRefusal(30, 10), dataShrinkRefusal(40, 20), downgradeRefusal]);
+        });
+
+        it("checks nothing when the state holds no facts at all", () => {
+            expect(clusterGuardRefusals({}, facts({ clusterSize: 7, rootVolumeSizeGiB: 10, dataVolumeSizeGiB: 10 }))).to.deep.equal([]);
+        });
+
+        it("refuses a state made before member slots (no data volume size) with what to do instead", () => {
+            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts())).to.deep.equal([preSlotRefusal]);
+        });
+
+        it("refuses a state holding any one fact but the data volume size as made before member slots", () => {
+            expect(clusterGuardRefusals({ etcdVersion: "v3.5.33" }, facts())).to.deep.equal([preSlotRefusal]);
+        });
+
+        it("lists the pre-slot refusal after the refusals of facts the state has, in the rules' order", () => {
+            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts({ clusterSize: 5 })))
+                .to.deep.equal([sizeRefusal(3, 5), preSlotRefusal]);
+        });
+
+        it("checks the facts the state has when it lacks others that are not required", () => {
+            expect(clusterGuardRefusals({ rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20 }, facts({ clusterSize: 7, rootVolumeSizeGiB: 10 })))
                 .to.deep.equal([shrinkRefusal(30, 10)]);
+        });
+
+        it("records an etcd version the state lacks without judging the change", () => {
+            const { etcdVersion: _absent, ...stateWithoutVersion } = facts({ etcdVersion: "v3.6.14" });
+            expect(clusterGuardRefusals(stateWithoutVersion, facts({ etcdVersion: "v3.5.33" }))).to.deep.equal([]);
         });
     });
 
     describe("the provider, called directly", () => {
         it("creates state holding only the guarded facts, under a random UUID", async () => {
-            const created = await clusterGuardProvider.create({ clusterSize: 3, rootVolumeSizeGiB: 20, extra: "dropped" });
+            const created = await clusterGuardProvider.create({ ...facts(), extra: "dropped" });
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20 });
+            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true });
         });
 
         it("gives each guard its own id", async () => {
-            const facts = { clusterSize: 3, rootVolumeSizeGiB: 20 };
-            const [first, second] = await Promise.all([clusterGuardProvider.create(facts), clusterGuardProvider.create(facts)]);
+            const [first, second] = await Promise.all([clusterGuardProvider.create(facts()), clusterGuardProvider.create(facts())]);
             expect(first.id).to.not.equal(second.id);
         });
 
         it("reports no change, and replaces nothing, when the facts stay", async () => {
-            expect(await clusterGuardProvider.diff!("id", { clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 20 }))
-                .to.deep.equal({ changes: false, replaces: [] });
+            expect(await clusterGuardProvider.diff!("id", facts(), facts())).to.deep.equal({ changes: false, replaces: [] });
         });
 
         it("reports a larger root volume as an in-place change", async () => {
-            expect(await clusterGuardProvider.diff!("id", { clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 40 }))
+            expect(await clusterGuardProvider.diff!("id", facts({ rootVolumeSizeGiB: 20 }), facts({ rootVolumeSizeGiB: 40 })))
+                .to.deep.equal({ changes: true, replaces: [] });
+        });
+
+        it("reports a larger data volume as an in-place change", async () => {
+            expect(await clusterGuardProvider.diff!("id", facts({ dataVolumeSizeGiB: 20 }), facts({ dataVolumeSizeGiB: 40 })))
+                .to.deep.equal({ changes: true, replaces: [] });
+        });
+
+        it("reports an etcd patch upgrade as an in-place change", async () => {
+            expect(await clusterGuardProvider.diff!("id", facts({ etcdVersion: "v3.5.32" }), facts({ etcdVersion: "v3.5.33" })))
+                .to.deep.equal({ changes: true, replaces: [] });
+        });
+
+        it("reports turning the v2 API off as an in-place change", async () => {
+            expect(await clusterGuardProvider.diff!("id", facts({ enableV2Api: true }), facts({ enableV2Api: false })))
                 .to.deep.equal({ changes: true, replaces: [] });
         });
 
         it("reports a fact missing from older state as a change that records it", async () => {
-            expect(await clusterGuardProvider.diff!("id", { clusterSize: 3 }, { clusterSize: 3, rootVolumeSizeGiB: 20 }))
-                .to.deep.equal({ changes: true, replaces: [] });
+            const { etcdVersion: _version, enableV2Api: _flag, ...olderState } = facts();
+            expect(await clusterGuardProvider.diff!("id", olderState, facts())).to.deep.equal({ changes: true, replaces: [] });
         });
 
         it("fails the diff with every refusal, one a line, in a plain Error", async () => {
-            const error = await rejectionOf(clusterGuardProvider.diff!("id", { clusterSize: 3, rootVolumeSizeGiB: 30 }, { clusterSize: 5, rootVolumeSizeGiB: 20 }));
-            expect([error.constructor, error.message]).to.deep.equal([Error, `${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}`]);
+            const olds = facts({ clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 40 });
+            const news = facts({ clusterSize: 5, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 30 });
+            const error = await rejectionOf(clusterGuardProvider.diff!("id", olds, news));
+            expect([error.constructor, error.message])
+                .to.deep.equal([Error, `${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(40, 30)}`]);
+        });
+
+        it("fails the diff of a state made before member slots with the pre-slot refusal", async () => {
+            const error = await rejectionOf(clusterGuardProvider.diff!("id", { clusterSize: 3, rootVolumeSizeGiB: 20 }, facts()));
+            expect([error.constructor, error.message]).to.deep.equal([Error, preSlotRefusal]);
         });
 
         it("updates state to the new guarded facts only", async () => {
-            expect(await clusterGuardProvider.update!("id", { clusterSize: 3, rootVolumeSizeGiB: 20 }, { clusterSize: 3, rootVolumeSizeGiB: 40, extra: 1 } as never))
-                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 40 } });
+            expect(await clusterGuardProvider.update!("id", facts(), { ...facts({ dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
+                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34", enableV2Api: true } });
         });
     });
 
     it("registers as etcd3-cluster:ClusterGuard with the guarded facts alone as inputs", async () => {
-        new ClusterGuard("guard-unit-1", { clusterSize: 5, rootVolumeSizeGiB: 30, extra: true } as never);
+        new ClusterGuard("guard-unit-1", { ...facts({ clusterSize: 5, rootVolumeSizeGiB: 30, enableV2Api: false }), extra: true } as never);
         await settle();
         const [resource] = registered.filter((r) => r.name === "guard-unit-1");
         const { __provider, ...inputs } = resource.inputs;
-        expect({ type: resource.type, inputs, provider: typeof __provider })
-            .to.deep.equal({ type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard", inputs: { clusterSize: 5, rootVolumeSizeGiB: 30 }, provider: "string" });
+        expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
+            type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
+            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: false },
+            provider: "string",
+        });
     });
 });

@@ -6,14 +6,25 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { calls, installMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
+import { mockAwsId } from "../lib/testing";
 
 installMocks();
 import { resolveArgs } from "../lib/args";
 import { renderUserData } from "../lib/ignition";
-import { createNodes } from "../lib/nodes";
+import { createLoadBalancer } from "../lib/loadbalancer";
+import { createNodes, NodeOptions } from "../lib/nodes";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
 
 const discoveryUrl = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef";
+
+/** The members' surroundings: two subnets, their group, the guard, and an ALB (under mocks) to register in. */
+function nodeOptions(name: string, guard: pulumi.Resource, parent: pulumi.Resource): NodeOptions {
+    const alb = createLoadBalancer(name, "alb", { internetFacing: false, subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-alb", vpcId: "vpc-1" }, {}, parent);
+    return {
+        discoveryUrl, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
+        balancers: [alb], region: "eu-west-2", profile: "ops",
+    };
+}
 
 describe("the members' instances (lib/nodes.ts)", () => {
     it("looks up the OS's latest HVM image for the architecture, through the parent's AWS provider", async () => {
@@ -21,9 +32,7 @@ describe("the members' instances (lib/nodes.ts)", () => {
         const provider = new aws.Provider(`${name}-aws`, { region: "eu-west-2" });
         const parent = new pulumi.ComponentResource("test:index:Parent", name, {}, { providers: { aws: provider } });
         const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
-        createNodes(name, resolveArgs(name, { os: "flatcar", instanceType: "m7g.large" }), {
-            discoveryUrl, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
-        }, { ecosystem: "etcd3-cluster" }, parent);
+        createNodes(name, resolveArgs(name, { os: "flatcar", instanceType: "m7g.large" }), nodeOptions(name, guard, parent), { ecosystem: "etcd3-cluster" }, parent);
         await settle();
         const lookups = calls.filter((call) => call.token === "aws:ec2/getAmi:getAmi" && call.provider?.includes(`${name}-aws`));
         expect(lookups.map((call) => call.inputs)).to.deep.equal([{
@@ -37,14 +46,12 @@ describe("the members' instances (lib/nodes.ts)", () => {
         }]);
     });
 
-    it("gives each member exactly these inputs: image, type, subnet round robin, its group, user data, IMDSv2, its root volume, tags", async () => {
+    it("gives each member exactly these inputs: image, type, its slot's interface, user data naming its slot's volume, IMDSv2, recovery, its root volume, tags", async () => {
         const name = uniqueName();
         const parent = new pulumi.ComponentResource("test:index:Parent", name);
         const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
         const args = resolveArgs(name, { ecosystem: "kv", amiId: "ami-0123456789abcdef0", rootVolumeSizeGiB: 30 });
-        createNodes(name, args, {
-            discoveryUrl, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
-        }, { ecosystem: "kv", team: "db" }, parent);
+        createNodes(name, args, nodeOptions(name, guard, parent), { ecosystem: "kv", team: "db" }, parent);
         await settle();
         const members = planMembers(args);
         expect(resourcesOf(name, "aws:ec2/instance:Instance").map((instance) => [instance.name, instance.inputs])).to.deep.equal(members.map((member) => [
@@ -52,13 +59,68 @@ describe("the members' instances (lib/nodes.ts)", () => {
             {
                 ami: "ami-0123456789abcdef0",
                 instanceType: "t3.small",
-                subnetId: ["subnet-a", "subnet-b", "subnet-a"][member.index],
-                vpcSecurityGroupIds: ["sg-1"],
-                userData: renderUserData(memberIgnitionOptions(args, member, discoveryUrl)),
+                primaryNetworkInterface: { networkInterfaceId: mockAwsId("eni", `${name}-${member.index}-nic`) },
+                userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
+                userDataReplaceOnChange: true,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-                rootBlockDevice: { volumeType: "gp3", volumeSize: 30, encrypted: true, deleteOnTermination: true },
+                maintenanceOptions: { autoRecovery: "default" },
+                rootBlockDevice: {
+                    volumeType: "gp3", volumeSize: 30, encrypted: true, deleteOnTermination: true,
+                    tags: { ecosystem: "kv", team: "db", Name: `${member.name}-root`, "etcd-member": member.name },
+                },
                 tags: { ecosystem: "kv", team: "db", Name: member.name, "etcd-member": member.name },
-                volumeTags: { ecosystem: "kv", team: "db", Name: member.name },
+            },
+        ]));
+    });
+
+    it("attaches each member's data volume to its instance, stopping the instance before a detach", async () => {
+        const name = uniqueName();
+        const parent = new pulumi.ComponentResource("test:index:Parent", name);
+        const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
+        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0" }), nodeOptions(name, guard, parent), {}, parent);
+        await settle();
+        expect(resourcesOf(name, "aws:ec2/volumeAttachment:VolumeAttachment").map((attachment) => [attachment.name, attachment.inputs]))
+            .to.deep.equal([0, 1, 2].map((index) => [`${name}-${index}-data-attachment`, {
+                deviceName: "/dev/sdf",
+                volumeId: mockAwsId("vol", `${name}-${index}-data`),
+                instanceId: `${name}-${index}-id`,
+                stopInstanceBeforeDetaching: true,
+            }]));
+    });
+
+    it("registers each member's instance in the target groups on the client port", async () => {
+        const name = uniqueName();
+        const parent = new pulumi.ComponentResource("test:index:Parent", name);
+        const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
+        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0" }), nodeOptions(name, guard, parent), {}, parent);
+        await settle();
+        expect(resourcesOf(name, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((r) => [r.name, r.inputs])).to.deep.equal([0, 1, 2].map((index) => [
+            `${name}-alb-target-${index}`,
+            {
+                targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/${name}-alb-tg/1234567890abcdef`,
+                targetId: `${name}-${index}-id`,
+                port: 2379,
+            },
+        ]));
+    });
+
+    it("gives each member a health gate on its instance, its target groups, the region and profile, and the roll's bound", async () => {
+        const name = uniqueName();
+        const parent = new pulumi.ComponentResource("test:index:Parent", name);
+        const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
+        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0", rollingHealthTimeoutMinutes: 20 }), nodeOptions(name, guard, parent), {}, parent);
+        await settle();
+        const gates = resourcesOf(name, "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate");
+        const withoutProvider = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "__provider"));
+        expect(gates.map((gate) => [gate.name, withoutProvider(gate.inputs)])).to.deep.equal([0, 1, 2].map((index) => [
+            `${name}-${index}-health`,
+            {
+                memberName: `etcd3-cluster-${index}`,
+                instanceId: `${name}-${index}-id`,
+                targetGroupArns: [`arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/${name}-alb-tg/1234567890abcdef`],
+                region: "eu-west-2",
+                profile: "ops",
+                timeoutSeconds: 1200,
             },
         ]));
     });

@@ -23,8 +23,8 @@ describe("the per-member plan", () => {
             os: "flatcar", etcdVersion: "3.6.14", etcdImageRepository: "quay.io/coreos/etcd",
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
         });
-        expect(memberIgnitionOptions(args, planMembers(args)[1], discoveryUrl)).to.deep.equal({
-            memberName: "etcd3-cluster-1", discoveryUrl, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
+        expect(memberIgnitionOptions(args, planMembers(args)[1], { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })).to.deep.equal({
+            memberName: "etcd3-cluster-1", discoveryUrl, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
         });
@@ -37,7 +37,7 @@ describe("the per-member plan", () => {
             const { planMembers, memberIgnitionOptions } = require("./lib/plan");
             const { renderUserData } = require("./lib/ignition");
             const args = resolveArgs("etcd3", {});
-            planMembers(args).forEach((member) => renderUserData(memberIgnitionOptions(args, member, "${discoveryUrl}")));
+            planMembers(args).forEach((member) => renderUserData(memberIgnitionOptions(args, member, { discoveryUrl: "${discoveryUrl}", dataVolumeId: "vol-0123456789abcdef0" })));
             console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes("@pulumi"))));`;
         const loaded = JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
             cwd: path.join(__dirname, ".."), encoding: "utf8",

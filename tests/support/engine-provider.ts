@@ -79,11 +79,17 @@ export function registeredDynamicResource(moduleAndType: string, name: string): 
  * it) and nothing else, so a provider that requires any other package fails
  * here as it would in a program that lacks it or holds another version.
  */
-export function makeProgramDirectory(): { directory: string; remove: () => void } {
+export function makeProgramDirectory(options: { packages?: string[] } = {}): { directory: string; remove: () => void } {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-program-"));
     try {
         fs.mkdirSync(path.join(directory, "node_modules", "@pulumi"), { recursive: true });
         fs.symlinkSync(pulumiDirectory, path.join(directory, "node_modules", "@pulumi", "pulumi"), "dir");
+        // Packages npm hoists next to @pulumi/pulumi when the program installs this one (its dependencies).
+        for (const name of options.packages ?? []) {
+            const target = path.join(directory, "node_modules", name);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.symlinkSync(path.dirname(require.resolve(`${name}/package.json`)), target, "dir");
+        }
     } catch (error) {
         fs.rmSync(directory, { recursive: true, force: true });
         throw error;
@@ -115,13 +121,14 @@ export class EngineProviderHost {
      * resolves once it listens. The process is stopped again if it does not
      * come up in time.
      */
-    static async start(programDirectory: string, timeouts: Partial<HostTimeouts> = {}): Promise<EngineProviderHost> {
+    static async start(programDirectory: string, timeouts: Partial<HostTimeouts> = {}, env: NodeJS.ProcessEnv = process.env): Promise<EngineProviderHost> {
         const bounds = { ...defaultTimeouts, ...timeouts };
         // What pulumi-resource-pulumi-nodejs runs: `node -e "require.resolve('@pulumi/pulumi/cmd/dynamic-provider')"` from its cwd.
         const hostScript = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths: [programDirectory] });
         // The one argument is the engine's address; the host dials it only for calls these tests never make.
         const child = spawn(process.execPath, [hostScript, "127.0.0.1:1"], {
             cwd: programDirectory,
+            env,
             stdio: ["ignore", "pipe", "pipe"],
         });
         const output = { stderr: "" };
@@ -198,6 +205,15 @@ export class EngineProviderHost {
         return response.getProperties()!.toJavaScript();
     }
 
+    /** `pulumi up` deleting a resource (also the first half of a delete-before-replace): Delete with the state. */
+    async delete(resource: EngineResource, id: string, olds: Properties): Promise<void> {
+        const request = new providerProto.DeleteRequest();
+        request.setUrn(resource.urn);
+        request.setId(id);
+        request.setProperties(Struct.fromJavaScript(olds));
+        await this.call<unknown>("delete", request);
+    }
+
     /** Closes the client and stops the host: SIGTERM, a bounded wait, then SIGKILL. */
     async stop(): Promise<void> {
         this.client.close();
@@ -219,7 +235,7 @@ export class EngineProviderHost {
     }
 
     /** One unary call with a deadline; a failure rejects with exactly the message the engine would show. */
-    private call<Response>(method: "check" | "create" | "diff" | "update", request: unknown): Promise<Response> {
+    private call<Response>(method: "check" | "create" | "diff" | "update" | "delete", request: unknown): Promise<Response> {
         return new Promise((resolve, reject) => {
             const deadline = new Date(Date.now() + this.timeouts.callMs);
             const unary = (this.client as any)[method].bind(this.client) as (
