@@ -47,6 +47,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             clusterSize: resolved.clusterSize,
             rootVolumeSizeGiB: resolved.rootVolumeSizeGiB,
             dataVolumeSizeGiB: resolved.dataVolume.sizeGiB,
+            dataVolumeKmsKey: resolved.dataVolume.kmsKeyId ?? "aws/ebs",
             etcdVersion: resolved.etcdVersion,
             enableV2Api: resolved.enableV2Api,
         }, { parent: this });

@@ -17,6 +17,8 @@ export interface ClusterGuardFacts {
     rootVolumeSizeGiB: number;
     /** Size of each member's data volume. */
     dataVolumeSizeGiB: number;
+    /** The KMS key the data volumes are encrypted with: the key's ARN, or `aws/ebs` for AWS's managed key. */
+    dataVolumeKmsKey: string;
     /** The etcd release the members run. */
     etcdVersion: string;
     /** Whether the members serve the v2 API (a 3.5 → 3.6 roll needs it off first). */
@@ -24,7 +26,9 @@ export interface ClusterGuardFacts {
 }
 
 /** The facts kept in state, in this order. */
-export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = ["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api"];
+export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
+    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api",
+];
 
 /** One guarded fact: which changes are refused and what to do instead. */
 export interface ClusterGuardRule {
@@ -70,6 +74,13 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
         "volumes, and this version would replace every instance with one whose data volume is blank, a cluster that cannot " +
         "form again. Keep the version that created it, or build a new cluster with this one and move the data " +
         "(`etcdctl make-mirror` copies the v3 keys)."),
+    {
+        argument: "dataVolumeKmsKey",
+        refusal: (olds, news) => (olds.dataVolumeKmsKey === news.dataVolumeKmsKey ? undefined
+            : `kmsKeyId cannot change from ${olds.dataVolumeKmsKey} to ${news.dataVolumeKmsKey} on a running cluster: EC2 cannot re-encrypt ` +
+              "a volume, so every member's data volume would be replaced by a blank one, a cluster that cannot form again. " +
+              `Keep kmsKeyId as it is; to move the data to another key, build a new cluster: ${rebuild}.`),
+    },
     {
         argument: "etcdVersion",
         // A state without the v2 flag predates it: every 3.5 member then served the v2 API.

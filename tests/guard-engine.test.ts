@@ -34,7 +34,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
 });
 
 const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
@@ -77,7 +77,7 @@ describe("ClusterGuard as the engine runs it", function () {
 
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
-        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api");
+        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api");
         expect(created.outs).to.deep.include(facts());
     });
 

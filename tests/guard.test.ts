@@ -11,7 +11,7 @@ import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardPro
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
 });
 
 const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
@@ -44,12 +44,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the etcd version and the v2 flag, in that order", () => {
-        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion", "enableV2Api"]);
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version and the v2 flag, in that order", () => {
+        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api"]);
     });
 
-    it("has a rule for the cluster size, the two volume sizes and the etcd version, in that order", () => {
-        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "etcdVersion"]);
+    it("has a rule for the cluster size, the two volume sizes, the data volumes' key and the etcd version, in that order", () => {
+        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion"]);
     });
 
     it("refuses a state for lacking the data volume size alone", () => {
@@ -57,6 +57,20 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
     });
 
     describe("clusterGuardRefusals", () => {
+        it("refuses another key for the data volumes, which would replace every one with a blank volume", () => {
+            const key = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+            expect(clusterGuardRefusals(facts(), facts({ dataVolumeKmsKey: key }))).to.deep.equal([
+                `kmsKeyId cannot change from aws/ebs to ${key} on a running cluster: EC2 cannot re-encrypt a volume, so every ` +
+                "member's data volume would be replaced by a blank one, a cluster that cannot form again. Keep kmsKeyId as it is; " +
+                "to move the data to another key, build a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.",
+            ]);
+        });
+
+        it("keeps the data volumes' key when it stays", () => {
+            const key = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+            expect(clusterGuardRefusals(facts({ dataVolumeKmsKey: key }), facts({ dataVolumeKmsKey: key }))).to.deep.equal([]);
+        });
+
         it("refuses nothing when the facts stay", () => {
             expect(clusterGuardRefusals(facts(), facts())).to.deep.equal([]);
         });
@@ -146,7 +160,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         it("creates state holding only the guarded facts, under a random UUID", async () => {
             const created = await clusterGuardProvider.create({ ...facts(), extra: "dropped" });
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: true });
+            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true });
         });
 
         it("gives each guard its own id", async () => {
@@ -198,7 +212,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
 
         it("updates state to the new guarded facts only", async () => {
             expect(await clusterGuardProvider.update!("id", facts(), { ...facts({ dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
-                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34", enableV2Api: true } });
+                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true } });
         });
     });
 
@@ -209,7 +223,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         const { __provider, ...inputs } = resource.inputs;
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
-            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: false },
+            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false },
             provider: "string",
         });
     });
