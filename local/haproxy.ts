@@ -96,7 +96,7 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
     const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
     return [
         `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +
-            `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: not played, no target is deregistered locally)`,
+            `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: the most a replacement's drain waits for requests under way, scaled)`,
         `frontend ${spec.kind}-listener`,
         `    mode ${haproxyModes[spec.listener.protocol]}`,
         `    bind ${config.listenAddress}:${balancer.port}`,
