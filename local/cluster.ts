@@ -16,7 +16,11 @@ import { etcdUnitName } from "../lib/ignition";
 import { planMembers } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
-import { componentResources, instancesOf, LoadBalancerKind, LoadBalancerSpec, loadBalancersOf, withDiscoveryUrl } from "./component-resources";
+import {
+    componentResources, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, LoadBalancerSpec, loadBalancersOf, withDiscoveryUrl,
+} from "./component-resources";
+import { ElbApiStandIn, startElbApi } from "./elb-api";
+import { LocalTargetGroups } from "./target-groups";
 import { ContainerStore } from "./container-runtime";
 import { startDiscoveryService } from "./discovery-server";
 import { LoadBalancer, setTargetAdminState, startLoadBalancer, targetSessions, targetStates } from "./haproxy";
@@ -212,6 +216,15 @@ export interface ReplaceNodeOptions {
     args?: Partial<Etcd3ClusterArgs>;
     /** false: the slot's volumes are never attached to the new instance (a volume attachment that never happens). Default true. */
     attachVolumes?: boolean;
+    /**
+     * The member's health gate as `pulumi up` runs it around the replacement
+     * (lib/rolling.ts, through the ELB API stand-in of `startElbApi`):
+     * `beforeStop` in place of the stand-in's own drain (the gate deregisters
+     * the targets), `afterStart` in place of the wait for UP, once the new
+     * instance's targets are registered again. Default: the harness drains
+     * and waits by itself.
+     */
+    healthGate?: { beforeStop(): Promise<void>; afterStart(): Promise<void> };
     /** Bound on the whole replacement (default `defaultReplaceTimeoutMs`). */
     timeoutMs?: number;
 }
@@ -224,9 +237,9 @@ export interface ReplacementTimings {
     stopMs: number;
     /** The new root: the user data, validation and both Ignition stages. */
     ignitionMs: number;
-    /** From the boot to the member answering /health. */
+    /** From the boot to the member answering /health (with a health gate: to the gate letting the roll go on). */
     healthyMs: number;
-    /** From putting the targets back to every load balancer seeing them UP. */
+    /** From putting the targets back to every load balancer seeing them UP (0 with a health gate, whose wait is in `healthyMs`). */
     inServiceMs: number;
     totalMs: number;
 }
@@ -261,6 +274,14 @@ export interface LocalCluster {
      * removes everything.
      */
     replaceNode(index: number, options?: ReplaceNodeOptions): Promise<ReplacementTimings>;
+    /** The members' health gates as the component registered them, in member order: what a roll runs in Pulumi's provider host. */
+    readonly healthGates: HealthGateBlueprint[];
+    /**
+     * Starts (once) the ELB API stand-in on loopback over the cluster's target
+     * groups, as haproxy plays them (see local/target-groups.ts): the endpoint
+     * to point the health gates at. Stopped with the cluster.
+     */
+    startElbApi(): Promise<ElbApiStandIn>;
     /**
      * Each target's state as a load balancer's health checks see it (`UP`,
      * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
@@ -553,6 +574,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     let started = false;
     /** The member slots' volumes: made once, handed to every instance of the slot, released with the cluster. */
     const volumes = new SlotVolumes(path.join(workDir, "volumes"), options.volumeBytes ?? defaultVolumeBytes);
+    let elbApi: Promise<ElbApiStandIn> | undefined;
     const stop = async () => {
         if (stopped) {
             return;
@@ -571,6 +593,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         if (subnet !== undefined) {
             releaseSubnet(subnet);
         }
+        await elbApi?.then((api) => api.stop(), () => undefined);
         removeWorkDir(workDir);
         if (volumeFailure) {
             throw volumeFailure;
@@ -723,6 +746,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             discoveryMs, ignitionMs, etcdHealthyMs, loadBalancerReadyMs, firstWriteMs, totalMs: elapsedSince(startedAt),
         };
         const statsUrl = loadBalancer.statsUrl;
+        const targetGroups = new LocalTargetGroups(loadBalancer, loadBalancerSpecs, instances.map((instance) => instance.id), timeScale);
         const seenByEveryLoadBalancer = async (name: string, expected: string) =>
             (await Promise.all(loadBalancer.kinds.map((kind) => targetStates(statsUrl, kind)))).every((states) => states[name] === expected);
         const waitForTarget = (name: string, expected: "UP" | "DOWN", waitMs = defaultTargetWaitMs) =>
@@ -762,11 +786,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             }
 
             let phase = Date.now();
-            const drained = await setTargetAdminState(loadBalancer, index, "drain");
-            say(`draining ${drained.map((server) => `${server.backend}/${server.server}`).join(", ")}`);
-            const underWay = await waitUntilDrained(loadBalancer, loadBalancerSpecs, index, timeScale, left());
+            if (replaceOptions.healthGate) {
+                say("health gate: before the stop");
+                await replaceOptions.healthGate.beforeStop();
+                say(`health gate: the others are healthy and the member drained (${elapsedSince(phase)} ms)`);
+            } else {
+                const drained = await setTargetAdminState(loadBalancer, index, "drain");
+                say(`draining ${drained.map((server) => `${server.backend}/${server.server}`).join(", ")}`);
+                const underWay = await waitUntilDrained(loadBalancer, loadBalancerSpecs, index, timeScale, left());
+                say(`drained (${elapsedSince(phase)} ms${underWay > 0 ? `; the deregistration delay ran out with ${underWay} requests under way` : ""})`);
+            }
             const drainMs = elapsedSince(phase);
-            say(`drained (${drainMs} ms${underWay > 0 ? `; the deregistration delay ran out with ${underWay} requests under way` : ""})`);
 
             phase = Date.now();
             await node.stop();
@@ -792,12 +822,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
             phase = Date.now();
             node.launch();
+            if (replaceOptions.healthGate) {
+                // As on EC2: the instance and its target registration are created without waiting for etcd; the gate waits.
+                await targetGroups.register(index);
+                await replaceOptions.healthGate.afterStart();
+                say(`health gate: the new instance and the others are healthy (${elapsedSince(phase)} ms)`);
+                const healthyMs = elapsedSince(phase);
+                const totalMs = elapsedSince(begun);
+                return { drainMs, stopMs, ignitionMs, healthyMs, inServiceMs: 0, totalMs };
+            }
             await node.waitHealthy(left());
             const healthyMs = elapsedSince(phase);
             say(`healthy (${healthyMs} ms)`);
 
             phase = Date.now();
-            await setTargetAdminState(loadBalancer, index, "ready");
+            await targetGroups.register(index);
             await waitForTarget(node.name, "UP", left());
             const inServiceMs = elapsedSince(phase);
             const totalMs = elapsedSince(begun);
@@ -814,6 +853,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             targetStates: (kind = "alb") => targetStates(statsUrl, kind),
             waitForTarget,
             replaceNode,
+            healthGates: healthGatesOf(resources),
+            startElbApi: () => (elbApi ??= startElbApi(targetGroups)),
             stop,
         };
     } catch (error) {

@@ -225,6 +225,18 @@ export function instancesOf(resources: RegisteredResource[]): InstanceBlueprint[
     });
 }
 
+/** A member's health gate as the component registered it: the inputs (its serialized provider among them) the engine gets. */
+export interface HealthGateBlueprint {
+    resourceName: string;
+    inputs: Record<string, unknown>;
+}
+
+/** The members' health gates, in member order. */
+export function healthGatesOf(resources: RegisteredResource[]): HealthGateBlueprint[] {
+    return resources.filter((r) => r.type === "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate")
+        .map((gate) => ({ resourceName: gate.name, inputs: gate.inputs }));
+}
+
 /** The instance's user data with the real discovery URL in place of the one it was rendered with under mocks. */
 export function withDiscoveryUrl(userData: string, discoveryUrl: string): string {
     const substituted = userData.split(placeholderDiscoveryUrl).join(discoveryUrl);
@@ -259,6 +271,8 @@ export interface LoadBalancerSpec {
     listener: { port: number; protocol: "HTTP" | "TCP" };
     targetGroup: {
         resourceName: string;
+        /** The ARN the mocks gave it, which the health gates name. */
+        arn: string;
         protocol: "HTTP" | "TCP";
         port: number;
         healthCheck: HealthCheckSpec;
@@ -386,6 +400,7 @@ export function loadBalancersOf(resources: RegisteredResource[]): LoadBalancerSp
             listener: { port: Number(listener.inputs.port), protocol: protocolOf(problems, `listener ${listener.name} protocol`, listener.inputs.protocol) },
             targetGroup: {
                 resourceName: group.name,
+                arn: String(group.state.arn),
                 protocol: protocolOf(problems, `target group ${group.name} protocol`, group.inputs.protocol),
                 port: Number(group.inputs.port),
                 healthCheck: healthCheckOf(problems, group, kind),

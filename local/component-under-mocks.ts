@@ -32,6 +32,8 @@ const relevantTypes = [
     // The member slots' data volumes and what attaches each to an instance (see volumes.ts).
     "aws:ebs/volume:Volume",
     "aws:ec2/volumeAttachment:VolumeAttachment",
+    // The members' health gates, whose serialized provider a roll runs in Pulumi's provider host.
+    "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

@@ -326,11 +326,12 @@ export function runtimeCommand(socket: string, command: string): Promise<string>
  * Puts every server standing for `instance` into an admin state: `drain`
  * takes no new requests (an ALB's deregistering target: health checks go on,
  * requests under way finish), `ready` takes traffic again once its health
- * checks pass (a registered target). Throws with haproxy's answer if it
- * refuses.
+ * checks pass (a registered target); `kind` limits it to one load balancer's
+ * target group. Throws with haproxy's answer if it refuses.
  */
-export async function setTargetAdminState(balancer: Pick<LoadBalancer, "adminSocket" | "servers">, instance: number, state: "drain" | "ready"): Promise<TargetServer[]> {
-    const servers = balancer.servers.filter((server) => server.instance === instance);
+export async function setTargetAdminState(balancer: Pick<LoadBalancer, "adminSocket" | "servers">, instance: number, state: "drain" | "ready",
+    kind?: LoadBalancerKind): Promise<TargetServer[]> {
+    const servers = balancer.servers.filter((server) => server.instance === instance && (kind === undefined || server.kind === kind));
     for (const server of servers) {
         const answer = (await runtimeCommand(balancer.adminSocket, `set server ${server.backend}/${server.server} state ${state}`)).trim();
         if (answer !== "") {
@@ -338,6 +339,21 @@ export async function setTargetAdminState(balancer: Pick<LoadBalancer, "adminSoc
         }
     }
     return servers;
+}
+
+/**
+ * Marks every server standing for `instance` as failing its health checks, so
+ * it takes traffic only after `rise` checks pass again: what a newly registered
+ * target of a target group starts from (`initial`), whatever its address
+ * answered before.
+ */
+export async function resetTargetHealth(balancer: Pick<LoadBalancer, "adminSocket" | "servers">, instance: number): Promise<void> {
+    for (const server of balancer.servers.filter((candidate) => candidate.instance === instance)) {
+        const answer = (await runtimeCommand(balancer.adminSocket, `set server ${server.backend}/${server.server} health down`)).trim();
+        if (answer !== "") {
+            throw new Error(`haproxy refused to mark ${server.backend}/${server.server} down: ${answer}`);
+        }
+    }
 }
 
 /** Requests (HTTP) or connections (TCP) each server of `kind`'s target group is serving now, from the stats page. */

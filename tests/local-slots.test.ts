@@ -10,13 +10,13 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultReplaceTimeoutMs, LocalCluster, LocalNode, ReplacementTimings, startLocalCluster } from "../local/cluster";
+import { defaultReplaceTimeoutMs, LocalNode, ReplacementTimings, startLocalCluster } from "../local/cluster";
 import { loopDevicesBackedUnder } from "../local/cluster-registry";
 import type { RegisteredResource } from "../local/component-resources";
 import { backingFileOf, ebsByIdPath, volumeAttachmentsOf, withSlotVolumeIds } from "../local/volumes";
-import { clusterStopTimeoutMs, etcdctl, getKeyWithQuorum, putKey, startHookTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
+import { clusterStopTimeoutMs, getKeyWithQuorum, memberIds, putKey, startHookTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
 import { fileSystemUuid } from "./helpers/node-root";
-import { checkWrites, isAcknowledged, outcomeOf, PacedWriter, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
+import { checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
 
 const dataDirectory = "var/lib/etcd";
 
@@ -41,18 +41,6 @@ function onRootDisk(node: LocalNode, relative: string): string[] {
         execFileSync("umount", [peek], { timeout: 10_000 });
         fs.rmdirSync(peek);
     }
-}
-
-/** Member ids as `etcdctl member list -w json` gives them (hex), by name. */
-async function memberIds(cluster: LocalCluster): Promise<Record<string, string>> {
-    const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
-    const text = await etcdctl(running, ["member", "list", "-w", "json"]);
-    // JSON.parse would round the 64-bit ids to doubles: read them from the text.
-    const members = [...text.matchAll(/"ID":(\d+),"name":"([^"]*)"/g)].map((match) => [match[2], BigInt(match[1]).toString(16)]);
-    if (members.length === 0) {
-        throw new Error(`etcdctl member list -w json listed no member: ${text}`);
-    }
-    return Object.fromEntries(members);
 }
 
 /** The mount units' story in the journal: every line that names the slot's device. */
@@ -176,15 +164,6 @@ describe("local cluster of 3: a member whose new instance never gets its volume"
         expect(fs.existsSync(path.join(node.root, dataDirectory, "member")), "a member directory on the root disk").to.equal(false);
     });
 });
-
-/** Requests that failed through the load balancer, by outcome, e.g. `{ "503": 2 }`. */
-function failuresByOutcome(records: WriteRecord[]): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const record of records.filter((r) => !isAcknowledged(r))) {
-        counts[outcomeOf(record)] = (counts[outcomeOf(record)] ?? 0) + 1;
-    }
-    return counts;
-}
 
 describe("local cluster of 3: every member replaced one at a time under a write every 50 ms, rolling out another etcd tag", function () {
     this.timeout(60_000);

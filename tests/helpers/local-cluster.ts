@@ -187,3 +187,15 @@ export function etcdctl(endpoints: string[], args: string[]): Promise<string> {
         });
     });
 }
+
+/** Member ids as `etcdctl member list -w json` gives them (hex), by name, asked of the members that run. */
+export async function memberIds(cluster: LocalCluster): Promise<Record<string, string>> {
+    const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
+    const text = await etcdctl(running, ["member", "list", "-w", "json"]);
+    // JSON.parse would round the 64-bit ids to doubles: read them from the text.
+    const members = [...text.matchAll(/"ID":(\d+),"name":"([^"]*)"/g)].map((match) => [match[2], BigInt(match[1]).toString(16)]);
+    if (members.length === 0) {
+        throw new Error(`etcdctl member list -w json listed no member: ${text}`);
+    }
+    return Object.fromEntries(members);
+}

@@ -305,3 +305,12 @@ export function countWindow(records: WriteRecord[], fromMs: number, toMs: number
 export function failuresBetween(records: WriteRecord[], fromMs: number, toMs: number): WriteRecord[] {
     return records.filter((r) => r.sentMs >= fromMs && r.sentMs < toMs && !isAcknowledged(r));
 }
+
+/** Requests that failed through the load balancer, by outcome, e.g. `{ "503": 2 }`. */
+export function failuresByOutcome(records: WriteRecord[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const record of records.filter((r) => !isAcknowledged(r))) {
+        counts[outcomeOf(record)] = (counts[outcomeOf(record)] ?? 0) + 1;
+    }
+    return counts;
+}
