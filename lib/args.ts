@@ -160,7 +160,8 @@ export interface Etcd3ClusterArgs {
      * Size of each member's data volume (an encrypted gp3 EBS volume in the
      * member's zone that outlives its instances and holds `/var/lib/etcd`), GiB,
      * 1 to 65536. It can grow on a live stack (EBS grows the volume in place;
-     * the file system does not follow yet), never shrink. Default `20`.
+     * the file system follows at the member's next boot or replacement), never
+     * shrink. Default `20`.
      */
     dataVolumeSizeGiB?: number;
     /** Provisioned IOPS of each data volume, 3000 (gp3's baseline, free) to 80000, at most 500 per GiB. Default `3000`. */

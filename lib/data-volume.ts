@@ -10,6 +10,12 @@
  * - `var-lib-etcd.mount` mounts it at the data directory. It is not part of
  *   `local-fs.target` (`nofail`): a missing volume must not drop the node to
  *   emergency mode, where nobody could log in to see why.
+ * - `etcd-data-resize.service` checks the file system and grows it to the
+ *   volume's size at every boot, before the mount (nothing to grow unless
+ *   `dataVolumeSizeGiB` grew). Offline, because an online grow needs a
+ *   capability containers and some hosts lack; `resize2fs` refuses a file
+ *   system the check left damaged, and the mount then fails rather than let
+ *   etcd run on it.
  * - etcd's unit `RequiresMountsFor=` the data directory, so it never starts on
  *   the root disk: without the mount it fails with a dependency error.
  *
@@ -23,6 +29,7 @@ import { shown } from "./etcd";
 export const etcdDataDirectory = "/var/lib/etcd";
 export const dataFilesystemUnitName = "etcd-data-filesystem.service";
 export const dataMountUnitName = "var-lib-etcd.mount";
+export const dataResizeUnitName = "etcd-data-resize.service";
 /** The file system made on a blank volume. */
 export const dataFilesystemType = "ext4";
 
@@ -86,11 +93,28 @@ export function dataVolumePart(volumeId: string): DataVolumePart {
         `ExecStart=/usr/lib/systemd/systemd-makefs ${dataFilesystemType} ${device}`,
         "",
     ].join("\n");
+    const resize = [
+        "[Unit]",
+        `Description=Check the file system on etcd's data volume ${volumeId} and grow it to the volume's size`,
+        "DefaultDependencies=no",
+        `BindsTo=${deviceUnit}`,
+        `Requires=${dataFilesystemUnitName}`,
+        `After=${deviceUnit} ${dataFilesystemUnitName}`,
+        `Before=${dataMountUnitName}`,
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        // `-`: e2fsck exits 1 after repairing; resize2fs refuses a file system it could not repair.
+        `ExecStart=-/usr/sbin/e2fsck -f -p ${device}`,
+        `ExecStart=/usr/sbin/resize2fs ${device}`,
+        "",
+    ].join("\n");
     const mount = [
         "[Unit]",
         `Description=etcd's data volume ${volumeId}`,
-        `Requires=${dataFilesystemUnitName}`,
-        `After=${dataFilesystemUnitName}`,
+        `Requires=${dataResizeUnitName}`,
+        `After=${dataResizeUnitName}`,
         "",
         "[Mount]",
         `What=${device}`,
@@ -102,6 +126,7 @@ export function dataVolumePart(volumeId: string): DataVolumePart {
     return {
         units: [
             { name: dataFilesystemUnitName, enabled: false, contents: filesystem },
+            { name: dataResizeUnitName, enabled: false, contents: resize },
             { name: dataMountUnitName, enabled: false, contents: mount },
         ],
         etcdUnitLines: [`RequiresMountsFor=${etcdDataDirectory}`],

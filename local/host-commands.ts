@@ -2,7 +2,8 @@
  * What the test host runs for a command line of a node's unit. Each program a
  * unit may run is listed here with what stands in for it: the container
  * runtimes (see container-runtime.ts), a few coreutils, and systemd's own
- * makefs run for real on the node's block devices. A program not listed is
+ * makefs and e2fsprogs' e2fsck and resize2fs run for real on the node's block
+ * devices. A program not listed is
  * refused with its name, so a unit cannot pass locally by doing nothing.
  *
  * Block devices are the node's: a path such as
@@ -102,7 +103,28 @@ const programs: Record<string, (args: string[], host: NodeHost) => LocalCommand>
         }
         return { kind: "process", command: "/usr/lib/systemd/systemd-makefs", args: [type, hostDevice], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } };
     },
+    // e2fsprogs' check and grow, run for real on the host device that plays the node's.
+    "/usr/sbin/e2fsck": (args, host) => onNodeDevice("e2fsck", args, ["-f", "-p"], host),
+    "/usr/sbin/resize2fs": (args, host) => onNodeDevice("resize2fs", args, [], host),
 };
+
+/** `program [options] DEVICE` run on the host device that plays the node's `DEVICE`; only the options listed are played. */
+function onNodeDevice(program: string, args: string[], options: string[], host: NodeHost): LocalCommand {
+    const device = args[args.length - 1];
+    const given = args.slice(0, -1);
+    if (device === undefined || device.startsWith("-") || given.join(" ") !== options.join(" ")) {
+        throw new Error(`${program} ${args.join(" ")}: the local harness plays only "${[program, ...options, "DEVICE"].join(" ")}"`);
+    }
+    const hostDevice = host.devices.hostDevice(device);
+    if (hostDevice === undefined) {
+        return {
+            kind: "action",
+            description: `${program} ${args.join(" ")}`,
+            run: async () => ({ failure: `${program}: No such file or directory while trying to open ${device} (no such device is attached to the node)`, code: 8 }),
+        };
+    }
+    return { kind: "process", command: `/usr/sbin/${program}`, args: [...options, hostDevice], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } };
+}
 
 /** Other names of the same programs (usr-merged systems have both). */
 const aliases: Record<string, string> = {
@@ -110,6 +132,8 @@ const aliases: Record<string, string> = {
     "/bin/false": "/usr/bin/false",
     "/bin/sleep": "/usr/bin/sleep",
     "/lib/systemd/systemd-makefs": "/usr/lib/systemd/systemd-makefs",
+    "/sbin/resize2fs": "/usr/sbin/resize2fs",
+    "/sbin/e2fsck": "/usr/sbin/e2fsck",
 };
 
 /** Maps one expanded command line of a unit to what the test host does for it. */

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    dataFilesystemUnitName, dataMountUnitName, dataVolumePart, isVolumeId, pathUnitName, volumeDevicePath,
+    dataFilesystemUnitName, dataMountUnitName, dataResizeUnitName, dataVolumePart, isVolumeId, pathUnitName, volumeDevicePath,
 } from "../lib/data-volume";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions, etcdUnitName } from "../lib/ignition";
 
@@ -63,15 +63,15 @@ describe("the data volume's units (lib/data-volume.ts)", () => {
         });
     });
 
-    it("mounts the volume at /var/lib/etcd after its file system unit, outside local-fs.target (nofail), not enabled", () => {
-        expect(dataVolumePart(volumeId).units[1]).to.deep.equal({
+    it("mounts the volume at /var/lib/etcd once checked and grown, outside local-fs.target (nofail), not enabled", () => {
+        expect(dataVolumePart(volumeId).units[2]).to.deep.equal({
             name: "var-lib-etcd.mount",
             enabled: false,
             contents: [
                 "[Unit]",
                 "Description=etcd's data volume vol-0123456789abcdef0",
-                "Requires=etcd-data-filesystem.service",
-                "After=etcd-data-filesystem.service",
+                "Requires=etcd-data-resize.service",
+                "After=etcd-data-resize.service",
                 "",
                 "[Mount]",
                 `What=${device}`,
@@ -83,17 +83,40 @@ describe("the data volume's units (lib/data-volume.ts)", () => {
         });
     });
 
+    it("checks the file system and grows it to the volume's size before the mount, at every boot", () => {
+        expect(dataVolumePart(volumeId).units[1]).to.deep.equal({
+            name: dataResizeUnitName,
+            enabled: false,
+            contents: [
+                "[Unit]",
+                "Description=Check the file system on etcd's data volume vol-0123456789abcdef0 and grow it to the volume's size",
+                "DefaultDependencies=no",
+                `BindsTo=${deviceUnit}`,
+                "Requires=etcd-data-filesystem.service",
+                `After=${deviceUnit} etcd-data-filesystem.service`,
+                "Before=var-lib-etcd.mount",
+                "",
+                "[Service]",
+                "Type=oneshot",
+                "RemainAfterExit=yes",
+                `ExecStart=-/usr/sbin/e2fsck -f -p ${device}`,
+                `ExecStart=/usr/sbin/resize2fs ${device}`,
+                "",
+            ].join("\n"),
+        });
+    });
+
     describe("in the Ignition config", () => {
         it("orders etcd on the mount of its data directory, so it never starts on the root disk", () => {
             const etcd = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units.find((unit) => unit.name === etcdUnitName)!;
             const unitSection = etcd.contents.split("\n[Service]")[0].split("\n");
-            expect(unitSection).to.include("RequiresMountsFor=/var/lib/etcd");
+            expect(unitSection.filter((line) => line !== "").slice(-1)).to.deep.equal(["RequiresMountsFor=/var/lib/etcd"]);
         });
 
-        it("writes the two units without `enabled`, so Ignition neither enables nor disables them", () => {
+        it("writes the volume's units without `enabled`, so Ignition neither enables nor disables them", () => {
             const units = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units;
             expect(units.map((unit) => [unit.name, unit.enabled])).to.deep.equal([
-                [etcdUnitName, true], [dataFilesystemUnitName, undefined], [dataMountUnitName, undefined],
+                [etcdUnitName, true], [dataFilesystemUnitName, undefined], [dataResizeUnitName, undefined], [dataMountUnitName, undefined],
             ]);
             expect(units.slice(1).every((unit) => !("enabled" in unit))).to.equal(true);
         });
