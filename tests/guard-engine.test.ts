@@ -9,6 +9,7 @@ import { installMocks, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
+import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, sizeRefusal, v2OnRefusal } from "./support/guard-refusals";
 import {
     EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource,
 } from "./support/engine-provider";
@@ -36,28 +37,6 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
     clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
 });
-
-const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
-    "its members would not learn of the change (that needs etcd's runtime reconfiguration). To build a new cluster of " +
-    "the new size, run `pulumi destroy` first, or create a second Etcd3Cluster.";
-const shrinkRefusal = (from: number, to: number) => `rootVolumeSizeGiB cannot change from ${from} to ${to} on a running ` +
-    "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
-    `members. Keep rootVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
-    "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
-const dataShrinkRefusal = (from: number, to: number) => `dataVolumeSizeGiB cannot change from ${from} to ${to} on a running ` +
-    "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
-    `members. Keep dataVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +
-    "a new cluster: run `pulumi destroy` first, or create a second Etcd3Cluster.";
-const preSlotRefusal = "this cluster was created by a version of etcd3-cluster without member slots: its members keep their " +
-    "data on their root volumes, and this version would replace every instance with one whose data volume is blank, a " +
-    "cluster that cannot form again. Keep the version that created it, or build a new cluster with this one and move the " +
-    "data (`etcdctl make-mirror` copies the v3 keys).";
-const downgradeRefusal = "etcdVersion cannot go down from v3.6.14 to v3.5.33: members of an older minor release cannot read " +
-    "the newer one's data, and etcd's downgrade needs a cluster-wide downgrade job this component does not run. Keep " +
-    "etcdVersion at 3.6.x.";
-const v2OnRefusal = "etcdVersion cannot go from v3.5.33 to v3.6.14 yet: roll with enableV2Api: false first, after moving " +
-    "any data out of the v2 key space (etcd 3.6 refuses to start on a v2 store holding data; `etcdutl check v2store` on " +
-    "a member's snapshot tells). Then set etcdVersion to v3.6.14 again.";
 
 describe("ClusterGuard as the engine runs it", function () {
     let program: ReturnType<typeof makeProgramDirectory>;
