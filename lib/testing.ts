@@ -10,8 +10,11 @@
  * ```
  *
  * The mocks answer what the component needs: awsx's `Vpc` (a remote component:
- * its outputs must come from the mock), the AMI, VPC and zone lookups, the
- * instances' private IPs, the load balancers' DNS names, the discovery URL.
+ * its outputs must come from the mock), the AMI, VPC, subnet and zone lookups,
+ * the members' network interfaces (member i at a.b.1.(10+i)) and the instances
+ * on them, data volumes and interfaces with AWS-shaped ids (`vol-…`, `eni-…`,
+ * the same for a name in every run), the load balancers' DNS names, the
+ * discovery URL and the kept image.
  * Every other resource type and function goes to the mocks you pass in
  * `options.mocks`. Where the mocks cannot answer, they fail with a message
  * rather than leaving an output that never settles.
