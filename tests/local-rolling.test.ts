@@ -1,87 +1,19 @@
 /**
- * A rolling replacement as `pulumi up` orders it, on the local cluster: each
- * member's health gate (lib/rolling.ts), as the component registered it, runs
- * serialized in Pulumi's own dynamic-provider host and talks to the target
- * groups with the real AWS SDK through the loopback ELB API stand-in, which
- * haproxy's state answers for (local/target-groups.ts). The engine's order is
- * played: for each member, the old gate's delete (the others healthy, then
- * deregister and drain), the instance's replacement, the new gate's create
- * (the new instance and the others healthy), and only then the next member.
+ * A rolling replacement as `pulumi up` orders it, on the local cluster, by
+ * the members' real health gates in Pulumi's provider host (the roll itself:
+ * tests/helpers/gated-roll.ts, which `npm run bench` runs too).
  */
 import { expect } from "chai";
-import { LocalCluster, ReplacementTimings } from "../local/cluster";
-import { ElbApiStandIn } from "../local/elb-api";
+import { expectedRollEvents, Roll, rollUnderWrites, startGateHost } from "./helpers/gated-roll";
 import { memberIds, useLocalCluster } from "./helpers/local-cluster";
-import { checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
-import { EngineProviderHost, makeProgramDirectory, Properties } from "./support/engine-provider";
-
-/** Credentials the SDK signs with; the stand-in refuses an unsigned request, as AWS does. */
-const fakeCredentials = { AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
-
-/**
- * haproxy's states without the count of checks under way (`UP 1/2`: up, one
- * failed check short of down), which a target group does not show either: a
- * target stays healthy until its unhealthy threshold is reached.
- */
-const withoutCheckCounts = (states: Record<string, string>) =>
-    Object.fromEntries(Object.entries(states).map(([name, state]) => [name, state.split(" ")[0]]));
-
-/** The engine's side of a roll: the gates as the component registered them, pointed at the stand-in, and their state. */
-class Roll {
-    readonly states: Properties[] = [];
-    /** What happened, in order: `<member> <step>`. */
-    readonly events: string[] = [];
-    /** haproxy's view of the ALB's targets the moment each gate let the roll go on: `<member> <step>` → states. */
-    readonly seen: Record<string, Record<string, string>> = {};
-
-    constructor(private readonly host: EngineProviderHost, private readonly cluster: LocalCluster, private readonly api: ElbApiStandIn,
-        private readonly timeoutSeconds: number) {}
-
-    /** Gate `index` as the engine gets it: the component's inputs, with the test seams (endpoint, poll interval) and a local bound. */
-    gate(index: number) {
-        const blueprint = this.cluster.healthGates[index];
-        return {
-            urn: `urn:pulumi:local::etcd3-cluster::pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate::${blueprint.resourceName}`,
-            inputs: { ...blueprint.inputs, endpoint: this.api.endpoint, pollIntervalMs: 100, timeoutSeconds: this.timeoutSeconds },
-        };
-    }
-
-    /** The first `pulumi up`: every gate created. */
-    async createAll(): Promise<void> {
-        for (const index of this.cluster.nodes.keys()) {
-            this.states[index] = (await this.host.create(this.gate(index))).outs;
-        }
-    }
-
-    /** Replaces member `index` between its gate's delete and create, as a delete-before-replace of its instance does. */
-    replace(index: number, etcdVersion: string): Promise<ReplacementTimings> {
-        const name = this.cluster.nodes[index].name;
-        return this.cluster.replaceNode(index, {
-            args: { etcdVersion },
-            healthGate: {
-                beforeStop: async () => {
-                    this.events.push(`${name} gate delete`);
-                    await this.host.delete(this.gate(index), "gate", this.states[index]);
-                    this.seen[`${name} before the stop`] = withoutCheckCounts(await this.cluster.targetStates());
-                    this.events.push(`${name} stopped`);
-                },
-                afterStart: async () => {
-                    this.events.push(`${name} gate create`);
-                    this.states[index] = (await this.host.create(this.gate(index))).outs;
-                    this.seen[`${name} after the start`] = withoutCheckCounts(await this.cluster.targetStates());
-                    this.events.push(`${name} healthy`);
-                },
-            },
-        });
-    }
-}
+import { checkWrites, failuresByOutcome, isAcknowledged, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
+import { EngineProviderHost } from "./support/engine-provider";
 
 describe("local cluster of 3: a roll ordered by the members' health gates, under a write every 50 ms", function () {
     this.timeout(60_000);
     const cluster = useLocalCluster({ size: 3 });
     const directory = `gated-roll-${process.pid}-${Date.now()}`;
-    let program: ReturnType<typeof makeProgramDirectory>;
-    let host: EngineProviderHost;
+    let gateHost: Awaited<ReturnType<typeof startGateHost>> | undefined;
     let roll: Roll;
     let records: WriteRecord[] = [];
     let idsBefore: Record<string, string> = {};
@@ -91,27 +23,11 @@ describe("local cluster of 3: a roll ordered by the members' health gates, under
 
     before(async function () {
         this.timeout(180_000);
-        program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"] });
-        host = await EngineProviderHost.start(program.directory, { callMs: 60_000 }, { PATH: process.env.PATH, ...fakeCredentials });
-        const api = await cluster().startElbApi();
-        roll = new Roll(host, cluster(), api, 45);
-        await roll.createAll();
+        gateHost = await startGateHost(60_000);
         idsBefore = await memberIds(cluster());
-        const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory, intervalMs: 50, maxDurationMs: 150_000 });
-        writer.start();
-        const firstCall = api.calls.length;
-        try {
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-            const started = Date.now();
-            for (const index of cluster().nodes.keys()) {
-                await roll.replace(index, "3.5.32");
-            }
-            rollMs = Date.now() - started;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-        } finally {
-            records = await writer.stop();
-        }
-        callsDuringRoll = api.calls.slice(firstCall).filter((call) => call.action === "DeregisterTargets").map((call) => call.targetIds.join(","));
+        const result = await rollUnderWrites(cluster(), gateHost.host, { etcdVersion: "3.5.32", directory, intervalMs: 50, gateTimeoutSeconds: 45 });
+        ({ roll, records, deregistered: callsDuringRoll } = result);
+        rollMs = result.rollEndMs - result.rollStartMs;
         idsAfter = await memberIds(cluster());
     });
 
@@ -121,13 +37,12 @@ describe("local cluster of 3: a roll ordered by the members' health gates, under
             process.stdout.write(`      gated roll of 3 members: ${rollMs} ms; ${records.filter((r) => !isAcknowledged(r)).length} of ${records.length} ` +
                 `writes failed through the load balancer ${JSON.stringify(failuresByOutcome(records))}\n`);
         }
-        await host?.stop();
-        program?.remove();
+        await gateHost?.stop();
     });
 
     it("stops a member only once it is drained and the others are up, and goes on only once all three are up again", () => {
         const names = cluster().nodes.map((node) => node.name);
-        expect(roll.events).to.deep.equal(names.flatMap((name) => [`${name} gate delete`, `${name} stopped`, `${name} gate create`, `${name} healthy`]));
+        expect(roll.events).to.deep.equal(expectedRollEvents(names));
         const allUp = Object.fromEntries(names.map((name) => [name, "UP"]));
         expect(roll.seen).to.deep.equal(Object.fromEntries(names.flatMap((name) => [
             // haproxy shows a draining server as DRAIN, its health checks still running.
@@ -162,15 +77,15 @@ describe("local cluster of 3: a roll ordered by the members' health gates, under
 describe("local cluster of 3: a roll stopped by a member that does not come back", function () {
     this.timeout(60_000);
     const cluster = useLocalCluster({ size: 3, toleratedBootFailures: 10 });
-    let program: ReturnType<typeof makeProgramDirectory>;
+    let gateHost: Awaited<ReturnType<typeof startGateHost>> | undefined;
     let host: EngineProviderHost;
     let roll: Roll;
     let failure: Error | undefined;
 
     before(async function () {
         this.timeout(120_000);
-        program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"] });
-        host = await EngineProviderHost.start(program.directory, { callMs: 60_000 }, { PATH: process.env.PATH, ...fakeCredentials });
+        gateHost = await startGateHost(60_000);
+        host = gateHost.host;
         roll = new Roll(host, cluster(), await cluster().startElbApi(), 4);
         await roll.createAll();
         // Member 0's new instance never gets its volume: etcd cannot start, the member never becomes healthy.
@@ -189,8 +104,7 @@ describe("local cluster of 3: a roll stopped by a member that does not come back
 
     after(async function () {
         this.timeout(20_000);
-        await host?.stop();
-        program?.remove();
+        await gateHost?.stop();
     });
 
     it("fails at that member's gate, naming it and what the target group says", () => {
