@@ -5,6 +5,7 @@
  * Every section carries the conditions it ran under, because `--only`
  * reruns one section and keeps the others from earlier runs.
  */
+import type { ReplacementTimings } from "../local/cluster";
 import type { FaultFigures, FaultId, FaultTimeline } from "../tests/helpers/faults-under-load";
 
 /** Median, minimum and maximum of a sample, and how many values it had. */
@@ -121,6 +122,61 @@ export interface FaultsSection {
     scenarios: FaultScenarioResult[];
 }
 
+/** One roll of every member, under writes. */
+export interface RollingRunResult {
+    /** From the first member's gate delete to the last member's gate letting the roll go on. */
+    rollMs: number;
+    /** Each member's replacement, in member order (`inServiceMs` is 0: the gate's wait is in `healthyMs`). */
+    members: ReplacementTimings[];
+    /** Writes sent from 1 s before the roll to 1 s after it, and those sent during the roll itself. */
+    sent: number;
+    sentDuringRoll: number;
+    acknowledged: number;
+    /** Acknowledged writes missing or altered at the quorum read-back (a run with any is an error of the bench). */
+    lostOrAltered: number;
+    /** Unacknowledged writes by how they ended: HTTP status or error. */
+    failedByOutcome: Record<string, number>;
+    /** Of those: haproxy's own answers (502, 503, 504) and connections that failed or timed out, i.e. the load balancer's part. */
+    failedAtLoadBalancer: number;
+    /** etcd's own 500s (a proposal dropped while leadership moves). */
+    failedByEtcd: number;
+    /** Any other answer. */
+    failedOther: number;
+    /** Unacknowledged writes the cluster made anyway. */
+    unacknowledgedPresent: number;
+    /** Writes sent more than one interval late (the event loop was busy). */
+    lateSends: number;
+}
+
+export interface RollingResult {
+    size: number;
+    runs: RollingRunResult[];
+    rollMs: Summary;
+    /** Over every member of every run. */
+    perMember: { drainMs: Summary; stopMs: Summary; ignitionMs: Summary; healthyMs: Summary; totalMs: Summary };
+    sent: Summary;
+    sentDuringRoll: Summary;
+    failedAtLoadBalancer: Summary;
+    failedByEtcd: Summary;
+    failedOther: Summary;
+    /** Acknowledged writes over all runs, and how many were missing or altered at the read-back (always 0 in a run without errors). */
+    acknowledged: number;
+    lostOrAltered: number;
+}
+
+export interface RollingSection {
+    conditions: Conditions;
+    /** The `etcdVersion` the cluster starts at and the one rolled to. */
+    fromVersion: string;
+    toVersion: string;
+    intervalMs: number;
+    healthCheckTimeScale: number;
+    /** The target groups' health check and deregistration delay as the component sets them, at the scale above. */
+    healthCheck: { intervalMs: number; unhealthyThreshold: number; healthyThreshold: number };
+    deregistrationDelayMs: number;
+    results: RollingResult[];
+}
+
 export interface BenchResults {
     machine: Machine;
     userData?: { conditions: Conditions; results: UserDataResult[] };
@@ -128,9 +184,10 @@ export interface BenchResults {
     bootstrap?: { conditions: Conditions; runsPerSize: number; results: BootstrapResult[] };
     loadBalancer?: { conditions: Conditions; runs: number; durationSeconds: number; connections: number; results: LoadBalancerResult[] };
     faults?: FaultsSection;
+    rolling?: RollingSection;
     /** Present only in a failed run's file: results.json is never written from a run with errors. */
     errors?: string[];
 }
 
-export const sectionNames = ["userdata", "program", "bootstrap", "loadbalancer", "faults"] as const;
+export const sectionNames = ["userdata", "program", "bootstrap", "loadbalancer", "faults", "rolling"] as const;
 export type SectionName = typeof sectionNames[number];

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: how fast the local cluster comes up, what the load balancer
  * costs, how the program scales with cluster size, how big the user data is,
- * and what clients writing through the load balancer see when members stop or
- * crash. Prints the README's tables (scripts/bench-tables.ts renders both),
+ * what clients writing through the load balancer see when members stop or
+ * crash, and what they see while the members' health gates roll every member,
+ * one at a time (tests/helpers/gated-roll.ts, as tests/local-rolling.test.ts
+ * does). Prints the README's tables (scripts/bench-tables.ts renders them),
  * writes bench/results.json and regenerates the README's figures from it.
  *
  * Absolute times on shared machines are noisy: every figure is a median over
@@ -17,8 +19,11 @@
  * --duration S (seconds per load run, default 5), --lb-runs N (load runs per
  * path, default 3), --fault-runs N (runs per fault scenario, default 3),
  * --fault-time-scale X (health-check time scale in the fault section, default
- * 1: the ALB's own times), --only userdata|program|bootstrap|loadbalancer|faults
- * (rerun one section; the others are kept from bench/results.json),
+ * 1: the ALB's own times), --rolling-runs N (rolls per cluster size, default 3),
+ * --rolling-time-scale X (health-check and deregistration-delay time scale in
+ * the rolling section, default 1: the ALB's own times),
+ * --only userdata|program|bootstrap|loadbalancer|faults|rolling (rerun one
+ * section; the others are kept from bench/results.json),
  * --no-readme (leave README.md alone; by default a run without errors
  * regenerates its figures, as scripts/bench-tables.ts --write does).
  */
@@ -28,16 +33,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ec2UserDataLimitBytes, renderUserData } from "../lib/ignition";
-import { supportedClusterSizes } from "../lib/etcd";
+import { defaultEtcdVersion, supportedClusterSizes } from "../lib/etcd";
 import { resolveArgs } from "../lib/args";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
 import { LocalCluster, startLocalCluster, StartupTimings } from "../local/cluster";
 import { requireHostEtcd } from "../local/system-tools";
 import { benchTablesCommand, readmeFile, renderBenchSections, renderReadme } from "../scripts/bench-tables";
 import { faultScenarios, runFaultUnderLoad } from "../tests/helpers/faults-under-load";
+import { expectedRollEvents, rollUnderWrites, startGateHost } from "../tests/helpers/gated-roll";
+import { memberIds } from "../tests/helpers/local-cluster";
+import { checkWrites, failuresByOutcome, readDirectoryWithQuorum, writeCheckProblems } from "../tests/helpers/paced-writes";
 import {
     BenchResults, BootstrapResult, Conditions, FaultScenarioResult, FaultsSection, LoadBalancerResult, LoadRun, Machine,
-    ProgramResult, SectionName, sectionNames, summarize, UserDataResult,
+    ProgramResult, RollingResult, RollingRunResult, RollingSection, SectionName, sectionNames, summarize, UserDataResult,
 } from "./results-format";
 
 interface Options {
@@ -47,6 +55,8 @@ interface Options {
     loadBalancerRuns: number;
     faultRuns: number;
     faultTimeScale: number;
+    rollingRuns: number;
+    rollingTimeScale: number;
     only?: SectionName;
     writeReadme: boolean;
 }
@@ -63,10 +73,13 @@ function parseOptions(argv: string[]): Options {
         loadBalancerRuns: Number(value("--lb-runs") ?? 3),
         faultRuns: Number(value("--fault-runs") ?? 3),
         faultTimeScale: Number(value("--fault-time-scale") ?? 1),
+        rollingRuns: Number(value("--rolling-runs") ?? 3),
+        rollingTimeScale: Number(value("--rolling-time-scale") ?? 1),
         only: value("--only") as SectionName | undefined,
         writeReadme: !argv.includes("--no-readme"),
     };
-    for (const [flag, n] of [["--runs", options.runs], ["--lb-runs", options.loadBalancerRuns], ["--fault-runs", options.faultRuns]] as const) {
+    for (const [flag, n] of [["--runs", options.runs], ["--lb-runs", options.loadBalancerRuns], ["--fault-runs", options.faultRuns],
+        ["--rolling-runs", options.rollingRuns]] as const) {
         if (!Number.isInteger(n) || n < 1) {
             throw new Error(`${flag}: use a whole number of at least 1`);
         }
@@ -77,8 +90,10 @@ function parseOptions(argv: string[]): Options {
     if (!(options.durationSeconds >= 1)) {
         throw new Error("--duration: use at least 1 second");
     }
-    if (!(options.faultTimeScale > 0 && options.faultTimeScale <= 1)) {
-        throw new Error("--fault-time-scale: use a number above 0 and at most 1");
+    for (const [flag, scale] of [["--fault-time-scale", options.faultTimeScale], ["--rolling-time-scale", options.rollingTimeScale]] as const) {
+        if (!(scale > 0 && scale <= 1)) {
+            throw new Error(`${flag}: use a number above 0 and at most 1`);
+        }
     }
     if (options.only && !sectionNames.includes(options.only)) {
         throw new Error(`--only: use one of ${sectionNames.join(", ")}`);
@@ -314,6 +329,128 @@ async function benchFaults(options: Options): Promise<Omit<FaultsSection, "condi
     };
 }
 
+/** The cluster sizes the rolling section rolls, and the `etcdVersion` it rolls to from the component's default. */
+const rollingSizes = [3, 5];
+const rollingEtcdVersion = "3.5.32";
+
+/** Outcomes of a failed write that are the load balancer's: haproxy's own answers, and any failure without an HTTP answer. */
+const atLoadBalancer = (outcome: string) => ["502", "503", "504"].includes(outcome) || !/^\d+$/.test(outcome);
+
+/** One roll of every member of a fresh cluster of `size`, under writes; the cluster and the gates' host are stopped whatever happens. */
+async function rollOnce(options: Options, size: number, run: number, gateTimeoutSeconds: number): Promise<RollingRunResult | undefined> {
+    const label = `${size} nodes, run ${run}/${options.rollingRuns}`;
+    const problem = (message: string) => fail("rolling", `${size} nodes, run ${run}: ${message}`);
+    let cluster: LocalCluster | undefined;
+    let gateHost: Awaited<ReturnType<typeof startGateHost>> | undefined;
+    // The harness's own lines, kept to say where a failed run was.
+    const harnessLog: string[] = [];
+    try {
+        cluster = await startLocalCluster({ size, healthCheckTimeScale: options.rollingTimeScale, log: (line) => harnessLog.push(line) });
+        // A gate's call may take its whole bound; the host gives each call a little more.
+        gateHost = await startGateHost(gateTimeoutSeconds * 1000 + 30_000);
+        const idsBefore = await memberIds(cluster);
+        const directory = `bench-roll-${size}-${run}-${process.pid}-${Date.now()}`;
+        progress(`rolling: ${label}: cluster up, rolling every member to etcd ${rollingEtcdVersion} under a write every 50 ms`);
+        const names = cluster.nodes.map((node) => node.name);
+        const result = await rollUnderWrites(cluster, gateHost.host, {
+            etcdVersion: rollingEtcdVersion, directory, intervalMs: 50, gateTimeoutSeconds,
+            onMember: (index, t) => progress(`rolling: ${label}: ${names[index]} replaced in ${(t.totalMs / 1000).toFixed(1)} s `
+                + `(drain ${t.drainMs} ms, stop ${t.stopMs} ms, ignition ${t.ignitionMs} ms, healthy ${t.healthyMs} ms)`),
+        });
+        const check = checkWrites(result.records, await readDirectoryWithQuorum(cluster.clusterUrl, directory));
+        for (const writeProblem of writeCheckProblems(check)) {
+            problem(writeProblem);
+        }
+        if (JSON.stringify(result.roll.events) !== JSON.stringify(expectedRollEvents(names))) {
+            problem(`the roll's steps came out of order: ${result.roll.events.join(", ")}`);
+        }
+        if (cluster.nodes.some((node) => node.generation !== 1)) {
+            problem(`not every member was replaced once: generations ${cluster.nodes.map((node) => node.generation).join(", ")}`);
+        }
+        const idsAfter = await memberIds(cluster);
+        if (JSON.stringify(idsAfter) !== JSON.stringify(idsBefore)) {
+            problem(`member ids changed: ${JSON.stringify(idsBefore)} → ${JSON.stringify(idsAfter)}`);
+        }
+        const failedByOutcome = failuresByOutcome(result.records);
+        const failed = (pick: (outcome: string) => boolean) =>
+            Object.entries(failedByOutcome).filter(([outcome]) => pick(outcome)).reduce((sum, [, n]) => sum + n, 0);
+        const figures: RollingRunResult = {
+            rollMs: result.rollEndMs - result.rollStartMs,
+            members: result.replacements,
+            sent: check.sent,
+            sentDuringRoll: result.records.filter((r) => r.sentMs >= result.rollStartMs && r.sentMs < result.rollEndMs).length,
+            acknowledged: check.acknowledged,
+            lostOrAltered: check.lost.length + check.altered.length,
+            failedByOutcome,
+            failedAtLoadBalancer: failed(atLoadBalancer),
+            failedByEtcd: failed((outcome) => outcome === "500"),
+            failedOther: failed((outcome) => !atLoadBalancer(outcome) && outcome !== "500"),
+            unacknowledgedPresent: check.unacknowledgedPresent,
+            lateSends: result.lateSends,
+        };
+        progress(`rolling: ${label}: rolled in ${(figures.rollMs / 1000).toFixed(1)} s; ${check.unacknowledged} of ${check.sent} writes failed `
+            + `${JSON.stringify(failedByOutcome)}; ${check.acknowledged} acknowledged, ${check.lost.length + check.altered.length} lost or altered`);
+        return figures;
+    } catch (error) {
+        problem(`${(error as Error).message}\n  the harness's last lines:\n${harnessLog.slice(-8).map((line) => `    ${line}`).join("\n")}`);
+        return undefined;
+    } finally {
+        await gateHost?.stop().catch((error: Error) => problem(`stopping the gates' host: ${error.message}`));
+        await cluster?.stop();
+    }
+}
+
+async function benchRolling(options: Options): Promise<Omit<RollingSection, "conditions">> {
+    const { loadBalancerSettings } = await import("../lib/loadbalancer");
+    const check = loadBalancerSettings.healthCheck;
+    const scaled = (seconds: number) => Math.round(seconds * 1000 * options.rollingTimeScale);
+    // Each gate wait is a drain (the deregistration delay) or a boot and the health checks' rise: a few intervals, with room.
+    const gateTimeoutSeconds = Math.max(45, Math.ceil(12 * check.intervalSeconds * options.rollingTimeScale));
+    const results: RollingResult[] = [];
+    for (const size of rollingSizes) {
+        const runs: RollingRunResult[] = [];
+        for (let run = 1; run <= options.rollingRuns; run++) {
+            const figures = await rollOnce(options, size, run, gateTimeoutSeconds);
+            if (figures) {
+                runs.push(figures);
+            }
+        }
+        if (runs.length) {
+            const over = (pick: (r: RollingRunResult) => number) => summarize(runs.map(pick));
+            const members = runs.flatMap((r) => r.members);
+            const perMember = (pick: (t: RollingRunResult["members"][number]) => number) => summarize(members.map(pick));
+            results.push({
+                size,
+                runs,
+                rollMs: over((r) => r.rollMs),
+                perMember: {
+                    drainMs: perMember((t) => t.drainMs),
+                    stopMs: perMember((t) => t.stopMs),
+                    ignitionMs: perMember((t) => t.ignitionMs),
+                    healthyMs: perMember((t) => t.healthyMs),
+                    totalMs: perMember((t) => t.totalMs),
+                },
+                sent: over((r) => r.sent),
+                sentDuringRoll: over((r) => r.sentDuringRoll),
+                failedAtLoadBalancer: over((r) => r.failedAtLoadBalancer),
+                failedByEtcd: over((r) => r.failedByEtcd),
+                failedOther: over((r) => r.failedOther),
+                acknowledged: runs.reduce((sum, r) => sum + r.acknowledged, 0),
+                lostOrAltered: runs.reduce((sum, r) => sum + r.lostOrAltered, 0),
+            });
+        }
+    }
+    return {
+        fromVersion: defaultEtcdVersion.replace(/^v/, ""),
+        toVersion: rollingEtcdVersion,
+        intervalMs: 50,
+        healthCheckTimeScale: options.rollingTimeScale,
+        healthCheck: { intervalMs: scaled(check.intervalSeconds), unhealthyThreshold: check.unhealthyThreshold, healthyThreshold: check.healthyThreshold },
+        deregistrationDelayMs: scaled(loadBalancerSettings.deregistrationDelaySeconds),
+        results,
+    };
+}
+
 function machine(): Machine {
     const haproxy = execFileSync("haproxy", ["-v"], { encoding: "utf8" }).match(/version (\S+)/)?.[1] ?? "unknown";
     return {
@@ -365,6 +502,10 @@ async function main(): Promise<void> {
     if (wanted("faults")) {
         const { conditions, value } = await timed(() => benchFaults(options));
         results.faults = { conditions, ...value };
+    }
+    if (wanted("rolling")) {
+        const { conditions, value } = await timed(() => benchRolling(options));
+        results.rolling = { conditions, ...value };
     }
 
     if (errors.length) {
