@@ -1,7 +1,7 @@
 /**
  * Renders the README's measured figures from bench/results.json: the
- * conditions of the run, the Performance tables and the fault figures in
- * "Operating the cluster". Each goes between markers
+ * conditions of the run, the Performance tables, the fault figures in
+ * "Operating the cluster" and the roll's in "Rolling replacement". Each goes between markers
  * `<!-- bench:NAME:start (generated …) -->` and `<!-- bench:NAME:end -->`.
  * `npm run bench` prints the same blocks.
  *
@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { BenchResults, Conditions, FaultScenarioResult, Summary } from "../bench/results-format";
+import type { BenchResults, Conditions, FaultScenarioResult, RollingResult, Summary } from "../bench/results-format";
 
 export const root = path.join(__dirname, "..");
 export const readmeFile = path.join(root, "README.md");
@@ -75,6 +75,7 @@ function conditionsSection(results: BenchResults): string {
         ["bootstrap", results.bootstrap?.conditions],
         ["load balancer", results.loadBalancer?.conditions],
         ["faults", results.faults?.conditions],
+        ["rolling", results.rolling?.conditions],
     ];
     const dates = [...new Set(sections.map(([, c]) => c?.date.slice(0, 10)).filter(Boolean))];
     return [
@@ -202,6 +203,50 @@ function operatingSection(results: BenchResults): string {
         + "No acknowledged write was lost.";
 }
 
+/** `0`, or `3 (haproxy 503 ×2, ECONNRESET ×1)`: a total over all runs, by outcome. */
+function outcomes(runs: RollingResult["runs"], pick: (outcome: string) => boolean): string {
+    const totals = new Map<string, number>();
+    for (const run of runs) {
+        for (const [outcome, n] of Object.entries(run.failedByOutcome).filter(([o]) => pick(o))) {
+            totals.set(outcome, (totals.get(outcome) ?? 0) + n);
+        }
+    }
+    const total = [...totals.values()].reduce((a, b) => a + b, 0);
+    return total === 0 ? "0" : `${total} (${[...totals].map(([outcome, n]) => `${/^\d+$/.test(outcome) ? `HTTP ${outcome}` : outcome} ×${n}`).join(", ")})`;
+}
+
+function rollingSection(results: BenchResults): string {
+    const rolling = need(results.rolling, "rolling");
+    const scale = rolling.healthCheckTimeScale === 1 ? "the ALB's own timing" : `${rolling.healthCheckTimeScale}× the ALB's timing`;
+    const check = rolling.healthCheck;
+    const runs = Math.min(...rolling.results.map((r) => r.runs.length));
+    const rows = rolling.results.map((r) => [
+        r.size, seconds(r.rollMs), seconds(r.perMember.totalMs), duration(r.perMember.drainMs), duration(r.perMember.stopMs),
+        duration(r.perMember.ignitionMs), duration(r.perMember.healthyMs), count(r.sentDuringRoll), count(r.failedAtLoadBalancer), count(r.failedByEtcd),
+    ]);
+    const all = rolling.results.flatMap((r) => r.runs);
+    const isEtcd = (outcome: string) => outcome === "500";
+    const atLoadBalancer = outcomes(all, (outcome) => ["502", "503", "504"].includes(outcome) || !/^\d+$/.test(outcome));
+    const other = outcomes(all, (outcome) => /^\d+$/.test(outcome) && !["500", "502", "503", "504"].includes(outcome));
+    const acknowledged = rolling.results.reduce((sum, r) => sum + r.acknowledged, 0);
+    const lost = rolling.results.reduce((sum, r) => sum + r.lostOrAltered, 0);
+    return [
+        `**Measured** (\`npm run bench\`, on the local cluster): every member rolled from etcd ${rolling.fromVersion} to ${rolling.toVersion} through the `
+        + `members' real health gates in Pulumi's provider host, with ${scale} (a check every ${check.intervalMs / 1000} s, back after `
+        + `${check.healthyThreshold} passes; a deregistration delay of ${rolling.deregistrationDelayMs / 1000} s, cut short once no request is under way `
+        + `on the target, as an ALB does), under one v2 write every `
+        + `${rolling.intervalMs} ms through the load balancer stand-in, each sent once with no retry. Median and range over ${runs} rolls per size; `
+        + "the per-member columns over every member of every roll:",
+        "",
+        table(["members", "whole roll", "per member", "drain", "stop", "Ignition", "to healthy", "writes during the roll", "failed at the LB", "failed by etcd (500)"], rows),
+        "",
+        `Over all ${all.length} rolls, writes that failed at the load balancer (haproxy's 502/503/504, failed connections): ${atLoadBalancer}; `
+        + `etcd's own 500s (a proposal dropped while leadership moves): ${outcomes(all, isEtcd)}${other === "0" ? "" : `; other answers: ${other}`}. `
+        + `Every acknowledged write (${acknowledged}) read back with a quorum read; ${lost === 0 ? "none was lost" : `${lost} WERE LOST OR ALTERED`}. `
+        + "On AWS each member also waits for its new instance's launch and boot (see [Performance](#performance)).",
+    ].join("\n");
+}
+
 /** Every generated block, by marker name. */
 export function renderBenchSections(results: BenchResults): Map<string, string> {
     if (results.errors?.length) {
@@ -215,6 +260,7 @@ export function renderBenchSections(results: BenchResults): Map<string, string> 
         ["userdata", userDataSection(results)],
         ["faults", faultsSection(results)],
         ["operating", operatingSection(results)],
+        ["rolling", rollingSection(results)],
     ]);
 }
 
