@@ -17,7 +17,7 @@ import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
-import { ClusterLoadBalancer, registerTarget } from "./loadbalancer";
+import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
 import { memberIgnitionOptions, MemberPlan, planMembers } from "./plan";
 import { createSlot, dataVolumeDeviceName, MemberSlot } from "./slots";
@@ -102,6 +102,7 @@ export function createNodes(
             region,
             profile,
             timeoutSeconds: args.rollingHealthTimeoutMinutes * 60,
+            minimumDrainSeconds: loadBalancerSettings.deregistrationDelaySeconds,
         }, { parent, dependsOn: [dataVolumeAttachment, ...targets] });
         nodes.push({ member, slot, instance, dataVolumeAttachment, targets, healthGate });
     }

@@ -8,8 +8,8 @@
  * - **Before a member's instance is stopped** (the gate is deleted first, as
  *   a dependent of the instance being replaced): wait until every other
  *   member is healthy, so a stop never costs quorum; then deregister the
- *   instance from every target group and wait while it drains, so no request
- *   is in flight to it when it stops. A clean stop of the instance then stops
+ *   instance from every target group and wait while it drains (and at least
+ *   `minimumDrainSeconds`), so no request is in flight to it when it stops. A clean stop of the instance then stops
  *   etcd with SIGTERM, and a leader hands leadership to a follower by itself.
  * - **After the new instance is up** (the gate is created again): wait until
  *   it is healthy in every target group and every other target is too. The
@@ -35,6 +35,12 @@ export interface MemberHealthGateInputs {
     profile?: string;
     /** Bound on each wait, in seconds; 0 turns the gate off (no wait, no AWS call). */
     timeoutSeconds: number;
+    /**
+     * Seconds a member is kept running after its deregistration, even when the
+     * target groups report it gone sooner: an ALB's nodes learn of a
+     * deregistration a moment after its API does. Default 0.
+     */
+    minimumDrainSeconds?: number;
     /** Test seam: another ELB API endpoint (a local stand-in). */
     endpoint?: string;
     /** Test seam: ms between two looks at the target groups. Default 5000, the target groups' check interval. */
@@ -201,11 +207,16 @@ export const memberHealthGateProvider: pulumi.dynamic.ResourceProvider = {
         const groups = targetGroupsOf(olds);
         await waitFor(olds, groups, (states) => verdictBeforeStop(states, olds.instanceId),
             `waiting for the other members to be healthy before stopping ${olds.instanceId}`);
+        const deregisteredAt = Date.now();
         await groups.deregister(olds.instanceId).catch((error: Error) => {
             throw new Error(`${olds.memberName}: could not deregister ${olds.instanceId} from the load balancers: ${error.message}`);
         });
         await waitFor(olds, groups, (states) => verdictAfterDeregistration(states, olds.instanceId),
             `waiting for ${olds.instanceId} to drain from the load balancers`);
+        const rest = (olds.minimumDrainSeconds ?? 0) * 1000 - (Date.now() - deregisteredAt);
+        if (rest > 0) {
+            await new Promise((resolve) => setTimeout(resolve, rest));
+        }
     },
 };
 

@@ -274,6 +274,8 @@ export interface LocalCluster {
      * removes everything.
      */
     replaceNode(index: number, options?: ReplaceNodeOptions): Promise<ReplacementTimings>;
+    /** The factor the target groups' health-check times (and deregistration delay) run at. */
+    readonly healthCheckTimeScale: number;
     /** The members' health gates as the component registered them, in member order: what a roll runs in Pulumi's provider host. */
     readonly healthGates: HealthGateBlueprint[];
     /**
@@ -854,6 +856,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             waitForTarget,
             replaceNode,
             healthGates: healthGatesOf(resources),
+            healthCheckTimeScale: timeScale,
             startElbApi: () => (elbApi ??= startElbApi(targetGroups)),
             stop,
         };

@@ -121,6 +121,7 @@ describe("the members' instances (lib/nodes.ts)", () => {
                 region: "eu-west-2",
                 profile: "ops",
                 timeoutSeconds: 1200,
+                minimumDrainSeconds: 10,
             },
         ]));
     });

@@ -183,6 +183,16 @@ describe("the member health gate as the engine runs it", function () {
         expect(table.groups.get(nlbGroup)!.map((t) => t.id)).to.deep.equal(["i-0", "i-2"]);
     });
 
+    it("keeps a drained member running for at least minimumDrainSeconds after its deregistration", async () => {
+        table.set(group, [["i-0", "healthy"], ["i-1", "healthy"], ["i-2", "healthy"]]);
+        table.drainMs = 0;
+        const resource = await declare({ minimumDrainSeconds: 1 });
+        const started = Date.now();
+        await host.delete(resource, "gate-id", resource.inputs);
+        table.drainMs = 300;
+        expect(Date.now() - started).to.be.at.least(1000);
+    });
+
     it("refuses to stop a member while another is unhealthy, and deregisters nothing", async () => {
         table.set(group, [["i-0", "healthy"], ["i-1", "healthy"], ["i-2", "unhealthy"]]);
         const resource = await declare({ timeoutSeconds: 1 });

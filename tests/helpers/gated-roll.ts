@@ -70,7 +70,11 @@ export class Roll {
         const blueprint = this.cluster.healthGates[index];
         return {
             urn: `urn:pulumi:local::etcd3-cluster::pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate::${blueprint.resourceName}`,
-            inputs: { ...blueprint.inputs, endpoint: this.api.endpoint, pollIntervalMs: 100, timeoutSeconds: this.timeoutSeconds },
+            inputs: {
+                ...blueprint.inputs, endpoint: this.api.endpoint, pollIntervalMs: 100, timeoutSeconds: this.timeoutSeconds,
+                // The cluster's health checks run at its time scale: so does the drain the component asks for.
+                minimumDrainSeconds: Number(blueprint.inputs.minimumDrainSeconds ?? 0) * this.cluster.healthCheckTimeScale,
+            },
         };
     }
 
