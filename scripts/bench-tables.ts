@@ -233,8 +233,8 @@ function rollingSection(results: BenchResults): string {
     return [
         `**Measured** (\`npm run bench\`, on the local cluster): every member rolled from etcd ${rolling.fromVersion} to ${rolling.toVersion} through the `
         + `members' real health gates in Pulumi's provider host, with ${scale} (a check every ${check.intervalMs / 1000} s, back after `
-        + `${check.healthyThreshold} passes; a deregistration delay of ${rolling.deregistrationDelayMs / 1000} s, cut short once no request is under way `
-        + `on the target, as an ALB does), under one v2 write every `
+        + `${check.healthyThreshold} passes; a deregistration delay of ${rolling.deregistrationDelayMs / 1000} s, which the gate waits out before the `
+        + "member stops even when the target group reports it drained sooner), under one v2 write every "
         + `${rolling.intervalMs} ms through the load balancer stand-in, each sent once with no retry. Median and range over ${runs} rolls per size; `
         + "the per-member columns over every member of every roll:",
         "",
