@@ -13,11 +13,11 @@ describe("an etcd cluster in an existing awsx VPC", () => {
         assert.deepEqual(mocks.resourcesOf("awsx:ec2:Vpc").map((vpc) => vpc.name), ["shared"]);
     });
 
-    it("spreads the members round robin over the VPC's private subnets", async () => {
+    it("spreads the members' addresses round robin over the VPC's private subnets", async () => {
         const [shared] = mocks.resourcesOf("awsx:ec2:Vpc");
         const subnets: string[] = shared.state.privateSubnetIds;
         assert.equal(subnets.length, 2);
-        assert.deepEqual(mocks.resourcesOf("aws:ec2/instance:Instance").map((i) => i.inputs.subnetId),
+        assert.deepEqual(mocks.resourcesOf("aws:ec2/networkInterface:NetworkInterface").map((nic) => nic.inputs.subnetId),
             [subnets[0], subnets[1], subnets[0]]);
     });
 
