@@ -10,7 +10,9 @@ import { installMocks, settle } from "./support/pulumi-mocks";
 installMocks();
 import { MemberHealthGate, MemberHealthGateInputs, TargetState, verdictAfterDeregistration, verdictAfterStart, verdictBeforeStop } from "../lib/rolling";
 import { ElbApiStandIn, ElbTargetHealth, startElbApi } from "../local/elb-api";
-import { EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource } from "./support/engine-provider";
+import {
+    EngineProviderHost, EngineResource, hostEnvironment, makeProgramDirectory, Properties, registeredDynamicResource,
+} from "./support/engine-provider";
 
 const group = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/etcd3-alb-tg/1234567890abcdef";
 const nlbGroup = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/etcd3-nlb-tg/1234567890abcdef";
@@ -134,9 +136,9 @@ describe("the member health gate as the engine runs it", function () {
         api = await startElbApi(table);
         program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"] });
         // Credentials the SDK signs with; the stand-in checks a signature is there, as AWS would.
-        host = await EngineProviderHost.start(program.directory, {}, {
-            PATH: process.env.PATH, AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        });
+        host = await EngineProviderHost.start(program.directory, {}, hostEnvironment({
+            AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        }));
     });
     after(async function () {
         this.timeout(15_000);
@@ -220,7 +222,7 @@ describe("the member health gate as the engine runs it", function () {
     });
 
     it("names the credentials it used when the API refuses them", async () => {
-        const unsigned = await EngineProviderHost.start(program.directory, {}, { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: "true", HOME: program.directory });
+        const unsigned = await EngineProviderHost.start(program.directory, {}, hostEnvironment({ AWS_EC2_METADATA_DISABLED: "true", HOME: program.directory }));
         try {
             const message = await failureOf(unsigned.create(await declare()));
             expect(message).to.match(/^etcd3-cluster-1: could not read the target groups' health while waiting for i-1 to be healthy behind the load balancer \(the gate uses the AWS SDK's credential chain, region eu-west-2\): /);
@@ -231,7 +233,7 @@ describe("the member health gate as the engine runs it", function () {
 
     it("says which package is missing when the program's directory cannot resolve the AWS SDK", async () => {
         const bare = makeProgramDirectory();
-        const bareHost = await EngineProviderHost.start(bare.directory, {}, { PATH: process.env.PATH });
+        const bareHost = await EngineProviderHost.start(bare.directory, {}, hostEnvironment());
         try {
             expect(await failureOf(bareHost.create(await declare()))).to.match(new RegExp("^etcd3-cluster-1: the member health gate needs " +
                 "@aws-sdk/client-elastic-load-balancing-v2, a dependency of etcd3-cluster, resolvable from the program's directory " +

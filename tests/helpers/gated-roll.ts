@@ -14,7 +14,7 @@
  */
 import { LocalCluster, ReplacementTimings } from "../../local/cluster";
 import { ElbApiStandIn } from "../../local/elb-api";
-import { EngineProviderHost, makeProgramDirectory, Properties } from "../support/engine-provider";
+import { EngineProviderHost, hostEnvironment, makeProgramDirectory, Properties } from "../support/engine-provider";
 import { PacedWriter, WriteRecord } from "./paced-writes";
 
 /** Credentials the SDK signs with; the stand-in refuses an unsigned request, as AWS does. */
@@ -37,7 +37,7 @@ export const withoutCheckCounts = (states: Record<string, string>) =>
 export async function startGateHost(callMs: number): Promise<{ host: EngineProviderHost; stop(): Promise<void> }> {
     const program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"] });
     try {
-        const host = await EngineProviderHost.start(program.directory, { callMs }, { PATH: process.env.PATH, ...fakeCredentials });
+        const host = await EngineProviderHost.start(program.directory, { callMs }, hostEnvironment(fakeCredentials));
         return {
             host,
             stop: async () => {

@@ -106,6 +106,17 @@ export interface HostTimeouts {
 
 const defaultTimeouts: HostTimeouts = { startMs: 20_000, callMs: 15_000, stopMs: 5_000 };
 
+/**
+ * The environment for a host: this process's, without any AWS setting (no
+ * credentials, profile or region of the machine's user can reach a provider
+ * under test), with `extra` on top. The rest is kept: a mutation run's
+ * NODE_OPTIONS preload must reach the host (see mutation/stryker-namespace.cjs).
+ */
+export function hostEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const kept = Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_"));
+    return { ...Object.fromEntries(kept), ...extra };
+}
+
 /** Pulumi's dynamic-provider host, running in a program directory, and a gRPC client of it. */
 export class EngineProviderHost {
     private constructor(
