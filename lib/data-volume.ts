@@ -69,47 +69,49 @@ export interface DataVolumePart {
 }
 
 /** Why `volumeId` cannot name a data volume, or nothing. */
-export function dataVolumeProblems(volumeId: unknown): string[] {
+export function dataVolumeIdProblems(volumeId: unknown): string[] {
     return volumeId === undefined || isVolumeId(volumeId) ? [] : [`dataVolumeId ${shown(volumeId)}: use an EBS volume id like vol-0123456789abcdef0`];
 }
 
-/** The units that format (if blank) and mount volume `volumeId` at the data directory, and etcd's order on them. */
+/**
+ * A oneshot that works on the volume's device before it is mounted: bound to
+ * the device, after it (and the unit it `requires`), before the mount. No default
+ * dependencies: the mount it serves may be awaited by local-fs.target.
+ */
+function oneshotOnDevice(deviceUnit: string, unit: { description: string; documentation?: string; requires?: string; commands: string[] }): string {
+    return [
+        "[Unit]",
+        `Description=${unit.description}`,
+        ...unit.documentation ? [`Documentation=${unit.documentation}`] : [],
+        "DefaultDependencies=no",
+        `BindsTo=${deviceUnit}`,
+        ...unit.requires ? [`Requires=${unit.requires}`] : [],
+        `After=${[deviceUnit, ...unit.requires ? [unit.requires] : []].join(" ")}`,
+        `Before=${dataMountUnitName}`,
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        ...unit.commands.map((command) => `ExecStart=${command}`),
+        "",
+    ].join("\n");
+}
+
+/** The units that format (if blank), check and grow, and mount volume `volumeId` at the data directory, and etcd's order on them. */
 export function dataVolumePart(volumeId: string): DataVolumePart {
     const device = volumeDevicePath(volumeId);
     const deviceUnit = pathUnitName(device, "device");
-    const filesystem = [
-        "[Unit]",
-        `Description=File system on etcd's data volume ${volumeId}, made only if the volume is blank`,
-        "Documentation=man:systemd-makefs@.service(8)",
-        // Runs before the mount it serves, which local-fs.target may already be waiting for.
-        "DefaultDependencies=no",
-        `BindsTo=${deviceUnit}`,
-        `After=${deviceUnit}`,
-        `Before=${dataMountUnitName}`,
-        "",
-        "[Service]",
-        "Type=oneshot",
-        "RemainAfterExit=yes",
-        `ExecStart=/usr/lib/systemd/systemd-makefs ${dataFilesystemType} ${device}`,
-        "",
-    ].join("\n");
-    const resize = [
-        "[Unit]",
-        `Description=Check the file system on etcd's data volume ${volumeId} and grow it to the volume's size`,
-        "DefaultDependencies=no",
-        `BindsTo=${deviceUnit}`,
-        `Requires=${dataFilesystemUnitName}`,
-        `After=${deviceUnit} ${dataFilesystemUnitName}`,
-        `Before=${dataMountUnitName}`,
-        "",
-        "[Service]",
-        "Type=oneshot",
-        "RemainAfterExit=yes",
+    const filesystem = oneshotOnDevice(deviceUnit, {
+        description: `File system on etcd's data volume ${volumeId}, made only if the volume is blank`,
+        documentation: "man:systemd-makefs@.service(8)",
+        commands: [`/usr/lib/systemd/systemd-makefs ${dataFilesystemType} ${device}`],
+    });
+    const resize = oneshotOnDevice(deviceUnit, {
+        description: `Check the file system on etcd's data volume ${volumeId} and grow it to the volume's size`,
+        requires: dataFilesystemUnitName,
         // `-`: e2fsck exits 1 after repairing; resize2fs refuses a file system it could not repair.
-        `ExecStart=-/usr/sbin/e2fsck -f -p ${device}`,
-        `ExecStart=/usr/sbin/resize2fs ${device}`,
-        "",
-    ].join("\n");
+        commands: [`-/usr/sbin/e2fsck -f -p ${device}`, `/usr/sbin/resize2fs ${device}`],
+    });
     const mount = [
         "[Unit]",
         `Description=etcd's data volume ${volumeId}`,

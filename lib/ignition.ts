@@ -3,7 +3,7 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
-import { dataVolumePart, dataVolumeProblems, etcdDataDirectory, UnitPart } from "./data-volume";
+import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
     clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isWholeNumberIn,
@@ -132,7 +132,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     problems.push(...etcdTimingProblems(options.heartbeatIntervalMs, options.electionTimeoutMs));
     problems.push(...updateWindowProblems(options.updateWindow));
     problems.push(...sshKeyProblems(options.sshAuthorizedKeys));
-    problems.push(...dataVolumeProblems(options.dataVolumeId));
+    problems.push(...dataVolumeIdProblems(options.dataVolumeId));
     if (options.enableV2Api !== undefined && typeof options.enableV2Api !== "boolean") {
         problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
     } else if (options.enableV2Api && release && !release.servesV2Api) {

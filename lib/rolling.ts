@@ -9,8 +9,9 @@
  *   a dependent of the instance being replaced): wait until every other
  *   member is healthy, so a stop never costs quorum; then deregister the
  *   instance from every target group and wait while it drains (and at least
- *   `minimumDrainSeconds`), so no request is in flight to it when it stops. A clean stop of the instance then stops
- *   etcd with SIGTERM, and a leader hands leadership to a follower by itself.
+ *   `minimumDrainSeconds`), so no request is in flight to it when it stops.
+ *   A clean stop of the instance then stops etcd with SIGTERM, and a leader
+ *   hands leadership to a follower by itself.
  * - **After the new instance is up** (the gate is created again): wait until
  *   it is healthy in every target group and every other target is too. The
  *   next member's instance depends on this gate, so it is not touched before.
