@@ -17,13 +17,13 @@ import { planMembers } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
-    componentResources, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, LoadBalancerSpec, loadBalancersOf, withDiscoveryUrl,
+    componentResources, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl,
 } from "./component-resources";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
 import { LocalTargetGroups } from "./target-groups";
 import { ContainerStore } from "./container-runtime";
 import { startDiscoveryService } from "./discovery-server";
-import { LoadBalancer, setTargetAdminState, startLoadBalancer, targetSessions, targetStates } from "./haproxy";
+import { startLoadBalancer, targetStates } from "./haproxy";
 import { DeviceTable, NodeDevice, NodeHost } from "./host-commands";
 import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
@@ -793,9 +793,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 await replaceOptions.healthGate.beforeStop();
                 say(`health gate: the others are healthy and the member drained (${elapsedSince(phase)} ms)`);
             } else {
-                const drained = await setTargetAdminState(loadBalancer, index, "drain");
-                say(`draining ${drained.map((server) => `${server.backend}/${server.server}`).join(", ")}`);
-                const underWay = await waitUntilDrained(loadBalancer, loadBalancerSpecs, index, timeScale, left());
+                say(`draining ${loadBalancer.servers.filter((server) => server.instance === index).map((server) => `${server.backend}/${server.server}`).join(", ")}`);
+                const underWay = await targetGroups.drain(index, left());
                 say(`drained (${elapsedSince(phase)} ms${underWay > 0 ? `; the deregistration delay ran out with ${underWay} requests under way` : ""})`);
             }
             const drainMs = elapsedSince(phase);
@@ -871,32 +870,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             error.message = `${reason}: ${error.message}`;
         }
         throw error;
-    }
-}
-
-/**
- * Waits until no request is under way on the targets standing for
- * `instance`, or until each target group's deregistration delay (on the
- * health checks' time scale) is over, as a target group completes a
- * deregistration; resolves to the requests still under way then.
- */
-async function waitUntilDrained(loadBalancer: LoadBalancer, specs: LoadBalancerSpec[], instance: number, timeScale: number, boundMs: number): Promise<number> {
-    const servers = loadBalancer.servers.filter((server) => server.instance === instance);
-    const started = Date.now();
-    for (;;) {
-        let underWay = 0;
-        let delayLeft = false;
-        for (const kind of new Set(servers.map((server) => server.kind))) {
-            const sessions = await targetSessions(loadBalancer.statsUrl, kind);
-            const busy = servers.filter((server) => server.kind === kind).reduce((sum, server) => sum + (sessions[server.server] ?? 0), 0);
-            const delayMs = (specs.find((spec) => spec.kind === kind)?.targetGroup.deregistrationDelaySeconds ?? 0) * 1000 * timeScale;
-            underWay += busy;
-            delayLeft ||= busy > 0 && Date.now() - started < delayMs;
-        }
-        if (underWay === 0 || !delayLeft || Date.now() - started >= boundMs) {
-            return underWay;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
     }
 }
 

@@ -74,6 +74,33 @@ export class LocalTargetGroups implements ElbTargetGroupsModel {
     }
 
     /**
+     * Deregisters `instance` from every group and waits until it has left them
+     * all (at most `boundMs`); resolves to the requests still under way on its
+     * targets then (non-zero when a deregistration delay ran out first).
+     */
+    async drain(instance: number, boundMs: number): Promise<number> {
+        const id = this.instanceIds[instance];
+        for (const spec of this.specs) {
+            await this.deregister(spec.targetGroup.arn, id);
+        }
+        const deadline = Date.now() + boundMs;
+        for (;;) {
+            const left = (await Promise.all(this.specs.map((spec) => this.describe(spec.targetGroup.arn)))).flat().filter((target) => target?.id === id);
+            if (left.length === 0 || Date.now() >= deadline) {
+                break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        let underWay = 0;
+        for (const kind of new Set(this.specs.map((spec) => spec.kind))) {
+            const sessions = await targetSessions(this.balancer.statsUrl, kind);
+            underWay += this.balancer.servers.filter((server) => server.kind === kind && server.instance === instance)
+                .reduce((sum, server) => sum + (sessions[server.server] ?? 0), 0);
+        }
+        return underWay;
+    }
+
+    /**
      * The new instance's attachments: its targets registered again in every
      * group, starting unhealthy as a new registration does, so they take
      * traffic only after the health checks' rise, not on the old instance's
