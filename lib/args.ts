@@ -13,6 +13,7 @@ import {
     defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
+import { BootstrapMethod, bootstrapMethods } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 
@@ -77,11 +78,24 @@ export interface Etcd3ClusterArgs {
     /** Operating system of the members: `fedora-coreos` or `flatcar`. Default `fedora-coreos`. */
     os?: OperatingSystem;
     /**
-     * etcd release to run, `vX.Y.Z`, from the 3.5 or 3.6 branch (3.7 dropped the
-     * v2 discovery the cluster forms with). Only 3.5 serves the seed's `/v2/keys`
-     * and `/v2/stats` API. Default `v3.5.33`.
+     * etcd release to run, `vX.Y.Z`, from the 3.5, 3.6 or 3.7 branch. Only 3.5
+     * serves the seed's `/v2/keys` and `/v2/stats` API; 3.7 removed v2 discovery,
+     * so it needs `bootstrap: "static"`. Default `v3.5.33`.
      */
     etcdVersion?: string;
+    /**
+     * How the members find each other when the cluster first forms:
+     * - `discovery`: through a v2 discovery service (`discoveryService`, or your
+     *   own `discoveryUrl`), as the seed's module did; `etcd3DiscoveryUrl` is the token.
+     *   etcd 3.5 and 3.6 only.
+     * - `static`: from the member slots' addresses, known before any instance
+     *   boots (`--initial-cluster`, with a token of the cluster's own): no third
+     *   party is involved and `etcd3DiscoveryUrl` is absent (undefined). Any etcd branch.
+     *
+     * A running cluster may move from `discovery` to `static` (a roll; the
+     * members keep their data and ignore both once formed), not back. Default `discovery`.
+     */
+    bootstrap?: BootstrapMethod;
     /**
      * etcd's `--heartbeat-interval`, ms, 10 to 5000: about the round trip between
      * members; etcd's own value is already ample for AWS's cross-zone round trips
@@ -96,9 +110,9 @@ export interface Etcd3ClusterArgs {
     electionTimeoutMs?: number;
     /**
      * Serve etcd's v2 API (`--enable-v2`: `/v2/keys`, `/v2/stats`, the seed's curl
-     * session) on etcd 3.5; 3.6 has none, so `true` is refused there. Turn it off
-     * (after moving any v2 data out) before rolling from 3.5 to 3.6. Default `true`
-     * on etcd 3.5, `false` on 3.6.
+     * session) on etcd 3.5; 3.6 and 3.7 have none, so `true` is refused there.
+     * Turn it off (after moving any v2 data out) before rolling from 3.5 to 3.6.
+     * Default `true` on etcd 3.5, `false` on 3.6 and 3.7.
      */
     enableV2Api?: boolean;
     /** Container image repository for etcd, without a tag, e.g. `quay.io/coreos/etcd`. Default `gcr.io/etcd-development/etcd`. */
@@ -109,7 +123,7 @@ export interface Etcd3ClusterArgs {
      * from `discoveryService` when the stack is first created.
      */
     discoveryUrl?: string;
-    /** Base URL of the discovery service the token is requested from; a self-hosted `etcd-discovery` works the same. Default `https://discovery.etcd.io`. */
+    /** Base URL of the discovery service the token is requested from (`bootstrap: "discovery"` only); a self-hosted `etcd-discovery` works the same. Default `https://discovery.etcd.io`. */
     discoveryService?: string;
     /**
      * File the discovery request's facts (node count, URL) are appended to, as
@@ -241,9 +255,10 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     amiId: { type: "string", default: { words: "the latest stable image of `os`" } },
     os: { type: "string", default: "fedora-coreos" },
     etcdVersion: { type: "string", default: defaultEtcdVersion },
+    bootstrap: { type: "string", default: "discovery" },
     heartbeatIntervalMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.heartbeatIntervalMs}` } },
     electionTimeoutMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.electionTimeoutMs}` } },
-    enableV2Api: { type: "boolean", default: { words: "`true` on etcd 3.5, `false` on 3.6" } },
+    enableV2Api: { type: "boolean", default: { words: "`true` on etcd 3.5, `false` on 3.6 and 3.7" } },
     etcdImageRepository: { type: "string", default: defaultImageRepository },
     discoveryUrl: { type: "string", default: { words: "one requested from `discoveryService` when the stack is first created" } },
     discoveryService: { type: "string", default: defaultDiscoveryService },
@@ -281,6 +296,7 @@ export const argumentDefaults = {
     allowUnknownInstanceType: valueDefault("allowUnknownInstanceType"),
     os: valueDefault("os"),
     etcdVersion: valueDefault("etcdVersion"),
+    bootstrap: valueDefault("bootstrap"),
     etcdImageRepository: valueDefault("etcdImageRepository"),
     discoveryService: valueDefault("discoveryService"),
     discoveryLogFile: valueDefault("discoveryLogFile") as string,
@@ -352,6 +368,7 @@ export interface ResolvedEtcd3ClusterArgs {
     /** The parsed release: its branch and what it serves. */
     release: EtcdRelease;
     enableV2Api: boolean;
+    bootstrap: BootstrapMethod;
     etcdImageRepository: string;
     heartbeatIntervalMs?: number;
     electionTimeoutMs?: number;
@@ -704,13 +721,27 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const etcdVersion = args.etcdVersion ?? argumentDefaults.etcdVersion;
     const release = parseEtcdRelease(etcdVersion);
     if (!release) {
-        problem(`etcdVersion "${etcdVersion}": use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(" or ")} ` +
-            `(3.7 dropped v2 discovery, 3.4 is end of life), e.g. ${defaultEtcdVersion}`);
+        problem(`etcdVersion "${etcdVersion}": use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(", ")} ` +
+            `(3.4 is end of life), e.g. ${defaultEtcdVersion}`);
     }
 
     const enableV2Api = args.enableV2Api ?? release?.servesV2Api ?? false;
     if (release && enableV2Api && !release.servesV2Api) {
         problem(`enableV2Api: etcd ${release.branch} has no v2 API (3.6 removed it); leave enableV2Api out, or use etcd 3.5`);
+    }
+
+    const bootstrap = args.bootstrap ?? argumentDefaults.bootstrap;
+    if (!bootstrapMethods.includes(bootstrap)) {
+        problem(`bootstrap ${JSON.stringify(bootstrap)}: use "discovery" (a v2 discovery service, etcd 3.5 and 3.6) or "static" (the member slots' addresses)`);
+    } else if (bootstrap === "discovery" && release && !release.formsByV2Discovery) {
+        problem(`etcdVersion ${release.tag} with bootstrap "discovery": etcd ${release.branch} removed v2 discovery; ` +
+            "use bootstrap: \"static\" (the members' addresses are known before they boot), or etcd 3.5 or 3.6");
+    } else if (bootstrap === "static") {
+        for (const argument of ["discoveryUrl", "discoveryService"] as const) {
+            if (args[argument] !== undefined) {
+                problem(`${argument}: only used with bootstrap "discovery"; leave it out with bootstrap "static"`);
+            }
+        }
     }
 
     etcdTimingProblems(args.heartbeatIntervalMs, args.electionTimeoutMs).forEach(problem);
@@ -838,6 +869,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         dataVolume,
         rollingHealthTimeoutMinutes,
         enableV2Api,
+        bootstrap,
         tags,
     };
 }

@@ -5,20 +5,21 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { CidrSource, Etcd3ClusterArgs, resolveArgs } from "./args";
+import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } from "./args";
+import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
 import { ClusterGuard } from "./guard";
 import { clientPort, peerPort } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
-import { createNodes } from "./nodes";
+import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
 import { createSecurityGroups } from "./security-groups";
 
 export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3ClusterOutputs {
     public readonly etcd3ClusterUrl: pulumi.Output<string>;
-    public readonly etcd3DiscoveryUrl: pulumi.Output<string>;
+    public readonly etcd3DiscoveryUrl: pulumi.Output<string | undefined>;
     public readonly loadBalancerDnsName: pulumi.Output<string>;
     public readonly memberNames: string[];
     public readonly instanceIds: pulumi.Output<string[]>;
@@ -50,18 +51,14 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             dataVolumeKmsKey: resolved.dataVolume.kmsKeyId ?? "aws/ebs",
             etcdVersion: resolved.etcdVersion,
             enableV2Api: resolved.enableV2Api,
+            bootstrap: resolved.bootstrap,
         }, { parent: this });
 
         const network = createNetwork(name, resolved, tags, this);
         const cidrs = (source: CidrSource) => (source === "vpc-cidr" ? [network.vpcCidr] : source);
 
-        this.etcd3DiscoveryUrl = resolved.discoveryUrl !== undefined
-            ? pulumi.output(resolved.discoveryUrl)
-            : new DiscoveryUrl(`${name}-discovery`, {
-                size: resolved.clusterSize,
-                service: resolved.discoveryService,
-                logFile: resolved.discoveryLogFile,
-            }, { parent: this }).url;
+        const formation = this.clusterFormation(name, resolved, guard);
+        this.etcd3DiscoveryUrl = formation.method === "discovery" ? pulumi.output(formation.discoveryUrl) : pulumi.output<string | undefined>(undefined);
 
         const loadBalancerKinds: LoadBalancerKind[] = resolved.grpcLoadBalancer ? ["alb", "nlb"] : ["alb"];
         const securityGroups = createSecurityGroups(name, network, {
@@ -80,7 +77,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const [balancer, grpcBalancer] = balancers;
 
         const nodes = createNodes(name, resolved, {
-            discoveryUrl: this.etcd3DiscoveryUrl,
+            formation,
             privateSubnetIds: network.privateSubnetIds,
             securityGroupId: securityGroups.nodes.id,
             guard,
@@ -114,5 +111,18 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             : pulumi.output<string | undefined>(undefined);
 
         this.registerOutputs(Object.fromEntries(outputNames.map((output) => [output, this[output]])));
+    }
+
+    /** The discovery URL given or requested, or (static) the cluster's token: random, from the guard, which lives as long as the stack. */
+    private clusterFormation(name: string, resolved: ResolvedEtcd3ClusterArgs, guard: ClusterGuard): ClusterFormation {
+        if (resolved.bootstrap === "static") {
+            return { method: "static", clusterToken: guard.id.apply((id) => initialClusterToken(resolved.ecosystem, id)) };
+        }
+        const discoveryUrl = resolved.discoveryUrl ?? new DiscoveryUrl(`${name}-discovery`, {
+            size: resolved.clusterSize,
+            service: resolved.discoveryService,
+            logFile: resolved.discoveryLogFile,
+        }, { parent: this }).url;
+        return { method: "discovery", discoveryUrl };
     }
 }

@@ -1,6 +1,6 @@
 /**
  * Facts about etcd itself: its ports, images and which release branches can
- * run this cluster (v2 discovery) and serve the seed's v2 REST API.
+ * run this cluster, form it by v2 discovery and serve the seed's v2 REST API.
  */
 
 /** Clients (REST, gRPC, /health) talk to a member here. */
@@ -23,12 +23,15 @@ export const supportedClusterSizes: readonly number[] = [1, 3, 5, 7];
 interface ReleaseBranch {
     /** `--enable-v2` exists and turns on `/v2/keys`, `/v2/stats/*` (removed in 3.6). */
     readonly servesV2Api: boolean;
+    /** `--discovery <url>` forms a cluster through a v2 discovery service (removed in 3.7). */
+    readonly formsByV2Discovery: boolean;
 }
 
-/** Branches that still support v2 discovery (`--discovery <url>`): 3.7 removed it, 3.4 is end of life. */
+/** The supported branches (3.4 is end of life). */
 const releaseBranches: Readonly<Record<string, ReleaseBranch>> = {
-    "3.5": { servesV2Api: true },
-    "3.6": { servesV2Api: false },
+    "3.5": { servesV2Api: true, formsByV2Discovery: true },
+    "3.6": { servesV2Api: false, formsByV2Discovery: true },
+    "3.7": { servesV2Api: false, formsByV2Discovery: false },
 };
 
 export interface EtcdRelease {
@@ -39,6 +42,7 @@ export interface EtcdRelease {
     /** `[major, minor, patch]`, for ordering releases. */
     readonly numbers: readonly [number, number, number];
     readonly servesV2Api: boolean;
+    readonly formsByV2Discovery: boolean;
 }
 
 /** Parses `v3.5.33` or `3.5.33`; returns undefined for anything else or an unsupported branch. */
@@ -53,10 +57,18 @@ export function parseEtcdRelease(version: string): EtcdRelease | undefined {
         return undefined;
     }
     const numbers = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
-    return { tag: `v${numbers.join(".")}`, branch, numbers, servesV2Api: facts.servesV2Api };
+    return { tag: `v${numbers.join(".")}`, branch, numbers, ...facts };
 }
 
 export const supportedEtcdBranches = Object.keys(releaseBranches);
+
+/**
+ * A member name goes into `--name=`, `--initial-cluster=` and `Description=`
+ * unquoted: letters, digits, `.`, `_` and `-` are all systemd passes through as
+ * they are (no whitespace to split on, no `$` or `%` to expand, no quotes or
+ * escapes) and none of them is a separator of `--initial-cluster`.
+ */
+export const isMemberName = (value: unknown): value is string => typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value);
 
 /** How a value is quoted in an error: strings in quotes, anything else (undefined, NaN) as itself. */
 export const shown = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
@@ -106,6 +118,7 @@ export function compareReleases(a: EtcdRelease, b: EtcdRelease): number {
  */
 export const minorUpgrades: Readonly<Record<string, { to: string; fromPatch: number }>> = {
     "3.5": { to: "3.6", fromPatch: 32 },
+    "3.6": { to: "3.7", fromPatch: 11 },
 };
 
 /** What a member runs: its release and whether it serves the v2 API. */

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { BootstrapMethod } from "./bootstrap";
 import { etcdUpgradeProblem } from "./etcd";
 
 /** The guarded facts: the component's resolved arguments of the same names. */
@@ -23,11 +24,13 @@ export interface ClusterGuardFacts {
     etcdVersion: string;
     /** Whether the members serve the v2 API (a 3.5 → 3.6 roll needs it off first). */
     enableV2Api: boolean;
+    /** How the cluster formed: `discovery` or `static`. */
+    bootstrap: BootstrapMethod;
 }
 
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
-    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api",
+    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
@@ -85,6 +88,15 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
         argument: "etcdVersion",
         // A state without the v2 flag predates it: every 3.5 member then served the v2 API.
         refusal: (olds, news) => etcdUpgradeProblem({ etcdVersion: olds.etcdVersion!, enableV2Api: olds.enableV2Api ?? true }, news),
+    },
+    {
+        // A formed member ignores both ways; the static list only names addresses the cluster already has, while a
+        // discovery token requested now would be a new, empty one that no member ever registered with.
+        argument: "bootstrap",
+        refusal: (olds, news) => (olds.bootstrap === "static" && news.bootstrap === "discovery"
+            ? "bootstrap cannot change from static to discovery on a running cluster: the members formed without a discovery " +
+              "service, and a token requested now would name none of them. Keep bootstrap: \"static\"."
+            : undefined),
     },
 ];
 

@@ -4,9 +4,10 @@
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
+import { discoveryBootstrapFlags, StaticBootstrap, staticBootstrapFlags, staticBootstrapProblems } from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
-    clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isWholeNumberIn,
+    clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
     parseEtcdRelease, peerPort, shown, supportedEtcdBranches,
 } from "./etcd";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
@@ -22,8 +23,14 @@ export const ec2UserDataLimitBytes = 16 * 1024;
 export interface EtcdNodeIgnitionOptions {
     /** The etcd member name: unique in the cluster and stable for the node's life. Letters, digits, `.`, `_`, `-`. */
     memberName: string;
-    /** The discovery URL every member of the cluster shares, as the service returned it (ending in a 32-hex-digit token). */
-    discoveryUrl: string;
+    /**
+     * The discovery URL every member of the cluster shares, as the service
+     * returned it (ending in a 32-hex-digit token): the cluster forms through
+     * it. Give this or `initialCluster`, not both. etcd 3.5 and 3.6 only.
+     */
+    discoveryUrl?: string;
+    /** The members the cluster forms with and its token: the cluster forms without any discovery service. Give this or `discoveryUrl`. */
+    initialCluster?: StaticBootstrap;
     /** etcd release, e.g. `v3.5.33`. Must be a supported branch (see `parseEtcdRelease`). */
     etcdVersion: string;
     /** Default `fedora-coreos`. */
@@ -66,12 +73,6 @@ interface ResolvedOptions {
     release: EtcdRelease;
 }
 
-/**
- * A member name goes into `--name=` and `Description=` unquoted: letters,
- * digits, `.`, `_` and `-` are all systemd passes through as they are (no
- * whitespace to split on, no `$` or `%` to expand, no quotes or escapes).
- */
-const memberNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function updateWindowProblems(window: unknown): string[] {
     if (window === undefined) {
         return [];
@@ -109,17 +110,23 @@ function sshKeyProblems(keys: unknown): string[] {
  */
 function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     const problems: string[] = [];
-    const { memberName, discoveryUrl, etcdVersion, imageRepository } = options;
-    if (typeof memberName !== "string" || !memberNamePattern.test(memberName)) {
+    const { memberName, discoveryUrl, initialCluster, etcdVersion, imageRepository } = options;
+    if (!isMemberName(memberName)) {
         problems.push(`memberName ${shown(memberName)}: use letters, digits, dots, underscores and hyphens, starting with a letter or digit, e.g. etcd3-cluster-0`);
-    }
-    if (typeof discoveryUrl !== "string" || !isDiscoveryUrl(discoveryUrl)) {
-        problems.push(`discoveryUrl ${shown(discoveryUrl)}: use the URL a discovery service returned: http(s), a host, an optional port and path, ` +
-            "then a 32-hex-digit token, e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e");
     }
     const release = typeof etcdVersion === "string" ? parseEtcdRelease(etcdVersion) : undefined;
     if (!release) {
-        problems.push(`etcdVersion ${shown(etcdVersion)}: use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(" or ")}, e.g. ${defaultEtcdVersion}`);
+        problems.push(`etcdVersion ${shown(etcdVersion)}: use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(", ")}, e.g. ${defaultEtcdVersion}`);
+    }
+    if ((discoveryUrl === undefined) === (initialCluster === undefined)) {
+        problems.push("give discoveryUrl (the cluster forms through a discovery service) or initialCluster (it forms from a static member list), one of them");
+    } else if (initialCluster !== undefined) {
+        problems.push(...staticBootstrapProblems(initialCluster, memberName));
+    } else if (typeof discoveryUrl !== "string" || !isDiscoveryUrl(discoveryUrl)) {
+        problems.push(`discoveryUrl ${shown(discoveryUrl)}: use the URL a discovery service returned: http(s), a host, an optional port and path, ` +
+            "then a 32-hex-digit token, e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e");
+    } else if (release && !release.formsByV2Discovery) {
+        problems.push(`discoveryUrl: etcd ${release.branch} removed v2 discovery; form the cluster from initialCluster`);
     }
     const osName = options.os ?? "fedora-coreos";
     const os = supportedOperatingSystems.includes(osName) ? operatingSystems[osName] : undefined;
@@ -154,9 +161,7 @@ function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
         `--advertise-client-urls=http://${ip}:${clientPort}`,
         `--listen-peer-urls=http://0.0.0.0:${peerPort}`,
         `--initial-advertise-peer-urls=http://${ip}:${peerPort}`,
-        `--discovery=${options.discoveryUrl}`,
-        // The default, `proxy`, silently turns a node that finds the token full into a proxy.
-        "--discovery-fallback=exit",
+        ...(options.initialCluster ? staticBootstrapFlags(options.initialCluster) : discoveryBootstrapFlags(options.discoveryUrl!)),
         // Keeps the v3 store from growing without bound on a cluster nobody compacts.
         "--auto-compaction-mode=periodic",
         "--auto-compaction-retention=1h",

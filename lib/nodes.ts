@@ -15,11 +15,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
+import { StaticBootstrap } from "./bootstrap";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
-import { memberIgnitionOptions, MemberPlan, planMembers } from "./plan";
+import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planMembers } from "./plan";
 import { createSlot, dataVolumeDeviceName, MemberSlot } from "./slots";
 
 export interface ClusterNode {
@@ -31,9 +32,16 @@ export interface ClusterNode {
     healthGate: MemberHealthGate;
 }
 
+/**
+ * How the members form the cluster: through the discovery URL they share, or
+ * statically from the slots' addresses with the cluster's token.
+ */
+export type ClusterFormation =
+    | { method: "discovery"; discoveryUrl: pulumi.Input<string> }
+    | { method: "static"; clusterToken: pulumi.Input<string> };
+
 export interface NodeOptions {
-    /** The discovery URL every member's user data names. */
-    discoveryUrl: pulumi.Input<string>;
+    formation: ClusterFormation;
     /** The subnets the members are spread over, round robin. */
     privateSubnetIds: pulumi.Output<string[]>;
     /** The members' security group. */
@@ -51,16 +59,24 @@ export interface NodeOptions {
 export function createNodes(
     name: string,
     args: ResolvedEtcd3ClusterArgs,
-    { discoveryUrl, privateSubnetIds, securityGroupId, guard, balancers, region, profile }: NodeOptions,
+    { formation, privateSubnetIds, securityGroupId, guard, balancers, region, profile }: NodeOptions,
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterNode[] {
     const ami = memberImage(name, args, parent);
+    const members = planMembers(args);
+    const slots = members.map((member) => createSlot(name, member, { privateSubnetIds, securityGroupId, dataVolume: args.dataVolume }, tags, parent));
+    // Only the facts of the chosen formation reach the user data: a discovery cluster's never names the member list.
+    const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "initialCluster">> = formation.method === "discovery"
+        ? pulumi.output(formation.discoveryUrl).apply((discoveryUrl) => ({ discoveryUrl }))
+        : pulumi.all([formation.clusterToken, ...slots.map((slot) => slot.networkInterface.privateIp)]).apply(([clusterToken, ...ips]) => ({
+            initialCluster: { clusterToken, members: members.map((member, index) => ({ name: member.name, ip: ips[index] })) } as StaticBootstrap,
+        }));
     const nodes: ClusterNode[] = [];
-    for (const member of planMembers(args)) {
-        const slot = createSlot(name, member, { privateSubnetIds, securityGroupId, dataVolume: args.dataVolume }, tags, parent);
-        const userData = pulumi.all([discoveryUrl, slot.dataVolume.id]).apply(([url, dataVolumeId]) =>
-            renderUserData(memberIgnitionOptions(args, member, { discoveryUrl: url, dataVolumeId })));
+    for (const [index, member] of members.entries()) {
+        const slot = slots[index];
+        const userData = pulumi.all([bootstrap, slot.dataVolume.id]).apply(([formed, dataVolumeId]) =>
+            renderUserData(memberIgnitionOptions(args, member, { ...formed, dataVolumeId })));
         const previous = nodes[nodes.length - 1];
         const instance = new aws.ec2.Instance(`${name}-${member.index}`, {
             ami,

@@ -8,8 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 export interface Etcd3ClusterOutputs {
     /** `http://<ALB DNS name or dnsName>`: the seed's one URL for curl and the REST API. */
     readonly etcd3ClusterUrl: pulumi.Output<string>;
-    /** The discovery URL the members formed the cluster with (requested, or the `discoveryUrl` given). */
-    readonly etcd3DiscoveryUrl: pulumi.Output<string>;
+    /** The discovery URL the members formed the cluster with (requested, or the `discoveryUrl` given); undefined with `bootstrap: "static"`. */
+    readonly etcd3DiscoveryUrl: pulumi.Output<string | undefined>;
     /** The ALB's own DNS name. */
     readonly loadBalancerDnsName: pulumi.Output<string>;
     /** The etcd member names, `<ecosystem>-0`, `-1`, ..., in member order. */

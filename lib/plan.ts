@@ -4,6 +4,7 @@
  * the local cluster and the benchmarks all read the same plan.
  */
 import type { ResolvedEtcd3ClusterArgs } from "./args";
+import type { StaticBootstrap } from "./bootstrap";
 import type { EtcdNodeIgnitionOptions } from "./ignition";
 import type { UpdateWindow } from "./os";
 
@@ -40,9 +41,12 @@ export function planMembers(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem" | "
     }));
 }
 
-/** What only exists once the stack does: the cluster's discovery URL and the member's data volume. */
+/** What only exists once the stack does: how the cluster forms (a discovery URL, or the static member list) and the member's data volume. */
 export interface MemberRuntimeFacts {
-    discoveryUrl: string;
+    /** With `bootstrap: "discovery"`. */
+    discoveryUrl?: string;
+    /** With `bootstrap: "static"`: every slot's member and address, and the cluster's token. */
+    initialCluster?: StaticBootstrap;
     /** The member's slot volume (`vol-…`). */
     dataVolumeId?: string;
 }
@@ -52,6 +56,7 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
     return {
         memberName: member.name,
         discoveryUrl: facts.discoveryUrl,
+        initialCluster: facts.initialCluster,
         dataVolumeId: facts.dataVolumeId,
         enableV2Api: args.enableV2Api,
         etcdVersion: args.etcdVersion,

@@ -389,8 +389,8 @@ describe("argument checks (lib/args.ts)", () => {
         });
 
         it("refuses an etcd release it cannot run, saying why and with an example", () => {
-            expect(problemsOf({ etcdVersion: "v3.7.1" })).to.deep.equal([
-                'etcdVersion "v3.7.1": use a release vX.Y.Z of etcd 3.5 or 3.6 (3.7 dropped v2 discovery, 3.4 is end of life), e.g. v3.5.33',
+            expect(problemsOf({ etcdVersion: "v3.8.0" })).to.deep.equal([
+                'etcdVersion "v3.8.0": use a release vX.Y.Z of etcd 3.5, 3.6, 3.7 (3.4 is end of life), e.g. v3.5.33',
             ]);
         });
 
@@ -502,8 +502,9 @@ describe("argument checks (lib/args.ts)", () => {
                 os: "fedora-coreos",
                 osProfile: operatingSystems["fedora-coreos"],
                 etcdVersion: "v3.5.33",
-                release: { tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true },
+                release: { tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true, formsByV2Discovery: true },
                 enableV2Api: true,
+                bootstrap: "discovery",
                 etcdImageRepository: "gcr.io/etcd-development/etcd",
                 heartbeatIntervalMs: undefined,
                 electionTimeoutMs: undefined,
@@ -528,7 +529,7 @@ describe("argument checks (lib/args.ts)", () => {
             const url = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef";
             expect(resolveArgs("etcd3", {
                 ecosystem: "kv", clusterSize: 5, instanceType: "m7g.large", amiId: "ami-0123456789abcdef0", os: "flatcar",
-                etcdVersion: "3.6.14", etcdImageRepository: "quay.io/coreos/etcd", heartbeatIntervalMs: 200, electionTimeoutMs: 2000,
+                etcdVersion: "3.6.14", bootstrap: "discovery", etcdImageRepository: "quay.io/coreos/etcd", heartbeatIntervalMs: 200, electionTimeoutMs: 2000,
                 discoveryUrl: url, discoveryService: "http://127.0.0.1:8087", discoveryLogFile: false, sshAuthorizedKeys: [goodKey],
                 internetFacing: true, allowedCidrs: ["203.0.113.0/24"], clientCidrs: [], grpcLoadBalancer: true,
                 dnsName: "etcd.example.com", hostedZoneId: "Z1", rootVolumeSizeGiB: 50, tags: { team: "db" },
@@ -544,8 +545,9 @@ describe("argument checks (lib/args.ts)", () => {
                 os: "flatcar",
                 osProfile: operatingSystems.flatcar,
                 etcdVersion: "v3.6.14",
-                release: { tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false },
+                release: { tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false, formsByV2Discovery: true },
                 enableV2Api: false,
+                bootstrap: "discovery",
                 etcdImageRepository: "quay.io/coreos/etcd",
                 heartbeatIntervalMs: 200,
                 electionTimeoutMs: 2000,
@@ -573,7 +575,7 @@ describe("argument checks (lib/args.ts)", () => {
         it("states the defaults the definitions hold", () => {
             expect(argumentDefaults).to.deep.equal({
                 ecosystem: "etcd3-cluster", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single", clusterSize: 3,
-                instanceType: "t3.small", allowUnknownInstanceType: false, os: "fedora-coreos", etcdVersion: "v3.5.33",
+                instanceType: "t3.small", allowUnknownInstanceType: false, os: "fedora-coreos", etcdVersion: "v3.5.33", bootstrap: "discovery",
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false, rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,

@@ -79,9 +79,9 @@ describe("Etcd3Cluster argument validation", () => {
         await expectProblem({ privateSubnetIds: ["subnet-0a000001", "subnet-0a000002"] }, "privateSubnetIds", "only be given together with vpcId");
     });
 
-    for (const version of ["3.4.23", "v3.7.1", "latest", "v3.5", "3.5.x", ""]) {
+    for (const version of ["3.4.23", "v3.8.0", "latest", "v3.5", "3.5.x", ""]) {
         it(`rejects etcdVersion "${version}"`, async () => {
-            await expectProblem({ etcdVersion: version }, `etcdVersion "${version}"`, "3.5 or 3.6");
+            await expectProblem({ etcdVersion: version }, `etcdVersion "${version}"`, "3.5, 3.6, 3.7");
         });
     }
 
@@ -181,7 +181,7 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     it("reports every problem at once", async () => {
-        const problems = await problemsWith({ clusterSize: 4, vpcCidr: "nope", etcdVersion: "3.7.1" });
+        const problems = await problemsWith({ clusterSize: 4, vpcCidr: "nope", etcdVersion: "3.8.0" });
         expect(problems).to.have.length(3);
         expect(problems.join("\n")).to.contain("clusterSize").and.contain("vpcCidr").and.contain("etcdVersion");
     });
@@ -307,7 +307,7 @@ describe("Etcd3Cluster argument validation", () => {
     it("carries the OS row, the parsed release and the CIDR sources resolved once", () => {
         const resolved = resolveArgs("etcd3", { os: "flatcar", etcdVersion: "3.6.14", clientCidrs: [], sshAuthorizedKeys: [goodKey] });
         expect(resolved.osProfile).to.equal(operatingSystems.flatcar);
-        expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false });
+        expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false, formsByV2Discovery: true });
         expect([resolved.allowedCidrs, resolved.clientCidrs, resolved.sshCidrs]).to.deep.equal(["vpc-cidr", [], "vpc-cidr"]);
         expect(resolveArgs("etcd3", {}).sshCidrs).to.deep.equal([]);
     });

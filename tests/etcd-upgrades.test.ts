@@ -38,15 +38,15 @@ describe("etcd release upgrades (lib/etcd.ts)", () => {
 
         it("orders by major release before minor (3.9.9 before 4.0.0)", () => {
             const [older, newer]: EtcdRelease[] = [
-                { tag: "v3.9.9", branch: "3.9", numbers: [3, 9, 9], servesV2Api: false },
-                { tag: "v4.0.0", branch: "4.0", numbers: [4, 0, 0], servesV2Api: false },
+                { tag: "v3.9.9", branch: "3.9", numbers: [3, 9, 9], servesV2Api: false, formsByV2Discovery: false },
+                { tag: "v4.0.0", branch: "4.0", numbers: [4, 0, 0], servesV2Api: false, formsByV2Discovery: false },
             ];
             expect([Math.sign(compareReleases(older, newer)), Math.sign(compareReleases(newer, older))]).to.deep.equal([-1, 1]);
         });
     });
 
     it("rolls 3.5 to 3.6 only, and only from 3.5.32 on", () => {
-        expect(minorUpgrades).to.deep.equal({ "3.5": { to: "3.6", fromPatch: 32 } });
+        expect(minorUpgrades).to.deep.equal({ "3.5": { to: "3.6", fromPatch: 32 }, "3.6": { to: "3.7", fromPatch: 11 } });
     });
 
     describe("etcdUpgradeProblem", () => {
@@ -129,10 +129,10 @@ describe("etcd release upgrades (lib/etcd.ts)", () => {
             expect(etcdUpgradeProblem({ etcdVersion: "v3.6.14", enableV2Api: false }, { etcdVersion: "v3.5", enableV2Api: false })).to.equal(undefined);
         });
 
-        it("judges nothing when either version is on a branch the cluster cannot run (3.4, 3.7)", () => {
+        it("judges nothing when either version is on a branch the cluster cannot run (3.4, 3.8)", () => {
             expect([
                 etcdUpgradeProblem({ etcdVersion: "v3.4.23", enableV2Api: true }, { etcdVersion: "v3.5.33", enableV2Api: true }),
-                etcdUpgradeProblem({ etcdVersion: "v3.6.14", enableV2Api: false }, { etcdVersion: "v3.7.0", enableV2Api: false }),
+                etcdUpgradeProblem({ etcdVersion: "v3.6.14", enableV2Api: false }, { etcdVersion: "v3.8.0", enableV2Api: false }),
             ]).to.deep.equal([undefined, undefined]);
         });
     });

@@ -18,9 +18,9 @@ describe("etcd facts (lib/etcd.ts)", () => {
             .to.deep.equal({ defaultImageRepository: "gcr.io/etcd-development/etcd", defaultEtcdVersion: "v3.5.33" });
     });
 
-    it("supports odd cluster sizes up to 7 and the 3.5 and 3.6 branches", () => {
+    it("supports odd cluster sizes up to 7 and the 3.5, 3.6 and 3.7 branches", () => {
         expect({ supportedClusterSizes, supportedEtcdBranches })
-            .to.deep.equal({ supportedClusterSizes: [1, 3, 5, 7], supportedEtcdBranches: ["3.5", "3.6"] });
+            .to.deep.equal({ supportedClusterSizes: [1, 3, 5, 7], supportedEtcdBranches: ["3.5", "3.6", "3.7"] });
     });
 
     it("states etcd's own timing defaults and the limits it starts with", () => {
@@ -32,26 +32,26 @@ describe("etcd facts (lib/etcd.ts)", () => {
 
     describe("parseEtcdRelease", () => {
         it("reads a 3.5 tag as a release that serves the v2 API", () => {
-            expect(parseEtcdRelease("v3.5.33")).to.deep.equal({ tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true });
+            expect(parseEtcdRelease("v3.5.33")).to.deep.equal({ tag: "v3.5.33", branch: "3.5", numbers: [3, 5, 33], servesV2Api: true, formsByV2Discovery: true });
         });
 
         it("reads a 3.6 tag as a release without the v2 API", () => {
-            expect(parseEtcdRelease("v3.6.14")).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false });
+            expect(parseEtcdRelease("v3.6.14")).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false, formsByV2Discovery: true });
         });
 
         it("adds the v to a version given without it", () => {
-            expect(parseEtcdRelease("3.6.0")).to.deep.equal({ tag: "v3.6.0", branch: "3.6", numbers: [3, 6, 0], servesV2Api: false });
+            expect(parseEtcdRelease("3.6.0")).to.deep.equal({ tag: "v3.6.0", branch: "3.6", numbers: [3, 6, 0], servesV2Api: false, formsByV2Discovery: true });
         });
 
         it("ignores whitespace around the version", () => {
-            expect(parseEtcdRelease("  v3.5.1\n")).to.deep.equal({ tag: "v3.5.1", branch: "3.5", numbers: [3, 5, 1], servesV2Api: true });
+            expect(parseEtcdRelease("  v3.5.1\n")).to.deep.equal({ tag: "v3.5.1", branch: "3.5", numbers: [3, 5, 1], servesV2Api: true, formsByV2Discovery: true });
         });
 
         it("keeps multi-digit version fields whole", () => {
-            expect(parseEtcdRelease("v3.5.123")).to.deep.equal({ tag: "v3.5.123", branch: "3.5", numbers: [3, 5, 123], servesV2Api: true });
+            expect(parseEtcdRelease("v3.5.123")).to.deep.equal({ tag: "v3.5.123", branch: "3.5", numbers: [3, 5, 123], servesV2Api: true, formsByV2Discovery: true });
         });
 
-        for (const version of ["v3.7.1", "v3.4.23", "v4.5.0", "v13.5.0", "v3.15.0"]) {
+        for (const version of ["v3.8.0", "v3.4.23", "v4.5.0", "v13.5.0", "v3.15.0"]) {
             it(`refuses ${version}, a branch the cluster cannot run`, () => {
                 expect(parseEtcdRelease(version)).to.equal(undefined);
             });

@@ -35,7 +35,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", ...changes,
 });
 
 describe("ClusterGuard as the engine runs it", function () {
@@ -56,7 +56,7 @@ describe("ClusterGuard as the engine runs it", function () {
 
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
-        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api");
+        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap");
         expect(created.outs).to.deep.include(facts());
     });
 
@@ -138,13 +138,13 @@ describe("ClusterGuard as the engine runs it", function () {
     });
 
     it("refuses a state made before member slots, whatever the program says", async () => {
-        const { dataVolumeSizeGiB: _data, etcdVersion: _version, enableV2Api: _flag, ...preSlotState } = created.outs;
+        const { dataVolumeSizeGiB: _data, etcdVersion: _version, enableV2Api: _flag, bootstrap: _bootstrap, ...preSlotState } = created.outs;
         const resource = await declare(facts());
         expect(await failureOf(host.diff(resource, created.id, preSlotState))).to.equal(preSlotRefusal);
     });
 
     it("records facts that older state lacks without refusing anything", async () => {
-        const { etcdVersion: _version, enableV2Api: _flag, ...olderState } = created.outs;
+        const { etcdVersion: _version, enableV2Api: _flag, bootstrap: _bootstrap, ...olderState } = created.outs;
         const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
         expect(await host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
         expect(await host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, etcdVersion: "v3.6.14", enableV2Api: false });

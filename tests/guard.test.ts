@@ -12,7 +12,7 @@ import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, siz
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -23,12 +23,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version and the v2 flag, in that order", () => {
-        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api"]);
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag and the bootstrap method, in that order", () => {
+        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap"]);
     });
 
-    it("has a rule for the cluster size, the two volume sizes, the data volumes' key and the etcd version, in that order", () => {
-        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion"]);
+    it("has a rule for the cluster size, the two volume sizes, the data volumes' key, the etcd version and the bootstrap method, in that order", () => {
+        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap"]);
     });
 
     it("refuses a state for lacking the data volume size alone", () => {
@@ -139,7 +139,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         it("creates state holding only the guarded facts, under a random UUID", async () => {
             const created = await clusterGuardProvider.create({ ...facts(), extra: "dropped" });
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true });
+            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery" });
         });
 
         it("gives each guard its own id", async () => {
@@ -191,7 +191,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
 
         it("updates state to the new guarded facts only", async () => {
             expect(await clusterGuardProvider.update!("id", facts(), { ...facts({ dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
-                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true } });
+                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery" } });
         });
     });
 
@@ -202,7 +202,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         const { __provider, ...inputs } = resource.inputs;
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
-            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false },
+            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery" },
             provider: "string",
         });
     });

@@ -28,6 +28,14 @@ const sshKeys = [
     "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGyAlUxQDd1rVN3tgn0OR5b1dnVBruYzhPcb+SxuRyBPRuumFYJ3itSGxDpPO63VZrqAejMjcEKn8k8ioUCpldU= ops@example",
 ];
 
+/** A 3-member cluster's static member list, as the component builds it from the slots' addresses and the guard's id. */
+const initialCluster = {
+    clusterToken: "etcd3-cluster-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99",
+    members: [
+        { name: "etcd3-cluster-0", ip: "10.99.1.10" }, { name: "etcd3-cluster-1", ip: "10.99.2.10" }, { name: "etcd3-cluster-2", ip: "10.99.3.10" },
+    ],
+};
+
 /**
  * What the component gives its first member with every argument at its
  * default: the fields of `memberIgnitionOptions` (lib/plan.ts), written out
@@ -66,6 +74,11 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-no-update-window`] = member({ updateWindow: undefined });
     // The builder called directly without a volume: the data stays on the root disk.
     cases[`${osName}-etcd3.5-no-data-volume`] = member({ dataVolumeId: undefined });
+    // bootstrap: "static" on each branch: the slots' addresses and the cluster's token instead of a discovery URL.
+    const staticMember = (overrides: Partial<EtcdNodeIgnitionOptions>) => member({ discoveryUrl: undefined, initialCluster, ...overrides });
+    cases[`${osName}-etcd3.5-static`] = staticMember({});
+    cases[`${osName}-etcd3.6-static`] = staticMember({ etcdVersion: "v3.6.14", enableV2Api: false });
+    cases[`${osName}-etcd3.7-static`] = staticMember({ etcdVersion: "v3.7.1", enableV2Api: false });
 }
 
 /** Decodes an Ignition `data:` URL (plain or base64); anything else is refused. */

@@ -162,7 +162,7 @@ describe("Ignition builder", () => {
     });
 
     it("rejects an unsupported etcd release", () => {
-        expect(() => buildIgnitionConfig({ ...base, etcdVersion: "v3.7.1" })).to.throw('etcdVersion "v3.7.1"');
+        expect(() => buildIgnitionConfig({ ...base, etcdVersion: "v3.8.0" })).to.throw('etcdVersion "v3.8.0"');
     });
 
     describe("refuses options that would make a broken unit, naming the option and what is allowed", () => {
@@ -182,7 +182,7 @@ describe("Ignition builder", () => {
         };
 
         it("a missing discoveryUrl, instead of writing --discovery=undefined", () => {
-            refuses({ discoveryUrl: undefined }, "discoveryUrl undefined", "32-hex-digit token");
+            refuses({ discoveryUrl: undefined }, "give discoveryUrl", "or initialCluster");
         });
 
         it("a discoveryUrl that is not a discovery service's URL and token", () => {
@@ -203,8 +203,8 @@ describe("Ignition builder", () => {
         });
 
         it("an etcd release that is missing, malformed or not a supported branch", () => {
-            refuses({ etcdVersion: undefined }, "etcdVersion undefined", "3.5 or 3.6");
-            refuses({ etcdVersion: "latest" }, 'etcdVersion "latest"', "3.5 or 3.6");
+            refuses({ etcdVersion: undefined }, "etcdVersion undefined", "3.5, 3.6, 3.7");
+            refuses({ etcdVersion: "latest" }, 'etcdVersion "latest"', "3.5, 3.6, 3.7");
         });
 
         it("an os that is not a row of the OS table, even one named like an object property", () => {
@@ -248,7 +248,7 @@ describe("Ignition builder", () => {
         });
 
         it("lists every problem at once", () => {
-            refuses({ discoveryUrl: undefined, memberName: "" }, "discoveryUrl undefined", 'memberName ""');
+            refuses({ discoveryUrl: undefined, memberName: "" }, "give discoveryUrl", 'memberName ""');
         });
     });
 

@@ -21,7 +21,7 @@ const discoveryUrl = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef
 function nodeOptions(name: string, guard: pulumi.Resource, parent: pulumi.Resource): NodeOptions {
     const alb = createLoadBalancer(name, "alb", { internetFacing: false, subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-alb", vpcId: "vpc-1" }, {}, parent);
     return {
-        discoveryUrl, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
+        formation: { method: "discovery", discoveryUrl }, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
         balancers: [alb], region: "eu-west-2", profile: "ops",
     };
 }

@@ -36,7 +36,7 @@ describe("an etcd cluster in a new VPC from stack config", () => {
 
     it("exports the load balancer URL and the discovery URL", async () => {
         assert.match(await outputValue(program.etcd3ClusterUrl), /^http:\/\/etcd3-alb-\d+\.eu-west-2\.elb\.amazonaws\.com$/);
-        assert.match(await outputValue(program.etcd3DiscoveryUrl), /^https:\/\/discovery\.etcd\.io\/[0-9a-f]{32}$/);
+        assert.match(String(await outputValue(program.etcd3DiscoveryUrl)), /^https:\/\/discovery\.etcd\.io\/[0-9a-f]{32}$/);
     });
 
     it("gives one client endpoint per member, on 2379", async () => {
