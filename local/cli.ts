@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "util";
 import { argumentDefaults } from "../lib/args";
+import { BootstrapMethod, bootstrapMethods } from "../lib/bootstrap";
 import { supportedClusterSizes } from "../lib/etcd";
 import { supportedOperatingSystems, OperatingSystem } from "../lib/os";
 import { stopOrphanedClusters } from "./cluster-registry";
@@ -14,6 +15,8 @@ import { defaultHealthCheckTimeScale, startLocalCluster, teardownGraceMs } from 
 const usage = `Usage: npm run local -- [options]
   --size N              members (the component's clusterSize): ${supportedClusterSizes.join(", ")} (default ${argumentDefaults.clusterSize})
   --etcd-version V      etcd release the user data names (etcdVersion; default ${argumentDefaults.etcdVersion})
+  --bootstrap METHOD    ${bootstrapMethods.join(" | ")} (bootstrap; default ${argumentDefaults.bootstrap}; static starts no discovery service)
+  --no-v2-api           etcd without the v2 API (enableV2Api: false)
   --os NAME             ${supportedOperatingSystems.join(" | ")} (os; default ${argumentDefaults.os})
   --heartbeat-interval MS  etcd --heartbeat-interval (heartbeatIntervalMs; default etcd's)
   --election-timeout MS   etcd --election-timeout (electionTimeoutMs; default etcd's)
@@ -55,6 +58,8 @@ async function main(): Promise<number> {
         options: {
             size: { type: "string" },
             "etcd-version": { type: "string" },
+            bootstrap: { type: "string" },
+            "no-v2-api": { type: "boolean", default: false },
             os: { type: "string" },
             "time-scale": { type: "string" },
             "heartbeat-interval": { type: "string" },
@@ -92,6 +97,8 @@ async function main(): Promise<number> {
     const cluster = await startLocalCluster({
         size: numberOption(values.size, "size") ?? argumentDefaults.clusterSize,
         etcdVersion: values["etcd-version"],
+        bootstrap: values.bootstrap as BootstrapMethod | undefined,
+        enableV2Api: values["no-v2-api"] ? false : undefined,
         os: values.os as OperatingSystem | undefined,
         healthCheckTimeScale: numberOption(values["time-scale"], "time-scale"),
         heartbeatIntervalMs: numberOption(values["heartbeat-interval"], "heartbeat-interval"),

@@ -15,9 +15,11 @@ import { clientPort, peerPort } from "../lib/etcd";
 import { etcdUnitName } from "../lib/ignition";
 import { planMembers } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
+import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
-    componentResources, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl,
+    componentResources, HealthGateBlueprint, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl,
+    withSlotAddresses,
 } from "./component-resources";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
 import { LocalTargetGroups } from "./target-groups";
@@ -74,6 +76,10 @@ export interface LocalClusterOptions {
     size: number;
     /** The etcd release the user data names; the host's etcd of the same branch stands in for its image. */
     etcdVersion?: string;
+    /** The component's `bootstrap`: with `static` no discovery service is started at all. Default the component's (`discovery`). */
+    bootstrap?: BootstrapMethod;
+    /** The component's `enableV2Api`; default the component's (on for etcd 3.5). */
+    enableV2Api?: boolean;
     os?: OperatingSystem;
     /** The component's `heartbeatIntervalMs` (etcd `--heartbeat-interval`); default the component's (etcd's own). */
     heartbeatIntervalMs?: number;
@@ -133,6 +139,7 @@ export interface LocalClusterOptions {
 
 /** Milliseconds each phase of the start took, for the benchmark. */
 export interface StartupTimings {
+    /** Starting the discovery service and requesting the token; 0 with `bootstrap: "static"`, which needs neither. */
     discoveryMs: number;
     /** Validation plus both Ignition stages, per node. */
     ignitionMs: number[];
@@ -251,8 +258,8 @@ export interface LocalCluster {
     readonly clientEndpoints: string[];
     /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
     readonly grpcEndpoint?: string;
-    /** What the stack outputs as `etcd3DiscoveryUrl`. */
-    readonly discoveryUrl: string;
+    /** What the stack outputs as `etcd3DiscoveryUrl`: undefined with `bootstrap: "static"`, where no discovery service runs. */
+    readonly discoveryUrl?: string;
     /** haproxy's stats page (loopback only). */
     readonly statsUrl: string;
     /** The haproxy configuration the load balancers were rendered into. */
@@ -528,6 +535,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const args: Etcd3ClusterArgs = {
         clusterSize: options.size,
         etcdVersion: options.etcdVersion,
+        bootstrap: options.bootstrap,
+        enableV2Api: options.enableV2Api,
         os: options.os,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         electionTimeoutMs: options.electionTimeoutMs,
@@ -631,14 +640,27 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         throwIfInterrupted();
 
         phase = Date.now();
-        const discoveryService = await startDiscoveryService({ address: servicesAddress, workDir, etcd, processes, timeoutMs: remaining() });
-        writeState(state());
-        throwIfInterrupted();
-        const discoveryUrl = await requestDiscoveryUrl(size, { service: discoveryService, log: (line) => log(`  ${line}`) });
+        let discoveryUrl: string | undefined;
+        if (componentArgs.bootstrap === "discovery") {
+            const discoveryService = await startDiscoveryService({ address: servicesAddress, workDir, etcd, processes, timeoutMs: remaining() });
+            writeState(state());
+            throwIfInterrupted();
+            discoveryUrl = await requestDiscoveryUrl(size, { service: discoveryService, log: (line) => log(`  ${line}`) });
+            outputs.discoveryUrl = discoveryUrl;
+            throwIfInterrupted();
+        }
         const discoveryMs = elapsedSince(phase);
-        outputs.discoveryUrl = discoveryUrl;
-        throwIfInterrupted();
-        log(`discovery: ${discoveryUrl} (${discoveryMs} ms)`);
+        log(discoveryUrl ? `discovery: ${discoveryUrl} (${discoveryMs} ms)` : "discovery: none (bootstrap static: the members' list is in their user data)");
+        const memberAddress = (index: number) => `127.0.${subnet}.${index + 1}`;
+        /**
+         * User data as the component rendered it under mocks, with what this
+         * host has in place of what the mocks invented: the discovery URL, and
+         * the slots' addresses in a static member list.
+         */
+        const forThisHost = (userData: string, rendered: InstanceBlueprint[]) => withSlotAddresses(
+            discoveryUrl === undefined ? userData : withDiscoveryUrl(userData, discoveryUrl),
+            new Map(rendered.map((instance, index) => [instance.privateIp, memberAddress(index)])),
+        );
 
         const attachments = volumeAttachmentsOf(resources, instances);
         const volumeCount = attachments.flat().length;
@@ -683,7 +705,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             phase = Date.now();
             const name = members[index].name;
             const ip = `127.0.${subnet}.${index + 1}`;
-            const userData = withDiscoveryUrl(instances[index].userData, discoveryUrl);
+            const userData = forThisHost(instances[index].userData, instances);
             const instance = await prepareInstance(index, {
                 userData: options.userDataTransform ? options.userDataTransform(userData, index) : userData,
                 generation: 0,
@@ -778,12 +800,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             }
             let userData: string;
             if (replaceOptions.userData !== undefined) {
-                userData = withDiscoveryUrl(replaceOptions.userData, discoveryUrl);
+                userData = forThisHost(replaceOptions.userData, instances);
             } else {
                 const current = await componentResources(newArgs, { timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch });
                 const currentInstances = instancesOf(current);
                 const rendered = volumeAttachmentsOf(current, currentInstances)[index];
-                userData = withSlotVolumeIds(withDiscoveryUrl(currentInstances[index].userData, discoveryUrl), rendered, attachments[index]);
+                userData = withSlotVolumeIds(forThisHost(currentInstances[index].userData, currentInstances), rendered, attachments[index]);
                 userData = options.userDataTransform ? options.userDataTransform(userData, index) : userData;
             }
 

@@ -15,6 +15,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Etcd3ClusterArgs } from "../lib/args";
+import { peerPort } from "../lib/etcd";
 import type { MockRunRequest } from "./component-under-mocks";
 import { registryDirectory } from "./cluster-registry";
 
@@ -212,16 +213,18 @@ export interface InstanceBlueprint {
     resourceName: string;
     /** The id the mocks gave it, which target attachments name. */
     id: string;
+    /** The address the mocks gave its slot's interface (a static member list names it). */
+    privateIp: string;
     userData: string;
 }
 
 /** The component's instances, in the order it registered them. */
 export function instancesOf(resources: RegisteredResource[]): InstanceBlueprint[] {
     return resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((instance) => {
-        if (typeof instance.inputs?.userData !== "string" || instance.id === undefined) {
-            throw new Error(`instance ${instance.name} has no user data (or no id) under mocks`);
+        if (typeof instance.inputs?.userData !== "string" || instance.id === undefined || typeof instance.state?.privateIp !== "string") {
+            throw new Error(`instance ${instance.name} has no user data (or no id or address) under mocks`);
         }
-        return { resourceName: instance.name, id: instance.id, userData: instance.inputs.userData };
+        return { resourceName: instance.name, id: instance.id, privateIp: instance.state.privateIp, userData: instance.inputs.userData };
     });
 }
 
@@ -242,6 +245,25 @@ export function withDiscoveryUrl(userData: string, discoveryUrl: string): string
     const substituted = userData.split(placeholderDiscoveryUrl).join(discoveryUrl);
     if (substituted.includes(placeholderToken)) {
         throw new Error("the user data carries the discovery URL in a form other than the URL itself (encoded?), which the local harness cannot replace");
+    }
+    return substituted;
+}
+
+/**
+ * The instance's user data with each member's loopback address in place of
+ * the address the mocks gave its slot, wherever a peer URL names it (a static
+ * member list, `--initial-cluster`). `addresses` maps the mocked address to
+ * the local one. An address left anywhere else is refused: the harness would
+ * otherwise boot a member that names an address nobody listens on.
+ */
+export function withSlotAddresses(userData: string, addresses: ReadonlyMap<string, string>): string {
+    let substituted = userData;
+    for (const [mocked, local] of addresses) {
+        substituted = substituted.split(`http://${mocked}:${peerPort}`).join(`http://${local}:${peerPort}`);
+    }
+    const left = [...addresses.keys()].filter((mocked) => new RegExp(`(^|[^0-9.])${mocked.replace(/\./g, "\\.")}($|[^0-9])`).test(substituted));
+    if (left.length > 0) {
+        throw new Error(`the user data names the slot address ${left.join(", ")} outside a peer URL, which the local harness cannot replace`);
     }
     return substituted;
 }

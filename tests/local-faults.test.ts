@@ -27,7 +27,7 @@ async function writeKeys(cluster: LocalCluster, prefix: string, count: number): 
 
 /** The discovery token's registry entries (`name=peer URL`), as the discovery service lists them. */
 async function discoveryRegistry(cluster: LocalCluster): Promise<string[]> {
-    const answer = await curl(cluster.discoveryUrl);
+    const answer = await curl(cluster.discoveryUrl!);
     return (answer.body.node.nodes as { value: string }[]).map((entry) => entry.value).sort();
 }
 

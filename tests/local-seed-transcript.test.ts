@@ -1,8 +1,12 @@
 /**
  * The seed's curl session, replayed through the load balancer of a cluster
- * booted on this machine from the component's own user data.
+ * booted on this machine from the component's own user data: formed through
+ * the discovery service (3 and 5 members), and from the slots' static member
+ * list with no discovery service running (`bootstrap: "static"`).
  */
 import { expect } from "chai";
+import type { BootstrapMethod } from "../lib/bootstrap";
+import { readState } from "../local/cluster-registry";
 import { Answer, curl, findLeader, getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
 
 const planets = "earth jupiter mars";
@@ -13,10 +17,14 @@ const refreshesPerMember = 12;
 /** Rounds of the /v2/stats/leader loop run before an election in each of them fails the test. */
 const maxRounds = 3;
 
-for (const size of [3, 5]) {
-    describe(`local cluster of ${size}: the seed's curl session through the load balancer`, function () {
+const cases: { size: number; bootstrap: BootstrapMethod }[] = [
+    { size: 3, bootstrap: "discovery" }, { size: 5, bootstrap: "discovery" }, { size: 3, bootstrap: "static" },
+];
+
+for (const { size, bootstrap } of cases) {
+    describe(`local cluster of ${size} formed by ${bootstrap} bootstrap: the seed's curl session through the load balancer`, function () {
         this.timeout(30_000);
-        const cluster = useLocalCluster({ size });
+        const cluster = useLocalCluster({ size, bootstrap });
 
         it("answers /health with health true", async () => {
             const answer = await curl(`${cluster().clusterUrl}/health`);
@@ -123,11 +131,26 @@ for (const size of [3, 5]) {
             }
         });
 
-        it("lists every member under the discovery URL as name=peer URL at its private IP", async () => {
-            const answer = await curl(cluster().discoveryUrl);
-            expect(answer.body.action).to.equal("get");
-            const registered = (answer.body.node.nodes as { value: string }[]).map((entry) => entry.value).sort();
-            expect(registered).to.deep.equal(cluster().nodes.map((node) => `${node.name}=http://${node.ip}:2380`).sort());
+        it("lists every member in /v2/members with its peer URL at its private IP", async () => {
+            const answer = await curl(`${cluster().clusterUrl}/v2/members`);
+            const listed = (answer.body.members as { name: string; peerURLs: string[] }[]).map((member) => `${member.name}=${member.peerURLs.join(",")}`);
+            expect(listed.sort()).to.deep.equal(cluster().nodes.map((node) => `${node.name}=http://${node.ip}:2380`).sort());
         });
+
+        if (bootstrap === "discovery") {
+            it("lists every member under the discovery URL as name=peer URL at its private IP", async () => {
+                const answer = await curl(cluster().discoveryUrl!);
+                expect(answer.body.action).to.equal("get");
+                const registered = (answer.body.node.nodes as { value: string }[]).map((entry) => entry.value).sort();
+                expect(registered).to.deep.equal(cluster().nodes.map((node) => `${node.name}=http://${node.ip}:2380`).sort());
+            });
+        } else {
+            it("formed with no discovery service running and no discovery URL to export", () => {
+                const running = readState(cluster().subnet)!.processes.map((process) => process.name);
+                expect(running.filter((name) => name.startsWith("discovery"))).to.deep.equal([]);
+                expect(running.filter((name) => name.startsWith("etcd"))).to.have.length(size);
+                expect(cluster().discoveryUrl).to.equal(undefined);
+            });
+        }
     });
 }
