@@ -37,8 +37,7 @@ export default {
     // cores, 500 times over. They are ignored (reported as Ignored, outside the score); mutants also covered by
     // tests run against those tests. mutation/report.md counts them.
     ignoreStatic: true,
-    // Two cores, two processes: one type-checks mutants beside one test runner until every mutant is checked,
-    // then two test runners.
+    // Two cores, two test runners.
     concurrency: 2,
     incremental: true,
     incrementalFile: "mutation/stryker-incremental.json",
