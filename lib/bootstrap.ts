@@ -1,33 +1,40 @@
 /**
- * How the members find each other when the cluster first forms: through a v2
- * discovery service (the seed's way), or statically from the member slots'
- * addresses. Plain data in, etcd flags out; etcd reads these flags only while
- * a member's data directory is empty, so a formed cluster ignores them.
+ * How a member starts, decided on the node at every boot by a oneshot before
+ * etcd (`etcd-member-bootstrap.service`), with etcdctl from the member's own
+ * etcd image:
+ *
+ * - its data directory holds data: etcd starts with it, and nothing else;
+ * - no data, and no other member answers a quorum read: the cluster is
+ *   forming, and the member forms it with the others, through a v2 discovery
+ *   service (`bootstrap: "discovery"`) or from the slots' static member list
+ *   (`bootstrap: "static"`);
+ * - no data, and the cluster answers: the member's data is gone (a new blank
+ *   volume, a volume lost with its zone) or its slot is new. It removes the
+ *   member that held its peer URL, if that one ever started, adds itself as a
+ *   learner and starts with the current member list; a second oneshot after
+ *   etcd (`etcd-member-promote.service`) promotes it once it has caught up.
+ *   One change at a time: while another member is still a learner, it waits.
+ *   A member of the founding cluster that has never started (a slow first
+ *   boot) is no change under way: the late member starts as it, with the
+ *   whole member list. etcd's strict reconfiguration check (on by default,
+ *   never turned off here) refuses a removal that would cost quorum.
+ *
+ * Plain data in, unit and file text out: the script is in
+ * `memberBootstrapScript`, the decisions it logs are in the journal of its unit.
  */
-import { isMemberName, peerPort, shown } from "./etcd";
+import type { UnitPart } from "./data-volume";
+import { clientPort, isMemberName, peerPort, shown } from "./etcd";
 
 /** The `bootstrap` argument's values. */
 export type BootstrapMethod = "discovery" | "static";
 
 export const bootstrapMethods: readonly BootstrapMethod[] = ["discovery", "static"];
 
-/** One member of a static `--initial-cluster`: its name and its slot's private address. */
-export interface InitialClusterMember {
+/** A member by its slot: its name and its slot's private address, which outlives its instances. */
+export interface SlotMember {
     name: string;
     /** The private IPv4 address of the member's slot, the one its instance boots with. */
     ip: string;
-}
-
-/** What a statically bootstrapped member is told: every member the cluster forms with, and the cluster's own token. */
-export interface StaticBootstrap {
-    /** Every member the cluster first forms with, this one included, in member order. */
-    members: InitialClusterMember[];
-    /**
-     * `--initial-cluster-token`: unique to the cluster, so that members of two
-     * clusters that reuse each other's addresses (a destroyed and recreated
-     * stack) never join each other.
-     */
-    clusterToken: string;
 }
 
 /** The cluster's `--initial-cluster-token`: readable, and unique through the stack's guard id, which is random and never replaced. */
@@ -36,7 +43,7 @@ export function initialClusterToken(ecosystem: string, uniqueId: string): string
 }
 
 /** `name=http://ip:2380,...`, as etcd's `--initial-cluster` takes it. */
-export function initialClusterFlag(members: readonly InitialClusterMember[]): string {
+export function initialClusterFlag(members: readonly SlotMember[]): string {
     return members.map(({ name, ip }) => `${name}=http://${ip}:${peerPort}`).join(",");
 }
 
@@ -44,37 +51,39 @@ const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\
 /** What etcd accepts in a token without quoting trouble in a unit's command line. */
 const clusterTokenPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Why `bootstrap` cannot bootstrap member `memberName`, one problem a line; none when it can. */
-export function staticBootstrapProblems(bootstrap: unknown, memberName: string): string[] {
-    const { members, clusterToken } = (bootstrap ?? {}) as Partial<StaticBootstrap>;
+/** Why `members` is not a member list that includes `memberName`, one problem a line; none when it is. */
+export function slotMembersProblems(members: unknown, memberName: string): string[] {
     if (!Array.isArray(members) || members.length === 0) {
-        return ["initialCluster.members: list every member the cluster forms with, as { name, ip }"];
+        return ["members: list every member of the cluster by its slot, as { name, ip }"];
     }
     const problems: string[] = [];
-    members.forEach((member: Partial<InitialClusterMember>, index) => {
+    members.forEach((member: Partial<SlotMember>, index) => {
         if (!isMemberName(member?.name)) {
-            problems.push(`initialCluster.members[${index}].name ${shown(member?.name)}: use letters, digits, dots, underscores and hyphens`);
+            problems.push(`members[${index}].name ${shown(member?.name)}: use letters, digits, dots, underscores and hyphens`);
         }
         if (typeof member?.ip !== "string" || !ipv4Pattern.test(member.ip)) {
-            problems.push(`initialCluster.members[${index}].ip ${shown(member?.ip)}: use the slot's private IPv4 address, e.g. 10.99.1.10`);
+            problems.push(`members[${index}].ip ${shown(member?.ip)}: use the slot's private IPv4 address, e.g. 10.99.1.10`);
         }
     });
-    const names = members.map((member: Partial<InitialClusterMember>) => member?.name);
+    const names = members.map((member: Partial<SlotMember>) => member?.name);
     const repeated = names.filter((name, index) => names.indexOf(name) !== index);
     if (repeated.length > 0) {
-        problems.push(`initialCluster.members: ${[...new Set(repeated)].map(shown).join(", ")} named more than once`);
+        problems.push(`members: ${[...new Set(repeated)].map(shown).join(", ")} named more than once`);
     }
     if (!names.includes(memberName)) {
-        problems.push(`initialCluster.members: ${shown(memberName)} is not among them (${names.map(shown).join(", ")}); a member must be in the cluster it forms`);
-    }
-    if (typeof clusterToken !== "string" || !clusterTokenPattern.test(clusterToken)) {
-        problems.push(`initialCluster.clusterToken ${shown(clusterToken)}: use letters, digits, dots, underscores and hyphens`);
+        problems.push(`members: ${shown(memberName)} is not among them (${names.map(shown).join(", ")}); a member must be in its own cluster`);
     }
     return problems;
 }
 
+/** Why `token` cannot be an `--initial-cluster-token`. */
+export function clusterTokenProblems(token: unknown): string[] {
+    return typeof token === "string" && clusterTokenPattern.test(token)
+        ? [] : [`clusterToken ${shown(token)}: use letters, digits, dots, underscores and hyphens`];
+}
+
 /** The flags with which a member forms the cluster from the static member list. */
-export function staticBootstrapFlags({ members, clusterToken }: StaticBootstrap): string[] {
+export function staticBootstrapFlags(members: readonly SlotMember[], clusterToken: string): string[] {
     return [
         `--initial-cluster=${initialClusterFlag(members)}`,
         "--initial-cluster-state=new",
@@ -89,4 +98,261 @@ export function discoveryBootstrapFlags(discoveryUrl: string): string[] {
         // The default, `proxy`, silently turns a node that finds the token full into a proxy.
         "--discovery-fallback=exit",
     ];
+}
+
+export const bootstrapUnitName = "etcd-member-bootstrap.service";
+export const promoteUnitName = "etcd-member-promote.service";
+/** The script both units run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
+export const bootstrapScriptPath = "/opt/etcd3-cluster/etcd-member-bootstrap";
+/** What the script reads: the member, its peers and how to run etcdctl. */
+export const bootstrapSettingsPath = "/etc/etcd3-cluster/member.env";
+/** What the bootstrap oneshot writes for etcd's unit: `ETCD_BOOTSTRAP_FLAGS=...` (tmpfs: decided again at every boot). */
+export const bootstrapFlagsPath = "/run/etcd-member/bootstrap.env";
+/** The variable of that file etcd's command line expands, `$ETCD_BOOTSTRAP_FLAGS`: empty, or the flags to form or join with. */
+export const bootstrapFlagsVariable = "ETCD_BOOTSTRAP_FLAGS";
+
+/** Bounds of the script's waits: how often and how long it retries before its unit fails. */
+export const bootstrapRetry = { attempts: 60, intervalSeconds: 10 } as const;
+
+/**
+ * The script of both oneshots, `etcd-member-bootstrap decide|promote IP`.
+ * bash and coreutils only, which Fedora CoreOS and Flatcar both ship; etcdctl
+ * comes from the etcd image through `$ETCDCTL`. Functions return failures
+ * explicitly: `set -e` does not apply inside a function called as a condition.
+ */
+export const memberBootstrapScript = `#!/bin/bash
+# How etcd member $MEMBER_NAME starts (decide, before etcd), and its promotion
+# from learner to voting member (promote, after etcd). Every decision is logged.
+# Settings: ${bootstrapSettingsPath}, written by Ignition from the stack.
+set -euo pipefail
+mode=$1
+ip=$2
+if [[ $mode != decide && $mode != promote ]]; then
+    echo "usage: $0 decide|promote PRIVATE_IP" >&2
+    exit 2
+fi
+peer_url="http://\${ip}:${peerPort}"
+say() { echo "$mode: $*"; }
+ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s "$@"; }
+
+# The other slots' members, by their client URLs.
+others=()
+IFS=, read -ra slot_urls <<< "$MEMBER_CLIENT_URLS"
+for url in "\${slot_urls[@]}"; do
+    if [[ $url != "http://\${ip}:${clientPort}" ]]; then others+=("$url"); fi
+done
+
+# Prints the client URL of another member that answers a quorum read: the cluster has formed and has a leader.
+answering_member() {
+    local url
+    for url in "\${others[@]}"; do
+        if ctl --endpoints="$url" --command-timeout=3s get --keys-only --limit=1 etcd3-cluster/bootstrap-probe > /dev/null 2>&1; then
+            echo "$url"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Reads \`member list -w simple\` (ID, status, name, peer URLs, client URLs, is learner) into:
+# mine (this slot's member: ID, status, is learner), learners (other members still joining: a change under way)
+# and cluster (name=peer URL of every member, this one named; a member that never started has no name yet).
+read_members() {
+    local id status name peers clients learner
+    mine=() learners=() cluster=()
+    while IFS=, read -r id status name peers clients learner; do
+        id=\${id// /} status=\${status// /} name=\${name// /} peers=\${peers// /} learner=\${learner// /}
+        if [[ $peers == "$peer_url" ]]; then
+            mine=("$id" "$status" "$learner")
+            cluster+=("$MEMBER_NAME=$peers")
+        else
+            if [[ $learner == true ]]; then learners+=("\${name:-$peers}"); fi
+            cluster+=("$name=$peers")
+        fi
+    done <<< "$1"
+}
+
+write_flags() {
+    mkdir -p "\${ETCD_BOOTSTRAP_FILE%/*}"
+    printf '${bootstrapFlagsVariable}=%s\\n' "$1" > "$ETCD_BOOTSTRAP_FILE.new"
+    mv "$ETCD_BOOTSTRAP_FILE.new" "$ETCD_BOOTSTRAP_FILE"
+    say "etcd starts with: \${1:-its data alone}"
+}
+
+decide() {
+    local url list added initial
+    if [[ -d $ETCD_DATA_DIR/member ]]; then
+        say "$ETCD_DATA_DIR/member holds this member's data: it starts as the member it was"
+        write_flags ""
+        return 0
+    fi
+    if ! url=$(answering_member); then
+        say "no data, and no other member answers a quorum read (\${others[*]:-no other member}): the cluster is forming, and $MEMBER_NAME forms it"
+        write_flags "$FORM_FLAGS"
+        return 0
+    fi
+    say "no data, and the cluster answers at $url: $MEMBER_NAME joins it"
+    list=$(ctl --endpoints="$url" member list -w simple) || return 1
+    read_members "$list"
+    if (( \${#learners[@]} > 0 )); then
+        say "another membership change is under way (\${learners[*]} still a learner): one change at a time"
+        return 1
+    fi
+    if (( \${#mine[@]} > 0 )) && [[ \${mine[1]} == started ]]; then
+        say "member \${mine[0]} has this slot's peer URL $peer_url and its data is gone: removing it"
+        ctl --endpoints="$url" member remove "\${mine[0]}" || return 1
+        mine=()
+    fi
+    if (( \${#mine[@]} == 0 )); then
+        say "adding $MEMBER_NAME at $peer_url as a learner"
+        added=$(ctl --endpoints="$url" member add "$MEMBER_NAME" --peer-urls="$peer_url" --learner) || return 1
+        initial=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\\(.*\\)"$/\\1/p' <<< "$added")
+    else
+        say "member \${mine[0]} at $peer_url is in the cluster and never started (learner: \${mine[2]}): $MEMBER_NAME starts as it"
+        initial=$(IFS=,; echo "\${cluster[*]}")
+    fi
+    write_flags "--initial-cluster=$initial --initial-cluster-state=existing"
+}
+
+promote() {
+    local status url list
+    # The member's own view first, which needs no quorum: every member but one that joined with empty data is done here.
+    if status=$(ctl --endpoints="http://\${ip}:${clientPort}" --command-timeout=3s endpoint status -w fields 2> /dev/null) &&
+        grep -qx '"IsLearner" : false' <<< "$status"; then
+        say "$MEMBER_NAME is a voting member"
+        return 0
+    fi
+    if ! url=$(answering_member) || ! list=$(ctl --endpoints="$url" member list -w simple); then
+        say "no other member answers a quorum read yet"
+        return 1
+    fi
+    read_members "$list"
+    if (( \${#mine[@]} == 0 )); then
+        say "no member has this slot's peer URL $peer_url"
+        return 1
+    fi
+    if [[ \${mine[2]} != true ]]; then
+        say "member \${mine[0]} is a voting member"
+        return 0
+    fi
+    if ! ctl --endpoints="$url" member promote "\${mine[0]}"; then
+        say "learner \${mine[0]} has not caught up with the leader yet"
+        return 1
+    fi
+    say "promoted learner \${mine[0]} to a voting member"
+}
+
+for (( attempt = 1; ; attempt++ )); do
+    if "$mode"; then
+        exit 0
+    fi
+    if (( attempt >= ${bootstrapRetry.attempts} )); then
+        say "giving up after $attempt attempts"
+        exit 1
+    fi
+    say "trying again in ${bootstrapRetry.intervalSeconds} s (attempt $attempt of ${bootstrapRetry.attempts})"
+    sleep ${bootstrapRetry.intervalSeconds}
+done
+`;
+
+/** A file Ignition writes on the node. */
+export interface FilePart {
+    path: string;
+    mode: number;
+    contents: string;
+}
+
+/** What the bootstrap units need to know of the node and the member. */
+export interface BootstrapContext {
+    memberName: string;
+    /** Every member of the cluster by its slot; none when the builder is called without slots (the member then only forms). */
+    members: readonly SlotMember[];
+    /** How the cluster first forms: discovery or static flags. */
+    formFlags: readonly string[];
+    /** `etcdctl` run from the member's etcd image: the runtime's `run` of it, without arguments. */
+    etcdctl: string;
+    /** Units that give the private IP and run containers: the bootstrap units need them as etcd's unit does. */
+    nodeUnits: readonly string[];
+    /** The environment file with the private IP, and the variable it is in. */
+    metadataEnvironmentFile: string;
+    privateIpVariable: string;
+    /** Where etcd keeps its data, and the `[Unit]` lines that make sure it is mounted first (none without a data volume). */
+    dataDirectory: string;
+    dataUnitLines: readonly string[];
+}
+
+/** The bootstrap and promote units, the script and its settings, and what etcd's own unit gains. */
+export interface BootstrapPart {
+    units: UnitPart[];
+    files: FilePart[];
+    /** `[Unit]` lines of etcd's unit. */
+    etcdUnitLines: string[];
+    /** `[Service]` lines of etcd's unit, before its command. */
+    etcdServiceLines: string[];
+    /** The word of etcd's command line that takes the decided flags. */
+    etcdFlags: string[];
+}
+
+/** `KEY=value` lines systemd and bash read alike: values are single words or plain text without quotes. */
+function settingsFile(settings: Record<string, string>): string {
+    return Object.entries(settings).map(([key, value]) => `${key}=${value}\n`).join("");
+}
+
+export function bootstrapPart(context: BootstrapContext): BootstrapPart {
+    const ip = `\${${context.privateIpVariable}}`;
+    const command = (mode: "decide" | "promote") => `ExecStart=/bin/bash ${bootstrapScriptPath} ${mode} ${ip}`;
+    const environment = [`EnvironmentFile=${context.metadataEnvironmentFile}`, `EnvironmentFile=${bootstrapSettingsPath}`];
+    const decideUnit = [
+        "[Unit]",
+        `Description=Decide how etcd member ${context.memberName} starts: with its data, forming the cluster, or joining it`,
+        `Requires=${context.nodeUnits.join(" ")}`,
+        `After=${[...context.nodeUnits, "network-online.target"].join(" ")}`,
+        "Wants=network-online.target",
+        // The data must be where etcd will look for it: a missing mount would read as data lost.
+        ...context.dataUnitLines,
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        ...environment,
+        command("decide"),
+        "",
+    ].join("\n");
+    const promoteUnit = [
+        "[Unit]",
+        `Description=Promote etcd member ${context.memberName} to a voting member once it has caught up, if it joined as a learner`,
+        "Requires=etcd-member.service",
+        "After=etcd-member.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        ...environment,
+        command("promote"),
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+    const settings = settingsFile({
+        MEMBER_NAME: context.memberName,
+        MEMBER_CLIENT_URLS: context.members.map((member) => `http://${member.ip}:${clientPort}`).join(","),
+        FORM_FLAGS: context.formFlags.join(" "),
+        ETCDCTL: context.etcdctl,
+        ETCD_DATA_DIR: context.dataDirectory,
+        ETCD_BOOTSTRAP_FILE: bootstrapFlagsPath,
+    });
+    return {
+        units: [
+            { name: bootstrapUnitName, enabled: false, contents: decideUnit },
+            { name: promoteUnitName, enabled: true, contents: promoteUnit },
+        ],
+        files: [
+            { path: bootstrapScriptPath, mode: 0o755, contents: memberBootstrapScript },
+            { path: bootstrapSettingsPath, mode: 0o644, contents: settings },
+        ],
+        etcdUnitLines: [`Requires=${bootstrapUnitName}`, `After=${bootstrapUnitName}`],
+        etcdServiceLines: [`EnvironmentFile=${bootstrapFlagsPath}`],
+        etcdFlags: [`$${bootstrapFlagsVariable}`],
+    };
 }

@@ -3,8 +3,11 @@
  * JSON out, no Pulumi. Ignition spec 3.3.0 is read by current Fedora CoreOS,
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
+import { gzipSync } from "zlib";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
-import { discoveryBootstrapFlags, StaticBootstrap, staticBootstrapFlags, staticBootstrapProblems } from "./bootstrap";
+import {
+    bootstrapPart, clusterTokenProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems, staticBootstrapFlags,
+} from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
     clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
@@ -26,11 +29,21 @@ export interface EtcdNodeIgnitionOptions {
     /**
      * The discovery URL every member of the cluster shares, as the service
      * returned it (ending in a 32-hex-digit token): the cluster forms through
-     * it. Give this or `initialCluster`, not both. etcd 3.5 and 3.6 only.
+     * it. Give this or `clusterToken`, not both. etcd 3.5 and 3.6 only.
      */
     discoveryUrl?: string;
-    /** The members the cluster forms with and its token: the cluster forms without any discovery service. Give this or `discoveryUrl`. */
-    initialCluster?: StaticBootstrap;
+    /**
+     * The cluster's `--initial-cluster-token`: the cluster forms from `members`,
+     * without any discovery service. Give this or `discoveryUrl`.
+     */
+    clusterToken?: string;
+    /**
+     * Every member of the cluster by its slot, this one included: the static
+     * member list (with `clusterToken`), and whom this member asks to join
+     * the cluster when it boots with empty data. Needed with `clusterToken`;
+     * without it, a member with empty data can only form a new cluster.
+     */
+    members?: SlotMember[];
     /** etcd release, e.g. `v3.5.33`. Must be a supported branch (see `parseEtcdRelease`). */
     etcdVersion: string;
     /** Default `fedora-coreos`. */
@@ -61,7 +74,7 @@ export interface IgnitionConfig {
     passwd?: { users: { name: string; sshAuthorizedKeys: string[] }[] };
     storage: {
         directories: { path: string; mode: number }[];
-        files?: { path: string; mode: number; overwrite: boolean; contents: { source: string } }[];
+        files?: { path: string; mode: number; overwrite: boolean; contents: IgnitionFileContents }[];
     };
     systemd: { units: { name: string; enabled?: boolean; contents: string }[] };
 }
@@ -110,7 +123,7 @@ function sshKeyProblems(keys: unknown): string[] {
  */
 function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     const problems: string[] = [];
-    const { memberName, discoveryUrl, initialCluster, etcdVersion, imageRepository } = options;
+    const { memberName, discoveryUrl, clusterToken, members, etcdVersion, imageRepository } = options;
     if (!isMemberName(memberName)) {
         problems.push(`memberName ${shown(memberName)}: use letters, digits, dots, underscores and hyphens, starting with a letter or digit, e.g. etcd3-cluster-0`);
     }
@@ -118,15 +131,21 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     if (!release) {
         problems.push(`etcdVersion ${shown(etcdVersion)}: use a release vX.Y.Z of etcd ${supportedEtcdBranches.join(", ")}, e.g. ${defaultEtcdVersion}`);
     }
-    if ((discoveryUrl === undefined) === (initialCluster === undefined)) {
-        problems.push("give discoveryUrl (the cluster forms through a discovery service) or initialCluster (it forms from a static member list), one of them");
-    } else if (initialCluster !== undefined) {
-        problems.push(...staticBootstrapProblems(initialCluster, memberName));
+    if ((discoveryUrl === undefined) === (clusterToken === undefined)) {
+        problems.push("give discoveryUrl (the cluster forms through a discovery service) or clusterToken (it forms from the static member list), one of them");
+    } else if (clusterToken !== undefined) {
+        problems.push(...clusterTokenProblems(clusterToken));
+        if (members === undefined) {
+            problems.push("members: a cluster formed with clusterToken needs its static member list");
+        }
     } else if (typeof discoveryUrl !== "string" || !isDiscoveryUrl(discoveryUrl)) {
         problems.push(`discoveryUrl ${shown(discoveryUrl)}: use the URL a discovery service returned: http(s), a host, an optional port and path, ` +
             "then a 32-hex-digit token, e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e");
     } else if (release && !release.formsByV2Discovery) {
-        problems.push(`discoveryUrl: etcd ${release.branch} removed v2 discovery; form the cluster from initialCluster`);
+        problems.push(`discoveryUrl: etcd ${release.branch} removed v2 discovery; form the cluster from its members with clusterToken`);
+    }
+    if (members !== undefined) {
+        problems.push(...slotMembersProblems(members, memberName));
     }
     const osName = options.os ?? "fedora-coreos";
     const os = supportedOperatingSystems.includes(osName) ? operatingSystems[osName] : undefined;
@@ -151,8 +170,12 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     return { options, os: os!, release: release! };
 }
 
-/** The etcd command line, one flag a line, with `${VAR}` for what systemd fills in from the metadata file. */
-function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
+/**
+ * The etcd command line, one flag a line, with `${VAR}` for what systemd fills
+ * in from the metadata file and `$ETCD_BOOTSTRAP_FLAGS` for how the member
+ * forms or joins the cluster, decided at boot (bootstrap.ts).
+ */
+function etcdFlags({ options, os, release }: ResolvedOptions, bootstrapFlags: string[]): string[] {
     const ip = `\${${os.privateIpv4Variable}}`;
     const flags = [
         `--name=${options.memberName}`,
@@ -161,7 +184,7 @@ function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
         `--advertise-client-urls=http://${ip}:${clientPort}`,
         `--listen-peer-urls=http://0.0.0.0:${peerPort}`,
         `--initial-advertise-peer-urls=http://${ip}:${peerPort}`,
-        ...(options.initialCluster ? staticBootstrapFlags(options.initialCluster) : discoveryBootstrapFlags(options.discoveryUrl!)),
+        ...bootstrapFlags,
         // Keeps the v3 store from growing without bound on a cluster nobody compacts.
         "--auto-compaction-mode=periodic",
         "--auto-compaction-retention=1h",
@@ -178,16 +201,30 @@ function etcdFlags({ options, os, release }: ResolvedOptions): string[] {
     return flags;
 }
 
+/** The member's etcd image, `<repository>:<tag>`. */
+function etcdImage({ options, release }: ResolvedOptions): string {
+    return `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
+}
+
+/** The units the member's own units need first: the one that writes the private IP, and the runtime's daemon (if any). */
+const nodeUnits = (os: OperatingSystemProfile) => [os.metadataUnit, ...os.containerRuntimeUnits];
+
+/** What the features add to etcd's unit. */
+interface EtcdUnitParts {
+    unitLines: string[];
+    serviceLines: string[];
+    flags: string[];
+}
+
 /** The systemd unit that runs the etcd member in a container on the host network. */
-function etcdUnit(resolved: ResolvedOptions, extraUnitLines: string[]): string {
+function etcdUnit(resolved: ResolvedOptions, parts: EtcdUnitParts): string {
     const { options, os, release } = resolved;
-    const image = `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
     const runtime = os.containerRuntime;
     const command = [
         `${runtime} run --name etcd-member --rm --net=host --pull=missing`,
         `--volume ${etcdDataDirectory}:${etcdDataDirectory}${os.volumeOptions}`,
-        `${image} /usr/local/bin/etcd`,
-        ...etcdFlags(resolved),
+        `${etcdImage(resolved)} /usr/local/bin/etcd`,
+        ...etcdFlags(resolved, parts.flags),
     ];
     return [
         "[Unit]",
@@ -195,13 +232,14 @@ function etcdUnit(resolved: ResolvedOptions, extraUnitLines: string[]): string {
         "Documentation=https://etcd.io/docs/",
         // The private IP comes from the metadata unit, which nothing else starts; the runtime's daemon
         // (if any) must be up first and, by the same ordering, is stopped only after etcd.
-        `Requires=${[os.metadataUnit, ...os.containerRuntimeUnits].join(" ")}`,
-        `After=${[os.metadataUnit, ...os.containerRuntimeUnits, "network-online.target"].join(" ")}`,
+        `Requires=${nodeUnits(os).join(" ")}`,
+        `After=${[...nodeUnits(os), "network-online.target"].join(" ")}`,
         "Wants=network-online.target",
-        ...extraUnitLines,
+        ...parts.unitLines,
         "",
         "[Service]",
         `EnvironmentFile=${os.metadataEnvironmentFile}`,
+        ...parts.serviceLines,
         // A container left by a crash would make `run --name` fail.
         `ExecStartPre=-${runtime} rm --force etcd-member`,
         `ExecStart=${command.join(" \\\n  ")}`,
@@ -217,29 +255,59 @@ function etcdUnit(resolved: ResolvedOptions, extraUnitLines: string[]): string {
     ].join("\n");
 }
 
+type IgnitionFileContents = { source: string; compression?: "gzip" };
+
+/**
+ * A file's contents as Ignition takes them inline, in the shortest form:
+ * percent-encoded text for a short file, gzip in base64 for a script (EC2's
+ * 16 KB limit is on the whole config).
+ */
+function inlineContents(contents: string): IgnitionFileContents {
+    const encoded = `data:,${encodeURIComponent(contents)}`;
+    const gzipped = `data:;base64,${gzipSync(Buffer.from(contents, "utf8"), { level: 9 }).toString("base64")}`;
+    return gzipped.length < encoded.length ? { source: gzipped, compression: "gzip" } : { source: encoded };
+}
+
 /** The whole Ignition config for one node. Throws one error listing every option that cannot make a working unit. */
 export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
     const resolved = resolve(options);
     const { os } = resolved;
     const dataVolume = options.dataVolumeId !== undefined ? dataVolumePart(options.dataVolumeId) : undefined;
+    const dataUnitLines = dataVolume?.etcdUnitLines ?? [];
+    const members = options.members ?? [];
+    const bootstrap = bootstrapPart({
+        memberName: options.memberName,
+        members,
+        formFlags: options.clusterToken !== undefined ? staticBootstrapFlags(members, options.clusterToken) : discoveryBootstrapFlags(options.discoveryUrl!),
+        etcdctl: `${os.containerRuntime} run --rm --net=host --pull=missing ${etcdImage(resolved)} /usr/local/bin/etcdctl`,
+        nodeUnits: nodeUnits(os),
+        metadataEnvironmentFile: os.metadataEnvironmentFile,
+        privateIpVariable: os.privateIpv4Variable,
+        dataDirectory: etcdDataDirectory,
+        dataUnitLines,
+    });
     const units: UnitPart[] = [
-        { name: etcdUnitName, enabled: true, contents: etcdUnit(resolved, dataVolume?.etcdUnitLines ?? []) },
+        {
+            name: etcdUnitName,
+            enabled: true,
+            contents: etcdUnit(resolved, {
+                unitLines: [...dataUnitLines, ...bootstrap.etcdUnitLines], serviceLines: bootstrap.etcdServiceLines, flags: bootstrap.etcdFlags,
+            }),
+        },
+        ...bootstrap.units,
         ...dataVolume?.units ?? [],
     ];
+    const files: FilePart[] = [...bootstrap.files];
+    if (options.updateWindow) {
+        files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });
+    }
     const config: IgnitionConfig = {
         ignition: { version: ignitionSpecVersion },
         storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
         // Units only something else starts carry no `enabled`: Ignition would otherwise try to disable them.
         systemd: { units: units.map(({ name, enabled, contents }) => (enabled ? { name, enabled, contents } : { name, contents })) },
     };
-    if (options.updateWindow) {
-        config.storage.files = [{
-            path: os.updateWindowFile.path,
-            mode: 0o644,
-            overwrite: true,
-            contents: { source: `data:,${encodeURIComponent(os.updateWindowFile.contents(options.updateWindow))}` },
-        }];
-    }
+    config.storage.files = files.map(({ path, mode, contents }) => ({ path, mode, overwrite: true, contents: inlineContents(contents) }));
     const keys = options.sshAuthorizedKeys ?? [];
     if (keys.length > 0) {
         config.passwd = { users: [{ name: os.loginUser, sshAuthorizedKeys: keys }] };

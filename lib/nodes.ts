@@ -15,7 +15,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
-import { StaticBootstrap } from "./bootstrap";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
@@ -66,12 +65,12 @@ export function createNodes(
     const ami = memberImage(name, args, parent);
     const members = planMembers(args);
     const slots = members.map((member) => createSlot(name, member, { privateSubnetIds, securityGroupId, dataVolume: args.dataVolume }, tags, parent));
-    // Only the facts of the chosen formation reach the user data: a discovery cluster's never names the member list.
-    const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "initialCluster">> = formation.method === "discovery"
-        ? pulumi.output(formation.discoveryUrl).apply((discoveryUrl) => ({ discoveryUrl }))
-        : pulumi.all([formation.clusterToken, ...slots.map((slot) => slot.networkInterface.privateIp)]).apply(([clusterToken, ...ips]) => ({
-            initialCluster: { clusterToken, members: members.map((member, index) => ({ name: member.name, ip: ips[index] })) } as StaticBootstrap,
-        }));
+    // Every member's slot address: the static member list, and whom a member with empty data asks to join.
+    const slotMembers = pulumi.all(slots.map((slot) => slot.networkInterface.privateIp))
+        .apply((ips) => members.map((member, index) => ({ name: member.name, ip: ips[index] })));
+    const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "clusterToken" | "members">> = formation.method === "discovery"
+        ? pulumi.all([formation.discoveryUrl, slotMembers]).apply(([discoveryUrl, list]) => ({ discoveryUrl, members: list }))
+        : pulumi.all([formation.clusterToken, slotMembers]).apply(([clusterToken, list]) => ({ clusterToken, members: list }));
     const nodes: ClusterNode[] = [];
     for (const [index, member] of members.entries()) {
         const slot = slots[index];

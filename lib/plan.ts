@@ -4,7 +4,7 @@
  * the local cluster and the benchmarks all read the same plan.
  */
 import type { ResolvedEtcd3ClusterArgs } from "./args";
-import type { StaticBootstrap } from "./bootstrap";
+import type { SlotMember } from "./bootstrap";
 import type { EtcdNodeIgnitionOptions } from "./ignition";
 import type { UpdateWindow } from "./os";
 
@@ -41,12 +41,14 @@ export function planMembers(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem" | "
     }));
 }
 
-/** What only exists once the stack does: how the cluster forms (a discovery URL, or the static member list) and the member's data volume. */
+/** What only exists once the stack does: how the cluster forms, the members' slot addresses and the member's data volume. */
 export interface MemberRuntimeFacts {
     /** With `bootstrap: "discovery"`. */
     discoveryUrl?: string;
-    /** With `bootstrap: "static"`: every slot's member and address, and the cluster's token. */
-    initialCluster?: StaticBootstrap;
+    /** With `bootstrap: "static"`: the cluster's token. */
+    clusterToken?: string;
+    /** Every member by its slot's address: the static member list, and whom a member with empty data asks to join. */
+    members?: SlotMember[];
     /** The member's slot volume (`vol-…`). */
     dataVolumeId?: string;
 }
@@ -56,7 +58,8 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
     return {
         memberName: member.name,
         discoveryUrl: facts.discoveryUrl,
-        initialCluster: facts.initialCluster,
+        clusterToken: facts.clusterToken,
+        members: facts.members,
         dataVolumeId: facts.dataVolumeId,
         enableV2Api: args.enableV2Api,
         etcdVersion: args.etcdVersion,

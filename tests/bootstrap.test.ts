@@ -11,16 +11,18 @@ import { installMocks, resourcesOf, settle, uniqueName, valueOf } from "./suppor
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs, resolveArgs } from "../lib";
 import {
-    bootstrapMethods, discoveryBootstrapFlags, initialClusterFlag, initialClusterToken, staticBootstrapFlags, staticBootstrapProblems,
+    bootstrapMethods, bootstrapSettingsPath, clusterTokenProblems, discoveryBootstrapFlags, initialClusterFlag, initialClusterToken,
+    slotMembersProblems, staticBootstrapFlags,
 } from "../lib/bootstrap";
 import { ClusterGuardFacts, clusterGuardRefusals } from "../lib/guard";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
+import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
 
 const members = [
     { name: "kv-0", ip: "10.99.1.10" }, { name: "kv-1", ip: "10.99.2.10" }, { name: "kv-2", ip: "10.99.3.10" },
 ];
-const initialCluster = { members, clusterToken: "kv-5f0c6a52" };
+const clusterToken = "kv-5f0c6a52";
 const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
 
 /** The problems `resolveArgs` lists for `args`, none when it resolves. */
@@ -39,7 +41,7 @@ describe("cluster bootstrap (lib/bootstrap.ts)", () => {
     });
 
     it("forms a static cluster from every member's name and peer URL, with the cluster's token and state new", () => {
-        expect(staticBootstrapFlags(initialCluster)).to.deep.equal([
+        expect(staticBootstrapFlags(members, clusterToken)).to.deep.equal([
             "--initial-cluster=kv-0=http://10.99.1.10:2380,kv-1=http://10.99.2.10:2380,kv-2=http://10.99.3.10:2380",
             "--initial-cluster-state=new",
             "--initial-cluster-token=kv-5f0c6a52",
@@ -58,34 +60,38 @@ describe("cluster bootstrap (lib/bootstrap.ts)", () => {
         expect(initialClusterToken("kv", "5f0c6a52-3d1e")).to.equal("kv-5f0c6a52-3d1e");
     });
 
-    describe("refuses a static member list that cannot form a cluster", () => {
+    describe("refuses a member list that cannot be the cluster's", () => {
         it("accepts a good one", () => {
-            expect(staticBootstrapProblems(initialCluster, "kv-1")).to.deep.equal([]);
+            expect(slotMembersProblems(members, "kv-1")).to.deep.equal([]);
         });
 
         it("an empty or missing list", () => {
-            for (const list of [{ members: [], clusterToken: "t" }, { clusterToken: "t" }, undefined]) {
-                expect(staticBootstrapProblems(list, "kv-0")).to.deep.equal(["initialCluster.members: list every member the cluster forms with, as { name, ip }"]);
+            for (const list of [[], undefined, "kv-0"]) {
+                expect(slotMembersProblems(list, "kv-0")).to.deep.equal(["members: list every member of the cluster by its slot, as { name, ip }"]);
             }
         });
 
         it("a list without this member", () => {
-            expect(staticBootstrapProblems(initialCluster, "kv-3")).to.deep.equal([
-                'initialCluster.members: "kv-3" is not among them ("kv-0", "kv-1", "kv-2"); a member must be in the cluster it forms',
+            expect(slotMembersProblems(members, "kv-3")).to.deep.equal([
+                'members: "kv-3" is not among them ("kv-0", "kv-1", "kv-2"); a member must be in its own cluster',
             ]);
         });
 
-        it("a name twice, an address that is not IPv4, a name etcd would split, a token with a space", () => {
-            const broken = {
-                members: [{ name: "kv-0", ip: "10.99.1.10" }, { name: "kv-0", ip: "10.99.1.256" }, { name: "kv,1", ip: "fe80::1" }],
-                clusterToken: "kv token",
-            };
-            expect(staticBootstrapProblems(broken, "kv-0")).to.deep.equal([
-                'initialCluster.members[1].ip "10.99.1.256": use the slot\'s private IPv4 address, e.g. 10.99.1.10',
-                'initialCluster.members[2].name "kv,1": use letters, digits, dots, underscores and hyphens',
-                'initialCluster.members[2].ip "fe80::1": use the slot\'s private IPv4 address, e.g. 10.99.1.10',
-                'initialCluster.members: "kv-0" named more than once',
-                'initialCluster.clusterToken "kv token": use letters, digits, dots, underscores and hyphens',
+        it("a name twice, an address that is not IPv4, a name etcd would split", () => {
+            const broken = [{ name: "kv-0", ip: "10.99.1.10" }, { name: "kv-0", ip: "10.99.1.256" }, { name: "kv,1", ip: "fe80::1" }];
+            expect(slotMembersProblems(broken, "kv-0")).to.deep.equal([
+                'members[1].ip "10.99.1.256": use the slot\'s private IPv4 address, e.g. 10.99.1.10',
+                'members[2].name "kv,1": use letters, digits, dots, underscores and hyphens',
+                'members[2].ip "fe80::1": use the slot\'s private IPv4 address, e.g. 10.99.1.10',
+                'members: "kv-0" named more than once',
+            ]);
+        });
+
+        it("a token with a space, or none", () => {
+            expect([clusterTokenProblems("kv token"), clusterTokenProblems(undefined), clusterTokenProblems(clusterToken)]).to.deep.equal([
+                ['clusterToken "kv token": use letters, digits, dots, underscores and hyphens'],
+                ["clusterToken undefined: use letters, digits, dots, underscores and hyphens"],
+                [],
             ]);
         });
     });
@@ -95,6 +101,11 @@ describe("the Ignition builder's bootstrap options (lib/ignition.ts)", () => {
     const member = (overrides: Partial<EtcdNodeIgnitionOptions>): EtcdNodeIgnitionOptions =>
         ({ memberName: "kv-0", etcdVersion: "v3.5.33", ...overrides });
     const etcdUnit = (options: EtcdNodeIgnitionOptions) => buildIgnitionConfig(options).systemd.units[0].contents;
+    /** The bootstrap script's settings file, decoded. */
+    const settings = (options: EtcdNodeIgnitionOptions) => {
+        const file = buildIgnitionConfig(options).storage.files!.find((candidate) => candidate.path === bootstrapSettingsPath)!;
+        return decodeInlineContents(file.contents);
+    };
     const failure = (options: EtcdNodeIgnitionOptions) => {
         try {
             buildIgnitionConfig(options);
@@ -104,36 +115,42 @@ describe("the Ignition builder's bootstrap options (lib/ignition.ts)", () => {
         }
     };
 
-    it("names no discovery service in a static member's unit", () => {
-        const unit = etcdUnit(member({ initialCluster }));
-        expect(unit).to.contain("--initial-cluster=kv-0=http://10.99.1.10:2380,").and.not.contain("--discovery");
+    it("forms a static member's cluster from the member list and token, naming no discovery service", () => {
+        expect(settings(member({ clusterToken, members }))).to.contain(`FORM_FLAGS=${staticBootstrapFlags(members, clusterToken).join(" ")}\n`)
+            .and.not.contain("--discovery");
     });
 
-    it("names no static member list in a discovery member's unit", () => {
-        expect(etcdUnit(member({ discoveryUrl }))).to.contain(`--discovery=${discoveryUrl}`).and.not.contain("--initial-cluster");
+    it("forms a discovery member's cluster through the URL, naming no static member list", () => {
+        expect(settings(member({ discoveryUrl, members }))).to.contain(`FORM_FLAGS=${discoveryBootstrapFlags(discoveryUrl).join(" ")}\n`)
+            .and.not.contain("--initial-cluster");
     });
 
-    it("refuses both a discovery URL and a member list, and neither", () => {
-        const either = "give discoveryUrl (the cluster forms through a discovery service) or initialCluster (it forms from a static member list), one of them";
-        expect(failure(member({ discoveryUrl, initialCluster }))).to.contain(either);
+    it("refuses both a discovery URL and a token, and neither", () => {
+        const either = "give discoveryUrl (the cluster forms through a discovery service) or clusterToken (it forms from the static member list), one of them";
+        expect(failure(member({ discoveryUrl, clusterToken, members }))).to.contain(either);
         expect(failure(member({}))).to.contain(either);
+    });
+
+    it("refuses a token without the member list it forms from", () => {
+        expect(failure(member({ clusterToken }))).to.contain("members: a cluster formed with clusterToken needs its static member list");
     });
 
     it("refuses v2 discovery on etcd 3.7, which removed it", () => {
         expect(failure(member({ discoveryUrl, etcdVersion: "v3.7.1" }))).to.equal(
-            'cannot build the Ignition config for etcd member "kv-0":\n  - discoveryUrl: etcd 3.7 removed v2 discovery; form the cluster from initialCluster');
+            'cannot build the Ignition config for etcd member "kv-0":\n  - discoveryUrl: etcd 3.7 removed v2 discovery; form the cluster from its members with clusterToken');
     });
 
     it("builds a 3.7 member from a static list", () => {
-        expect(etcdUnit(member({ initialCluster, etcdVersion: "v3.7.1" }))).to.contain("etcd:v3.7.1 /usr/local/bin/etcd");
+        expect(etcdUnit(member({ clusterToken, members, etcdVersion: "v3.7.1" }))).to.contain("etcd:v3.7.1 /usr/local/bin/etcd");
     });
 });
 
 describe("the per-member plan's bootstrap facts (lib/plan.ts)", () => {
-    it("hands a static member list to the builder and no discovery URL", () => {
+    it("hands the static member list and token to the builder, and no discovery URL", () => {
         const args = resolveArgs("kv", { bootstrap: "static", ecosystem: "kv" });
-        const options = memberIgnitionOptions(args, planMembers(args)[1], { initialCluster });
-        expect({ discoveryUrl: options.discoveryUrl, initialCluster: options.initialCluster }).to.deep.equal({ discoveryUrl: undefined, initialCluster });
+        const options = memberIgnitionOptions(args, planMembers(args)[1], { clusterToken, members });
+        expect({ discoveryUrl: options.discoveryUrl, clusterToken: options.clusterToken, members: options.members })
+            .to.deep.equal({ discoveryUrl: undefined, clusterToken, members });
     });
 });
 
@@ -217,8 +234,12 @@ describe("a statically bootstrapped cluster's graph (Pulumi mocks)", () => {
         const cluster = new Etcd3Cluster(name, { discoveryLogFile: false, ...args });
         await settle();
         const of = (type: string) => resourcesOf(name, type);
-        const units = of("aws:ec2/instance:Instance").map((instance) => JSON.parse(instance.inputs.userData).systemd.units[0].contents as string);
-        return { cluster, of, units };
+        /** Each member's bootstrap settings file, decoded. */
+        const settingsFiles = of("aws:ec2/instance:Instance").map((instance) => {
+            const files: { path: string; contents: InlineContents }[] = JSON.parse(instance.inputs.userData).storage.files;
+            return decodeInlineContents(files.find((file) => file.path === bootstrapSettingsPath)!.contents);
+        });
+        return { cluster, of, settingsFiles };
     }
 
     it("requests no discovery token and exports no discovery URL", async () => {
@@ -228,15 +249,24 @@ describe("a statically bootstrapped cluster's graph (Pulumi mocks)", () => {
     });
 
     it("gives every member the same list of every slot's name and address, and the guard's token", async () => {
-        const { cluster, of, units } = await build({ bootstrap: "static", ecosystem: "kv", etcdVersion: "v3.7.1" });
+        const { cluster, of, settingsFiles } = await build({ bootstrap: "static", ecosystem: "kv", etcdVersion: "v3.7.1" });
         const ips = of(INTERFACE).map((slot) => slot.state.privateIp as string);
         const [guard] = of(GUARD);
-        const expected = `  --initial-cluster=${ips.map((ip, index) => `kv-${index}=http://${ip}:2380`).join(",")} \\\n` +
-            "  --initial-cluster-state=new \\\n" +
-            `  --initial-cluster-token=kv-${guard.id} \\\n`;
+        const expected = [
+            `MEMBER_CLIENT_URLS=${ips.map((ip) => `http://${ip}:2379`).join(",")}`,
+            `FORM_FLAGS=--initial-cluster=${ips.map((ip, index) => `kv-${index}=http://${ip}:2380`).join(",")} ` +
+                `--initial-cluster-state=new --initial-cluster-token=kv-${guard.id}`,
+        ];
         expect(ips).to.have.length(3);
         expect(await valueOf(cluster.privateIps)).to.deep.equal(ips);
-        expect(units.map((unit) => unit.includes(expected))).to.deep.equal([true, true, true]);
+        expect(settingsFiles.map((file) => expected.every((line) => file.includes(`${line}\n`)))).to.deep.equal([true, true, true]);
+    });
+
+    it("gives a discovery cluster's members the slots' addresses too, for a member with empty data to join by", async () => {
+        const { of, settingsFiles } = await build({ ecosystem: "kv" });
+        const ips = of(INTERFACE).map((slot) => slot.state.privateIp as string);
+        expect(settingsFiles.map((file) => file.includes(`MEMBER_CLIENT_URLS=${ips.map((ip) => `http://${ip}:2379`).join(",")}\n`)))
+            .to.deep.equal([true, true, true]);
     });
 
     it("records the method in the guard", async () => {

@@ -11,7 +11,9 @@ import {
 } from "./support/pulumi-mocks";
 
 installMocks();
-import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
+import { Etcd3Cluster, Etcd3ClusterArgs, operatingSystems } from "../lib";
+import { bootstrapSettingsPath } from "../lib/bootstrap";
+import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const INTERFACE = "aws:ec2/networkInterface:NetworkInterface";
@@ -53,6 +55,12 @@ async function buildRecordingOptions(args: Etcd3ClusterArgs = {}) {
 
 function userDataOf(instance: { inputs: any }): any {
     return JSON.parse(instance.inputs.userData);
+}
+
+/** The text of the file at `filePath` in the instance's user data. */
+function userDataFile(instance: { inputs: any }, filePath: string): string {
+    const files: { path: string; contents: InlineContents }[] = userDataOf(instance).storage.files;
+    return decodeInlineContents(files.find((file) => file.path === filePath)!.contents);
 }
 
 describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
@@ -109,10 +117,10 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         const { of } = await build();
         const units = of(INSTANCE).map((i) => userDataOf(i).systemd.units[0].contents as string);
         expect(units.map((u) => /--name=(\S+)/.exec(u)![1])).to.deep.equal(["etcd3-cluster-0", "etcd3-cluster-1", "etcd3-cluster-2"]);
-        units.forEach((u) => expect(u).to.contain(`--discovery=${fakeDiscoveryUrl}`));
+        of(INSTANCE).forEach((i) => expect(userDataFile(i, bootstrapSettingsPath)).to.contain(`FORM_FLAGS=--discovery=${fakeDiscoveryUrl} --discovery-fallback=exit\n`));
     });
 
-    it("starts each member's etcd with exactly its flags: its name, the discovery URL, hourly compaction, the v2 API", async () => {
+    it("starts each member's etcd with exactly its flags: its name, the flags its bootstrap decides, hourly compaction, the v2 API", async () => {
         const { name, of } = await build();
         for (const index of [0, 1, 2]) {
             const [instance] = of(INSTANCE).filter((i) => i.name === `${name}-${index}`);
@@ -125,8 +133,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 "--advertise-client-urls=http://${AFTERBURN_AWS_IPV4_LOCAL}:2379",
                 "--listen-peer-urls=http://0.0.0.0:2380",
                 "--initial-advertise-peer-urls=http://${AFTERBURN_AWS_IPV4_LOCAL}:2380",
-                `--discovery=${fakeDiscoveryUrl}`,
-                "--discovery-fallback=exit",
+                "$ETCD_BOOTSTRAP_FLAGS",
                 "--auto-compaction-mode=periodic",
                 "--auto-compaction-retention=1h",
                 "--enable-v2=true",
@@ -137,7 +144,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     it("staggers the members' OS-update windows so no two reboot together", async () => {
         const { of } = await build({ clusterSize: 7 });
         const starts = of(INSTANCE).map((instance) => {
-            const toml = decodeURIComponent(userDataOf(instance).storage.files[0].contents.source.replace(/^data:,/, ""));
+            const toml = userDataFile(instance, operatingSystems["fedora-coreos"].updateWindowFile.path);
             return Number(/start_time = "(\d\d):00"/.exec(toml)![1]);
         });
         expect(new Set(starts).size).to.equal(7);
@@ -167,7 +174,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         const { cluster, of } = await build({ discoveryUrl: url });
         expect(of("pulumi-nodejs:dynamic:Resource").concat(of("pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl"))).to.have.length(0);
         expect(await valueOf(cluster.etcd3DiscoveryUrl)).to.equal(url);
-        expect(userDataOf(of(INSTANCE)[0]).systemd.units[0].contents).to.contain(`--discovery=${url}`);
+        expect(userDataFile(of(INSTANCE)[0], bootstrapSettingsPath)).to.contain(`FORM_FLAGS=--discovery=${url} `);
     });
 
     describe("the guard against changes a running cluster cannot take", () => {

@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
+import { decodeInlineContents } from "../local/ignition-contents";
 
 const updateGoldenCommand = "UPDATE_GOLDEN=1 npx mocha tests/ignition-golden.test.ts";
 const goldenDir = path.join(__dirname, "golden");
@@ -28,13 +29,12 @@ const sshKeys = [
     "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGyAlUxQDd1rVN3tgn0OR5b1dnVBruYzhPcb+SxuRyBPRuumFYJ3itSGxDpPO63VZrqAejMjcEKn8k8ioUCpldU= ops@example",
 ];
 
-/** A 3-member cluster's static member list, as the component builds it from the slots' addresses and the guard's id. */
-const initialCluster = {
-    clusterToken: "etcd3-cluster-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99",
-    members: [
-        { name: "etcd3-cluster-0", ip: "10.99.1.10" }, { name: "etcd3-cluster-1", ip: "10.99.2.10" }, { name: "etcd3-cluster-2", ip: "10.99.3.10" },
-    ],
-};
+/** A 3-member cluster's members by their slots' addresses, as the component gives them. */
+const members = [
+    { name: "etcd3-cluster-0", ip: "10.99.1.10" }, { name: "etcd3-cluster-1", ip: "10.99.2.10" }, { name: "etcd3-cluster-2", ip: "10.99.3.10" },
+];
+/** A static cluster's token, as the component makes it from the guard's id. */
+const clusterToken = "etcd3-cluster-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99";
 
 /**
  * What the component gives its first member with every argument at its
@@ -45,6 +45,7 @@ function firstMember(overrides: Partial<EtcdNodeIgnitionOptions>): EtcdNodeIgnit
     return {
         memberName: "etcd3-cluster-0",
         discoveryUrl,
+        members,
         dataVolumeId: "vol-0123456789abcdef0",
         enableV2Api: true,
         etcdVersion: "v3.5.33",
@@ -74,22 +75,13 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-no-update-window`] = member({ updateWindow: undefined });
     // The builder called directly without a volume: the data stays on the root disk.
     cases[`${osName}-etcd3.5-no-data-volume`] = member({ dataVolumeId: undefined });
+    // The builder called directly without the members' slots: a member with empty data can only form the cluster.
+    cases[`${osName}-etcd3.5-no-members`] = member({ members: undefined });
     // bootstrap: "static" on each branch: the slots' addresses and the cluster's token instead of a discovery URL.
-    const staticMember = (overrides: Partial<EtcdNodeIgnitionOptions>) => member({ discoveryUrl: undefined, initialCluster, ...overrides });
+    const staticMember = (overrides: Partial<EtcdNodeIgnitionOptions>) => member({ discoveryUrl: undefined, clusterToken, ...overrides });
     cases[`${osName}-etcd3.5-static`] = staticMember({});
     cases[`${osName}-etcd3.6-static`] = staticMember({ etcdVersion: "v3.6.14", enableV2Api: false });
     cases[`${osName}-etcd3.7-static`] = staticMember({ etcdVersion: "v3.7.1", enableV2Api: false });
-}
-
-/** Decodes an Ignition `data:` URL (plain or base64); anything else is refused. */
-function decodeDataUrl(source: string): string {
-    const match = /^data:([^,]*),(.*)$/s.exec(source);
-    if (!match) {
-        throw new Error(`file source is not a data: URL: ${source.slice(0, 40)}`);
-    }
-    return match[1].split(";").includes("base64")
-        ? Buffer.from(match[2], "base64").toString("utf8")
-        : decodeURIComponent(match[2]);
 }
 
 /** The golden files of one config: relative path → contents, the readable ones first so a drift shows their diff. */
@@ -99,7 +91,7 @@ function goldenFiles(config: IgnitionConfig): Map<string, string> {
         files.set(unit.name, unit.contents);
     }
     for (const file of config.storage.files ?? []) {
-        files.set(path.posix.join("files", file.path), decodeDataUrl(file.contents.source));
+        files.set(path.posix.join("files", file.path), decodeInlineContents(file.contents));
     }
     files.set("user-data.json", `${JSON.stringify(config, null, 2)}\n`);
     return files;

@@ -3,7 +3,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { decodeInlineContents } from "../local/ignition-contents";
 import { OperatingSystem, operatingSystems } from "../lib/os";
 
 const base: EtcdNodeIgnitionOptions = {
@@ -14,6 +16,11 @@ const base: EtcdNodeIgnitionOptions = {
 const unitOf = (options: EtcdNodeIgnitionOptions) => {
     const [unit] = buildIgnitionConfig(options).systemd.units;
     return unit;
+};
+/** The text of the file at `filePath` in the config, or undefined if it writes none there. */
+const fileOf = (options: EtcdNodeIgnitionOptions, filePath: string) => {
+    const file = buildIgnitionConfig(options).storage.files?.find((candidate) => candidate.path === filePath);
+    return file && decodeInlineContents(file.contents);
 };
 /** The unit names in every `key=` line of the etcd unit's [Unit] section, in order. */
 const unitNamesOf = (options: EtcdNodeIgnitionOptions, key: string) =>
@@ -74,10 +81,15 @@ describe("Ignition builder", () => {
         expect(buildIgnitionConfig(base).storage.directories).to.deep.include({ path: "/var/lib/etcd", mode: 0o700 });
     });
 
-    it("joins through the discovery URL and exits rather than proxying when the token is full", () => {
-        const words = execStartOf(base);
-        expect(words).to.include(`--discovery=${base.discoveryUrl}`);
-        expect(words).to.include("--discovery-fallback=exit");
+    it("forms through the discovery URL and exits rather than proxying when the token is full", () => {
+        expect(fileOf(base, bootstrapSettingsPath)).to.contain(`\nFORM_FLAGS=--discovery=${base.discoveryUrl} --discovery-fallback=exit\n`);
+    });
+
+    it("starts etcd with the flags its bootstrap unit decided, and after it", () => {
+        expect(execStartOf(base)).to.include("$ETCD_BOOTSTRAP_FLAGS");
+        expect(unitOf(base).contents).to.match(/^EnvironmentFile=\/run\/etcd-member\/bootstrap\.env$/m);
+        expect([unitNamesOf(base, "Requires"), unitNamesOf(base, "After")].map((names) => names.includes("etcd-member-bootstrap.service")))
+            .to.deep.equal([true, true]);
     });
 
     it("gives the member its stable name", () => {
@@ -125,8 +137,8 @@ describe("Ignition builder", () => {
     });
 
     it("orders Fedora CoreOS's etcd on no container service: podman has no daemon", () => {
-        expect(unitNamesOf(base, "Requires")).to.deep.equal(["afterburn.service"]);
-        expect(unitNamesOf(base, "After")).to.deep.equal(["afterburn.service", "network-online.target"]);
+        expect(unitNamesOf(base, "Requires")).to.deep.equal(["afterburn.service", "etcd-member-bootstrap.service"]);
+        expect(unitNamesOf(base, "After")).to.deep.equal(["afterburn.service", "network-online.target", "etcd-member-bootstrap.service"]);
     });
 
     for (const [name, profile] of Object.entries(operatingSystems)) {
@@ -144,20 +156,17 @@ describe("Ignition builder", () => {
     });
 
     it("writes no update policy unless a window is given", () => {
-        expect(buildIgnitionConfig(base).storage.files).to.equal(undefined);
+        expect([fileOf(base, "/etc/zincati/config.d/55-etcd3-cluster-updates.toml"), fileOf({ ...base, os: "flatcar" }, "/etc/flatcar/update.conf")])
+            .to.deep.equal([undefined, undefined]);
     });
 
     it("gives Zincati a periodic strategy with the member's daily window", () => {
-        const [file] = buildIgnitionConfig({ ...base, updateWindow: { startHourUtc: 5, lengthMinutes: 60 } }).storage.files!;
-        expect(file.path).to.equal("/etc/zincati/config.d/55-etcd3-cluster-updates.toml");
-        const toml = decodeURIComponent(file.contents.source.replace(/^data:,/, ""));
+        const toml = fileOf({ ...base, updateWindow: { startHourUtc: 5, lengthMinutes: 60 } }, "/etc/zincati/config.d/55-etcd3-cluster-updates.toml");
         expect(toml).to.contain('strategy = "periodic"').and.contain('start_time = "05:00"').and.contain("length_minutes = 60");
     });
 
     it("gives Flatcar's locksmithd the member's reboot window from the OS table", () => {
-        const [file] = buildIgnitionConfig({ ...base, os: "flatcar", updateWindow: { startHourUtc: 14, lengthMinutes: 60 } }).storage.files!;
-        expect(file.path).to.equal("/etc/flatcar/update.conf");
-        expect(decodeURIComponent(file.contents.source.replace(/^data:,/, "")))
+        expect(fileOf({ ...base, os: "flatcar", updateWindow: { startHourUtc: 14, lengthMinutes: 60 } }, "/etc/flatcar/update.conf"))
             .to.equal("REBOOT_STRATEGY=reboot\nLOCKSMITHD_REBOOT_WINDOW_START=14:00\nLOCKSMITHD_REBOOT_WINDOW_LENGTH=60m\n");
     });
 
@@ -182,7 +191,7 @@ describe("Ignition builder", () => {
         };
 
         it("a missing discoveryUrl, instead of writing --discovery=undefined", () => {
-            refuses({ discoveryUrl: undefined }, "give discoveryUrl", "or initialCluster");
+            refuses({ discoveryUrl: undefined }, "give discoveryUrl", "or clusterToken");
         });
 
         it("a discoveryUrl that is not a discovery service's URL and token", () => {
@@ -192,8 +201,8 @@ describe("Ignition builder", () => {
         });
 
         it("accepts a discovery URL on a private service with a port, as the local cluster uses", () => {
-            expect(execStartOf({ ...base, discoveryUrl: "http://127.0.7.100:8087/0123456789abcdef0123456789abcdef" }))
-                .to.include("--discovery=http://127.0.7.100:8087/0123456789abcdef0123456789abcdef");
+            expect(fileOf({ ...base, discoveryUrl: "http://127.0.7.100:8087/0123456789abcdef0123456789abcdef" }, bootstrapSettingsPath))
+                .to.include("FORM_FLAGS=--discovery=http://127.0.7.100:8087/0123456789abcdef0123456789abcdef ");
         });
 
         it("a member name that is empty, missing or would be split or expanded by systemd", () => {
@@ -252,8 +261,14 @@ describe("Ignition builder", () => {
         });
     });
 
-    it("stays far below EC2's 16 KB user data limit", () => {
-        expect(Buffer.byteLength(renderUserData(base))).to.be.lessThan(ec2UserDataLimitBytes / 4);
+    it("leaves a third of EC2's 16 KB user data limit free with 7 members, a data volume, an update window and an SSH key", () => {
+        const members = Array.from({ length: 7 }, (_, index) => ({ name: `etcd3-cluster-${index}`, ip: `10.99.${index % 3 + 1}.${10 + index}` }));
+        const largest: EtcdNodeIgnitionOptions = {
+            ...base, discoveryUrl: undefined, clusterToken: "etcd3-cluster-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99", members,
+            dataVolumeId: "vol-0123456789abcdef0", updateWindow: { startHourUtc: 2, lengthMinutes: 60 },
+            sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"],
+        };
+        expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes * 2 / 3);
     });
 
     it("refuses user data over EC2's limit instead of letting the launch fail", () => {

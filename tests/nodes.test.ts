@@ -54,13 +54,16 @@ describe("the members' instances (lib/nodes.ts)", () => {
         createNodes(name, args, nodeOptions(name, guard, parent), { ecosystem: "kv", team: "db" }, parent);
         await settle();
         const members = planMembers(args);
+        const interfaces = resourcesOf(name, "aws:ec2/networkInterface:NetworkInterface");
+        // Every member's slot address: whom a member with empty data asks to join.
+        const slotMembers = members.map((member) => ({ name: member.name, ip: interfaces.find((nic) => nic.name === `${name}-${member.index}-nic`)!.state.privateIp }));
         expect(resourcesOf(name, "aws:ec2/instance:Instance").map((instance) => [instance.name, instance.inputs])).to.deep.equal(members.map((member) => [
             `${name}-${member.index}`,
             {
                 ami: "ami-0123456789abcdef0",
                 instanceType: "t3.small",
                 primaryNetworkInterface: { networkInterfaceId: mockAwsId("eni", `${name}-${member.index}-nic`) },
-                userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
+                userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, members: slotMembers, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
                 userDataReplaceOnChange: true,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 maintenanceOptions: { autoRecovery: "default" },

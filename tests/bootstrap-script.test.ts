@@ -1,0 +1,180 @@
+/**
+ * The bootstrap script's decisions, branch by branch: the real script run by
+ * bash with a scripted etcdctl that answers as a cluster in each situation
+ * would and records every call. tests/local-lost-data.test.ts proves the same
+ * script against real etcd; here each row of the README's table, and the
+ * cases a live cluster rarely shows (a slow founding member, a change under
+ * way), are pinned down exactly.
+ */
+import { expect } from "chai";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { bootstrapFlagsVariable, bootstrapRetry, memberBootstrapScript } from "../lib/bootstrap";
+
+const run = promisify(execFile);
+
+/** How the scripted cluster answers. */
+interface Cluster {
+    /** Client URLs that answer a quorum read. */
+    answering: string[];
+    /** `member list -w simple` lines. */
+    members: string[];
+    /** Whether `member promote` succeeds. */
+    promotes?: boolean;
+    /** What this member's own `endpoint status` says it is; nothing when its etcd does not answer. */
+    status?: "learner" | "voter";
+}
+
+const founding = "kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380";
+const formFlags = `--initial-cluster=${founding} --initial-cluster-state=new --initial-cluster-token=kv-1234`;
+
+/** etcdctl as a shell script: answers from files the test writes, and logs each call's arguments after the timeouts. */
+const fakeEtcdctl = `#!/bin/bash
+here=\${0%/*}
+args=()
+for arg in "$@"; do
+    case $arg in --dial-timeout=*|--command-timeout=*) ;; *) args+=("$arg") ;; esac
+done
+echo "\${args[*]}" >> "$here/calls"
+endpoint=\${args[0]#--endpoints=}
+case "\${args[1]} \${args[2]:-}" in
+    "get "*) grep -qxF "$endpoint" "$here/answering" ;;
+    "member list") cat "$here/members" ;;
+    "member remove") echo "Member \${args[3]} removed from cluster 1234" ;;
+    "member add") printf 'Member 77 added to cluster 1234\\n\\nETCD_NAME="%s"\\nETCD_INITIAL_CLUSTER="kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380,%s=%s"\\nETCD_INITIAL_CLUSTER_STATE="existing"\\n' "\${args[3]}" "\${args[3]}" "\${args[4]#--peer-urls=}" ;;
+    "member promote") [[ -e $here/promotes ]] ;;
+    "endpoint status") [[ -e $here/status ]] && printf '"MemberID" : 1\n"IsLearner" : %s\n' "$(cat "$here/status")" ;;
+    *) echo "unexpected etcdctl call: \${args[*]}" >&2; exit 2 ;;
+esac
+`;
+
+/** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
+async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean } = {}) {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
+    try {
+        const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
+        write("script", memberBootstrapScript, 0o755);
+        write("etcdctl", fakeEtcdctl, 0o755);
+        write("answering", cluster.answering.map((url) => `${url}\n`).join(""));
+        write("members", cluster.members.map((line) => `${line}\n`).join(""));
+        write("calls", "");
+        if (cluster.promotes) {
+            write("promotes", "");
+        }
+        if (cluster.status) {
+            write("status", cluster.status === "learner" ? "true" : "false");
+        }
+        // The retries' sleeps take no time here: a sleep on PATH that returns at once.
+        fs.mkdirSync(path.join(directory, "bin"));
+        write("bin/sleep", "#!/bin/bash\n", 0o755);
+        fs.mkdirSync(path.join(directory, "data", ...(options.dataPresent ? ["member"] : [])), { recursive: true });
+        const env = {
+            PATH: `${path.join(directory, "bin")}:/usr/bin:/bin`,
+            MEMBER_NAME: "kv-0",
+            MEMBER_CLIENT_URLS: "http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379",
+            FORM_FLAGS: formFlags,
+            ETCDCTL: path.join(directory, "etcdctl"),
+            ETCD_DATA_DIR: path.join(directory, "data"),
+            ETCD_BOOTSTRAP_FILE: path.join(directory, "run", "bootstrap.env"),
+        };
+        const outcome = await run("bash", [path.join(directory, "script"), mode, "10.0.0.1"], { env, timeout: 20_000 })
+            .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
+        const flagsFile = path.join(directory, "run", "bootstrap.env");
+        return {
+            ...outcome,
+            flags: fs.existsSync(flagsFile) ? fs.readFileSync(flagsFile, "utf8") : undefined,
+            calls: fs.readFileSync(path.join(directory, "calls"), "utf8").trim().split("\n").filter((line) => line !== ""),
+        };
+    } finally {
+        fs.rmSync(directory, { recursive: true, force: true });
+    }
+}
+
+const others = ["http://10.0.0.2:2379", "http://10.0.0.3:2379"];
+const member = (id: string, status: "started" | "unstarted", name: string, ip: string, learner = false) =>
+    `${id}, ${status}, ${name}, http://${ip}:2380, ${status === "started" ? `http://${ip}:2379` : ""}, ${learner}`;
+const otherTwo = [member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "started", "kv-2", "10.0.0.3")];
+
+describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
+    this.timeout(30_000);
+
+    it("starts a member with data from its data alone, asking nobody", async () => {
+        const result = await runScript("decide", { answering: others, members: otherTwo }, { dataPresent: true });
+        expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=\n`, calls: [] });
+        expect(result.stdout).to.match(/^decide: \S+\/data\/member holds this member's data: it starts as the member it was\ndecide: etcd starts with: its data alone\n$/);
+    });
+
+    it("forms the cluster when no other member answers a quorum read, after asking each other slot once", async () => {
+        const result = await runScript("decide", { answering: [], members: [] });
+        expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=${formFlags}\n` });
+        expect(result.calls).to.deep.equal(others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`));
+    });
+
+    it("removes its stale member, then adds itself as a learner, and joins with the cluster's list", async () => {
+        const result = await runScript("decide", { answering: [others[1]], members: [member("a1", "started", "kv-0", "10.0.0.1"), ...otherTwo] });
+        expect(result.calls.slice(2)).to.deep.equal([
+            `--endpoints=${others[1]} member list -w simple`,
+            `--endpoints=${others[1]} member remove a1`,
+            `--endpoints=${others[1]} member add kv-0 --peer-urls=http://10.0.0.1:2380 --learner`,
+        ]);
+        expect(result).to.deep.include({
+            code: 0,
+            flags: `${bootstrapFlagsVariable}=--initial-cluster=kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380,kv-0=http://10.0.0.1:2380 --initial-cluster-state=existing\n`,
+        });
+    });
+
+    it("only adds itself when no member has its slot's peer URL (a new slot, or a removal done before)", async () => {
+        const result = await runScript("decide", { answering: others, members: otherTwo });
+        expect(result.calls.filter((call) => call.includes(" member "))).to.deep.equal([
+            `--endpoints=${others[0]} member list -w simple`,
+            `--endpoints=${others[0]} member add kv-0 --peer-urls=http://10.0.0.1:2380 --learner`,
+        ]);
+    });
+
+    it("starts as its never-started member, with every member listed (a slow founding member, or a learner added before a reboot)", async () => {
+        const members = [member("a1", "unstarted", "", "10.0.0.1"), member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "unstarted", "", "10.0.0.3")];
+        const result = await runScript("decide", { answering: [others[0]], members });
+        expect(result.calls.filter((call) => / member (add|remove)/.test(call))).to.deep.equal([]);
+        expect(result.flags).to.equal(
+            `${bootstrapFlagsVariable}=--initial-cluster=kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,=http://10.0.0.3:2380 --initial-cluster-state=existing\n`);
+    });
+
+    it("waits while another member is a learner, and gives up after the bounded retries without changing anything", async () => {
+        const result = await runScript("decide", { answering: others, members: [member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "started", "kv-2", "10.0.0.3", true)] });
+        expect(result.code).to.equal(1);
+        expect(result.flags).to.equal(undefined);
+        expect(result.calls.filter((call) => / member (add|remove)/.test(call))).to.deep.equal([]);
+        expect(result.calls.filter((call) => call.endsWith("member list -w simple"))).to.have.length(bootstrapRetry.attempts);
+        expect(result.stdout).to.contain("decide: another membership change is under way (kv-2 still a learner): one change at a time\n")
+            .and.contain(`decide: giving up after ${bootstrapRetry.attempts} attempts\n`);
+    });
+
+    it("promotes itself when the cluster lists it as a learner", async () => {
+        const members = [member("a1", "started", "kv-0", "10.0.0.1", true), ...otherTwo];
+        const result = await runScript("promote", { answering: others, members, promotes: true, status: "learner" });
+        expect(result.code).to.equal(0);
+        expect(result.calls.slice(-1)).to.deep.equal([`--endpoints=${others[0]} member promote a1`]);
+        expect(result.stdout).to.contain("promote: promoted learner a1 to a voting member\n");
+    });
+
+    it("does nothing to a voting member, asking only itself: no quorum needed while the cluster forms", async () => {
+        const result = await runScript("promote", { answering: [], members: [], status: "voter" });
+        expect(result.calls).to.deep.equal(["--endpoints=http://10.0.0.1:2379 endpoint status -w fields"]);
+        expect(result.stdout).to.equal("promote: kv-0 is a voting member\n");
+    });
+
+    it("asks the cluster when its own etcd does not answer yet, and finds it a voting member there", async () => {
+        const result = await runScript("promote", { answering: others, members: [member("a1", "started", "kv-0", "10.0.0.1"), ...otherTwo] });
+        expect(result.calls.filter((call) => call.includes("promote"))).to.deep.equal([]);
+        expect(result.stdout).to.equal("promote: member a1 is a voting member\n");
+    });
+
+    it("refuses a mode it does not know", async () => {
+        const result = await runScript("join" as never, { answering: others, members: otherTwo });
+        expect(result.code).to.equal(2);
+        expect(result.calls).to.deep.equal([]);
+    });
+});
