@@ -36,6 +36,12 @@ export default tseslint.config(
         },
     },
     {
+        // Plain CommonJS run by Node.js as it is (the runtime client a node's scripts call, see local/node-shell.ts).
+        files: ["local/**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         // Mock inputs and outputs are untyped by Pulumi's own types, and tests load programs and modules at run time.
         files: ["tests/**/*.ts", "local/**/*.ts", "lib/testing.ts", "examples/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
         rules: {

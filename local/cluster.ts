@@ -189,6 +189,8 @@ export interface LocalNode {
     unit(name?: string): UnitStatus;
     /** What the node's systemd logged since it last booted. */
     journal(): string[];
+    /** What a unit's processes wrote (stdout and stderr, as the journal has it) on the current instance, every boot. */
+    unitOutput(name: string): string;
 }
 
 /** A slot's volume as the node sees it and as the test host plays it. */
@@ -497,6 +499,11 @@ class Node implements LocalNode {
 
     journal(): string[] {
         return [...(this.systemd?.journal ?? [])];
+    }
+
+    unitOutput(name: string): string {
+        const file = path.join(this.instance.nodeDir, `${name}.log`);
+        return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
     }
 
     /** Teardown: nothing may restart; the process group then kills what runs. */

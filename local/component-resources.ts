@@ -15,7 +15,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Etcd3ClusterArgs } from "../lib/args";
-import { peerPort } from "../lib/etcd";
+import { decodeInlineContents, encodeInlineContentsLike } from "./ignition-contents";
 import type { MockRunRequest } from "./component-under-mocks";
 import { registryDirectory } from "./cluster-registry";
 
@@ -240,32 +240,52 @@ export function healthGatesOf(resources: RegisteredResource[]): HealthGateBluepr
         .map((gate) => ({ resourceName: gate.name, inputs: gate.inputs }));
 }
 
+/**
+ * The user data with `rewrite` applied to every text the node gets from it:
+ * each unit's contents and each file's decoded contents (re-encoded as they
+ * were), so a value the mocks invented is replaced wherever the config puts it.
+ */
+function rewriteUserData(userData: string, rewrite: (text: string) => string): string {
+    const config = JSON.parse(userData);
+    for (const unit of config.systemd?.units ?? []) {
+        if (typeof unit.contents === "string") {
+            unit.contents = rewrite(unit.contents);
+        }
+    }
+    for (const file of config.storage?.files ?? []) {
+        file.contents = encodeInlineContentsLike(file.contents, rewrite(decodeInlineContents(file.contents)));
+    }
+    return JSON.stringify(config);
+}
+
+/** Every text of the user data, decoded: what `rewriteUserData` rewrites, and the JSON around it. */
+function userDataTexts(userData: string): string[] {
+    const texts: string[] = [userData];
+    rewriteUserData(userData, (text) => {
+        texts.push(text);
+        return text;
+    });
+    return texts;
+}
+
 /** The instance's user data with the real discovery URL in place of the one it was rendered with under mocks. */
 export function withDiscoveryUrl(userData: string, discoveryUrl: string): string {
-    const substituted = userData.split(placeholderDiscoveryUrl).join(discoveryUrl);
-    if (substituted.includes(placeholderToken)) {
-        throw new Error("the user data carries the discovery URL in a form other than the URL itself (encoded?), which the local harness cannot replace");
+    const substituted = rewriteUserData(userData, (text) => text.split(placeholderDiscoveryUrl).join(discoveryUrl));
+    if (userDataTexts(substituted).some((text) => text.includes(placeholderToken))) {
+        throw new Error("the user data carries the discovery URL in a form other than the URL itself, which the local harness cannot replace");
     }
     return substituted;
 }
 
 /**
  * The instance's user data with each member's loopback address in place of
- * the address the mocks gave its slot, wherever a peer URL names it (a static
- * member list, `--initial-cluster`). `addresses` maps the mocked address to
- * the local one. An address left anywhere else is refused: the harness would
- * otherwise boot a member that names an address nobody listens on.
+ * the address the mocks gave its slot, wherever the config names it (the
+ * static member list, the members the bootstrap script asks). `addresses`
+ * maps the mocked address to the local one.
  */
 export function withSlotAddresses(userData: string, addresses: ReadonlyMap<string, string>): string {
-    let substituted = userData;
-    for (const [mocked, local] of addresses) {
-        substituted = substituted.split(`http://${mocked}:${peerPort}`).join(`http://${local}:${peerPort}`);
-    }
-    const left = [...addresses.keys()].filter((mocked) => new RegExp(`(^|[^0-9.])${mocked.replace(/\./g, "\\.")}($|[^0-9])`).test(substituted));
-    if (left.length > 0) {
-        throw new Error(`the user data names the slot address ${left.join(", ")} outside a peer URL, which the local harness cannot replace`);
-    }
-    return substituted;
+    const patterns = [...addresses].map(([mocked, local]) => [new RegExp(`(?<![0-9.])${mocked.replace(/\./g, "\\.")}(?![0-9])`, "g"), local] as const);
+    return rewriteUserData(userData, (text) => patterns.reduce((result, [pattern, local]) => result.replace(pattern, local), text));
 }
 
 export type LoadBalancerKind = "alb" | "nlb";

@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pathPosix from "path/posix";
 import { isContainerRuntime, LocalCommand, mapContainerCommand, NodeContext, runtimeDaemonUnits } from "./container-runtime";
+import { mapNodeShell } from "./node-shell";
 
 /** A block device of the node: the host device that plays it, from when it is attached. */
 export interface NodeDevice {
@@ -77,7 +78,9 @@ export function hostPathOnNode(host: NodeHost, nodePath: string): string | undef
 }
 
 /** Programs a unit may run, by the path it names them with, and what the test host does instead. */
-const programs: Record<string, (args: string[], host: NodeHost) => LocalCommand> = {
+const programs: Record<string, (args: string[], host: NodeHost, environment: Record<string, string>) => LocalCommand> = {
+    // A script the user data wrote, run by the real bash in a namespace that shows it the node (node-shell.ts).
+    "/usr/bin/bash": mapNodeShell,
     "/usr/bin/true": (args) => ({ kind: "process", command: "/usr/bin/true", args, env: {} }),
     "/usr/bin/false": (args) => ({ kind: "process", command: "/usr/bin/false", args, env: {} }),
     "/usr/bin/sleep": (args) => {
@@ -128,6 +131,7 @@ function onNodeDevice(program: string, args: string[], options: string[], host: 
 
 /** Other names of the same programs (usr-merged systems have both). */
 const aliases: Record<string, string> = {
+    "/bin/bash": "/usr/bin/bash",
     "/bin/true": "/usr/bin/true",
     "/bin/false": "/usr/bin/false",
     "/bin/sleep": "/usr/bin/sleep",
@@ -136,8 +140,12 @@ const aliases: Record<string, string> = {
     "/sbin/e2fsck": "/usr/sbin/e2fsck",
 };
 
-/** Maps one expanded command line of a unit to what the test host does for it. */
-export function mapHostCommand(argv: string[], host: NodeHost): LocalCommand {
+/**
+ * Maps one expanded command line of a unit to what the test host does for it.
+ * `environment` is the unit's (Environment=, EnvironmentFile=): what systemd
+ * hands the process; the programs that need it take it.
+ */
+export function mapHostCommand(argv: string[], host: NodeHost, environment: Record<string, string> = {}): LocalCommand {
     const [executable, ...args] = argv;
     if (!executable.startsWith("/")) {
         throw new Error(`${executable}: systemd needs an absolute path here, or a name it finds in its fixed search path; the local harness takes absolute paths only`);
@@ -150,7 +158,7 @@ export function mapHostCommand(argv: string[], host: NodeHost): LocalCommand {
         throw new Error(`${executable} is not a program the local harness knows how to run on a node (it knows ${[...Object.keys(programs), "podman", "docker"].join(", ")}); ` +
             "add what stands in for it to local/host-commands.ts");
     }
-    return program(args, host);
+    return program(args, host, environment);
 }
 
 /** The units a command's program needs running on the node (the docker CLI needs dockerd). */

@@ -1068,7 +1068,7 @@ export class NodeSystemd {
         }
         try {
             const parsed = parseCommand(line, environment);
-            return { command: mapHostCommand(parsed.argv, this.options.host), ignoreFailure: parsed.ignoreFailure, description: parsed.argv.join(" ") };
+            return { command: mapHostCommand(parsed.argv, this.options.host, environment), ignoreFailure: parsed.ignoreFailure, description: parsed.argv.join(" ") };
         } catch (error) {
             return { failure: `${line}: ${(error as Error).message}`, result: "resources" };
         }

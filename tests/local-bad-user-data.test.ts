@@ -79,8 +79,9 @@ describe("local boot of broken user data", function () {
         expect(error.message).to.include("path not absolute");
     });
 
-    it("fails when the unit is not enabled, since nothing would start it at boot", async () => {
-        const error = await bootFailure({ userDataTransform: editConfig((config) => (config.systemd.units[0].enabled = false)) });
+    it("fails when the units are not enabled, since nothing would start them at boot", async () => {
+        // The promote unit, enabled, pulls etcd's unit in by Requires=: neither may be enabled for nothing to start it.
+        const error = await bootFailure({ userDataTransform: editConfig((config) => config.systemd.units.forEach((unit) => delete unit.enabled)) });
         expect(error.message).to.include("etcd-member.service is not enabled");
     });
 
@@ -89,8 +90,10 @@ describe("local boot of broken user data", function () {
         expect(error.message).to.include("Requires=cloud-magic.service").and.include("not found");
     });
 
-    it("fails when the unit reads the metadata file without being ordered after the unit that writes it", async () => {
-        const error = await bootFailure({ userDataTransform: editUnit("After=afterburn.service ", "After=") });
+    it("fails when the units read the metadata file without being ordered after the unit that writes it", async () => {
+        // etcd's unit is also ordered after the bootstrap unit, which reads the file too: the ordering goes from both.
+        const unordered = editConfig((config) => config.systemd.units.forEach((unit) => (unit.contents = unit.contents.replace("After=afterburn.service ", "After="))));
+        const error = await bootFailure({ userDataTransform: unordered });
         expect(error.message).to.include("Failed to load environment files: /run/metadata/afterburn does not exist");
         expect(error.message).to.include("without Requires= and After=afterburn.service");
     });

@@ -148,7 +148,7 @@ for (const { size, bootstrap } of cases) {
             it("formed with no discovery service running and no discovery URL to export", () => {
                 const running = readState(cluster().subnet)!.processes.map((process) => process.name);
                 expect(running.filter((name) => name.startsWith("discovery"))).to.deep.equal([]);
-                expect(running.filter((name) => name.startsWith("etcd"))).to.have.length(size);
+                expect(running.filter((name) => name.endsWith(" etcd-member.service")), running.join("; ")).to.have.length(size);
                 expect(cluster().discoveryUrl).to.equal(undefined);
             });
         }

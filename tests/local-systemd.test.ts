@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { shallRestart } from "../local/systemd";
-import { eventually, fileSystemUuid, isMountPoint, TestNode } from "./helpers/node-root";
+import { eventually, fileSystemUuid, isMountPoint, TestNode, useTestNode } from "./helpers/node-root";
 
 const image = "gcr.io/etcd-development/etcd:v3.5.33";
 const install = ["[Install]", "WantedBy=multi-user.target"];
@@ -26,14 +26,9 @@ function oneshot(command: string, extra: string[] = [], unitLines: string[] = []
 
 describe("local harness: systemd", function () {
     this.timeout(20_000);
+    const testNode = useTestNode();
     let node: TestNode;
-    beforeEach(() => {
-        node = new TestNode();
-    });
-    afterEach(async function () {
-        this.timeout(20_000);
-        await node.remove();
-    });
+    beforeEach(() => (node = testNode()));
 
     describe("what starts at boot, and in what order", () => {
         it("never starts a unit that Requires= and is After= a oneshot that fails", async () => {

@@ -78,6 +78,19 @@ export class TestNode {
     }
 }
 
+/** A fresh TestNode for each test of the suite, removed after it (even when it fails); the accessor gives the current one. */
+export function useTestNode(): () => TestNode {
+    let node: TestNode | undefined;
+    beforeEach(() => {
+        node = new TestNode();
+    });
+    afterEach(async function () {
+        this.timeout(20_000);
+        await node?.remove();
+    });
+    return () => node!;
+}
+
 /** The state of a mount point on the host, from the kernel's table. */
 export function isMountPoint(directory: string): boolean {
     return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((line) => line.split(" ")[4] === directory);

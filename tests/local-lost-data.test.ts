@@ -1,0 +1,140 @@
+/**
+ * A member whose data is gone rejoins by itself: on a locally booted cluster,
+ * a member is stopped, its data volume wiped to blank (a new empty volume, a
+ * volume lost with its zone) and the node booted again. Its bootstrap unit
+ * runs the user data's script with etcdctl from the etcd image (played by the
+ * harness's runtime): it removes the member that held its slot, adds itself as
+ * a learner, starts with the current member list, and its promote unit makes
+ * it a voting member once it has caught up.
+ */
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { promisify } from "util";
+import { bootstrapUnitName, promoteUnitName } from "../lib/bootstrap";
+import { LocalCluster } from "../local/cluster";
+import { waitUntil } from "../local/processes";
+import { etcdctl, getKeyWithQuorum, makeLeader, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
+
+const run = promisify(execFile);
+
+/** A member as `etcdctl member list -w simple` lists it. */
+interface Member {
+    id: string;
+    started: boolean;
+    name: string;
+    peerUrl: string;
+    learner: boolean;
+}
+
+async function members(cluster: LocalCluster): Promise<Member[]> {
+    const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
+    const text = await etcdctl(running, ["member", "list", "-w", "simple"]);
+    return text.trim().split("\n").map((line) => {
+        const [id, status, name, peerUrl, , learner] = line.split(",").map((field) => field.trim());
+        return { id, started: status === "started", name, peerUrl, learner: learner === "true" };
+    }).sort((a, b) => a.peerUrl.localeCompare(b.peerUrl));
+}
+
+/** Every slot's member started, voting, under its own name at its own peer URL: the cluster as the slots describe it. */
+async function settledMembers(cluster: LocalCluster): Promise<boolean> {
+    const listed = await members(cluster).catch(() => []);
+    return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
+        listed.some((member) => member.name === node.name && member.peerUrl === `http://${node.ip}:2380` && member.started && !member.learner));
+}
+
+/** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 10 s). */
+const rejoinWaitMs = 120_000;
+
+/**
+ * Node `index` stopped, its data volume wiped to a blank device, and booted
+ * again; resolves once the cluster's members match its slots again.
+ */
+async function loseDataAndReboot(cluster: LocalCluster, index: number): Promise<void> {
+    const node = cluster.nodes[index];
+    await node.stop();
+    for (const volume of node.volumes) {
+        await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
+    }
+    await node.start();
+    await waitUntil(() => settledMembers(cluster), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+}
+
+const idOf = (listed: Member[], name: string) => listed.find((member) => member.name === name)?.id;
+
+describe("local cluster of 3: a member whose data is gone rejoins in its slot by itself", function () {
+    this.timeout(rejoinWaitMs + 60_000);
+    const cluster = useLocalCluster({ size: 3 });
+    const written: { key: string; index: number }[] = [];
+
+    before(async function () {
+        for (let i = 0; i < 12; i++) {
+            const answer = await putKey(cluster().clusterUrl, `kept-${i}`, `value ${i}`);
+            expect(answer.status, `write kept-${i}`).to.be.oneOf([200, 201]);
+            written.push({ key: `kept-${i}`, index: answer.body.node.modifiedIndex });
+        }
+    });
+
+    it("rejoins a follower with a blank volume as a new member id, and the cluster has 3 voting members again", async () => {
+        const before = await members(cluster());
+        await loseDataAndReboot(cluster(), 0);
+        const after = await members(cluster());
+        expect(after.map((member) => [member.name, member.peerUrl])).to.deep.equal(before.map((member) => [member.name, member.peerUrl]));
+        expect(idOf(after, "etcd3-cluster-0")).to.not.equal(idOf(before, "etcd3-cluster-0"));
+        expect(after.filter((member) => member.name !== "etcd3-cluster-0")).to.deep.equal(before.filter((member) => member.name !== "etcd3-cluster-0"));
+    });
+
+    it("logs each decision: the stale member removed, the learner added, then promoted", () => {
+        const node = cluster().nodes[0];
+        const decided = node.unitOutput(bootstrapUnitName);
+        expect(decided).to.match(/decide: no data, and the cluster answers at http:\/\/[\d.]+:2379: etcd3-cluster-0 joins it/);
+        expect(decided).to.match(/decide: member [0-9a-f]+ has this slot's peer URL http:\/\/[\d.]+:2380 and its data is gone: removing it/);
+        expect(decided).to.match(/decide: adding etcd3-cluster-0 at http:\/\/[\d.]+:2380 as a learner/);
+        expect(decided).to.match(/decide: etcd starts with: --initial-cluster=\S+ --initial-cluster-state=existing/);
+        expect(node.unitOutput(promoteUnitName)).to.match(/promote: promoted learner [0-9a-f]+ to a voting member/);
+    });
+
+    it("serves every write acknowledged before the loss from the rejoined member itself", async () => {
+        for (const { key, index } of written) {
+            const answer = await getKeyWithQuorum(cluster().nodes[0].clientUrl, key);
+            expect([answer.status, answer.body.node?.modifiedIndex], key).to.deep.equal([200, index]);
+        }
+    });
+
+    it("rejoins the same slot a second time", async () => {
+        const before = await members(cluster());
+        await loseDataAndReboot(cluster(), 0);
+        expect(idOf(await members(cluster()), "etcd3-cluster-0")).to.not.equal(idOf(before, "etcd3-cluster-0"));
+    });
+
+    it("rejoins the leader's slot", async () => {
+        await makeLeader(cluster(), 2);
+        const before = await members(cluster());
+        await loseDataAndReboot(cluster(), 2);
+        expect(idOf(await members(cluster()), "etcd3-cluster-2")).to.not.equal(idOf(before, "etcd3-cluster-2"));
+    });
+
+    it("loses no acknowledged write of a stream through the load balancer while a member rejoins", async () => {
+        const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "rejoin-stream", intervalMs: 100, maxDurationMs: rejoinWaitMs });
+        writer.start();
+        try {
+            await loseDataAndReboot(cluster(), 1);
+        } finally {
+            await writer.stop();
+        }
+        const records = writer.snapshot();
+        const check = checkWrites(records, await readDirectoryWithQuorum(cluster().clusterUrl, "rejoin-stream"));
+        expect(writeCheckProblems(check)).to.deep.equal([]);
+        expect(check.acknowledged).to.be.greaterThan(records.length / 2);
+    });
+
+    it("keeps a member with its data on the normal path: no membership change at a reboot", async () => {
+        const before = await members(cluster());
+        const node = cluster().nodes[1];
+        await node.stop();
+        await node.start();
+        await waitUntil(() => settledMembers(cluster()), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: `${node.name} to be back` });
+        expect(await members(cluster())).to.deep.equal(before);
+        expect(node.unitOutput(bootstrapUnitName)).to.match(/decide: \/var\/lib\/etcd\/member holds this member's data: it starts as the member it was\ndecide: etcd starts with: its data alone\n$/);
+    });
+});

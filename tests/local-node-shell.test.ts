@@ -1,0 +1,98 @@
+/**
+ * The harness's play of a unit that runs a script with bash (local/node-shell.ts):
+ * the script sees the node, not the test host, runs only programs the nodes
+ * ship, reaches etcdctl only through the container runtime as on a node, and
+ * its processes all end when its unit stops.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { nodeShellPrograms } from "../local/node-shell";
+import { eventually, useTestNode } from "./helpers/node-root";
+
+const image = "gcr.io/etcd-development/etcd:v3.5.33";
+
+/** A oneshot that runs `/bin/bash /opt/test/script` with `args`. */
+function scriptUnit(args = "", extra: string[] = []): string[] {
+    return ["[Unit]", "[Service]", "Type=oneshot", "RemainAfterExit=yes", ...extra, `ExecStart=/bin/bash /opt/test/script ${args}`.trim(),
+        "[Install]", "WantedBy=multi-user.target"];
+}
+
+describe("local harness: scripts run by bash in a node's unit", function () {
+    this.timeout(30_000);
+    const testNode = useTestNode();
+
+    /** Writes the script as Ignition would, at /opt/test/script in the node root. */
+    function script(lines: string[]): void {
+        fs.mkdirSync(path.join(testNode().root, "opt/test"), { recursive: true });
+        fs.writeFileSync(path.join(testNode().root, "opt/test/script"), `#!/bin/bash\n${lines.join("\n")}\n`, { mode: 0o755 });
+    }
+
+    const output = () => fs.readFileSync(path.join(testNode().directory, "logs", "script.service.log"), "utf8");
+
+    it("reads and writes the node's /run and /var, and passes the unit's environment and arguments", async () => {
+        fs.mkdirSync(path.join(testNode().root, "run"), { recursive: true });
+        fs.writeFileSync(path.join(testNode().root, "var/lib/etcd/marker"), "on the node\n");
+        script(['echo "$GREETING $1: $(cat /var/lib/etcd/marker)"', "mkdir -p /run/test", "echo written > /run/test/out"]);
+        testNode().unit("script.service", scriptUnit("node-0", ['Environment="GREETING=hello from"']), true);
+        const systemd = testNode().systemd();
+        await systemd.boot();
+        expect(systemd.status("script.service")).to.deep.include({ activeState: "active", result: "success" });
+        expect(output()).to.equal("hello from node-0: on the node\n");
+        expect(fs.readFileSync(path.join(testNode().root, "run/test/out"), "utf8")).to.equal("written\n");
+        expect(fs.existsSync("/run/test/out")).to.equal(false);
+    });
+
+    it("finds only the programs the nodes ship: the test host's etcdctl is not there, as on a node", async () => {
+        script(["etcdctl version"]);
+        testNode().unit("script.service", scriptUnit(), true);
+        const systemd = testNode().systemd();
+        await systemd.boot();
+        expect(systemd.status("script.service")).to.deep.include({ activeState: "failed", result: "exit-code" });
+        expect(output()).to.match(/etcdctl: command not found/);
+    });
+
+    it("offers every listed program, and no other in /usr/bin", async () => {
+        script(["cd /usr/bin", "echo *"]);
+        testNode().unit("script.service", scriptUnit(), true);
+        await testNode().systemd().boot();
+        expect(output().trim().split(" ").sort()).to.deep.equal([...nodeShellPrograms, "docker", "podman"].sort());
+    });
+
+    it("runs etcdctl from the etcd image through the container runtime", async () => {
+        script([`/usr/bin/podman run --rm --net=host --pull=missing ${image} /usr/local/bin/etcdctl version`]);
+        testNode().unit("script.service", scriptUnit(), true);
+        const systemd = testNode().systemd();
+        await systemd.boot();
+        expect(systemd.status("script.service").activeState).to.equal("active");
+        expect(output()).to.match(/^etcdctl version: 3\.5\.\d+\nAPI version: 3\.5\n$/);
+    });
+
+    it("refuses a container option the runtime stand-in does not know, as the unit's own command line would be refused", async () => {
+        script([`podman run --rm --privileged ${image} /usr/local/bin/etcdctl version`]);
+        testNode().unit("script.service", scriptUnit(), true);
+        const systemd = testNode().systemd();
+        await systemd.boot();
+        expect(systemd.status("script.service").activeState).to.equal("failed");
+        expect(output()).to.include("container option --privileged is not emulated by the local harness");
+    });
+
+    it("ends every process the script started when its unit stops", async () => {
+        script(["( sleep 300; echo survived > /run/late ) &", "sleep 300"]);
+        fs.mkdirSync(path.join(testNode().root, "run"), { recursive: true });
+        testNode().unit("script.service", ["[Unit]", "[Service]", "ExecStart=/bin/bash /opt/test/script", "[Install]", "WantedBy=multi-user.target"], true);
+        const systemd = testNode().systemd();
+        await systemd.boot();
+        expect(systemd.status("script.service").activeState).to.equal("active");
+        const sleeping = () => fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+            try {
+                return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\u0000300\u0000";
+            } catch {
+                return false;
+            }
+        });
+        await eventually(() => sleeping().length === 2, 5000, "the script and its child to sleep");
+        await systemd.shutdown();
+        expect(sleeping()).to.deep.equal([]);
+    });
+});
