@@ -1,7 +1,7 @@
 /**
- * How a member starts, decided on the node at every boot by a oneshot before
- * etcd (`etcd-member-bootstrap.service`), with etcdctl from the member's own
- * etcd image:
+ * How a member starts, decided on the node each time etcd's unit starts (at
+ * boot, and again at each restart after a failure: its first step,
+ * `ExecStartPre=`), with etcdctl from the member's own etcd image:
  *
  * - its data directory holds data: etcd starts with it, and nothing else;
  * - no data, and no other member answers a quorum read: the cluster is
@@ -19,8 +19,11 @@
  *   whole member list. etcd's strict reconfiguration check (on by default,
  *   never turned off here) refuses a removal that would cost quorum.
  *
- * Plain data in, unit and file text out: the script is in
- * `memberBootstrapScript`, the decisions it logs are in the journal of its unit.
+ * A decision that turns out wrong (the cluster did not answer in time, and
+ * etcd then refuses to form a second one) fails etcd's start; systemd restarts
+ * it, and the decision is made again. Plain data in, unit and file text out:
+ * the script is in `memberBootstrapScript`; the decisions it logs are in
+ * etcd's journal (`journalctl -u etcd-member`).
  */
 import type { UnitPart } from "./data-volume";
 import { clientPort, isMemberName, peerPort, shown } from "./etcd";
@@ -100,13 +103,12 @@ export function discoveryBootstrapFlags(discoveryUrl: string): string[] {
     ];
 }
 
-export const bootstrapUnitName = "etcd-member-bootstrap.service";
 export const promoteUnitName = "etcd-member-promote.service";
 /** The script both units run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
 export const bootstrapScriptPath = "/opt/etcd3-cluster/etcd-member-bootstrap";
 /** What the script reads: the member, its peers and how to run etcdctl. */
 export const bootstrapSettingsPath = "/etc/etcd3-cluster/member.env";
-/** What the bootstrap oneshot writes for etcd's unit: `ETCD_BOOTSTRAP_FLAGS=...` (tmpfs: decided again at every boot). */
+/** What the decision writes for etcd's command line: `ETCD_BOOTSTRAP_FLAGS=...` (tmpfs, and removed before each decision). */
 export const bootstrapFlagsPath = "/run/etcd-member/bootstrap.env";
 /** The variable of that file etcd's command line expands, `$ETCD_BOOTSTRAP_FLAGS`: empty, or the flags to form or join with. */
 export const bootstrapFlagsVariable = "ETCD_BOOTSTRAP_FLAGS";
@@ -121,8 +123,9 @@ export const bootstrapRetry = { attempts: 60, intervalSeconds: 10 } as const;
  * explicitly: `set -e` does not apply inside a function called as a condition.
  */
 export const memberBootstrapScript = `#!/bin/bash
-# How etcd member $MEMBER_NAME starts (decide, before etcd), and its promotion
-# from learner to voting member (promote, after etcd). Every decision is logged.
+# How etcd member $MEMBER_NAME starts (decide, each time etcd's unit starts), and
+# its promotion from learner to voting member (promote, after etcd). Every
+# decision is logged.
 # Settings: ${bootstrapSettingsPath}, written by Ignition from the stack.
 set -euo pipefail
 mode=$1
@@ -181,6 +184,8 @@ write_flags() {
 
 decide() {
     local url list added initial
+    # A failed decision must never leave the flags of an earlier one behind.
+    rm -f "$ETCD_BOOTSTRAP_FILE"
     if [[ -d $ETCD_DATA_DIR/member ]]; then
         say "$ETCD_DATA_DIR/member holds this member's data: it starts as the member it was"
         write_flags ""
@@ -262,7 +267,7 @@ export interface FilePart {
     contents: string;
 }
 
-/** What the bootstrap units need to know of the node and the member. */
+/** What the start decision and the promote unit need to know of the node and the member. */
 export interface BootstrapContext {
     memberName: string;
     /** Every member of the cluster by its slot; none when the builder is called without slots (the member then only forms). */
@@ -271,27 +276,31 @@ export interface BootstrapContext {
     formFlags: readonly string[];
     /** `etcdctl` run from the member's etcd image: the runtime's `run` of it, without arguments. */
     etcdctl: string;
-    /** Units that give the private IP and run containers: the bootstrap units need them as etcd's unit does. */
-    nodeUnits: readonly string[];
     /** The environment file with the private IP, and the variable it is in. */
     metadataEnvironmentFile: string;
     privateIpVariable: string;
-    /** Where etcd keeps its data, and the `[Unit]` lines that make sure it is mounted first (none without a data volume). */
+    /** Where etcd keeps its data (etcd's unit makes sure it is mounted before it starts, decision included). */
     dataDirectory: string;
-    dataUnitLines: readonly string[];
 }
 
-/** The bootstrap and promote units, the script and its settings, and what etcd's own unit gains. */
+/** The promote unit, the script and its settings, and what etcd's own unit gains. */
 export interface BootstrapPart {
     units: UnitPart[];
     files: FilePart[];
-    /** `[Unit]` lines of etcd's unit. */
-    etcdUnitLines: string[];
-    /** `[Service]` lines of etcd's unit, before its command. */
+    /** `[Service]` lines of etcd's unit, before its commands. */
     etcdServiceLines: string[];
+    /** etcd's unit's `ExecStartPre=` commands, after its own clean-up. */
+    etcdStartPre: string[];
     /** The word of etcd's command line that takes the decided flags. */
     etcdFlags: string[];
 }
+
+/**
+ * How long etcd's start may take, its decision included: the decision retries
+ * for about ten minutes while another membership change is under way (a start
+ * that runs out is retried by `Restart=`, deciding again).
+ */
+export const etcdStartTimeout = "20min";
 
 /** `KEY=value` lines systemd and bash read alike: values are single words or plain text without quotes. */
 function settingsFile(settings: Record<string, string>): string {
@@ -299,25 +308,7 @@ function settingsFile(settings: Record<string, string>): string {
 }
 
 export function bootstrapPart(context: BootstrapContext): BootstrapPart {
-    const ip = `\${${context.privateIpVariable}}`;
-    const command = (mode: "decide" | "promote") => `ExecStart=/bin/bash ${bootstrapScriptPath} ${mode} ${ip}`;
-    const environment = [`EnvironmentFile=${context.metadataEnvironmentFile}`, `EnvironmentFile=${bootstrapSettingsPath}`];
-    const decideUnit = [
-        "[Unit]",
-        `Description=Decide how etcd member ${context.memberName} starts: with its data, forming the cluster, or joining it`,
-        `Requires=${context.nodeUnits.join(" ")}`,
-        `After=${[...context.nodeUnits, "network-online.target"].join(" ")}`,
-        "Wants=network-online.target",
-        // The data must be where etcd will look for it: a missing mount would read as data lost.
-        ...context.dataUnitLines,
-        "",
-        "[Service]",
-        "Type=oneshot",
-        "RemainAfterExit=yes",
-        ...environment,
-        command("decide"),
-        "",
-    ].join("\n");
+    const command = (mode: "decide" | "promote") => `/bin/bash ${bootstrapScriptPath} ${mode} \${${context.privateIpVariable}}`;
     const promoteUnit = [
         "[Unit]",
         `Description=Promote etcd member ${context.memberName} to a voting member once it has caught up, if it joined as a learner`,
@@ -327,8 +318,9 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
-        ...environment,
-        command("promote"),
+        `EnvironmentFile=${context.metadataEnvironmentFile}`,
+        `EnvironmentFile=${bootstrapSettingsPath}`,
+        `ExecStart=${command("promote")}`,
         "",
         "[Install]",
         "WantedBy=multi-user.target",
@@ -343,16 +335,14 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
         ETCD_BOOTSTRAP_FILE: bootstrapFlagsPath,
     });
     return {
-        units: [
-            { name: bootstrapUnitName, enabled: false, contents: decideUnit },
-            { name: promoteUnitName, enabled: true, contents: promoteUnit },
-        ],
+        units: [{ name: promoteUnitName, enabled: true, contents: promoteUnit }],
         files: [
             { path: bootstrapScriptPath, mode: 0o755, contents: memberBootstrapScript },
             { path: bootstrapSettingsPath, mode: 0o644, contents: settings },
         ],
-        etcdUnitLines: [`Requires=${bootstrapUnitName}`, `After=${bootstrapUnitName}`],
-        etcdServiceLines: [`EnvironmentFile=${bootstrapFlagsPath}`],
+        // The flags file is read for ExecStart=, after the decision wrote it; `-`: it does not exist yet when the decision starts.
+        etcdServiceLines: [`EnvironmentFile=${bootstrapSettingsPath}`, `EnvironmentFile=-${bootstrapFlagsPath}`, `TimeoutStartSec=${etcdStartTimeout}`],
+        etcdStartPre: [command("decide")],
         etcdFlags: [`$${bootstrapFlagsVariable}`],
     };
 }

@@ -213,6 +213,7 @@ const nodeUnits = (os: OperatingSystemProfile) => [os.metadataUnit, ...os.contai
 interface EtcdUnitParts {
     unitLines: string[];
     serviceLines: string[];
+    startPre: string[];
     flags: string[];
 }
 
@@ -242,6 +243,7 @@ function etcdUnit(resolved: ResolvedOptions, parts: EtcdUnitParts): string {
         ...parts.serviceLines,
         // A container left by a crash would make `run --name` fail.
         `ExecStartPre=-${runtime} rm --force etcd-member`,
+        ...parts.startPre.map((command) => `ExecStartPre=${command}`),
         `ExecStart=${command.join(" \\\n  ")}`,
         // `-`: after etcd exits by itself `--rm` has removed the container, and a failed stop would turn a clean exit into a failure.
         `ExecStop=-${runtime} stop etcd-member`,
@@ -273,25 +275,25 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
     const resolved = resolve(options);
     const { os } = resolved;
     const dataVolume = options.dataVolumeId !== undefined ? dataVolumePart(options.dataVolumeId) : undefined;
-    const dataUnitLines = dataVolume?.etcdUnitLines ?? [];
     const members = options.members ?? [];
     const bootstrap = bootstrapPart({
         memberName: options.memberName,
         members,
         formFlags: options.clusterToken !== undefined ? staticBootstrapFlags(members, options.clusterToken) : discoveryBootstrapFlags(options.discoveryUrl!),
         etcdctl: `${os.containerRuntime} run --rm --net=host --pull=missing ${etcdImage(resolved)} /usr/local/bin/etcdctl`,
-        nodeUnits: nodeUnits(os),
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
         dataDirectory: etcdDataDirectory,
-        dataUnitLines,
     });
     const units: UnitPart[] = [
         {
             name: etcdUnitName,
             enabled: true,
             contents: etcdUnit(resolved, {
-                unitLines: [...dataUnitLines, ...bootstrap.etcdUnitLines], serviceLines: bootstrap.etcdServiceLines, flags: bootstrap.etcdFlags,
+                unitLines: dataVolume?.etcdUnitLines ?? [],
+                serviceLines: bootstrap.etcdServiceLines,
+                startPre: bootstrap.etcdStartPre,
+                flags: bootstrap.etcdFlags,
             }),
         },
         ...bootstrap.units,

@@ -107,26 +107,25 @@ describe("the data volume's units (lib/data-volume.ts)", () => {
     });
 
     describe("in the Ignition config", () => {
-        it("orders etcd, and the unit that reads its data to decide how it starts, on the mount of its data directory", () => {
-            const units = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units;
-            const mountLines = [etcdUnitName, "etcd-member-bootstrap.service"].map((name) => units.find((unit) => unit.name === name)!.contents
-                .split("\n[Service]")[0].split("\n").filter((line) => line.startsWith("RequiresMountsFor=")));
-            expect(mountLines).to.deep.equal([["RequiresMountsFor=/var/lib/etcd"], ["RequiresMountsFor=/var/lib/etcd"]]);
+        it("orders etcd on the mount of its data directory, so neither etcd nor its start's decision ever reads the root disk", () => {
+            const etcd = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units.find((unit) => unit.name === etcdUnitName)!;
+            expect(etcd.contents.split("\n[Service]")[0].split("\n").filter((line) => line.startsWith("RequiresMountsFor=")))
+                .to.deep.equal(["RequiresMountsFor=/var/lib/etcd"]);
         });
 
         it("writes the volume's units without `enabled`, so Ignition neither enables nor disables them", () => {
             const units = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units;
             expect(units.map((unit) => [unit.name, unit.enabled])).to.deep.equal([
-                [etcdUnitName, true], ["etcd-member-bootstrap.service", undefined], ["etcd-member-promote.service", true],
+                [etcdUnitName, true], ["etcd-member-promote.service", true],
                 [dataFilesystemUnitName, undefined], [dataResizeUnitName, undefined], [dataMountUnitName, undefined],
             ]);
-            expect(units.slice(3).every((unit) => !("enabled" in unit))).to.equal(true);
+            expect(units.slice(2).every((unit) => !("enabled" in unit))).to.equal(true);
         });
 
         it("leaves the data on the root disk, with no volume units, when no volume is given", () => {
             const config = buildIgnitionConfig(options);
-            expect(config.systemd.units.map((unit) => unit.name)).to.deep.equal([etcdUnitName, "etcd-member-bootstrap.service", "etcd-member-promote.service"]);
-            expect(config.systemd.units.map((unit) => unit.contents.includes("RequiresMountsFor"))).to.deep.equal([false, false, false]);
+            expect(config.systemd.units.map((unit) => unit.name)).to.deep.equal([etcdUnitName, "etcd-member-promote.service"]);
+            expect(config.systemd.units.map((unit) => unit.contents.includes("RequiresMountsFor"))).to.deep.equal([false, false]);
         });
 
         it("refuses a data volume id that is not an EBS volume id, naming the option", () => {

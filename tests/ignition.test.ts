@@ -85,11 +85,17 @@ describe("Ignition builder", () => {
         expect(fileOf(base, bootstrapSettingsPath)).to.contain(`\nFORM_FLAGS=--discovery=${base.discoveryUrl} --discovery-fallback=exit\n`);
     });
 
-    it("starts etcd with the flags its bootstrap unit decided, and after it", () => {
+    it("decides how etcd starts as the first step of each start, and starts it with the flags decided", () => {
+        const service = unitOf(base).contents.split("[Service]\n")[1].split("\n");
+        expect(service.filter((line) => /^(EnvironmentFile|ExecStartPre|TimeoutStartSec)=/.test(line))).to.deep.equal([
+            "EnvironmentFile=/run/metadata/afterburn",
+            "EnvironmentFile=/etc/etcd3-cluster/member.env",
+            "EnvironmentFile=-/run/etcd-member/bootstrap.env",
+            "TimeoutStartSec=20min",
+            "ExecStartPre=-/usr/bin/podman rm --force etcd-member",
+            "ExecStartPre=/bin/bash /opt/etcd3-cluster/etcd-member-bootstrap decide ${AFTERBURN_AWS_IPV4_LOCAL}",
+        ]);
         expect(execStartOf(base)).to.include("$ETCD_BOOTSTRAP_FLAGS");
-        expect(unitOf(base).contents).to.match(/^EnvironmentFile=\/run\/etcd-member\/bootstrap\.env$/m);
-        expect([unitNamesOf(base, "Requires"), unitNamesOf(base, "After")].map((names) => names.includes("etcd-member-bootstrap.service")))
-            .to.deep.equal([true, true]);
     });
 
     it("gives the member its stable name", () => {
@@ -137,8 +143,8 @@ describe("Ignition builder", () => {
     });
 
     it("orders Fedora CoreOS's etcd on no container service: podman has no daemon", () => {
-        expect(unitNamesOf(base, "Requires")).to.deep.equal(["afterburn.service", "etcd-member-bootstrap.service"]);
-        expect(unitNamesOf(base, "After")).to.deep.equal(["afterburn.service", "network-online.target", "etcd-member-bootstrap.service"]);
+        expect(unitNamesOf(base, "Requires")).to.deep.equal(["afterburn.service"]);
+        expect(unitNamesOf(base, "After")).to.deep.equal(["afterburn.service", "network-online.target"]);
     });
 
     for (const [name, profile] of Object.entries(operatingSystems)) {

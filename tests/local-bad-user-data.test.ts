@@ -91,7 +91,7 @@ describe("local boot of broken user data", function () {
     });
 
     it("fails when the units read the metadata file without being ordered after the unit that writes it", async () => {
-        // etcd's unit is also ordered after the bootstrap unit, which reads the file too: the ordering goes from both.
+        // The promote unit reads the file too, ordered after etcd's unit: the ordering goes from every unit.
         const unordered = editConfig((config) => config.systemd.units.forEach((unit) => (unit.contents = unit.contents.replace("After=afterburn.service ", "After="))));
         const error = await bootFailure({ userDataTransform: unordered });
         expect(error.message).to.include("Failed to load environment files: /run/metadata/afterburn does not exist");

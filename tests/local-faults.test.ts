@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { LocalCluster } from "../local/cluster";
-import { Answer, curl, getKeyWithQuorum, makeLeader, memberList, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { Answer, curl, findLeader, getKeyWithQuorum, makeLeader, memberList, putKey, useLocalCluster } from "./helpers/local-cluster";
 
 /** Requests per member in each read or write loop. */
 const requestsPerMember = 4;
@@ -78,7 +78,9 @@ for (const { size, failures, fault } of scenarios) {
             running = [...cluster().nodes.keys()].filter((i) => !failed.includes(i));
             // The window until health checks drop a dead member is the ALB's too: requests sent to it fail.
             await waitForTargets(cluster(), failed, "DOWN");
-            // After a crash the survivors fail /health while they elect a leader: wait for them to be back in service.
+            // After a crash the survivors fail /health while they elect a leader, but the load balancer may not have
+            // marked them DOWN yet when this runs: wait for the new leader, then for them to be in service.
+            await findLeader(cluster());
             await waitForTargets(cluster(), running, "UP");
             writtenDuring = await writeKeys(cluster(), "during", requestsPerMember * size);
         });
