@@ -146,15 +146,19 @@ for url in "\${slot_urls[@]}"; do
 done
 
 # Prints the client URL of another member that answers a quorum read: the cluster has formed and has a leader.
+# Every other slot is asked at once, so the wait is one probe's whatever the cluster's size.
 answering_member() {
-    local url
-    for url in "\${others[@]}"; do
-        if ctl --endpoints="$url" --command-timeout=3s get --keys-only --limit=1 etcd3-cluster/bootstrap-probe > /dev/null 2>&1; then
-            echo "$url"
-            return 0
-        fi
-    done
-    return 1
+    local url answers
+    answers=$(
+        for url in "\${others[@]}"; do
+            { if ctl --endpoints="$url" --command-timeout=3s get --keys-only --limit=1 etcd3-cluster/bootstrap-probe > /dev/null 2>&1; then echo "$url"; fi; } &
+        done
+        wait
+    )
+    if [[ -z $answers ]]; then
+        return 1
+    fi
+    echo "\${answers%%$'\\n'*}"
 }
 
 # Reads \`member list -w simple\` (ID, status, name, peer URLs, client URLs, is learner) into:

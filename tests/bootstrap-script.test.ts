@@ -110,7 +110,8 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
     it("forms the cluster when no other member answers a quorum read, after asking each other slot once", async () => {
         const result = await runScript("decide", { answering: [], members: [] });
         expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=${formFlags}\n` });
-        expect(result.calls).to.deep.equal(others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`));
+        // Asked all at once: in whatever order they answer.
+        expect([...result.calls].sort()).to.deep.equal(others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`));
     });
 
     it("removes its stale member, then adds itself as a learner, and joins with the cluster's list", async () => {
@@ -127,7 +128,7 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
     });
 
     it("only adds itself when no member has its slot's peer URL (a new slot, or a removal done before)", async () => {
-        const result = await runScript("decide", { answering: others, members: otherTwo });
+        const result = await runScript("decide", { answering: [others[0]], members: otherTwo });
         expect(result.calls.filter((call) => call.includes(" member "))).to.deep.equal([
             `--endpoints=${others[0]} member list -w simple`,
             `--endpoints=${others[0]} member add kv-0 --peer-urls=http://10.0.0.1:2380 --learner`,
@@ -154,7 +155,7 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
 
     it("promotes itself when the cluster lists it as a learner", async () => {
         const members = [member("a1", "started", "kv-0", "10.0.0.1", true), ...otherTwo];
-        const result = await runScript("promote", { answering: others, members, promotes: true, status: "learner" });
+        const result = await runScript("promote", { answering: [others[0]], members, promotes: true, status: "learner" });
         expect(result.code).to.equal(0);
         expect(result.calls.slice(-1)).to.deep.equal([`--endpoints=${others[0]} member promote a1`]);
         expect(result.stdout).to.contain("promote: promoted learner a1 to a voting member\n");
