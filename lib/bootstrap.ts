@@ -104,7 +104,7 @@ export function discoveryBootstrapFlags(discoveryUrl: string): string[] {
 }
 
 export const promoteUnitName = "etcd-member-promote.service";
-/** The script both units run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
+/** The script etcd's start and the promote unit run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
 export const bootstrapScriptPath = "/opt/etcd3-cluster/etcd-member-bootstrap";
 /** What the script reads: the member, its peers and how to run etcdctl. */
 export const bootstrapSettingsPath = "/etc/etcd3-cluster/member.env";
@@ -113,11 +113,12 @@ export const bootstrapFlagsPath = "/run/etcd-member/bootstrap.env";
 /** The variable of that file etcd's command line expands, `$ETCD_BOOTSTRAP_FLAGS`: empty, or the flags to form or join with. */
 export const bootstrapFlagsVariable = "ETCD_BOOTSTRAP_FLAGS";
 
-/** Bounds of the script's waits: how often and how long it retries before its unit fails. */
+/** Bounds of the script's waits: how often and how many times it tries before it fails (and with it, etcd's start or the promote unit). */
 export const bootstrapRetry = { attempts: 60, intervalSeconds: 10 } as const;
 
 /**
- * The script of both oneshots, `etcd-member-bootstrap decide|promote IP`.
+ * The script, `etcd-member-bootstrap decide|promote IP`: `decide` as etcd's
+ * `ExecStartPre=`, `promote` as the promote unit's `ExecStart=`.
  * bash and coreutils only, which Fedora CoreOS and Flatcar both ship; etcdctl
  * comes from the etcd image through `$ETCDCTL`. Functions return failures
  * explicitly: `set -e` does not apply inside a function called as a condition.
@@ -306,7 +307,7 @@ export interface BootstrapPart {
  */
 export const etcdStartTimeout = "20min";
 
-/** `KEY=value` lines systemd and bash read alike: values are single words or plain text without quotes. */
+/** `KEY=value` lines as systemd's `EnvironmentFile=` reads them: the rest of the line is the value, spaces included. */
 function settingsFile(settings: Record<string, string>): string {
     return Object.entries(settings).map(([key, value]) => `${key}=${value}\n`).join("");
 }
