@@ -103,6 +103,8 @@ export function discoveryBootstrapFlags(discoveryUrl: string): string[] {
     ];
 }
 
+/** The unit that runs the member (the promote unit follows it). */
+export const etcdUnitName = "etcd-member.service";
 export const promoteUnitName = "etcd-member-promote.service";
 /** The script etcd's start and the promote unit run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
 export const bootstrapScriptPath = "/opt/etcd3-cluster/etcd-member-bootstrap";
@@ -317,8 +319,8 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
     const promoteUnit = [
         "[Unit]",
         `Description=Promote etcd member ${context.memberName} to a voting member once it has caught up, if it joined as a learner`,
-        "Requires=etcd-member.service",
-        "After=etcd-member.service",
+        `Requires=${etcdUnitName}`,
+        `After=${etcdUnitName}`,
         "",
         "[Service]",
         "Type=oneshot",

@@ -6,7 +6,7 @@
 import { gzipSync } from "zlib";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import {
-    bootstrapPart, clusterTokenProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems, staticBootstrapFlags,
+    bootstrapPart, etcdUnitName, clusterTokenProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems, staticBootstrapFlags,
 } from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
@@ -16,7 +16,7 @@ import {
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 
 export const ignitionSpecVersion = "3.3.0";
-export const etcdUnitName = "etcd-member.service";
+export { etcdUnitName };
 /** Where the member keeps its data on the host, mounted at the same path in the container. */
 export { etcdDataDirectory };
 /** EC2 refuses user data larger than this (and Ignition on AWS does not take gzip). */
