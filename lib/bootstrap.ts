@@ -5,9 +5,10 @@
  *
  * - its data directory holds data: etcd starts with it, and nothing else;
  * - no data, and no other member answers a quorum read: the cluster is
- *   forming, and the member forms it with the others, through a v2 discovery
- *   service (`bootstrap: "discovery"`) or from the slots' static member list
- *   (`bootstrap: "static"`);
+ *   forming, and a founding member forms it with the others, through a v2
+ *   discovery service (`bootstrap: "discovery"`) or from the founding slots'
+ *   static member list (`bootstrap: "static"`). A member added when the
+ *   cluster grew never forms one: it waits until the cluster answers;
  * - no data, and the cluster answers: the member's data is gone (a new blank
  *   volume, a volume lost with its zone) or its slot is new. It removes the
  *   member that held its peer URL, if that one ever started, adds itself as a
@@ -77,6 +78,19 @@ export function slotMembersProblems(members: unknown, memberName: string): strin
         problems.push(`members: ${shown(memberName)} is not among them (${names.map(shown).join(", ")}); a member must be in its own cluster`);
     }
     return problems;
+}
+
+/** Why `size` cannot say how many of `members` (from the first) formed the cluster; none when it is left out. */
+export function foundingClusterSizeProblems(size: unknown, members: readonly unknown[] | undefined): string[] {
+    if (size === undefined) {
+        return [];
+    }
+    const most = Array.isArray(members) ? members.length : 0;
+    if (most === 0) {
+        return [`foundingClusterSize ${shown(size)}: give members too, the slots it counts from the first`];
+    }
+    return typeof size === "number" && Number.isInteger(size) && size >= 1 && size <= most ? []
+        : [`foundingClusterSize ${shown(size)}: use how many of members, from the first, formed the cluster: a whole number from 1 to ${most}`];
 }
 
 /** Why `token` cannot be an `--initial-cluster-token`. */
@@ -199,6 +213,10 @@ decide() {
         return 0
     fi
     if ! url=$(answering_member); then
+        if [[ -z $FORM_FLAGS ]]; then
+            say "no data, and no other member answers a quorum read (\${others[*]}): $MEMBER_NAME joined the cluster after it formed and never forms one; it waits until the cluster answers"
+            return 1
+        fi
         say "no data, and no other member answers a quorum read (\${others[*]:-no other member}): the cluster is forming, and $MEMBER_NAME forms it"
         write_flags "$FORM_FLAGS"
         return 0
@@ -279,7 +297,7 @@ export interface BootstrapContext {
     memberName: string;
     /** Every member of the cluster by its slot; none when the builder is called without slots (the member then only forms). */
     members: readonly SlotMember[];
-    /** How the cluster first forms: discovery or static flags. */
+    /** How the cluster first forms: discovery or static flags; none for a member that joined the cluster after it formed (it never forms one). */
     formFlags: readonly string[];
     /** `etcdctl` run from the member's etcd image: the runtime's `run` of it, without arguments. */
     etcdctl: string;

@@ -9,6 +9,7 @@ import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } f
 import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
+import { ClusterFounding } from "./founding";
 import { ClusterGuard } from "./guard";
 import { clientPort, peerPort } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
@@ -54,6 +55,11 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             bootstrap: resolved.bootstrap,
         }, { parent: this });
 
+        // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
+        const founding = new ClusterFounding(`${name}-founding`, {
+            clusterSize: guard.foundingClusterSize.apply((size) => size ?? resolved.clusterSize),
+        }, { parent: this });
+
         const network = createNetwork(name, resolved, tags, this);
         const cidrs = (source: CidrSource) => (source === "vpc-cidr" ? [network.vpcCidr] : source);
 
@@ -78,6 +84,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
 
         const nodes = createNodes(name, resolved, {
             formation,
+            foundingClusterSize: founding.clusterSize,
             privateSubnetIds: network.privateSubnetIds,
             securityGroupId: securityGroups.nodes.id,
             guard,

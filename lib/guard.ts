@@ -28,6 +28,12 @@ export interface ClusterGuardFacts {
     bootstrap: BootstrapMethod;
 }
 
+/** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
+export interface ClusterGuardState extends ClusterGuardFacts {
+    /** Absent from a state written by a version of the component before clusterSize could change. */
+    foundingClusterSize?: number;
+}
+
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
     "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
@@ -66,9 +72,10 @@ const shrinkWhy = "an EBS volume can grow but never shrink, so AWS would refuse 
  * its row says what its absence means.
  */
 export const clusterGuardRules: readonly ClusterGuardRule[] = [
-    numberRule("clusterSize", (old, next) => next !== old,
-        "its members would not learn of the change (that needs etcd's runtime reconfiguration)",
-        () => `To build a new cluster of the new size, ${rebuild}.`),
+    numberRule("clusterSize", (old, next) => next < old,
+        "a cluster grows on a live stack (each new member joins, one at a time), but shrinking is not built yet: its members " +
+        "would have to leave etcd before their instances go, and nothing here removes them",
+        (old) => `Keep clusterSize at ${old} or more. To build a smaller cluster, ${rebuild}.`),
     numberRule("rootVolumeSizeGiB", (old, next) => next < old, shrinkWhy,
         (old) => `Keep rootVolumeSizeGiB at ${old} or more (a larger size is applied in place). For smaller volumes, build a new cluster: ${rebuild}.`),
     numberRule("dataVolumeSizeGiB", (old, next) => next < old, shrinkWhy,
@@ -119,7 +126,7 @@ export function clusterGuardRefusals(olds: Partial<ClusterGuardFacts>, news: Clu
  */
 export const clusterGuardProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: ClusterGuardFacts): Promise<pulumi.dynamic.CreateResult> {
-        return { id: randomUUID(), outs: factsOf(inputs) };
+        return { id: randomUUID(), outs: { ...factsOf(inputs), foundingClusterSize: inputs.clusterSize } };
     },
     async diff(_id: string, olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): Promise<pulumi.dynamic.DiffResult> {
         const refusals = clusterGuardRefusals(olds, news);
@@ -128,8 +135,9 @@ export const clusterGuardProvider: pulumi.dynamic.ResourceProvider = {
         }
         return { changes: clusterGuardFactNames.some((fact) => olds[fact] !== news[fact]), replaces: [] };
     },
-    async update(_id: string, _olds: ClusterGuardFacts, news: ClusterGuardFacts): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: factsOf(news) };
+    async update(_id: string, olds: ClusterGuardState, news: ClusterGuardFacts): Promise<pulumi.dynamic.UpdateResult> {
+        // A state written before the founding size was kept holds the size the cluster still had: it was created with it.
+        return { outs: { ...factsOf(news), foundingClusterSize: olds.foundingClusterSize ?? olds.clusterSize } };
     },
 };
 
@@ -145,11 +153,14 @@ function factsOf(inputs: ClusterGuardFacts): ClusterGuardFacts {
  * them.
  */
 export class ClusterGuard extends pulumi.dynamic.Resource {
+    /** The size the cluster was created with; undefined while a state written by an earlier version is kept unchanged. */
+    declare public readonly foundingClusterSize: pulumi.Output<number | undefined>;
+
     /**
      * @param facts the component's resolved values, plain values (known at
      * preview); only the facts named in {@link clusterGuardFactNames} are kept.
      */
     constructor(name: string, facts: ClusterGuardFacts, opts?: pulumi.CustomResourceOptions) {
-        super(clusterGuardProvider, name, factsOf(facts), opts, "etcd3-cluster", "ClusterGuard");
+        super(clusterGuardProvider, name, { ...factsOf(facts), foundingClusterSize: undefined }, opts, "etcd3-cluster", "ClusterGuard");
     }
 }

@@ -6,7 +6,8 @@
 import { gzipSync } from "zlib";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import {
-    bootstrapPart, etcdUnitName, clusterTokenProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems, staticBootstrapFlags,
+    bootstrapPart, etcdUnitName, clusterTokenProblems, foundingClusterSizeProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems,
+    staticBootstrapFlags,
 } from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
@@ -38,12 +39,20 @@ export interface EtcdNodeIgnitionOptions {
      */
     clusterToken?: string;
     /**
-     * Every member of the cluster by its slot, this one included: the static
-     * member list (with `clusterToken`), and whom this member asks to join
-     * the cluster when it boots with empty data. Needed with `clusterToken`;
-     * without it, a member with empty data can only form a new cluster.
+     * Every slot of the cluster by its address, in slot order, this member's
+     * included: whom this member asks to join the cluster when it boots with
+     * empty data, and (the first `foundingClusterSize`) the static member list
+     * with `clusterToken`. Needed with `clusterToken`; without it, a member
+     * with empty data can only form a new cluster.
      */
     members?: SlotMember[];
+    /**
+     * How many of `members`, from the first, formed the cluster: the size it
+     * was created with. A member after them joined the running cluster and
+     * never forms one: with empty data it waits until the cluster answers.
+     * Default all of `members`.
+     */
+    foundingClusterSize?: number;
     /** etcd release, e.g. `v3.5.33`. Must be a supported branch (see `parseEtcdRelease`). */
     etcdVersion: string;
     /** Default `fedora-coreos`. */
@@ -147,6 +156,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     if (members !== undefined) {
         problems.push(...slotMembersProblems(members, memberName));
     }
+    problems.push(...foundingClusterSizeProblems(options.foundingClusterSize, members));
     const osName = options.os ?? "fedora-coreos";
     const os = supportedOperatingSystems.includes(osName) ? operatingSystems[osName] : undefined;
     if (!os) {
@@ -276,10 +286,15 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
     const { os } = resolved;
     const dataVolume = options.dataVolumeId !== undefined ? dataVolumePart(options.dataVolumeId) : undefined;
     const members = options.members ?? [];
+    const founders = members.slice(0, options.foundingClusterSize ?? members.length);
+    // A member added when the cluster grew joins it and never forms one.
+    const founder = members.length === 0 || founders.some((member) => member.name === options.memberName);
+    const formFlags = options.clusterToken !== undefined
+        ? staticBootstrapFlags(founders, options.clusterToken) : discoveryBootstrapFlags(options.discoveryUrl!);
     const bootstrap = bootstrapPart({
         memberName: options.memberName,
         members,
-        formFlags: options.clusterToken !== undefined ? staticBootstrapFlags(members, options.clusterToken) : discoveryBootstrapFlags(options.discoveryUrl!),
+        formFlags: founder ? formFlags : [],
         etcdctl: `${os.containerRuntime} run --rm --net=host --pull=missing ${etcdImage(resolved)} /usr/local/bin/etcdctl`,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,

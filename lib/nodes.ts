@@ -19,8 +19,8 @@ import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
-import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planMembers } from "./plan";
-import { createSlot, dataVolumeDeviceName, MemberSlot } from "./slots";
+import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planSlots } from "./plan";
+import { createSlot, createSlotAddress, dataVolumeDeviceName, MemberSlot } from "./slots";
 
 export interface ClusterNode {
     member: MemberPlan;
@@ -41,6 +41,8 @@ export type ClusterFormation =
 
 export interface NodeOptions {
     formation: ClusterFormation;
+    /** The size the cluster was created with: its first slots formed it, the later ones joined it (see founding.ts). */
+    foundingClusterSize: pulumi.Input<number>;
     /** The subnets the members are spread over, round robin. */
     privateSubnetIds: pulumi.Output<string[]>;
     /** The members' security group. */
@@ -58,19 +60,22 @@ export interface NodeOptions {
 export function createNodes(
     name: string,
     args: ResolvedEtcd3ClusterArgs,
-    { formation, privateSubnetIds, securityGroupId, guard, balancers, region, profile }: NodeOptions,
+    { formation, foundingClusterSize, privateSubnetIds, securityGroupId, guard, balancers, region, profile }: NodeOptions,
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterNode[] {
     const ami = memberImage(name, args, parent);
-    const members = planMembers(args);
-    const slots = members.map((member) => createSlot(name, member, { privateSubnetIds, securityGroupId, dataVolume: args.dataVolume }, tags, parent));
-    // Every member's slot address: the static member list, and whom a member with empty data asks to join.
-    const slotMembers = pulumi.all(slots.map((slot) => slot.networkInterface.privateIp))
-        .apply((ips) => members.map((member, index) => ({ name: member.name, ip: ips[index] })));
-    const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "clusterToken" | "members">> = formation.method === "discovery"
-        ? pulumi.all([formation.discoveryUrl, slotMembers]).apply(([discoveryUrl, list]) => ({ discoveryUrl, members: list }))
-        : pulumi.all([formation.clusterToken, slotMembers]).apply(([clusterToken, list]) => ({ clusterToken, members: list }));
+    const slotPlans = planSlots(args);
+    const members = slotPlans.slice(0, args.clusterSize);
+    const addresses = slotPlans.map((slot) => createSlotAddress(name, slot, { privateSubnetIds, securityGroupId }, tags, parent));
+    const slots = members.map((member) => createSlot(name, member, addresses[member.index], { dataVolume: args.dataVolume }, tags, parent));
+    // Every slot's address, member or not yet: whom a member with empty data asks to join, and the founding slots' static member list.
+    const slotMembers = pulumi.all(addresses.map((address) => address.privateIp))
+        .apply((ips) => slotPlans.map((slot, index) => ({ name: slot.name, ip: ips[index] })));
+    const known = pulumi.all([slotMembers, foundingClusterSize]).apply(([list, founding]) => ({ members: list, foundingClusterSize: founding }));
+    const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "clusterToken" | "members" | "foundingClusterSize">> = formation.method === "discovery"
+        ? pulumi.all([formation.discoveryUrl, known]).apply(([discoveryUrl, facts]) => ({ discoveryUrl, ...facts }))
+        : pulumi.all([formation.clusterToken, known]).apply(([clusterToken, facts]) => ({ clusterToken, ...facts }));
     const nodes: ClusterNode[] = [];
     for (const [index, member] of members.entries()) {
         const slot = slots[index];

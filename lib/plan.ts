@@ -5,6 +5,7 @@
  */
 import type { ResolvedEtcd3ClusterArgs } from "./args";
 import type { SlotMember } from "./bootstrap";
+import { supportedClusterSizes } from "./etcd";
 import type { EtcdNodeIgnitionOptions } from "./ignition";
 import type { UpdateWindow } from "./os";
 
@@ -32,13 +33,27 @@ export function memberUpdateWindow(index: number): UpdateWindow {
     return { startHourUtc: (2 + 3 * index) % 24, lengthMinutes: 60 };
 }
 
-/** The members of the cluster, in member order. */
-export function planMembers(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem" | "clusterSize">): MemberPlan[] {
-    return Array.from({ length: args.clusterSize }, (_, index) => ({
+/**
+ * How many slots a cluster has whatever its size: as many as the largest
+ * supported cluster. Every slot has its address from the start, so each
+ * member's user data can name every address the cluster can ever have, and a
+ * change of `clusterSize` leaves the user data of the members that stay as it
+ * was.
+ */
+export const slotCount = Math.max(...supportedClusterSizes);
+
+/** Every slot, in order, as the member it holds or will hold: the first `clusterSize` are the cluster's members. */
+export function planSlots(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem">): MemberPlan[] {
+    return Array.from({ length: slotCount }, (_, index) => ({
         index,
         name: memberName(args.ecosystem, index),
         updateWindow: memberUpdateWindow(index),
     }));
+}
+
+/** The members of the cluster, in member order. */
+export function planMembers(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem" | "clusterSize">): MemberPlan[] {
+    return planSlots(args).slice(0, args.clusterSize);
 }
 
 /** What only exists once the stack does: how the cluster forms, the members' slot addresses and the member's data volume. */
@@ -47,8 +62,10 @@ export interface MemberRuntimeFacts {
     discoveryUrl?: string;
     /** With `bootstrap: "static"`: the cluster's token. */
     clusterToken?: string;
-    /** Every member by its slot's address: the static member list, and whom a member with empty data asks to join. */
+    /** Every slot by its address, in slot order: whom a member with empty data asks to join, and (the founding ones) the static member list. */
     members?: SlotMember[];
+    /** How many slots, from the first, formed the cluster: the size it was created with, which a later change of `clusterSize` leaves as it was. */
+    foundingClusterSize?: number;
     /** The member's slot volume (`vol-…`). */
     dataVolumeId?: string;
 }
@@ -60,6 +77,7 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         discoveryUrl: facts.discoveryUrl,
         clusterToken: facts.clusterToken,
         members: facts.members,
+        foundingClusterSize: facts.foundingClusterSize,
         dataVolumeId: facts.dataVolumeId,
         enableV2Api: args.enableV2Api,
         etcdVersion: args.etcdVersion,

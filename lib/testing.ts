@@ -65,6 +65,12 @@ export interface Etcd3ClusterMockOptions {
     vpcCidr?: string;
     /** Account id in ARNs and the caller identity. Default `123456789012`. */
     accountId?: string;
+    /**
+     * Plays a stack created with this `clusterSize` and grown since: the
+     * founding record answers with it. Default: the size the program gives (a
+     * new stack).
+     */
+    foundingClusterSize?: number;
 }
 
 const defaults = {
@@ -77,6 +83,8 @@ const defaults = {
 
 /** The token the component's discovery-URL resource registers under. */
 export const discoveryUrlResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl";
+/** The token of the resource that records the size the cluster was created with. */
+export const clusterFoundingResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterFounding";
 /** The token of the resource that keeps the members' image. */
 export const imageChoiceResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:ImageChoice";
 
@@ -363,6 +371,8 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 return { url: this.options.discoveryUrl ?? defaults.discoveryUrl };
             case imageChoiceResourceType:
                 return { imageId: inputs.latestImageId };
+            case clusterFoundingResourceType:
+                return { clusterSize: this.options.foundingClusterSize ?? inputs.clusterSize };
             default:
                 // The component's other dynamic resources keep their inputs as their state.
                 return args.type.startsWith("pulumi-nodejs:dynamic/etcd3-cluster:") ? {} : undefined;

@@ -52,7 +52,7 @@ esac
 `;
 
 /** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
-async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean } = {}) {
+async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
     try {
         const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
@@ -75,7 +75,7 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
             PATH: `${path.join(directory, "bin")}:/usr/bin:/bin`,
             MEMBER_NAME: "kv-0",
             MEMBER_CLIENT_URLS: "http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379",
-            FORM_FLAGS: formFlags,
+            FORM_FLAGS: options.formFlags ?? formFlags,
             ETCDCTL: path.join(directory, "etcdctl"),
             ETCD_DATA_DIR: path.join(directory, "data"),
             ETCD_BOOTSTRAP_FILE: path.join(directory, "run", "bootstrap.env"),
@@ -112,6 +112,23 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=${formFlags}\n` });
         // Asked all at once: in whatever order they answer.
         expect([...result.calls].sort()).to.deep.equal(others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`));
+    });
+
+    it("never forms a cluster as a member added when the cluster grew: it waits for the cluster, and gives up after the bounded retries", async () => {
+        const result = await runScript("decide", { answering: [], members: [] }, { formFlags: "" });
+        expect(result).to.deep.include({ code: 1, flags: undefined });
+        expect(result.calls).to.have.length(others.length * bootstrapRetry.attempts);
+        expect(result.stdout).to.contain(`decide: no data, and no other member answers a quorum read (${others.join(" ")}): kv-0 joined the cluster ` +
+            "after it formed and never forms one; it waits until the cluster answers\n").and.contain(`decide: giving up after ${bootstrapRetry.attempts} attempts\n`);
+    });
+
+    it("joins as a member added when the cluster grew once the cluster answers", async () => {
+        const result = await runScript("decide", { answering: [others[0]], members: otherTwo }, { formFlags: "" });
+        expect(result).to.deep.include({ code: 0 });
+        expect(result.calls.filter((call) => call.includes(" member "))).to.deep.equal([
+            `--endpoints=${others[0]} member list -w simple`,
+            `--endpoints=${others[0]} member add kv-0 --peer-urls=http://10.0.0.1:2380 --learner`,
+        ]);
     });
 
     it("removes its stale member, then adds itself as a learner, and joins with the cluster's list", async () => {

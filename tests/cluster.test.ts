@@ -31,6 +31,7 @@ const LISTENER = "aws:lb/listener:Listener";
 const ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment";
 const RECORD = "aws:route53/record:Record";
 const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
+const FOUNDING = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterFounding";
 const DISCOVERY = "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl";
 const COMPONENT = "etcd3-cluster:index:Etcd3Cluster";
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
@@ -74,10 +75,10 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(of(INSTANCE)).to.have.length(5);
     });
 
-    it("spreads the members' slots round robin over the private subnets", async () => {
+    it("spreads every slot's address round robin over the private subnets, the seven a cluster can grow to", async () => {
         const { of } = await build({ clusterSize: 5 });
         expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal([
-            "subnet-private-a", "subnet-private-b", "subnet-private-c", "subnet-private-a", "subnet-private-b",
+            "subnet-private-a", "subnet-private-b", "subnet-private-c", "subnet-private-a", "subnet-private-b", "subnet-private-c", "subnet-private-a",
         ]);
     });
 
@@ -237,7 +238,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             for (const [child, { options }] of ofType(VOLUME)) {
                 expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["availabilityZone"], retainOnDelete: true });
             }
-            expect(ofType(INTERFACE)).to.have.length(3);
+            expect(ofType(INTERFACE)).to.have.length(7);
             expect(ofType(VOLUME)).to.have.length(3);
         });
 
@@ -255,7 +256,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
 
         // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
-        const parentOnly = [GUARD, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
+        const parentOnly = [GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
         for (const type of parentOnly) {
             it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
                 const ofThisType = ofType(type);
@@ -629,12 +630,13 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         it("creates no VPC and places members in the given private subnets", async () => {
             const { of } = await build(existing);
             expect(of("awsx:ec2:Vpc")).to.have.length(0);
-            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-0c000001", "subnet-0c000002", "subnet-0c000001"]);
+            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-0c000001", "subnet-0c000002", "subnet-0c000001", "subnet-0c000002",
+                "subnet-0c000001", "subnet-0c000002", "subnet-0c000001"]);
         });
 
         it("takes subnet lists that are outputs of other resources, like an awsx Vpc's", async () => {
             const { of } = await build({ vpcId: "vpc-0abc1234", privateSubnetIds: pulumi.output(["subnet-o1", "subnet-o2"]) });
-            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1"]);
+            expect(of(INTERFACE).map((i) => i.inputs.subnetId)).to.deep.equal(["subnet-o1", "subnet-o2", "subnet-o1", "subnet-o2", "subnet-o1", "subnet-o2", "subnet-o1"]);
         });
 
         /** Builds with `args` and returns the message settle() fails with: the program's error, as `pulumi up` would print it. */
@@ -731,7 +733,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
         };
         /** The types without tags: a target group attachment and a Route53 record take none; the rest are not AWS resources. */
-        const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, DISCOVERY, IMAGE, GATE, COMPONENT];
+        const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, FOUNDING, DISCOVERY, IMAGE, GATE, COMPONENT];
 
         it("tags every resource of every taggable type with exactly the ecosystem, the user's tags and its own Name", async () => {
             const { name } = await build({

@@ -56,20 +56,25 @@ describe("ClusterGuard as the engine runs it", function () {
 
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
-        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap");
-        expect(created.outs).to.deep.include(facts());
+        expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
+            "foundingClusterSize");
+        expect(created.outs).to.deep.include({ ...facts(), foundingClusterSize: 3 });
     });
 
     it("reports no change when the facts stay", async () => {
         expect(await host.diff(await declare(facts()), created.id, created.outs)).to.deep.equal(noChange);
     });
 
-    it("refuses a larger cluster, saying why and what to do instead", async () => {
+    it("allows a larger cluster as an in-place update that records the new size and keeps the founding one", async () => {
         const resource = await declare(facts({ clusterSize: 5 }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(sizeRefusal(3, 5));
+        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await host.update(resource, created.id, created.outs);
+        expect(outs).to.deep.equal({ ...created.outs, clusterSize: 5, foundingClusterSize: 3 });
+        // Back to 3 from 5 is now a shrink.
+        expect(await failureOf(host.diff(await declare(facts()), created.id, outs))).to.equal(sizeRefusal(5, 3));
     });
 
-    it("refuses a smaller cluster too", async () => {
+    it("refuses a smaller cluster, saying why and what to do instead", async () => {
         const resource = await declare(facts({ clusterSize: 1 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(sizeRefusal(3, 1));
     });
@@ -85,9 +90,9 @@ describe("ClusterGuard as the engine runs it", function () {
     });
 
     it("lists every refused change at once", async () => {
-        const resource = await declare(facts({ clusterSize: 5, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 10 }));
+        const resource = await declare(facts({ clusterSize: 1, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 10 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs)))
-            .to.equal(`${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
+            .to.equal(`${sizeRefusal(3, 1)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
     });
 
     it("allows larger root volumes as an in-place update that records the new size", async () => {

@@ -54,8 +54,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(clusterGuardRefusals(facts(), facts())).to.deep.equal([]);
         });
 
-        it("refuses a larger cluster", () => {
-            expect(clusterGuardRefusals(facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).to.deep.equal([sizeRefusal(3, 5)]);
+        it("allows a larger cluster", () => {
+            expect(clusterGuardRefusals(facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).to.deep.equal([]);
         });
 
         it("refuses a smaller cluster", () => {
@@ -120,8 +120,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         });
 
         it("lists the pre-slot refusal after the refusals of facts the state has, in the rules' order", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts({ clusterSize: 5 })))
-                .to.deep.equal([sizeRefusal(3, 5), preSlotRefusal]);
+            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts({ clusterSize: 1 })))
+                .to.deep.equal([sizeRefusal(3, 1), preSlotRefusal]);
         });
 
         it("checks the facts the state has when it lacks others that are not required", () => {
@@ -139,7 +139,10 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         it("creates state holding only the guarded facts, under a random UUID", async () => {
             const created = await clusterGuardProvider.create({ ...facts(), extra: "dropped" });
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-            expect(created.outs).to.deep.equal({ clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery" });
+            expect(created.outs).to.deep.equal({
+                clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
+                foundingClusterSize: 3,
+            });
         });
 
         it("gives each guard its own id", async () => {
@@ -178,10 +181,10 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
 
         it("fails the diff with every refusal, one a line, in a plain Error", async () => {
             const olds = facts({ clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 40 });
-            const news = facts({ clusterSize: 5, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 30 });
+            const news = facts({ clusterSize: 1, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 30 });
             const error = await rejectionOf(clusterGuardProvider.diff!("id", olds, news));
             expect([error.constructor, error.message])
-                .to.deep.equal([Error, `${sizeRefusal(3, 5)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(40, 30)}`]);
+                .to.deep.equal([Error, `${sizeRefusal(3, 1)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(40, 30)}`]);
         });
 
         it("fails the diff of a state made before member slots with the pre-slot refusal", async () => {
@@ -189,9 +192,22 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect([error.constructor, error.message]).to.deep.equal([Error, preSlotRefusal]);
         });
 
-        it("updates state to the new guarded facts only", async () => {
-            expect(await clusterGuardProvider.update!("id", facts(), { ...facts({ dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
-                .to.deep.equal({ outs: { clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery" } });
+        it("updates state to the new guarded facts only, keeping the founding size", async () => {
+            expect(await clusterGuardProvider.update!("id", { ...facts({ clusterSize: 5 }), foundingClusterSize: 3 } as never,
+                { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
+                .to.deep.equal({ outs: {
+                    clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
+                    foundingClusterSize: 3,
+                } });
+        });
+
+        it("takes the founding size from the size a state without one holds: an older version could not change it", async () => {
+            expect((await clusterGuardProvider.update!("id", facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).outs)
+                .to.deep.include({ clusterSize: 5, foundingClusterSize: 3 });
+        });
+
+        it("reports a larger cluster as an in-place change", async () => {
+            expect(await clusterGuardProvider.diff!("id", facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).to.deep.equal({ changes: true, replaces: [] });
         });
     });
 

@@ -13,7 +13,7 @@ import { resolveArgs } from "../lib/args";
 import { renderUserData } from "../lib/ignition";
 import { createLoadBalancer } from "../lib/loadbalancer";
 import { createNodes, NodeOptions } from "../lib/nodes";
-import { memberIgnitionOptions, planMembers } from "../lib/plan";
+import { memberIgnitionOptions, planMembers, planSlots } from "../lib/plan";
 
 const discoveryUrl = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef";
 
@@ -21,7 +21,7 @@ const discoveryUrl = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef
 function nodeOptions(name: string, guard: pulumi.Resource, parent: pulumi.Resource): NodeOptions {
     const alb = createLoadBalancer(name, "alb", { internetFacing: false, subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-alb", vpcId: "vpc-1" }, {}, parent);
     return {
-        formation: { method: "discovery", discoveryUrl }, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
+        formation: { method: "discovery", discoveryUrl }, foundingClusterSize: 3, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
         balancers: [alb], region: "eu-west-2", profile: "ops",
     };
 }
@@ -55,15 +55,15 @@ describe("the members' instances (lib/nodes.ts)", () => {
         await settle();
         const members = planMembers(args);
         const interfaces = resourcesOf(name, "aws:ec2/networkInterface:NetworkInterface");
-        // Every member's slot address: whom a member with empty data asks to join.
-        const slotMembers = members.map((member) => ({ name: member.name, ip: interfaces.find((nic) => nic.name === `${name}-${member.index}-nic`)!.state.privateIp }));
+        // Every slot's address, member or not yet: whom a member with empty data asks to join.
+        const slotMembers = planSlots(args).map((slot) => ({ name: slot.name, ip: interfaces.find((nic) => nic.name === `${name}-${slot.index}-nic`)!.state.privateIp }));
         expect(resourcesOf(name, "aws:ec2/instance:Instance").map((instance) => [instance.name, instance.inputs])).to.deep.equal(members.map((member) => [
             `${name}-${member.index}`,
             {
                 ami: "ami-0123456789abcdef0",
                 instanceType: "t3.small",
                 primaryNetworkInterface: { networkInterfaceId: mockAwsId("eni", `${name}-${member.index}-nic`) },
-                userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, members: slotMembers, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
+                userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, members: slotMembers, foundingClusterSize: 3, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
                 userDataReplaceOnChange: true,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 maintenanceOptions: { autoRecovery: "default" },

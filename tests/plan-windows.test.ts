@@ -32,7 +32,7 @@ describe("the per-member plan's pieces (lib/plan.ts)", () => {
         const args = resolveArgs("etcd3", {});
         const url = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef";
         expect(memberIgnitionOptions(args, planMembers(args)[2], { discoveryUrl: url })).to.deep.equal({
-            memberName: "etcd3-cluster-2", discoveryUrl: url, clusterToken: undefined, members: undefined, dataVolumeId: undefined, enableV2Api: true, etcdVersion: "v3.5.33", os: "fedora-coreos",
+            memberName: "etcd3-cluster-2", discoveryUrl: url, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: undefined, enableV2Api: true, etcdVersion: "v3.5.33", os: "fedora-coreos",
             imageRepository: "gcr.io/etcd-development/etcd", heartbeatIntervalMs: undefined, electionTimeoutMs: undefined,
             sshAuthorizedKeys: [], updateWindow: { startHourUtc: 8, lengthMinutes: 60 },
         });

@@ -24,7 +24,7 @@ describe("the per-member plan", () => {
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
         });
         expect(memberIgnitionOptions(args, planMembers(args)[1], { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })).to.deep.equal({
-            memberName: "etcd3-cluster-1", discoveryUrl, clusterToken: undefined, members: undefined, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
+            memberName: "etcd3-cluster-1", discoveryUrl, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
         });

@@ -9,7 +9,7 @@ import { calls, installMocks, recordChildOptions, resourcesOf, settle, uniqueNam
 installMocks();
 import { DataVolumeSettings, resolveArgs } from "../lib/args";
 import { planMembers } from "../lib/plan";
-import { createSlot } from "../lib/slots";
+import { createSlot, createSlotAddress } from "../lib/slots";
 import { mockAwsId, outputValue } from "../lib/testing";
 
 const defaultVolume: DataVolumeSettings = resolveArgs("slots", {}).dataVolume;
@@ -20,9 +20,10 @@ async function slots(dataVolume: DataVolumeSettings = defaultVolume) {
     const name = uniqueName();
     const recorder = recordChildOptions();
     const parent = new pulumi.ComponentResource("test:index:Parent", name, {}, { transformations: [recorder.transformation] });
-    const made = planMembers({ ecosystem: "kv", clusterSize: 3 }).map((member) => createSlot(name, member, {
-        privateSubnetIds: pulumi.output(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]), securityGroupId: "sg-1", dataVolume,
-    }, { ecosystem: "kv", team: "db" }, parent));
+    const tags = { ecosystem: "kv", team: "db" };
+    const made = planMembers({ ecosystem: "kv", clusterSize: 3 }).map((member) => createSlot(name, member, createSlotAddress(name, member, {
+        privateSubnetIds: pulumi.output(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]), securityGroupId: "sg-1",
+    }, tags, parent), { dataVolume }, tags, parent));
     await settle();
     return { name, made, children: recorder.children };
 }
@@ -35,7 +36,7 @@ describe("member slots (lib/slots.ts)", () => {
             {
                 subnetId: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"][index % 2],
                 securityGroups: ["sg-1"],
-                description: `etcd member kv-${index}: its address, whichever instance runs it`,
+                description: `etcd member kv-${index}: its address, whichever instance runs it (reserved while the cluster is smaller)`,
                 tags: { ecosystem: "kv", team: "db", "etcd-member": `kv-${index}`, Name: `kv-${index}` },
             },
         ]));

@@ -5,14 +5,20 @@
  * balancers back. Installed once per process, before any resource is constructed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Etcd3ClusterMocks, MockedResource, outputValue } from "../../lib/testing";
+import { Etcd3ClusterMockOptions, Etcd3ClusterMocks, MockedResource, outputValue } from "../../lib/testing";
 
 export type RegisteredResource = MockedResource;
 
 export const fakeDiscoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
 export const existingVpcCidr = "10.50.0.0/16";
 
-const mocks = new Etcd3ClusterMocks({ discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" });
+const mockOptions: Etcd3ClusterMockOptions = { discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" };
+const mocks = new Etcd3ClusterMocks(mockOptions);
+
+/** Plays, until called again with undefined, a stack created with `size` members (the founding record's answer). */
+export function playFoundingClusterSize(size: number | undefined): void {
+    mockOptions.foundingClusterSize = size;
+}
 
 /** Every resource registered so far. */
 export const registered: RegisteredResource[] = mocks.resources;
