@@ -129,8 +129,18 @@ export const bootstrapFlagsPath = "/run/etcd-member/bootstrap.env";
 /** The variable of that file etcd's command line expands, `$ETCD_BOOTSTRAP_FLAGS`: empty, or the flags to form or join with. */
 export const bootstrapFlagsVariable = "ETCD_BOOTSTRAP_FLAGS";
 
-/** Bounds of the script's waits: how often and how many times it tries before it fails (and with it, etcd's start or the promote unit). */
-export const bootstrapRetry = { attempts: 60, intervalSeconds: 10 } as const;
+/**
+ * Bounds of the script's waits, per mode: how often and how many times it
+ * tries before it fails (and with it, etcd's start or the promote unit), ten
+ * minutes each. The promotion tries every 2 s: etcd's /health passes on a
+ * learner, so a load balancer may start sending it requests (which a learner
+ * refuses) once its target's checks pass; promoted within seconds of catching
+ * up, a joining member is a voter before the two checks that make it healthy.
+ */
+export const bootstrapRetry = {
+    decide: { attempts: 60, intervalSeconds: 10 },
+    promote: { attempts: 300, intervalSeconds: 2 },
+} as const;
 
 /**
  * The script, `etcd-member-bootstrap decide|promote IP`: `decide` as etcd's
@@ -272,16 +282,21 @@ promote() {
     say "promoted learner \${mine[0]} to a voting member"
 }
 
+if [[ $mode == decide ]]; then
+    attempts=${bootstrapRetry.decide.attempts} interval=${bootstrapRetry.decide.intervalSeconds}
+else
+    attempts=${bootstrapRetry.promote.attempts} interval=${bootstrapRetry.promote.intervalSeconds}
+fi
 for (( attempt = 1; ; attempt++ )); do
     if "$mode"; then
         exit 0
     fi
-    if (( attempt >= ${bootstrapRetry.attempts} )); then
+    if (( attempt >= attempts )); then
         say "giving up after $attempt attempts"
         exit 1
     fi
-    say "trying again in ${bootstrapRetry.intervalSeconds} s (attempt $attempt of ${bootstrapRetry.attempts})"
-    sleep ${bootstrapRetry.intervalSeconds}
+    say "trying again in $interval s (attempt $attempt of $attempts)"
+    sleep "$interval"
 done
 `;
 

@@ -13,19 +13,19 @@ import { requestDiscoveryUrl } from "../lib/discovery-request";
 import { resolveArgs, Etcd3ClusterArgs } from "../lib/args";
 import { clientPort, peerPort } from "../lib/etcd";
 import { etcdUnitName } from "../lib/ignition";
-import { planMembers } from "../lib/plan";
+import { planSlots, slotCount } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
 import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
-    componentResources, HealthGateBlueprint, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind, loadBalancersOf, withDiscoveryUrl,
-    withSlotAddresses,
+    componentResources, guardIdOf, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf, RegisteredResource, slotAddressesOf,
+    withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
 import { LocalTargetGroups } from "./target-groups";
 import { ContainerStore } from "./container-runtime";
 import { startDiscoveryService } from "./discovery-server";
-import { startLoadBalancer, targetStates } from "./haproxy";
+import { registerTarget, startLoadBalancer, targetStates } from "./haproxy";
 import { DeviceTable, NodeDevice, NodeHost } from "./host-commands";
 import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
@@ -63,7 +63,7 @@ export const defaultReplaceTimeoutMs = 90_000;
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
 
-/** Last octet of the address the discovery service, the load balancers and their stats page share; members use 1..size. */
+/** Last octet of the address the discovery service, the load balancers and their stats page share; slots use 1..7. */
 const servicesHost = 254;
 
 /**
@@ -238,6 +238,17 @@ export interface ReplaceNodeOptions {
     timeoutMs?: number;
 }
 
+/** How `grow` goes. */
+export interface GrowOptions {
+    /** Bound on each new member's boot, join, promotion and health checks (default `defaultJoinTimeoutMs`). */
+    timeoutMsPerMember?: number;
+    /** Called once member `index` is in service, before the next one boots. */
+    afterMember?: (index: number) => Promise<void>;
+}
+
+/** Default bound on one member's join: its boot, the bootstrap's etcdctl calls, catching up, promotion (retried every 2 s), the health checks. */
+export const defaultJoinTimeoutMs = 120_000;
+
 /** Milliseconds each step of a replacement took. */
 export interface ReplacementTimings {
     /** Draining the member's targets until no request was under way on them (bounded by the scaled deregistration delay). */
@@ -283,6 +294,16 @@ export interface LocalCluster {
      * removes everything.
      */
     replaceNode(index: number, options?: ReplaceNodeOptions): Promise<ReplacementTimings>;
+    /**
+     * Grows the cluster to `size` members, as \`pulumi up\` does after
+     * \`clusterSize\` goes up: the component is constructed again as a stack
+     * created with the size the cluster started with (the staying members'
+     * user data must come out unchanged, or this rejects), and each new
+     * member, one at a time, boots from its user data into the next slot,
+     * joins through its bootstrap script, is registered with the load
+     * balancers and waited for until healthy (promoted) and UP.
+     */
+    grow(size: number, options?: GrowOptions): Promise<void>;
     /** The factor the target groups' health-check times (and deregistration delay) run at. */
     readonly healthCheckTimeScale: number;
     /** The members' health gates as the component registered them, in member order: what a roll runs in Pulumi's provider host. */
@@ -550,8 +571,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         grpcLoadBalancer: options.grpcLoadBalancer,
     };
     const componentArgs = resolveArgs(localComponentName, args);
-    const size = componentArgs.clusterSize;
-    const members = planMembers(componentArgs);
+    /** The size the cluster formed with; `grow` adds members after these. */
+    const foundingSize = componentArgs.clusterSize;
+    let size = foundingSize;
+    const slotPlans = planSlots(componentArgs);
     const timeScale = options.healthCheckTimeScale ?? defaultHealthCheckTimeScale;
     const etcd: HostEtcd = requireHostEtcd();
     const startedAt = Date.now();
@@ -624,7 +647,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const resources = await componentResources(args, {
             timeoutMs: remaining(), signal: interruption.signal, patch: options.componentPatch,
         });
-        const instances = instancesOf(resources);
+        let instances = instancesOf(resources);
         const loadBalancerSpecs = loadBalancersOf(resources);
         if (instances.length !== size) {
             throw new Error(`the component registers ${instances.length} instances for clusterSize ${size}`);
@@ -633,7 +656,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const nlb = loadBalancerSpecs.find((spec) => spec.kind === "nlb");
         throwIfInterrupted();
 
-        const memberHosts = Array.from({ length: size }, (_, i) => i + 1);
+        // Every slot's address, spare ones included: the user data names them all, and a member added later takes one.
+        const memberHosts = Array.from({ length: slotCount }, (_, i) => i + 1);
         subnet = await reserveSubnet({
             subnet: options.subnet,
             // The NLB listens on the members' client port, so it must be free on the services address too
@@ -664,15 +688,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
          * host has in place of what the mocks invented: the discovery URL, and
          * the slots' addresses in a static member list.
          */
-        const forThisHost = (userData: string, rendered: InstanceBlueprint[]) => withSlotAddresses(
-            discoveryUrl === undefined ? userData : withDiscoveryUrl(userData, discoveryUrl),
-            new Map(rendered.map((instance, index) => [instance.privateIp, memberAddress(index)])),
+        const forThisHost = (userData: string, rendered: RegisteredResource[]) => withSlotAddresses(
+            withGuardId(discoveryUrl === undefined ? userData : withDiscoveryUrl(userData, discoveryUrl), guardIdOf(rendered), guardIdOf(resources)),
+            new Map(slotAddressesOf(rendered).map((mocked, index) => [mocked, memberAddress(index)])),
         );
 
         const attachments = volumeAttachmentsOf(resources, instances);
-        const volumeCount = attachments.flat().length;
-        if (volumeCount > 0) {
-            log(`volumes: ${volumeCount} (${attachments.map((list, index) => `${members[index].name}: ${list.map((a) => a.volumeId).join(", ") || "none"}`).join("; ")})`);
+        const volumeAttachmentCount = attachments.flat().length;
+        if (volumeAttachmentCount > 0) {
+            log(`volumes: ${volumeAttachmentCount} (${attachments.map((list, index) => `${slotPlans[index].name}: ${list.map((a) => a.volumeId).join(", ") || "none"}`).join("; ")})`);
         }
 
         /**
@@ -683,8 +707,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const prepareInstance = async (index: number, setup: {
             userData: string; generation: number; os: OperatingSystem; attach: boolean; signal?: AbortSignal;
         }): Promise<NodeInstance> => {
-            const name = members[index].name;
-            const ip = `127.0.${subnet}.${index + 1}`;
+            const name = slotPlans[index].name;
+            const ip = memberAddress(index);
             const nodeDir = path.join(workDir, setup.generation === 0 ? name : `${name}.replacement-${setup.generation}`);
             fs.mkdirSync(nodeDir);
             const userDataFile = path.join(nodeDir, "user-data.ign");
@@ -707,12 +731,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             };
         };
 
+        /** Once the cluster has grown, every construction plays a stack created with the founding size. */
+        const grownStack = () => (size !== foundingSize ? { foundingClusterSize: foundingSize } : {});
+
         const ignitionMs: number[] = [];
         for (let index = 0; index < size; index++) {
             phase = Date.now();
-            const name = members[index].name;
-            const ip = `127.0.${subnet}.${index + 1}`;
-            const userData = forThisHost(instances[index].userData, instances);
+            const name = slotPlans[index].name;
+            const ip = memberAddress(index);
+            const userData = forThisHost(instances[index].userData, resources);
             const instance = await prepareInstance(index, {
                 userData: options.userDataTransform ? options.userDataTransform(userData, index) : userData,
                 generation: 0,
@@ -807,12 +834,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             }
             let userData: string;
             if (replaceOptions.userData !== undefined) {
-                userData = forThisHost(replaceOptions.userData, instances);
+                userData = forThisHost(replaceOptions.userData, resources);
             } else {
-                const current = await componentResources(newArgs, { timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch });
+                const current = await componentResources(newArgs, {
+                    timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch, ...grownStack(),
+                });
                 const currentInstances = instancesOf(current);
                 const rendered = volumeAttachmentsOf(current, currentInstances)[index];
-                userData = withSlotVolumeIds(forThisHost(currentInstances[index].userData, currentInstances), rendered, attachments[index]);
+                userData = withSlotVolumeIds(forThisHost(currentInstances[index].userData, current), rendered, attachments[index]);
                 userData = options.userDataTransform ? options.userDataTransform(userData, index) : userData;
             }
 
@@ -874,15 +903,78 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             return { drainMs, stopMs, ignitionMs, healthyMs, inServiceMs, totalMs };
         };
 
+        const grow = async (newSize: number, growOptions: GrowOptions = {}): Promise<void> => {
+            if (stopped) {
+                throw new Error("the cluster is stopped");
+            }
+            const begun = Date.now();
+            const deadline = begun + (growOptions.timeoutMsPerMember ?? defaultJoinTimeoutMs) * Math.max(1, newSize - size);
+            const left = () => Math.max(1, deadline - Date.now());
+            // The component's own checks first: a size it refuses fails before anything is touched.
+            const grownArgs: Etcd3ClusterArgs = { ...args, clusterSize: newSize };
+            resolveArgs(localComponentName, grownArgs);
+            if (newSize <= size) {
+                throw new Error(`the cluster has ${size} members: grow to more (shrinking is not built)`);
+            }
+            const grown = await componentResources(grownArgs, {
+                timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch, foundingClusterSize: foundingSize,
+            });
+            const grownInstances = instancesOf(grown);
+            const grownAttachments = volumeAttachmentsOf(grown, grownInstances);
+            // As `pulumi up` would: a staying member whose user data changed would be replaced, which growing must never do.
+            for (const [index, node] of nodes.entries()) {
+                const rendered = withSlotVolumeIds(forThisHost(grownInstances[index].userData, grown), grownAttachments[index], attachments[index]);
+                if (rendered !== node.userData) {
+                    throw new Error(`growing to ${newSize} changes the user data of ${node.name}, whose instance \`pulumi up\` would replace`);
+                }
+            }
+            const specs = loadBalancersOf(grown);
+            args.clusterSize = newSize;
+            instances = grownInstances;
+            // One member at a time: the component makes each new instance wait for the previous member's health gate.
+            for (let index = size; index < newSize; index++) {
+                const name = slotPlans[index].name;
+                const say = (line: string) => log(`grow ${name}: ${line}`);
+                attachments[index] = grownAttachments[index];
+                const instance = await prepareInstance(index, {
+                    userData: forThisHost(grownInstances[index].userData, grown),
+                    generation: 0, os: componentArgs.os, attach: true, signal: interruption.signal,
+                });
+                const node = new Node({
+                    name, ip: memberAddress(index), processes, interrupted,
+                    changed: () => {
+                        if (!stopped) {
+                            writeState(state());
+                        }
+                    },
+                    log: (line) => log(`  ${line}`),
+                    toleratedFailures: options.toleratedBootFailures ?? 0,
+                    timeoutMs: left,
+                }, instance);
+                nodes.push(node);
+                size = index + 1;
+                node.launch();
+                // As its target's health check sees it: a learner fails /health until it is promoted.
+                await registerTarget(loadBalancer, specs, index, { name, address: node.ip });
+                await node.waitHealthy(left());
+                await waitForTarget(name, "UP", left());
+                say(`joined and in service (${elapsedSince(begun)} ms since the grow began)`);
+                await growOptions.afterMember?.(index);
+            }
+        };
+
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
             loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
-            clientEndpoints: nodes.map((node) => node.clientUrl),
+            get clientEndpoints() {
+                return nodes.map((node) => node.clientUrl);
+            },
             stopNode: (index) => nodes[index].stop(),
             startNode: (index) => nodes[index].start(),
             targetStates: (kind = "alb") => targetStates(statsUrl, kind),
             waitForTarget,
             replaceNode,
+            grow,
             healthGates: healthGatesOf(resources),
             healthCheckTimeScale: timeScale,
             startElbApi: () => (elbApi ??= startElbApi(targetGroups)),

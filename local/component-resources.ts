@@ -64,6 +64,8 @@ export interface ComponentRunOptions {
      * the patch reaches no other.
      */
     patch?: string;
+    /** Plays a stack created with this many members and grown since: the size the founding record answers with. */
+    foundingClusterSize?: number;
 }
 
 /** A forked component-under-mocks.ts and the requests it has not answered yet. */
@@ -163,7 +165,10 @@ function ask(entry: MocksChild, request: MockRunRequest, options: ComponentRunOp
  * child of its own that is stopped right after).
  */
 export async function componentResources(args: Etcd3ClusterArgs, options: ComponentRunOptions): Promise<RegisteredResource[]> {
-    const request: MockRunRequest = { args, discoveryUrl: placeholderDiscoveryUrl, patch: options.patch };
+    const request: MockRunRequest = {
+        args, discoveryUrl: placeholderDiscoveryUrl, patch: options.patch,
+        ...(options.foundingClusterSize !== undefined ? { foundingClusterSize: options.foundingClusterSize } : {}),
+    };
     const key = crypto.createHash("sha256").update(JSON.stringify(request)).update(sourceFingerprint())
         .update(options.patch ? fs.readFileSync(options.patch) : "").digest("hex");
     const cacheDirectory = path.join(registryDirectory, "component-cache");
@@ -216,6 +221,22 @@ export interface InstanceBlueprint {
     /** The address the mocks gave its slot's interface (a static member list names it). */
     privateIp: string;
     userData: string;
+}
+
+/**
+ * Every slot's address as the mocks gave it (a.b.1.(10+i) for slot i), in
+ * slot order: members' and spare slots' alike, all of which the user data
+ * names.
+ */
+export function slotAddressesOf(resources: RegisteredResource[]): string[] {
+    const slots = resources.filter((r) => r.type === "aws:ec2/networkInterface:NetworkInterface").map((nic) => {
+        const index = /-(\d+)-nic$/.exec(nic.name)?.[1];
+        if (index === undefined || typeof nic.state?.privateIp !== "string") {
+            throw new Error(`network interface ${nic.name} is no slot's (<name>-<index>-nic with an address) under mocks`);
+        }
+        return { index: Number(index), ip: nic.state.privateIp as string };
+    });
+    return slots.sort((a, b) => a.index - b.index).map((slot) => slot.ip);
 }
 
 /** The component's instances, in the order it registered them. */
@@ -286,6 +307,24 @@ export function withDiscoveryUrl(userData: string, discoveryUrl: string): string
 export function withSlotAddresses(userData: string, addresses: ReadonlyMap<string, string>): string {
     const patterns = [...addresses].map(([mocked, local]) => [new RegExp(`(?<![0-9.])${mocked.replace(/\./g, "\\.")}(?![0-9])`, "g"), local] as const);
     return rewriteUserData(userData, (text) => patterns.reduce((result, [pattern, local]) => result.replace(pattern, local), text));
+}
+
+/** The id the mocks gave the construction's guard, which a static cluster's token is made from (a stack keeps one guard for life). */
+export function guardIdOf(resources: RegisteredResource[]): string {
+    const guards = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard");
+    if (guards.length !== 1 || typeof guards[0].id !== "string") {
+        throw new Error(`the component registers ${guards.length} guards under mocks; the local harness expects one with an id`);
+    }
+    return guards[0].id;
+}
+
+/**
+ * The user data with the stack's guard id in place of the one a later
+ * construction's mocks made: every construction under mocks is a new stack,
+ * where `pulumi up` keeps the guard, and so the static cluster token.
+ */
+export function withGuardId(userData: string, mocked: string, kept: string): string {
+    return mocked === kept ? userData : rewriteUserData(userData, (text) => text.split(mocked).join(kept));
 }
 
 export type LoadBalancerKind = "alb" | "nlb";

@@ -11,7 +11,7 @@
  * its parent disconnects, so it never outlives the process that forked it.
  */
 import type { Etcd3ClusterArgs } from "../lib/args";
-import { Etcd3ClusterMocks, setEtcd3ClusterMocks } from "../lib/testing";
+import { Etcd3ClusterMockOptions, Etcd3ClusterMocks, setEtcd3ClusterMocks } from "../lib/testing";
 
 /** What the parent asks for. */
 export interface MockRunRequest {
@@ -20,6 +20,8 @@ export interface MockRunRequest {
     discoveryUrl: string;
     /** A module loaded before the component: a test's stand-in for a bug in lib/ (see LocalClusterOptions.componentPatch). */
     patch?: string;
+    /** Plays a stack created with this many members and grown since (see `Etcd3ClusterMockOptions.foundingClusterSize`). */
+    foundingClusterSize?: number;
 }
 
 /** The resource types the local cluster is built from. */
@@ -29,21 +31,29 @@ const relevantTypes = [
     "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener",
     "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+    // The slots' addresses, members' and spare ones alike, which the user data names.
+    "aws:ec2/networkInterface:NetworkInterface",
     // The member slots' data volumes and what attaches each to an instance (see volumes.ts).
     "aws:ebs/volume:Volume",
     "aws:ec2/volumeAttachment:VolumeAttachment",
+    // The guard, whose id a static cluster's token is made from.
+    "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
     // The members' health gates, whose serialized provider a roll runs in Pulumi's provider host.
     "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;
+/** The mocks' options, kept to play each request's founding size. */
+let mockOptions: Etcd3ClusterMockOptions | undefined;
 let constructed = 0;
 
 async function construct(request: MockRunRequest): Promise<unknown[]> {
     if (request.patch) {
         require(request.patch);
     }
-    mocks ??= setEtcd3ClusterMocks({ project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl });
+    mockOptions ??= { project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl };
+    mocks ??= setEtcd3ClusterMocks(mockOptions);
+    mockOptions.foundingClusterSize = request.foundingClusterSize;
     const first = mocks.resources.length;
     // A name of its own per construction: URNs must be unique in the one mocked stack. Member names come from `ecosystem`.
     constructed += 1;

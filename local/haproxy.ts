@@ -170,8 +170,11 @@ export interface LoadBalancer {
     configFile: string;
     /** haproxy's runtime API (see `setTargetAdminState`). */
     adminSocket: string;
-    /** Every server of every backend, with the instance it plays: what draining a member acts on. */
+    /** Every server of every backend, with the instance it plays: what draining a member acts on (`registerTarget` adds to it). */
     servers: TargetServer[];
+    /** The load balancers as played, and the factor their health checks run at: what a target registered later is checked with. */
+    played: PlayedLoadBalancer[];
+    healthCheckTimeScale: number;
 }
 
 /** One haproxy server: a target of one load balancer's target group. */
@@ -290,7 +293,43 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
             server: target.name,
             instance: balancer.spec.targets[index].instance,
         }))),
+        played: balancers,
+        healthCheckTimeScale: options.healthCheckTimeScale,
     };
+}
+
+/**
+ * Registers `target`, instance `instance` of a construction of the component
+ * with more members (a cluster that grew), in every target group `specs`
+ * attach it to: a server added through the runtime API with the target
+ * group's health check, failing until its checks pass, as a new target of a
+ * target group is `initial` and gets no traffic until it is healthy.
+ */
+export async function registerTarget(balancer: LoadBalancer, specs: LoadBalancerSpec[], instance: number, target: Target): Promise<void> {
+    const command = async (line: string, expected: RegExp) => {
+        const answer = (await runtimeCommand(balancer.adminSocket, line)).trim();
+        if (!expected.test(answer)) {
+            throw new Error(`haproxy refused "${line}": ${answer}`);
+        }
+    };
+    for (const spec of specs) {
+        const played = balancer.played.find((candidate) => candidate.spec.kind === spec.kind);
+        if (!played) {
+            throw new Error(`the component attaches instance ${instance} to a ${spec.kind} target group, which the running load balancers do not play`);
+        }
+        for (const attachment of spec.targets.filter((candidate) => candidate.instance === instance)) {
+            const check = scaledHealthCheck(played.spec.targetGroup.healthCheck, balancer.healthCheckTimeScale);
+            const backend = targetGroupName(spec.kind);
+            const server = `${backend}/${target.name}`;
+            const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
+            await command(`add server ${server} ${target.address}:${attachment.port} check inter ${check.intervalMs}ms fall ${check.fall} ` +
+                `rise ${check.rise}${checkPort}`, /^New server registered\.$/);
+            await command(`enable health ${server}`, /^$/);
+            await command(`set server ${server} health down`, /^$/);
+            await command(`set server ${server} state ready`, /^$/);
+            balancer.servers.push({ kind: spec.kind, backend, server: target.name, instance });
+        }
+    }
 }
 
 /** Bound on one runtime API command. */

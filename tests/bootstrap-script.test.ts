@@ -52,7 +52,7 @@ esac
 `;
 
 /** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
-async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string } = {}) {
+async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
     try {
         const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
@@ -69,7 +69,7 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
         }
         // The retries' sleeps take no time here: a sleep on PATH that returns at once.
         fs.mkdirSync(path.join(directory, "bin"));
-        write("bin/sleep", "#!/bin/bash\n", 0o755);
+        write("bin/sleep", options.stopAtFirstSleep ? "#!/bin/bash\necho \"slept $1\"\nexit 1\n" : "#!/bin/bash\n", 0o755);
         fs.mkdirSync(path.join(directory, "data", ...(options.dataPresent ? ["member"] : [])), { recursive: true });
         const env = {
             PATH: `${path.join(directory, "bin")}:/usr/bin:/bin`,
@@ -117,9 +117,9 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
     it("never forms a cluster as a member added when the cluster grew: it waits for the cluster, and gives up after the bounded retries", async () => {
         const result = await runScript("decide", { answering: [], members: [] }, { formFlags: "" });
         expect(result).to.deep.include({ code: 1, flags: undefined });
-        expect(result.calls).to.have.length(others.length * bootstrapRetry.attempts);
+        expect(result.calls).to.have.length(others.length * bootstrapRetry.decide.attempts);
         expect(result.stdout).to.contain(`decide: no data, and no other member answers a quorum read (${others.join(" ")}): kv-0 joined the cluster ` +
-            "after it formed and never forms one; it waits until the cluster answers\n").and.contain(`decide: giving up after ${bootstrapRetry.attempts} attempts\n`);
+            "after it formed and never forms one; it waits until the cluster answers\n").and.contain(`decide: giving up after ${bootstrapRetry.decide.attempts} attempts\n`);
     });
 
     it("joins as a member added when the cluster grew once the cluster answers", async () => {
@@ -165,9 +165,9 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result.code).to.equal(1);
         expect(result.flags).to.equal(undefined);
         expect(result.calls.filter((call) => / member (add|remove)/.test(call))).to.deep.equal([]);
-        expect(result.calls.filter((call) => call.endsWith("member list -w simple"))).to.have.length(bootstrapRetry.attempts);
+        expect(result.calls.filter((call) => call.endsWith("member list -w simple"))).to.have.length(bootstrapRetry.decide.attempts);
         expect(result.stdout).to.contain("decide: another membership change is under way (kv-2 still a learner): one change at a time\n")
-            .and.contain(`decide: giving up after ${bootstrapRetry.attempts} attempts\n`);
+            .and.contain(`decide: giving up after ${bootstrapRetry.decide.attempts} attempts\n`);
     });
 
     it("promotes itself when the cluster lists it as a learner", async () => {
@@ -176,6 +176,13 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result.code).to.equal(0);
         expect(result.calls.slice(-1)).to.deep.equal([`--endpoints=${others[0]} member promote a1`]);
         expect(result.stdout).to.contain("promote: promoted learner a1 to a voting member\n");
+    });
+
+    it("tries the promotion again every 2 s while the learner catches up", async () => {
+        const members = [member("a1", "started", "kv-0", "10.0.0.1", true), ...otherTwo];
+        const result = await runScript("promote", { answering: [others[0]], members, status: "learner" }, { stopAtFirstSleep: true });
+        expect(result.stdout).to.equal("promote: learner a1 has not caught up with the leader yet\n" +
+            `promote: trying again in 2 s (attempt 1 of ${bootstrapRetry.promote.attempts})\nslept 2\n`);
     });
 
     it("does nothing to a voting member, asking only itself: no quorum needed while the cluster forms", async () => {

@@ -14,37 +14,12 @@ import { promoteUnitName } from "../lib/bootstrap";
 import { etcdUnitName } from "../lib/ignition";
 import { LocalCluster } from "../local/cluster";
 import { waitUntil } from "../local/processes";
-import { etcdctl, getKeyWithQuorum, makeLeader, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { getKeyWithQuorum, makeLeader, Member, members, putKey, settledMembers, useLocalCluster } from "./helpers/local-cluster";
 import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
 
 const run = promisify(execFile);
 
-/** A member as `etcdctl member list -w simple` lists it. */
-interface Member {
-    id: string;
-    started: boolean;
-    name: string;
-    peerUrl: string;
-    learner: boolean;
-}
-
-async function members(cluster: LocalCluster): Promise<Member[]> {
-    const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
-    const text = await etcdctl(running, ["member", "list", "-w", "simple"]);
-    return text.trim().split("\n").map((line) => {
-        const [id, status, name, peerUrl, , learner] = line.split(",").map((field) => field.trim());
-        return { id, started: status === "started", name, peerUrl, learner: learner === "true" };
-    }).sort((a, b) => a.peerUrl.localeCompare(b.peerUrl));
-}
-
-/** Every slot's member started, voting, under its own name at its own peer URL: the cluster as the slots describe it. */
-async function settledMembers(cluster: LocalCluster): Promise<boolean> {
-    const listed = await members(cluster).catch(() => []);
-    return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
-        listed.some((member) => member.name === node.name && member.peerUrl === `http://${node.ip}:2380` && member.started && !member.learner));
-}
-
-/** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 10 s). */
+/** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 2 s). */
 const rejoinWaitMs = 120_000;
 
 /**

@@ -199,3 +199,29 @@ export async function memberIds(cluster: LocalCluster): Promise<Record<string, s
     }
     return Object.fromEntries(members);
 }
+
+/** A member as `etcdctl member list -w simple` lists it. */
+export interface Member {
+    id: string;
+    started: boolean;
+    name: string;
+    peerUrl: string;
+    learner: boolean;
+}
+
+/** The members etcd lists (asked of the running members), by peer URL. */
+export async function members(cluster: LocalCluster): Promise<Member[]> {
+    const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
+    const text = await etcdctl(running, ["member", "list", "-w", "simple"]);
+    return text.trim().split("\n").map((line) => {
+        const [id, status, name, peerUrl, , learner] = line.split(",").map((field) => field.trim());
+        return { id, started: status === "started", name, peerUrl, learner: learner === "true" };
+    }).sort((a, b) => a.peerUrl.localeCompare(b.peerUrl));
+}
+
+/** Every slot's member started, voting, under its own name at its own peer URL: the cluster as the slots describe it. */
+export async function settledMembers(cluster: LocalCluster): Promise<boolean> {
+    const listed = await members(cluster).catch(() => []);
+    return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
+        listed.some((member) => member.name === node.name && member.peerUrl === `http://${node.ip}:2380` && member.started && !member.learner));
+}
