@@ -59,8 +59,9 @@ export interface Etcd3ClusterArgs {
     publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Number of etcd members: 1, 3, 5 or 7 (odd: even sizes add no fault
-     * tolerance). Choose it before the first `pulumi up`: a live stack refuses a
-     * change. Default `3`.
+     * tolerance). A live stack grows to a larger size (the new members join
+     * one at a time; the others are not touched) and refuses a smaller one
+     * (shrinking is not built yet). Default `3`.
      */
     clusterSize?: number;
     /**
