@@ -4,6 +4,9 @@
  * `ExecStartPre=`), with etcdctl from the member's own etcd image:
  *
  * - its data directory holds data: etcd starts with it, and nothing else;
+ * - no data, no other member answers a quorum read, but one answers on its
+ *   own and lists this slot's member as started: the cluster formed before
+ *   and has lost its quorum; the member waits for the quorum to return;
  * - no data, and no other member answers a quorum read: the cluster is
  *   forming, and a founding member forms it with the others, through a v2
  *   discovery service (`bootstrap: "discovery"`) or from the founding slots'
@@ -145,8 +148,8 @@ export const bootstrapRetry = {
 /**
  * The script, `etcd-member-bootstrap decide|promote IP`: `decide` as etcd's
  * `ExecStartPre=`, `promote` as the promote unit's `ExecStart=`.
- * bash and coreutils only, which Fedora CoreOS and Flatcar both ship; etcdctl
- * comes from the etcd image through `$ETCDCTL`. Functions return failures
+ * bash, coreutils and curl only, which Fedora CoreOS and Flatcar both ship;
+ * etcdctl comes from the etcd image through `$ETCDCTL`. Functions return failures
  * explicitly: `set -e` does not apply inside a function called as a condition.
  */
 export const memberBootstrapScript = `#!/bin/bash
@@ -172,13 +175,13 @@ for url in "\${slot_urls[@]}"; do
     if [[ $url != "http://\${ip}:${clientPort}" ]]; then others+=("$url"); fi
 done
 
-# Prints the client URL of another member that answers a quorum read: the cluster has formed and has a leader.
-# Every other slot is asked at once, so the wait is one probe's whatever the cluster's size.
-answering_member() {
+# Prints the client URL of the first other member for which \`"$@" URL\` succeeds. Every other slot is asked at once,
+# so the wait is one probe's whatever the cluster's size.
+first_other() {
     local url answers
     answers=$(
         for url in "\${others[@]}"; do
-            { if ctl --endpoints="$url" --command-timeout=3s get --keys-only --limit=1 etcd3-cluster/bootstrap-probe > /dev/null 2>&1; then echo "$url"; fi; } &
+            { if "$@" "$url"; then echo "$url"; fi; } &
         done
         wait
     )
@@ -186,6 +189,21 @@ answering_member() {
         return 1
     fi
     echo "\${answers%%$'\\n'*}"
+}
+
+# A quorum read answers: the cluster has formed and has a leader.
+reads_with_quorum() {
+    ctl --endpoints="$1" --command-timeout=3s get --keys-only --limit=1 etcd3-cluster/bootstrap-probe > /dev/null 2>&1
+}
+
+# The member answers on its own and lists this slot's member as started (it has client URLs): the cluster formed before.
+# etcd's peer port serves the member's own view of the members, \`GET /members\`, without a quorum (what etcd itself asks
+# before it forms a cluster); while the cluster forms, the others list this member without client URLs.
+lists_this_member_started() {
+    local listed mine_listed
+    listed=$(curl --silent --fail --max-time 3 "\${1%:*}:${peerPort}/members") &&
+        mine_listed=$(grep -o '{[^{}]*}' <<< "$listed" | grep -F "\\"peerURLs\\":[\\"$peer_url\\"]") &&
+        [[ $mine_listed == *'"clientURLs":["'* ]]
 }
 
 # Reads \`member list -w simple\` (ID, status, name, peer URLs, client URLs, is learner) into:
@@ -214,7 +232,7 @@ write_flags() {
 }
 
 decide() {
-    local url list added initial
+    local url witness list added initial
     # A failed decision must never leave the flags of an earlier one behind.
     rm -f "$ETCD_BOOTSTRAP_FILE"
     if [[ -d $ETCD_DATA_DIR/member ]]; then
@@ -222,7 +240,11 @@ decide() {
         write_flags ""
         return 0
     fi
-    if ! url=$(answering_member); then
+    if ! url=$(first_other reads_with_quorum); then
+        if witness=$(first_other lists_this_member_started); then
+            say "no data, and no other member answers a quorum read, but $witness lists this slot's member as started: the cluster formed before and has lost its quorum; $MEMBER_NAME waits for it to return rather than form another"
+            return 1
+        fi
         if [[ -z $FORM_FLAGS ]]; then
             say "no data, and no other member answers a quorum read (\${others[*]}): $MEMBER_NAME joined the cluster after it formed and never forms one; it waits until the cluster answers"
             return 1
@@ -262,7 +284,7 @@ promote() {
         say "$MEMBER_NAME is a voting member"
         return 0
     fi
-    if ! url=$(answering_member) || ! list=$(ctl --endpoints="$url" member list -w simple); then
+    if ! url=$(first_other reads_with_quorum) || ! list=$(ctl --endpoints="$url" member list -w simple); then
         say "no other member answers a quorum read yet"
         return 1
     fi

@@ -29,7 +29,7 @@ import { workDirPrefix } from "./cluster-registry";
 import type { NodeHost } from "./host-commands";
 
 /** Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed) that node scripts may call. */
-export const nodeShellPrograms: readonly string[] = ["bash", "cat", "date", "grep", "mkdir", "mv", "rm", "sed", "sleep"];
+export const nodeShellPrograms: readonly string[] = ["bash", "cat", "curl", "date", "grep", "mkdir", "mv", "rm", "sed", "sleep"];
 
 /** The node directories the script sees in place of the host's. */
 const nodeDirectories = ["/run", "/var", "/opt"];

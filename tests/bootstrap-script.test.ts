@@ -26,6 +26,9 @@ interface Cluster {
     promotes?: boolean;
     /** What this member's own `endpoint status` says it is; nothing when its etcd does not answer. */
     status?: "learner" | "voter";
+    /** Peer URLs whose `GET /members` answers (a member that runs, quorum or not), and what it answers. */
+    peersAnswering?: string[];
+    peerView?: string;
 }
 
 const founding = "kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380";
@@ -51,6 +54,14 @@ case "\${args[1]} \${args[2]:-}" in
 esac
 `;
 
+/** curl as a shell script: only `GET <peer URL>/members` of a member in peers-answering answers, with peer-view; each call logged. */
+const fakeCurl = `#!/bin/bash
+here=\${0%/*}/..
+url=\${*: -1}
+echo "curl $url" >> "$here/calls"
+grep -qxF "\${url%/members}" "$here/peers-answering" && cat "$here/peer-view"
+`;
+
 /** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
 async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
@@ -61,6 +72,8 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
         write("answering", cluster.answering.map((url) => `${url}\n`).join(""));
         write("members", cluster.members.map((line) => `${line}\n`).join(""));
         write("calls", "");
+        write("peers-answering", (cluster.peersAnswering ?? []).map((url) => `${url}\n`).join(""));
+        write("peer-view", cluster.peerView ?? "[]");
         if (cluster.promotes) {
             write("promotes", "");
         }
@@ -69,6 +82,7 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
         }
         // The retries' sleeps take no time here: a sleep on PATH that returns at once.
         fs.mkdirSync(path.join(directory, "bin"));
+        write("bin/curl", fakeCurl, 0o755);
         write("bin/sleep", options.stopAtFirstSleep ? "#!/bin/bash\necho \"slept $1\"\nexit 1\n" : "#!/bin/bash\n", 0o755);
         fs.mkdirSync(path.join(directory, "data", ...(options.dataPresent ? ["member"] : [])), { recursive: true });
         const env = {
@@ -94,6 +108,7 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
 }
 
 const others = ["http://10.0.0.2:2379", "http://10.0.0.3:2379"];
+const peers = ["http://10.0.0.2:2380", "http://10.0.0.3:2380"];
 const member = (id: string, status: "started" | "unstarted", name: string, ip: string, learner = false) =>
     `${id}, ${status}, ${name}, http://${ip}:2380, ${status === "started" ? `http://${ip}:2379` : ""}, ${learner}`;
 const otherTwo = [member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "started", "kv-2", "10.0.0.3")];
@@ -107,17 +122,44 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result.stdout).to.match(/^decide: \S+\/data\/member holds this member's data: it starts as the member it was\ndecide: etcd starts with: its data alone\n$/);
     });
 
-    it("forms the cluster when no other member answers a quorum read, after asking each other slot once", async () => {
+    it("forms the cluster when no other member answers a quorum read or lists it as started, after asking each other slot once", async () => {
         const result = await runScript("decide", { answering: [], members: [] });
         expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=${formFlags}\n` });
         // Asked all at once: in whatever order they answer.
-        expect([...result.calls].sort()).to.deep.equal(others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`));
+        expect([...result.calls].sort()).to.deep.equal([
+            ...others.map((url) => `--endpoints=${url} get --keys-only --limit=1 etcd3-cluster/bootstrap-probe`),
+            ...peers.map((url) => `curl ${url}/members`),
+        ].sort());
+    });
+
+    it("forms the cluster when the others answer only on their own and list it without client URLs: they are forming it", async () => {
+        const peerView = JSON.stringify([
+            { id: 1, peerURLs: ["http://10.0.0.1:2380"] },
+            { id: 2, peerURLs: ["http://10.0.0.2:2380"], name: "kv-1", clientURLs: ["http://10.0.0.2:2379"] },
+            { id: 3, peerURLs: ["http://10.0.0.3:2380"] },
+        ]);
+        const result = await runScript("decide", { answering: [], members: [], peersAnswering: peers, peerView });
+        expect(result).to.deep.include({ code: 0, flags: `${bootstrapFlagsVariable}=${formFlags}\n` });
+    });
+
+    it("waits, saying why, when the cluster lost its quorum: another member answers on its own and lists this member as started", async () => {
+        const peerView = JSON.stringify([
+            { id: 1, peerURLs: ["http://10.0.0.1:2380"], name: "kv-0", clientURLs: ["http://10.0.0.1:2379"] },
+            { id: 3, peerURLs: ["http://10.0.0.3:2380"], name: "kv-2", clientURLs: ["http://10.0.0.3:2379"] },
+        ]);
+        const result = await runScript("decide", { answering: [], members: [], peersAnswering: [peers[1]], peerView });
+        expect(result).to.deep.include({ code: 1, flags: undefined });
+        expect(result.calls.filter((call) => / member (add|remove)/.test(call))).to.deep.equal([]);
+        expect(result.stdout).to.match(new RegExp("^decide: no data, and no other member answers a quorum read, but http://10\\.0\\.0\\.3:2379 lists this " +
+            "slot's member as started: the cluster formed before and has lost its quorum; kv-0 waits for it to return rather than form another\n", "m"))
+            .and.contain(`decide: giving up after ${bootstrapRetry.decide.attempts} attempts\n`);
     });
 
     it("never forms a cluster as a member added when the cluster grew: it waits for the cluster, and gives up after the bounded retries", async () => {
         const result = await runScript("decide", { answering: [], members: [] }, { formFlags: "" });
         expect(result).to.deep.include({ code: 1, flags: undefined });
-        expect(result.calls).to.have.length(others.length * bootstrapRetry.decide.attempts);
+        // Each attempt asks each other slot for a quorum read and, on its peer port, for its own member list.
+        expect(result.calls).to.have.length(2 * others.length * bootstrapRetry.decide.attempts);
         expect(result.stdout).to.contain(`decide: no data, and no other member answers a quorum read (${others.join(" ")}): kv-0 joined the cluster ` +
             "after it formed and never forms one; it waits until the cluster answers\n").and.contain(`decide: giving up after ${bootstrapRetry.decide.attempts} attempts\n`);
     });

@@ -22,17 +22,27 @@ const run = promisify(execFile);
 /** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 2 s). */
 const rejoinWaitMs = 120_000;
 
-/**
- * Node `index` stopped, its data volume wiped to a blank device, and booted
- * again; resolves once the cluster's members match its slots again.
- */
-async function loseDataAndReboot(cluster: LocalCluster, index: number): Promise<void> {
+/** Node `index` stopped and its data volume wiped to a blank device (a new empty volume, a volume lost with its zone). */
+async function loseData(cluster: LocalCluster, index: number): Promise<void> {
     const node = cluster.nodes[index];
     await node.stop();
     for (const volume of node.volumes) {
         await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
     }
+}
+
+/**
+ * Node `index` stopped, its data volume wiped to a blank device, and booted
+ * again; resolves once the cluster's members match its slots again (unless
+ * `settled` is false: once the member is healthy).
+ */
+async function loseDataAndReboot(cluster: LocalCluster, index: number, { settled = true } = {}): Promise<void> {
+    const node = cluster.nodes[index];
+    await loseData(cluster, index);
     await node.start();
+    if (!settled) {
+        return;
+    }
     await waitUntil(() => settledMembers(cluster), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
 }
 
@@ -130,5 +140,47 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
             "decide: /var/lib/etcd/member holds this member's data: it starts as the member it was",
             "decide: etcd starts with: its data alone",
         ]);
+    });
+
+    it("waits while the cluster has lost its quorum, saying why, and joins once the quorum is back", async () => {
+        const before = await members(cluster());
+        await cluster().nodes[1].stop();
+        await loseData(cluster(), 0);
+        // Only member 2 runs: one of three, no quorum. The wiped member must neither form a cluster nor change this one.
+        const booting = cluster().nodes[0].start();
+        const waitingLine = "the cluster formed before and has lost its quorum; etcd3-cluster-0 waits for it to return rather than form another";
+        try {
+            await waitUntil(async () => decisions(cluster(), 0).some((line) => line.endsWith(waitingLine)),
+                { timeoutMs: 30_000, intervalMs: 250, description: "the wiped member to say it waits for the quorum" });
+            // Member 2's own view (its peer port's /members, which needs no quorum): no member was removed or added.
+            const view = await fetch(`http://${cluster().nodes[2].ip}:2380/members`).then((answer) => answer.text());
+            // Ids are 64-bit: read as text, not as JSON numbers.
+            expect([...view.matchAll(/"id":(\d+)/g)].map((match) => BigInt(match[1]).toString(16)).sort())
+                .to.deep.equal(before.map((member) => member.id).sort());
+        } finally {
+            await cluster().nodes[1].start();
+            await booting;
+        }
+        await waitUntil(() => settledMembers(cluster()), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: "the wiped member to join once the quorum is back" });
+        expect(idOf(await members(cluster()), "etcd3-cluster-0")).to.not.equal(idOf(before, "etcd3-cluster-0"));
+    });
+});
+
+describe("local cluster of 5: a member whose data is gone while another member is down", function () {
+    this.timeout(rejoinWaitMs + 60_000);
+    const cluster = useLocalCluster({ size: 5 });
+
+    it("joins while another member is down and the others keep the quorum", async () => {
+        const before = await members(cluster());
+        await cluster().nodes[4].stop();
+        try {
+            // Three of five run: the quorum holds, and the wiped member joins through them.
+            await loseDataAndReboot(cluster(), 0, { settled: false });
+            await waitUntil(async () => (await members(cluster())).some((member) => member.name === "etcd3-cluster-0" && member.started && !member.learner &&
+                member.id !== idOf(before, "etcd3-cluster-0")), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: "etcd3-cluster-0 to join as a voting member" });
+        } finally {
+            await cluster().nodes[4].start();
+        }
+        await waitUntil(() => settledMembers(cluster()), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: "every member back and voting" });
     });
 });
