@@ -208,12 +208,15 @@ lists_this_member_started() {
 
 # Reads \`member list -w simple\` (ID, status, name, peer URLs, client URLs, is learner) into:
 # mine (this slot's member: ID, status, is learner), learners (other members still joining: a change under way)
-# and cluster (name=peer URL of every member, this one named; a member that never started has no name yet).
+# and cluster (name=peer URL of every member, this one named; a member added and never started has no name yet).
 read_members() {
     local id status name peers clients learner
     mine=() learners=() cluster=()
     while IFS=, read -r id status name peers clients learner; do
-        id=\${id// /} status=\${status// /} name=\${name// /} peers=\${peers// /} learner=\${learner// /}
+        id=\${id// /} name=\${name// /} peers=\${peers// /} clients=\${clients// /} learner=\${learner// /}
+        # Started means it has published its client URLs. etcdctl's status column only says whether the name is known,
+        # and a static cluster's list names every founding member before it ever starts.
+        if [[ -n $clients ]]; then status=started; else status=unstarted; fi
         if [[ $peers == "$peer_url" ]]; then
             mine=("$id" "$status" "$learner")
             cluster+=("$MEMBER_NAME=$peers")

@@ -119,6 +119,8 @@ export interface LocalClusterOptions {
      * played, a sparse file costs nothing until written).
      */
     volumeBytes?: number;
+    /** Milliseconds node `index` boots after the others (default none): a member that is late at the first bootstrap. Counts against `startTimeoutMs`. */
+    bootDelayMs?: (index: number) => number;
     /** Receives progress lines. */
     log?: (line: string) => void;
     /** Aborting it interrupts the start: everything started so far is stopped and the start rejects. */
@@ -767,7 +769,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         phase = Date.now();
         log(`boot: ${size} nodes`);
         throwIfInterrupted();
-        nodes.forEach((node) => node.launch());
+        // A node whose boot is delayed is launched later, as an instance that is slow to come up (the others do not wait for it).
+        const launches = nodes.map(async (node, index) => {
+            const delayMs = options.bootDelayMs?.(index) ?? 0;
+            if (delayMs > 0) {
+                log(`boot: ${node.name} delayed by ${delayMs} ms`);
+                await new Promise((resolve) => setTimeout(resolve, delayMs));
+                throwIfInterrupted();
+            }
+            node.launch();
+        });
+        await Promise.all(launches);
         await Promise.all(nodes.map((node) => node.waitHealthy()));
         const etcdHealthyMs = elapsedSince(phase);
         log(`etcd: ${size} members healthy (${etcdHealthyMs} ms)`);

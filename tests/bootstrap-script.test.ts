@@ -202,6 +202,15 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
             `${bootstrapFlagsVariable}=--initial-cluster=kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,=http://10.0.0.3:2380 --initial-cluster-state=existing\n`);
     });
 
+    it("starts as its never-started founding member of a static list, which etcdctl shows named and 'started' but without client URLs", async () => {
+        const members = ["a1, started, kv-0, http://10.0.0.1:2380, , false", ...otherTwo];
+        const result = await runScript("decide", { answering: [others[0]], members });
+        expect(result.calls.filter((call) => / member (add|remove)/.test(call))).to.deep.equal([]);
+        expect(result.flags).to.equal(
+            `${bootstrapFlagsVariable}=--initial-cluster=kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380 --initial-cluster-state=existing\n`);
+        expect(result.stdout).to.contain("decide: member a1 at http://10.0.0.1:2380 is in the cluster and never started (learner: false): kv-0 starts as it\n");
+    });
+
     it("waits while another member is a learner, and gives up after the bounded retries without changing anything", async () => {
         const result = await runScript("decide", { answering: others, members: [member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "started", "kv-2", "10.0.0.3", true)] });
         expect(result.code).to.equal(1);
