@@ -92,7 +92,7 @@ export function foundingClusterSizeProblems(size: unknown, members: readonly unk
     if (most === 0) {
         return [`foundingClusterSize ${shown(size)}: give members too, the slots it counts from the first`];
     }
-    return typeof size === "number" && Number.isInteger(size) && size >= 1 && size <= most ? []
+    return Number.isInteger(size) && (size as number) >= 1 && (size as number) <= most ? []
         : [`foundingClusterSize ${shown(size)}: use how many of members, from the first, formed the cluster: a whole number from 1 to ${most}`];
 }
 

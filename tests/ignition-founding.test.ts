@@ -43,6 +43,12 @@ describe("the Ignition builder's founding members (lib/ignition.ts)", () => {
         expect(formFlags(member(4))).to.contain("kv-4=http://10.0.1.14:2380 --initial-cluster-state=new");
     });
 
+    it("accepts a cluster founded by its first member alone, and by all of them", () => {
+        expect([1, 5].map((size) => failure(member(0, { foundingClusterSize: size })))).to.deep.equal(["", ""]);
+        expect(formFlags(member(0, { foundingClusterSize: 1 }))).to.equal(
+            "--initial-cluster=kv-0=http://10.0.1.10:2380 --initial-cluster-state=new --initial-cluster-token=kv-1234");
+    });
+
     for (const size of [0, 6, 2.5, "3"]) {
         it(`refuses foundingClusterSize ${JSON.stringify(size)}, naming what it accepts`, () => {
             expect(failure(member(0, { foundingClusterSize: size as number }))).to.contain(
