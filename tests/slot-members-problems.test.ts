@@ -17,7 +17,6 @@ describe("the member list's problems (lib/bootstrap.ts)", () => {
     });
 
     it("refuses an address that only prints like one (a String object)", () => {
-        // eslint-disable-next-line no-new-wrappers
         expect(slotMembersProblems([{ name: "kv-0", ip: new String("10.0.0.1") }], "kv-0")).to.deep.equal([`members[0].ip 10.0.0.1: ${ipRule}`]);
     });
 
