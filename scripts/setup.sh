@@ -20,7 +20,10 @@ echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
 $sudo apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${SYSTEM_PACKAGES[@]}" >/dev/null
 
-if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: ${ETCD_DEB_VERSION%%-*}"; then
+# Read whole before matching: under pipefail, a reader that stops early (grep -q, head) can fail the pipeline with
+# etcd's SIGPIPE (exit 141) however the match went.
+installed_etcd="$(/usr/local/bin/etcd --version 2>/dev/null || true)"
+if [[ $installed_etcd != *"etcd Version: ${ETCD_DEB_VERSION%%-*}"* ]]; then
     echo "==> etcd ${ETCD_DEB_VERSION} from Debian unstable into /usr/local/bin"
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
@@ -42,7 +45,8 @@ SOURCES
     for deb in "$work"/etcd-*.deb; do dpkg-deb -x "$deb" "$work/root"; done
     $sudo install -m 0755 "$work/root/usr/bin/etcd" "$work/root/usr/bin/etcdctl" "$work/root/usr/bin/etcdutl" /usr/local/bin/
 fi
-/usr/local/bin/etcd --version | head -n1
+installed_etcd="$(/usr/local/bin/etcd --version)"
+echo "${installed_etcd%%$'\n'*}"
 
 echo "==> npm ci"
 npm ci --no-audit --no-fund
