@@ -612,4 +612,63 @@ describe("argument checks (lib/args.ts)", () => {
             expect(asked).to.deep.equal(argumentNames);
         });
     });
+
+    describe("whole messages and whole values (each check refuses the value inside a longer string too)", () => {
+        it("offers every near argument name for a misspelt one", () => {
+            expect(problemsOf({ vpcIds: "vpc-0abc1234" } as never)).to.deep.equal(["vpcIds: not an argument of Etcd3Cluster; did you mean vpcId or vpcCidr?"]);
+        });
+
+        it("names the argument given alone when dnsName and hostedZoneId must go together", () => {
+            expect(problemsOf({ dnsName: "etcd.example.com" })).to.deep.equal(["dnsName: dnsName and hostedZoneId go together; give both or neither"]);
+        });
+
+        it("lists every repeated CIDR once, in one problem", () => {
+            expect(problemsOf({ clientCidrs: ["10.0.0.0/8", "10.0.0.0/8", "192.168.0.0/16", "192.168.0.0/16"] }))
+                .to.deep.equal(["clientCidrs: 10.0.0.0/8, 192.168.0.0/16 given more than once; give each CIDR once"]);
+        });
+
+        it("refuses a tag map with any value that is not a string", () => {
+            expect(problemsOf({ tags: { team: "db", cost: 5 } as never })).to.deep.equal(["tags: expected an object of string values, got an object"]);
+        });
+
+        it("refuses a subnet list with any item that is neither a string nor an Output", () => {
+            expect(problemsOf({ vpcId: "vpc-0abc1234", privateSubnetIds: ["subnet-0a000001", 5] as never, publicSubnetIds: subnets }))
+                .to.deep.equal(['privateSubnetIds: expected a list of strings or an Output of one, got a list (put a single value in a list: ["..."])']);
+        });
+
+        it("refuses a function where a string or an Output goes: only an object with apply or then is deferred", () => {
+            expect(problemsOf({ vpcId: (() => "vpc-1") as never, privateSubnetIds: subnets }))
+                .to.deep.equal(['vpcId: expected a string or an Output of one, got the function () => "vpc-1"']);
+        });
+
+        it("refuses a subnet id with anything before or after it", () => {
+            expect(problemsOf({ vpcId: "vpc-0abc1234", privateSubnetIds: ["xsubnet-0a000001", "subnet-0a000002z"], publicSubnetIds: subnets })).to.deep.equal([
+                'privateSubnetIds[0] "xsubnet-0a000001": use a subnet id like subnet-0123456789abcdef0',
+                'privateSubnetIds[1] "subnet-0a000002z": use a subnet id like subnet-0123456789abcdef0',
+            ]);
+        });
+
+        it("refuses an instance type with anything before or after it, even with allowUnknownInstanceType", () => {
+            for (const instanceType of ["3t3.small", "t3.small!"]) {
+                expect(problemsOf({ instanceType, allowUnknownInstanceType: true }), instanceType)
+                    .to.deep.equal([`instanceType "${instanceType}": use an EC2 instance type such as t3.small or m7g.large`]);
+            }
+        });
+
+        it("refuses an AMI id with anything before or after it", () => {
+            for (const amiId of ["xami-0123456789abcdef0", "ami-0123456789abcdef0x"]) {
+                expect(problemsOf({ amiId }), amiId).to.deep.equal([`amiId "${amiId}": use an AMI id like ami-0123456789abcdef0`]);
+            }
+        });
+
+        it("takes a key whose type and key are separated by several spaces or a tab, as sshd does", () => {
+            const [type, blob, comment] = goodKey.split(" ");
+            expect([`${type}  ${blob} ${comment}`, `${type}\t${blob}`].map(isOpenSshPublicKey)).to.deep.equal([true, true]);
+        });
+
+        it("refuses a key with anything glued before or after its base64", () => {
+            const [type, blob] = goodKey.split(" ");
+            expect([`${type} !${blob}`, `${type} ${blob}!`].map(isOpenSshPublicKey)).to.deep.equal([false, false]);
+        });
+    });
 });

@@ -69,6 +69,25 @@ describe("slot and rolling arguments (lib/args.ts)", () => {
             }
         });
 
+        it("takes gp3's maximum IOPS and throughput exactly", () => {
+            const { dataVolume } = resolveArgs("etcd3", { dataVolumeSizeGiB: 1000, dataVolumeIops: gp3Limits.maxIops, dataVolumeThroughput: gp3Limits.maxThroughputMiBps });
+            expect([dataVolume.iops, dataVolume.throughputMiBps]).to.deep.equal([gp3Limits.maxIops, gp3Limits.maxThroughputMiBps]);
+        });
+
+        it("weighs throughput against the IOPS only when the IOPS are a whole number: one problem, the IOPS, for a wrong one", () => {
+            expect(problemsOf({ dataVolumeSizeGiB: 1000, dataVolumeIops: 100, dataVolumeThroughput: 125 }))
+                .to.deep.equal(["dataVolumeIops 100: use a whole number from 3000 to 80000"]);
+            expect(problemsOf({ dataVolumeSizeGiB: 1000, dataVolumeIops: 3000.5, dataVolumeThroughput: 800 }))
+                .to.deep.equal(["dataVolumeIops 3000.5: use a whole number from 3000 to 80000"]);
+        });
+
+        it("refuses a KMS key ARN inside a longer string", () => {
+            for (const value of [`x${kmsKeyId}`, `${kmsKeyId}/`]) {
+                expect(problemsOf({ kmsKeyId: value }), value).to.deep.equal([`kmsKeyId "${value}": use a KMS key ARN such as ` +
+                    "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (EC2 stores the ARN, so an alias or bare key id would show as a change at every update)"]);
+            }
+        });
+
         it("takes a KMS key ARN, in any partition", () => {
             expect(resolveArgs("etcd3", { kmsKeyId }).dataVolume.kmsKeyId).to.equal(kmsKeyId);
             const govCloud = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
