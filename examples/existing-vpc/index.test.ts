@@ -13,12 +13,12 @@ describe("an etcd cluster in an existing awsx VPC", () => {
         assert.deepEqual(mocks.resourcesOf("awsx:ec2:Vpc").map((vpc) => vpc.name), ["shared"]);
     });
 
-    it("spreads the members' addresses round robin over the VPC's private subnets", async () => {
+    it("spreads every slot's address (seven: the most the cluster can grow to) round robin over the VPC's private subnets", async () => {
         const [shared] = mocks.resourcesOf("awsx:ec2:Vpc");
         const subnets: string[] = shared.state.privateSubnetIds;
         assert.equal(subnets.length, 2);
         assert.deepEqual(mocks.resourcesOf("aws:ec2/networkInterface:NetworkInterface").map((nic) => nic.inputs.subnetId),
-            [subnets[0], subnets[1], subnets[0]]);
+            [0, 1, 2, 3, 4, 5, 6].map((slot) => subnets[slot % 2]));
     });
 
     it("puts every security group in the VPC", async () => {
