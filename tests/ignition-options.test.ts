@@ -28,8 +28,9 @@ describe("the Ignition builder's refusals of options (lib/ignition.ts)", () => {
         ]);
     });
 
-    it("refuses an SSH key that is only blanks", () => {
-        expect(failure({ sshAuthorizedKeys: ["   "] })).to.equal(refusal('sshAuthorizedKeys[0]: use one OpenSSH public key on one line ("ssh-ed25519 AAAA... comment")'));
+    it("refuses an SSH key that is only blanks, or not a string, with its message rather than a TypeError", () => {
+        const oneLine = 'use one OpenSSH public key on one line ("ssh-ed25519 AAAA... comment")';
+        expect(failure({ sshAuthorizedKeys: ["   ", 42] })).to.equal(refusal(`sshAuthorizedKeys[0]: ${oneLine}`, `sshAuthorizedKeys[1]: ${oneLine}`));
     });
 
     it("refuses a discovery URL or image repository that is not a string, with its message rather than a TypeError", () => {
