@@ -19,7 +19,7 @@ import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
-import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planSlots } from "./plan";
+import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planMembers, planSlots } from "./plan";
 import { createSlot, createSlotAddress, dataVolumeDeviceName, MemberSlot } from "./slots";
 
 export interface ClusterNode {
@@ -66,7 +66,7 @@ export function createNodes(
 ): ClusterNode[] {
     const ami = memberImage(name, args, parent);
     const slotPlans = planSlots(args);
-    const members = slotPlans.slice(0, args.clusterSize);
+    const members = planMembers(args);
     const addresses = slotPlans.map((slot) => createSlotAddress(name, slot, { privateSubnetIds, securityGroupId }, tags, parent));
     const slots = members.map((member) => createSlot(name, member, addresses[member.index], { dataVolume: args.dataVolume }, tags, parent));
     // Every slot's address, member or not yet: whom a member with empty data asks to join, and the founding slots' static member list.

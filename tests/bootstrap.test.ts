@@ -18,6 +18,7 @@ import { ClusterGuardFacts, clusterGuardRefusals } from "../lib/guard";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
 import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
+import { ignitionFailure } from "./support/ignition-failure";
 
 const members = [
     { name: "kv-0", ip: "10.99.1.10" }, { name: "kv-1", ip: "10.99.2.10" }, { name: "kv-2", ip: "10.99.3.10" },
@@ -106,14 +107,7 @@ describe("the Ignition builder's bootstrap options (lib/ignition.ts)", () => {
         const file = buildIgnitionConfig(options).storage.files!.find((candidate) => candidate.path === bootstrapSettingsPath)!;
         return decodeInlineContents(file.contents);
     };
-    const failure = (options: EtcdNodeIgnitionOptions) => {
-        try {
-            buildIgnitionConfig(options);
-            return "";
-        } catch (error) {
-            return (error as Error).message;
-        }
-    };
+    const failure = ignitionFailure;
 
     it("forms a static member's cluster from the member list and token, naming no discovery service", () => {
         expect(settings(member({ clusterToken, members }))).to.contain(`FORM_FLAGS=${staticBootstrapFlags(members, clusterToken).join(" ")}\n`)

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import { decodeInlineContents } from "../local/ignition-contents";
+import { ignitionFailure } from "./support/ignition-failure";
 
 const slots = [0, 1, 2, 3, 4].map((index) => ({ name: `kv-${index}`, ip: `10.0.1.${10 + index}` }));
 const clusterToken = "kv-1234";
@@ -19,14 +20,7 @@ function formFlags(options: EtcdNodeIgnitionOptions): string {
     return /^FORM_FLAGS=(.*)$/m.exec(decodeInlineContents(file.contents))![1];
 }
 
-function failure(options: EtcdNodeIgnitionOptions): string {
-    try {
-        buildIgnitionConfig(options);
-        return "";
-    } catch (error) {
-        return (error as Error).message;
-    }
-}
+const failure = ignitionFailure;
 
 describe("the Ignition builder's founding members (lib/ignition.ts)", () => {
     it("forms the cluster from the founding slots alone", () => {

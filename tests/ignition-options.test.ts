@@ -4,19 +4,13 @@
  * EC2's user-data limit at its exact edge.
  */
 import { expect } from "chai";
-import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { ignitionFailure } from "./support/ignition-failure";
 
 const base: EtcdNodeIgnitionOptions = { memberName: "kv-0", etcdVersion: "v3.5.33", discoveryUrl: "https://discovery.etcd.io/0123456789abcdef0123456789abcdef" };
 
 /** The builder's error for `base` with `changes`, or "" when it builds. */
-function failure(changes: Record<string, unknown>): string {
-    try {
-        buildIgnitionConfig({ ...base, ...changes } as EtcdNodeIgnitionOptions);
-        return "";
-    } catch (error) {
-        return (error as Error).message;
-    }
-}
+const failure = (changes: Record<string, unknown>) => ignitionFailure({ ...base, ...changes } as EtcdNodeIgnitionOptions);
 
 const refusal = (...problems: string[]) => `cannot build the Ignition config for etcd member "kv-0":\n  - ${problems.join("\n  - ")}`;
 
