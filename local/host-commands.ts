@@ -67,6 +67,12 @@ export class DeviceTable {
 /** Everything a node's commands act on. */
 export interface NodeHost extends NodeContext {
     devices: DeviceTable;
+    /**
+     * The proxy of the node's instance metadata stand-in
+     * (instance-metadata-service.ts), through which its scripts reach
+     * http://169.254.169.254; unset, the node has no metadata service.
+     */
+    instanceMetadataProxy?: string;
 }
 
 /** The path of `nodePath` on the test host: a device through the device table, anything else inside the node root. */

@@ -14,7 +14,12 @@
  *   runtime: a small client (runtime-shim.cjs) asks the harness, over the
  *   node's runtime socket, to map the command as it maps a unit's command line
  *   (container-runtime.ts, with the node's own containers), and runs what it
- *   is told, so `podman run … etcdctl` runs the etcd image's program.
+ *   is told, so `podman run … etcdctl` runs the etcd image's program;
+ * - http://169.254.169.254 is the node's instance metadata stand-in, reached
+ *   through the proxy its host names (`http_proxy`, with `no_proxy` keeping
+ *   every loopback address direct); a node without one gets no proxy
+ *   setting, so its curl goes to 169.254.169.254 itself, an address the test
+ *   host does not hold.
  *
  * Mounts made in the namespace never reach the test host, and they end with it.
  * It is a pid namespace as well: when the unit's process goes, every process
@@ -26,6 +31,7 @@ import * as path from "path";
 import { ExitStatus } from "./processes";
 import { LocalCommand, mapContainerCommand } from "./container-runtime";
 import { workDirPrefix } from "./cluster-registry";
+import { instanceMetadataProxyEnvironment } from "./instance-metadata-service";
 import type { NodeHost } from "./host-commands";
 
 /** Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed) that node scripts may call. */
@@ -211,6 +217,8 @@ export function mapNodeShell(args: string[], host: NodeHost, environment: Record
         args: ["-c", runner, "node-shell-runner", "/usr/bin/unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--", "/usr/bin/bash", "-c", setup, "node-shell", host.root, path.dirname(host.etcd.path), script, ...scriptArgs],
         env: {
             PATH: servicePath,
+            // Before the unit's environment: a proxy the unit sets itself is the one its curl uses, as on the node.
+            ...(host.instanceMetadataProxy ? instanceMetadataProxyEnvironment(host.instanceMetadataProxy) : {}),
             ...environment,
             // For the runtime's client (runtime-shim.cjs), which asks the harness to map each call.
             ETCD3_LOCAL_NODE_BINARY: process.execPath,

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import { startInstanceMetadataService } from "../local/instance-metadata-service";
 import { nodeShellPrograms } from "../local/node-shell";
 import { eventually, useTestNode } from "./helpers/node-root";
 
@@ -75,6 +76,44 @@ describe("local harness: scripts run by bash in a node's unit", function () {
         await systemd.boot();
         expect(systemd.status("script.service").activeState).to.equal("failed");
         expect(output()).to.include("container option --privileged is not emulated by the local harness");
+    });
+
+    describe("the instance metadata service", () => {
+        it("reaches its instance's tags at http://169.254.169.254 through the node's stand-in", async () => {
+            const service = await startInstanceMetadataService({ instanceId: "i-0123456789abcdef0", tags: async () => ({ "etcd3-cluster:leave": "etcd3-cluster-2" }) });
+            try {
+                testNode().host.instanceMetadataProxy = service.proxy;
+                script([
+                    'token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
+                    'curl -sf -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/tags/instance/etcd3-cluster:leave',
+                ]);
+                testNode().unit("script.service", scriptUnit(), true);
+                const systemd = testNode().systemd();
+                await systemd.boot();
+                expect(systemd.status("script.service").activeState).to.equal("active");
+                expect(output()).to.equal("etcd3-cluster-2");
+                expect(service.requests.map((request) => `${request.method} ${request.status}`)).to.deep.equal(["PUT 200", "GET 200"]);
+            } finally {
+                await service.stop();
+            }
+        });
+
+        it("gives a script no proxy setting when its node has no metadata stand-in", async () => {
+            // The names of the exported variables (bash's builtin: the nodes have no env program).
+            script(["compgen -e"]);
+            testNode().unit("script.service", scriptUnit(), true);
+            await testNode().systemd().boot();
+            expect(output()).to.match(/^PATH$/m);
+            expect(output()).to.not.match(/^(http|https|all|no)_proxy$/im);
+        });
+
+        it("lets a proxy the unit sets itself win over the stand-in's, as the unit's curl would use it on the node", async () => {
+            testNode().host.instanceMetadataProxy = "http://127.0.0.1:9";
+            script(['echo "$http_proxy $no_proxy"']);
+            testNode().unit("script.service", scriptUnit("", ['Environment="http_proxy=http://proxy.example.internal:3128"']), true);
+            await testNode().systemd().boot();
+            expect(output()).to.equal("http://proxy.example.internal:3128 127.0.0.0/8,localhost\n");
+        });
     });
 
     it("ends every process the script started when its unit stops", async () => {
