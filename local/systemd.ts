@@ -21,6 +21,12 @@
  *   `ExecStopPost=`, `RemainAfterExit=`, conditions, environment loaded at each
  *   start, `Restart=` with `RestartSec=`, and the start rate limit
  *   (`StartLimitIntervalSec=` 10 s and `StartLimitBurst=` 5 by default).
+ * - `SuccessAction=none|poweroff`: a unit that goes from up to inactive
+ *   rather than failed (its main process exits cleanly, a oneshot without
+ *   `RemainAfterExit=` has run, it is stopped outside a shutdown) powers the
+ *   node off: the clean shutdown, then `onPowerOff`. As in systemd (unit.c's
+ *   unit_notify), that holds even for a clean exit `Restart=always` would
+ *   restart: the unit passes through inactive first, and the power-off wins.
  * - Mounts: `What=`/`Where=`/`Type=`/`Options=` mounted for real on the node
  *   root, the device waited for (90 s, systemd's default) through the node's
  *   device table; `x-systemd.*` options are ignored as systemd ignores them in
@@ -87,13 +93,15 @@ export interface NodeSystemdOptions {
      * within a test's bounds. Default 30 s.
      */
     stopTimeoutCapMs?: number;
+    /** Called once the node has powered itself off (`SuccessAction=poweroff`) and every unit has stopped. */
+    onPowerOff?: () => void;
 }
 
 /** Settings the harness plays, per section; any other is refused. Conditions are listed in `conditions`. */
 const playedSettings: Record<string, ReadonlySet<string>> = {
     Unit: new Set([
         "Description", "Documentation", "Requires", "Wants", "BindsTo", "After", "Before", "RequiresMountsFor",
-        "DefaultDependencies", "StartLimitIntervalSec", "StartLimitBurst",
+        "DefaultDependencies", "StartLimitIntervalSec", "StartLimitBurst", "SuccessAction",
     ]),
     Service: new Set([
         "Type", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecStop", "ExecStopPost", "Environment", "EnvironmentFile",
@@ -104,6 +112,9 @@ const playedSettings: Record<string, ReadonlySet<string>> = {
     Mount: new Set(["What", "Where", "Type", "Options", "DirectoryMode", "TimeoutSec"]),
     Install: new Set(["WantedBy", "RequiredBy", "Also"]),
 };
+
+/** The `SuccessAction=` values played; systemd's others (reboots, exits, the forced and immediate kinds) are refused. */
+const playedSuccessActions = ["none", "poweroff"];
 
 /** The conditions (and asserts) played: each tests a path on the node. */
 const conditions: Record<string, (file: string | undefined) => boolean> = {
@@ -244,6 +255,8 @@ export class NodeSystemd {
     private halted = false;
     private emergency: string | undefined;
     private transaction: Promise<void> | undefined;
+    /** The one clean shutdown of this boot, once begun. */
+    private cleanShutdown: Promise<void> | undefined;
     /** Failures since boot, in order: the start fails fast on the first ones. */
     private readonly failures: string[] = [];
     /** Control processes (ExecStartPre=, a oneshot's ExecStart=, …) running now. */
@@ -341,9 +354,15 @@ export class NodeSystemd {
     /**
      * Stops every unit as a clean shutdown does: in reverse start order
      * (dependents before what they depend on), running `ExecStop=`, then
-     * unmounting. No unit restarts.
+     * unmounting. No unit restarts. A second call (the harness stopping a node
+     * that is powering itself off) waits for the same shutdown.
      */
-    async shutdown(): Promise<void> {
+    shutdown(): Promise<void> {
+        this.cleanShutdown ??= this.stopEveryUnit();
+        return this.cleanShutdown;
+    }
+
+    private async stopEveryUnit(): Promise<void> {
         this.halted = true;
         this.cancelRestarts();
         // A boot still under way is cut short: its running start commands are stopped like any process.
@@ -593,6 +612,11 @@ export class NodeSystemd {
                 }
             }
         }
+        const successAction = unitValue(file, "Unit", "SuccessAction");
+        if (successAction !== undefined && !playedSuccessActions.includes(successAction)) {
+            unit.unloadable = `${name}: SuccessAction=${successAction} is not played by the local harness (it plays ${playedSuccessActions.join(" and ")})`;
+            return;
+        }
         if ((suffix === "service" || suffix === "target") && [...file.keys()].some((section) => section === "Mount")) {
             unit.unloadable = `${name}: a [Mount] section in a .${suffix} unit`;
             return;
@@ -830,11 +854,30 @@ export class NodeSystemd {
 
     private enter(name: string, activeState: ActiveState, subState: string, result?: string): void {
         const state = this.state(name);
+        const wasUp = state.activeState !== "inactive" && state.activeState !== "failed";
         state.activeState = activeState;
         state.subState = subState;
         if (result !== undefined) {
             state.result = result;
         }
+        // systemd's rule: a unit that goes from up to inactive (not failed) has succeeded.
+        if (wasUp && activeState === "inactive" && !this.halted && this.successAction(name) === "poweroff") {
+            this.powerOff(name);
+        }
+    }
+
+    private successAction(name: string): string {
+        const file = this.units.get(name)?.file;
+        return (file && unitValue(file, "Unit", "SuccessAction")) ?? "none";
+    }
+
+    /** `SuccessAction=poweroff`: the node shuts down cleanly, not awaited by the unit's own job, then reports itself off. */
+    private powerOff(name: string): void {
+        this.record(name, `Powering off: unit ${name} succeeded (SuccessAction=poweroff)`, true);
+        void this.shutdown().then(
+            () => this.options.onPowerOff?.(),
+            (error: Error) => this.record(name, `the power-off's shutdown failed: ${error.message}`, true),
+        );
     }
 
     private failUnit(name: string, result: string, failure: string): void {

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { shallRestart } from "../local/systemd";
+import { NodeSystemd, shallRestart } from "../local/systemd";
 import { eventually, fileSystemUuid, isMountPoint, TestNode, useTestNode } from "./helpers/node-root";
 
 const image = "gcr.io/etcd-development/etcd:v3.5.33";
@@ -260,6 +260,133 @@ describe("local harness: systemd", function () {
             expect(shallRestart("on-abort", "timeout")).to.equal(false);
             expect(shallRestart("always", "success")).to.equal(true);
             expect(shallRestart("no", "exit-code")).to.equal(false);
+        });
+    });
+
+    describe("SuccessAction=poweroff", () => {
+        const boots: NodeSystemd[] = [];
+        afterEach(() => boots.forEach((boot) => boot.halt()));
+
+        /** A boot of the node that counts its power-offs; `poweredOff` settles at the first, or fails after `timeoutMs`. */
+        function poweringBoot(): { systemd: NodeSystemd; powerOffs: () => number; poweredOff: (timeoutMs?: number) => Promise<void> } {
+            let count = 0;
+            let reported: () => void = () => undefined;
+            const reportedOnce = new Promise<void>((resolve) => (reported = resolve));
+            const systemd = new NodeSystemd({
+                node: "test-node", host: node.host, logDirectory: path.join(node.directory, "logs"), playedUnits: [], processes: node.processes,
+                onPowerOff: () => {
+                    count += 1;
+                    reported();
+                },
+            });
+            boots.push(systemd);
+            const poweredOff = (timeoutMs = 5_000) => {
+                let timer: NodeJS.Timeout | undefined;
+                const late = new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`the node did not power off within ${timeoutMs} ms`)), timeoutMs);
+                });
+                return Promise.race([reportedOnce, late]).finally(() => clearTimeout(timer));
+            };
+            return { systemd, powerOffs: () => count, poweredOff };
+        }
+
+        /** A service that leaves: its main process runs `command`, and the node powers off once it has succeeded. */
+        const leave = (serviceLines: string[], action = "poweroff") => service([`SuccessAction=${action}`], serviceLines);
+
+        it("powers the node off when the service's main process exits cleanly: every unit stopped, then onPowerOff", async () => {
+            node.unit("app.service", service([]), true).unit("leave.service", leave(["ExecStart=/usr/bin/sleep 0.3"]), true);
+            const { systemd, poweredOff } = poweringBoot();
+            await systemd.boot();
+            expect(systemd.status("app.service").activeState).to.equal("active");
+            await poweredOff();
+            expect(systemd.status("app.service")).to.deep.include({ activeState: "inactive", mainPid: undefined });
+            expect(systemd.status("leave.service")).to.deep.include({ activeState: "inactive", result: "success" });
+            expect(systemd.journal).to.include("leave.service: Powering off: unit leave.service succeeded (SuccessAction=poweroff)");
+            expect(systemd.journal).to.include("app.service: Stopped.");
+        });
+
+        it("restarts a failing run under Restart=on-failure without powering off, and powers off at the run that succeeds", async () => {
+            fs.mkdirSync(path.join(node.root, "opt/test"), { recursive: true });
+            // Fails the first time, succeeds the next: /run is the node's, empty at boot.
+            fs.writeFileSync(path.join(node.root, "opt/test/leave"), "if [[ -e /run/tried ]]; then exit 0; fi\n: > /run/tried\nexit 1\n");
+            node.unit("leave.service", leave(["ExecStart=/bin/bash /opt/test/leave", "Restart=on-failure", "RestartSec=200ms"]), true);
+            const { systemd, powerOffs, poweredOff } = poweringBoot();
+            await systemd.boot();
+            await poweredOff();
+            expect(systemd.status("leave.service")).to.deep.include({ activeState: "inactive", result: "success", restarts: 1 });
+            expect(powerOffs()).to.equal(1);
+            const journal = systemd.journal;
+            expect(journal.findIndex((line) => line.startsWith("leave.service: Powering off")))
+                .to.be.greaterThan(journal.indexOf("leave.service: Scheduled restart job, restart counter is at 1."));
+        });
+
+        it("powers off at a clean exit even under Restart=always, as systemd does: the unit passes through inactive before a restart", async () => {
+            node.unit("leave.service", leave(["ExecStart=/usr/bin/sleep 0.3", "Restart=always", "RestartSec=100ms"]), true);
+            const { systemd, poweredOff } = poweringBoot();
+            await systemd.boot();
+            await poweredOff();
+            expect(systemd.status("leave.service")).to.deep.include({ activeState: "inactive", restarts: 0 });
+        });
+
+        it("does not power off when the service fails for good", async () => {
+            node.unit("leave.service", leave(["ExecStart=/usr/bin/false"]), true);
+            const { systemd, powerOffs } = poweringBoot();
+            await systemd.boot();
+            await eventually(() => systemd.status("leave.service").activeState === "failed", 5_000, "the failure");
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(powerOffs()).to.equal(0);
+        });
+
+        it("powers off once a oneshot without RemainAfterExit has run", async () => {
+            node.unit("leave.service", oneshot("/usr/bin/true", [], ["SuccessAction=poweroff"]), true);
+            const { systemd, poweredOff } = poweringBoot();
+            await systemd.boot();
+            await poweredOff();
+        });
+
+        it("powers off when the service is stopped outside a shutdown, as systemd does", async () => {
+            node.unit("leave.service", leave(["ExecStart=/usr/bin/sleep 60"]), true);
+            const { systemd, poweredOff } = poweringBoot();
+            await systemd.boot();
+            await systemd.stopUnit("leave.service");
+            await poweredOff();
+        });
+
+        it("does not power off when the service stops in a shutdown", async () => {
+            node.unit("leave.service", leave(["ExecStart=/usr/bin/sleep 60"]), true);
+            const { systemd, powerOffs } = poweringBoot();
+            await systemd.boot();
+            await systemd.shutdown();
+            expect(systemd.journal.filter((line) => line.includes("Powering off"))).to.deep.equal([]);
+            expect(powerOffs()).to.equal(0);
+        });
+
+        it("keeps the node up after a clean exit with SuccessAction=none", async () => {
+            node.unit("app.service", service([]), true).unit("leave.service", leave(["ExecStart=/usr/bin/true"], "none"), true);
+            const { systemd, powerOffs } = poweringBoot();
+            await systemd.boot();
+            await eventually(() => systemd.status("leave.service").activeState === "inactive", 5_000, "the exit");
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(powerOffs()).to.equal(0);
+            expect(systemd.status("app.service").activeState).to.equal("active");
+        });
+
+        it("lets a shutdown asked during the power-off wait for it, cutting none of its ExecStop= short", async () => {
+            node.unit("app.service", service([], ["ExecStart=/usr/bin/sleep 60", "ExecStop=/usr/bin/sleep 0.5"]), true)
+                .unit("leave.service", leave(["ExecStart=/usr/bin/sleep 0.3"]), true);
+            const { systemd, powerOffs } = poweringBoot();
+            await systemd.boot();
+            await eventually(() => systemd.journal.some((line) => line.includes("Powering off")), 5_000, "the power-off");
+            await systemd.shutdown();
+            expect(powerOffs()).to.equal(1);
+            expect(systemd.journal.filter((line) => line.startsWith("app.service: ExecStop:"))).to.deep.equal(["app.service: ExecStop: code=exited, status=0/SUCCESS"]);
+        });
+
+        it("refuses a SuccessAction= it does not play, by name", async () => {
+            node.unit("leave.service", leave(["ExecStart=/usr/bin/true"], "reboot"), true);
+            const { systemd } = poweringBoot();
+            await systemd.boot();
+            expect(systemd.status("leave.service").failure).to.equal("leave.service: SuccessAction=reboot is not played by the local harness (it plays none and poweroff)");
         });
     });
 
