@@ -27,6 +27,9 @@
  *   node off: the clean shutdown, then `onPowerOff`. As in systemd (unit.c's
  *   unit_notify), that holds even for a clean exit `Restart=always` would
  *   restart: the unit passes through inactive first, and the power-off wins.
+ *   A unit stopped by a shutdown does not: systemd skips the action while a
+ *   shutdown is under way ("Shutdown is already active"), so an update
+ *   reboot stays a reboot.
  * - Mounts: `What=`/`Where=`/`Type=`/`Options=` mounted for real on the node
  *   root, the device waited for (90 s, systemd's default) through the node's
  *   device table; `x-systemd.*` options are ignored as systemd ignores them in
