@@ -123,6 +123,16 @@ export function discoveryBootstrapFlags(discoveryUrl: string): string[] {
 /** The unit that runs the member (the promote unit follows it). */
 export const etcdUnitName = "etcd-member.service";
 export const promoteUnitName = "etcd-member-promote.service";
+export const leaveUnitName = "etcd-member-leave.service";
+/**
+ * The instance tag that tells a member to leave the cluster (its value: the
+ * member's name), set by the member's departure (departure.ts) when a smaller
+ * `clusterSize` removes it. The member reads it from the instance metadata
+ * service, which serves instance tags with `instanceMetadataTags` enabled.
+ */
+export const leaveTagKey = "etcd3-cluster:leave";
+/** The instance metadata service, as every EC2 instance reaches it. */
+export const instanceMetadataUrl = "http://169.254.169.254";
 /** The script etcd's start and the promote unit run (`/opt` is writable on Fedora CoreOS and Flatcar alike; `/usr` is not). */
 export const bootstrapScriptPath = "/opt/etcd3-cluster/etcd-member-bootstrap";
 /** What the script reads: the member, its peers and how to run etcdctl. */
@@ -143,25 +153,30 @@ export const bootstrapFlagsVariable = "ETCD_BOOTSTRAP_FLAGS";
 export const bootstrapRetry = {
     decide: { attempts: 60, intervalSeconds: 10 },
     promote: { attempts: 300, intervalSeconds: 2 },
+    leave: { attempts: 60, intervalSeconds: 10 },
 } as const;
 
+/** Seconds between two looks at the instance's tags while a member waits to be told to leave. */
+export const leaveWatchIntervalSeconds = 5;
+
 /**
- * The script, `etcd-member-bootstrap decide|promote IP`: `decide` as etcd's
- * `ExecStartPre=`, `promote` as the promote unit's `ExecStart=`.
+ * The script, `etcd-member-bootstrap decide|promote|leave IP`: `decide` as
+ * etcd's `ExecStartPre=`, `promote` as the promote unit's `ExecStart=`, `leave`
+ * as the leave unit's.
  * bash, coreutils and curl only, which Fedora CoreOS and Flatcar both ship;
  * etcdctl comes from the etcd image through `$ETCDCTL`. Functions return failures
  * explicitly: `set -e` does not apply inside a function called as a condition.
  */
 export const memberBootstrapScript = `#!/bin/bash
-# How etcd member $MEMBER_NAME starts (decide, each time etcd's unit starts), and
-# its promotion from learner to voting member (promote, after etcd). Every
-# decision is logged.
+# How etcd member $MEMBER_NAME starts (decide, each time etcd's unit starts), its
+# promotion from learner to voting member (promote, after etcd), and its removal
+# once its instance is tagged to leave (leave). Every decision is logged.
 # Settings: ${bootstrapSettingsPath}, written by Ignition from the stack.
 set -euo pipefail
 mode=$1
 ip=$2
-if [[ $mode != decide && $mode != promote ]]; then
-    echo "usage: $0 decide|promote PRIVATE_IP" >&2
+if [[ $mode != decide && $mode != promote && $mode != leave ]]; then
+    echo "usage: $0 decide|promote|leave PRIVATE_IP" >&2
     exit 2
 fi
 peer_url="http://\${ip}:${peerPort}"
@@ -207,11 +222,12 @@ lists_this_member_started() {
 }
 
 # Reads \`member list -w simple\` (ID, status, name, peer URLs, client URLs, is learner) into:
-# mine (this slot's member: ID, status, is learner), learners (other members still joining: a change under way)
-# and cluster (name=peer URL of every member, this one named; a member added and never started has no name yet).
+# mine (this slot's member: ID, status, is learner), learners (other members still joining: a change under way),
+# voters (the IDs of the other started voting members) and cluster (name=peer URL of every member, this one named;
+# a member added and never started has no name yet).
 read_members() {
     local id status name peers clients learner
-    mine=() learners=() cluster=()
+    mine=() learners=() voters=() cluster=()
     while IFS=, read -r id status name peers clients learner; do
         id=\${id// /} name=\${name// /} peers=\${peers// /} clients=\${clients// /} learner=\${learner// /}
         # Started means it has published its client URLs. etcdctl's status column only says whether the name is known,
@@ -222,6 +238,7 @@ read_members() {
             cluster+=("$MEMBER_NAME=$peers")
         else
             if [[ $learner == true ]]; then learners+=("\${name:-$peers}"); fi
+            if [[ $learner != true && $status == started ]]; then voters+=("$id"); fi
             cluster+=("$name=$peers")
         fi
     done <<< "$1"
@@ -307,11 +324,64 @@ promote() {
     say "promoted learner \${mine[0]} to a voting member"
 }
 
-if [[ $mode == decide ]]; then
-    attempts=${bootstrapRetry.decide.attempts} interval=${bootstrapRetry.decide.intervalSeconds}
-else
-    attempts=${bootstrapRetry.promote.attempts} interval=${bootstrapRetry.promote.intervalSeconds}
-fi
+# The value of this instance's leave tag, from the instance metadata service (IMDSv2); fails while there is none.
+leave_tag() {
+    local token
+    token=$(curl --silent --fail --max-time 3 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "${instanceMetadataUrl}/latest/api/token") &&
+        curl --silent --fail --max-time 3 -H "X-aws-ec2-metadata-token: $token" "${instanceMetadataUrl}/latest/meta-data/tags/instance/${leaveTagKey}"
+}
+
+# The member's own status says it leads the cluster.
+leads() {
+    local self leader
+    self=$(sed -n 's/^"MemberID" : //p' <<< "$1") leader=$(sed -n 's/^"Leader" : //p' <<< "$1")
+    [[ -n $self && $self == "$leader" ]]
+}
+
+leave() {
+    local url list status
+    if ! url=$(first_other reads_with_quorum) || ! list=$(ctl --endpoints="$url" member list -w simple); then
+        # The last member (a destroy removes them all, highest slot first) has no one to leave: the cluster ends with it.
+        if list=$(ctl --endpoints="http://\${ip}:${clientPort}" member list -w simple 2> /dev/null) && read_members "$list" &&
+            (( \${#mine[@]} > 0 && \${#cluster[@]} == 1 )); then
+            say "$MEMBER_NAME is the cluster's last member: there is no cluster to leave"
+            return 0
+        fi
+        say "no other member answers a quorum read: the cluster cannot take a membership change now"
+        return 1
+    fi
+    read_members "$list"
+    if (( \${#mine[@]} == 0 )); then
+        say "no member has this slot's peer URL $peer_url: $MEMBER_NAME has left the cluster"
+        return 0
+    fi
+    if (( \${#learners[@]} > 0 )); then
+        say "another membership change is under way (\${learners[*]} still a learner): one change at a time"
+        return 1
+    fi
+    # A leader that removes itself leaves the others without one until they elect another: hand leadership over first.
+    if status=$(ctl --endpoints="http://\${ip}:${clientPort}" endpoint status -w fields 2> /dev/null) && leads "$status"; then
+        if (( \${#voters[@]} == 0 )); then
+            say "$MEMBER_NAME leads and no other member can take over"
+            return 1
+        fi
+        ctl --endpoints="http://\${ip}:${clientPort}" move-leader "\${voters[0]}" > /dev/null || return 1
+        say "handed leadership to member \${voters[0]}"
+    fi
+    ctl --endpoints="$url" member remove "\${mine[0]}" > /dev/null || return 1
+    say "removed member \${mine[0]} ($MEMBER_NAME at $peer_url) from the cluster"
+}
+
+case $mode in
+    decide) attempts=${bootstrapRetry.decide.attempts} interval=${bootstrapRetry.decide.intervalSeconds} ;;
+    promote) attempts=${bootstrapRetry.promote.attempts} interval=${bootstrapRetry.promote.intervalSeconds} ;;
+    leave)
+        attempts=${bootstrapRetry.leave.attempts} interval=${bootstrapRetry.leave.intervalSeconds}
+        # Quietly, until told: a look every few seconds, for as long as the member lives.
+        until tag=$(leave_tag) && [[ $tag == "$MEMBER_NAME" ]]; do sleep ${leaveWatchIntervalSeconds}; done
+        say "this instance is tagged ${leaveTagKey}=$MEMBER_NAME: $MEMBER_NAME leaves the cluster"
+        ;;
+esac
 for (( attempt = 1; ; attempt++ )); do
     if "$mode"; then
         exit 0
@@ -341,14 +411,15 @@ export interface BootstrapContext {
     formFlags: readonly string[];
     /** `etcdctl` run from the member's etcd image: the runtime's `run` of it, without arguments. */
     etcdctl: string;
-    /** The environment file with the private IP, and the variable it is in. */
+    /** The unit that writes the environment file with the private IP, the file, and the variable it is in. */
+    metadataUnit: string;
     metadataEnvironmentFile: string;
     privateIpVariable: string;
     /** Where etcd keeps its data (etcd's unit makes sure it is mounted before it starts, decision included). */
     dataDirectory: string;
 }
 
-/** The promote unit, the script and its settings, and what etcd's own unit gains. */
+/** The promote and leave units, the script and its settings, and what etcd's own unit gains. */
 export interface BootstrapPart {
     units: UnitPart[];
     files: FilePart[];
@@ -373,7 +444,7 @@ function settingsFile(settings: Record<string, string>): string {
 }
 
 export function bootstrapPart(context: BootstrapContext): BootstrapPart {
-    const command = (mode: "decide" | "promote") => `/bin/bash ${bootstrapScriptPath} ${mode} \${${context.privateIpVariable}}`;
+    const command = (mode: "decide" | "promote" | "leave") => `/bin/bash ${bootstrapScriptPath} ${mode} \${${context.privateIpVariable}}`;
     const promoteUnit = [
         "[Unit]",
         `Description=Promote etcd member ${context.memberName} to a voting member once it has caught up, if it joined as a learner`,
@@ -391,6 +462,26 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
         "WantedBy=multi-user.target",
         "",
     ].join("\n");
+    const leaveUnit = [
+        "[Unit]",
+        `Description=Remove etcd member ${context.memberName} from the cluster and power the instance off once the instance is tagged ${leaveTagKey} (a smaller clusterSize)`,
+        `Requires=${context.metadataUnit}`,
+        `After=${context.metadataUnit} ${etcdUnitName}`,
+        // Done means the member is no longer in the cluster: the instance has nothing left to do, and its departure waits for it to stop.
+        "SuccessAction=poweroff",
+        "",
+        "[Service]",
+        `EnvironmentFile=${context.metadataEnvironmentFile}`,
+        `EnvironmentFile=${bootstrapSettingsPath}`,
+        `ExecStart=${command("leave")}`,
+        // After the bounded retries (no quorum, another change under way), it watches the tag and tries again.
+        "Restart=on-failure",
+        `RestartSec=${bootstrapRetry.leave.intervalSeconds}`,
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
     const settings = settingsFile({
         MEMBER_NAME: context.memberName,
         MEMBER_CLIENT_URLS: context.members.map((member) => `http://${member.ip}:${clientPort}`).join(","),
@@ -400,7 +491,7 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
         ETCD_BOOTSTRAP_FILE: bootstrapFlagsPath,
     });
     return {
-        units: [{ name: promoteUnitName, enabled: true, contents: promoteUnit }],
+        units: [{ name: promoteUnitName, enabled: true, contents: promoteUnit }, { name: leaveUnitName, enabled: true, contents: leaveUnit }],
         files: [
             { path: bootstrapScriptPath, mode: 0o755, contents: memberBootstrapScript },
             { path: bootstrapSettingsPath, mode: 0o644, contents: settings },

@@ -296,6 +296,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         members,
         formFlags: founder ? formFlags : [],
         etcdctl: `${os.containerRuntime} run --rm --net=host --pull=missing ${etcdImage(resolved)} /usr/local/bin/etcdctl`,
+        metadataUnit: os.metadataUnit,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
         dataDirectory: etcdDataDirectory,

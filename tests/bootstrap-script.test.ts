@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { bootstrapFlagsVariable, bootstrapRetry, memberBootstrapScript } from "../lib/bootstrap";
+import { bootstrapFlagsVariable, bootstrapRetry, leaveWatchIntervalSeconds, memberBootstrapScript } from "../lib/bootstrap";
 
 const run = promisify(execFile);
 
@@ -29,6 +29,10 @@ interface Cluster {
     /** Peer URLs whose `GET /members` answers (a member that runs, quorum or not), and what it answers. */
     peersAnswering?: string[];
     peerView?: string;
+    /** Whether this member's own `endpoint status` says it leads. */
+    leads?: boolean;
+    /** The value of the instance's leave tag, as the instance metadata service serves it; none: no such tag. */
+    leaveTag?: string;
 }
 
 const founding = "kv-0=http://10.0.0.1:2380,kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380";
@@ -49,21 +53,31 @@ case "\${args[1]} \${args[2]:-}" in
     "member remove") echo "Member \${args[3]} removed from cluster 1234" ;;
     "member add") printf 'Member 77 added to cluster 1234\\n\\nETCD_NAME="%s"\\nETCD_INITIAL_CLUSTER="kv-1=http://10.0.0.2:2380,kv-2=http://10.0.0.3:2380,%s=%s"\\nETCD_INITIAL_CLUSTER_STATE="existing"\\n' "\${args[3]}" "\${args[3]}" "\${args[4]#--peer-urls=}" ;;
     "member promote") [[ -e $here/promotes ]] ;;
-    "endpoint status") [[ -e $here/status ]] && printf '"MemberID" : 1\n"IsLearner" : %s\n' "$(cat "$here/status")" ;;
+    "move-leader "*) echo "Leadership transferred from 1 to \${args[2]}" ;;
+    "endpoint status") [[ -e $here/status ]] && printf '"MemberID" : 1\n"Leader" : %s\n"IsLearner" : %s\n' "$([[ -e $here/leads ]] && echo 1 || echo 2)" "$(cat "$here/status")" ;;
     *) echo "unexpected etcdctl call: \${args[*]}" >&2; exit 2 ;;
 esac
 `;
 
-/** curl as a shell script: only `GET <peer URL>/members` of a member in peers-answering answers, with peer-view; each call logged. */
+/**
+ * curl as a shell script; each call logged. \`GET <peer URL>/members\` of a member in peers-answering answers with
+ * peer-view; the instance metadata service hands out a token for an IMDSv2 PUT and, with it, serves the leave tag.
+ */
 const fakeCurl = `#!/bin/bash
 here=\${0%/*}/..
 url=\${*: -1}
 echo "curl $url" >> "$here/calls"
-grep -qxF "\${url%/members}" "$here/peers-answering" && cat "$here/peer-view"
+case $url in
+    http://169.254.169.254/latest/api/token)
+        [[ " $* " == *" -X PUT "* && " $* " == *"X-aws-ec2-metadata-token-ttl-seconds: 300"* ]] && echo token-1 ;;
+    http://169.254.169.254/latest/meta-data/tags/instance/*)
+        [[ " $* " == *"X-aws-ec2-metadata-token: token-1"* && -e $here/leave-tag && \${url##*/} == etcd3-cluster:leave ]] && cat "$here/leave-tag" ;;
+    *) grep -qxF "\${url%/members}" "$here/peers-answering" && cat "$here/peer-view" ;;
+esac
 `;
 
 /** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
-async function runScript(mode: "decide" | "promote", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean } = {}) {
+async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
     try {
         const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
@@ -80,6 +94,12 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
         if (cluster.status) {
             write("status", cluster.status === "learner" ? "true" : "false");
         }
+        if (cluster.leads) {
+            write("leads", "");
+        }
+        if (cluster.leaveTag !== undefined) {
+            write("leave-tag", cluster.leaveTag);
+        }
         // The retries' sleeps take no time here: a sleep on PATH that returns at once.
         fs.mkdirSync(path.join(directory, "bin"));
         write("bin/curl", fakeCurl, 0o755);
@@ -94,7 +114,7 @@ async function runScript(mode: "decide" | "promote", cluster: Cluster, options: 
             ETCD_DATA_DIR: path.join(directory, "data"),
             ETCD_BOOTSTRAP_FILE: path.join(directory, "run", "bootstrap.env"),
         };
-        const outcome = await run("bash", [path.join(directory, "script"), mode, "10.0.0.1"], { env, timeout: 20_000 })
+        const outcome = await run("bash", [path.join(directory, "script"), mode, "10.0.0.1"], { env, timeout: 60_000 })
             .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
         const flagsFile = path.join(directory, "run", "bootstrap.env");
         return {
@@ -114,7 +134,7 @@ const member = (id: string, status: "started" | "unstarted", name: string, ip: s
 const otherTwo = [member("b2", "started", "kv-1", "10.0.0.2"), member("c3", "started", "kv-2", "10.0.0.3")];
 
 describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
-    this.timeout(30_000);
+    this.timeout(90_000);
 
     it("starts a member with data from its data alone, asking nobody", async () => {
         const result = await runScript("decide", { answering: others, members: otherTwo }, { dataPresent: true });
@@ -246,6 +266,68 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         const result = await runScript("promote", { answering: others, members: [member("a1", "started", "kv-0", "10.0.0.1"), ...otherTwo] });
         expect(result.calls.filter((call) => call.includes("promote"))).to.deep.equal([]);
         expect(result.stdout).to.equal("promote: member a1 is a voting member\n");
+    });
+
+    describe("leaving, once the instance is tagged to leave", () => {
+        const imdsCalls = ["curl http://169.254.169.254/latest/api/token", "curl http://169.254.169.254/latest/meta-data/tags/instance/etcd3-cluster:leave"];
+        const withMe = [member("a1", "started", "kv-0", "10.0.0.1"), ...otherTwo];
+
+        it("watches its instance's tags quietly, through IMDSv2, and touches nothing while it has no leave tag", async () => {
+            const result = await runScript("leave", { answering: [others[0]], members: withMe, status: "voter" }, { stopAtFirstSleep: true });
+            expect(result.stdout).to.equal(`slept ${leaveWatchIntervalSeconds}\n`);
+            expect(result.calls).to.deep.equal(imdsCalls);
+        });
+
+        it("ignores a leave tag that names another member", async () => {
+            const result = await runScript("leave", { answering: [others[0]], members: withMe, status: "voter", leaveTag: "kv-1" }, { stopAtFirstSleep: true });
+            expect(result.calls).to.deep.equal(imdsCalls);
+        });
+
+        it("removes its member through another member once tagged with its name, and ends", async () => {
+            const result = await runScript("leave", { answering: [others[0]], members: withMe, status: "voter", leaveTag: "kv-0" });
+            expect(result.code).to.equal(0);
+            expect(result.calls.filter((call) => !call.startsWith("curl") && !call.includes(" get "))).to.deep.equal([
+                `--endpoints=${others[0]} member list -w simple`,
+                "--endpoints=http://10.0.0.1:2379 endpoint status -w fields",
+                `--endpoints=${others[0]} member remove a1`,
+            ]);
+            expect(result.stdout).to.equal("leave: this instance is tagged etcd3-cluster:leave=kv-0: kv-0 leaves the cluster\n" +
+                "leave: removed member a1 (kv-0 at http://10.0.0.1:2380) from the cluster\n");
+        });
+
+        it("hands leadership to another voting member before it removes itself when it leads", async () => {
+            const members = [member("a1", "started", "kv-0", "10.0.0.1"), member("b2", "started", "kv-1", "10.0.0.2", true), member("c3", "started", "kv-2", "10.0.0.3")];
+            const result = await runScript("leave", { answering: [others[0]], members, status: "voter", leads: true, leaveTag: "kv-0" }, { stopAtFirstSleep: true });
+            // A learner is a change under way: nothing is moved or removed until it is done.
+            expect(result.calls.filter((call) => /move-leader|member remove/.test(call))).to.deep.equal([]);
+            const ready = await runScript("leave", { answering: [others[0]], members: withMe, status: "voter", leads: true, leaveTag: "kv-0" });
+            expect(ready.calls.filter((call) => /move-leader|member remove/.test(call))).to.deep.equal([
+                "--endpoints=http://10.0.0.1:2379 move-leader b2",
+                `--endpoints=${others[0]} member remove a1`,
+            ]);
+            expect(ready.stdout).to.contain("leave: handed leadership to member b2\nleave: removed member a1");
+        });
+
+        it("is done when no member has its peer URL any more (a removal done before a reboot)", async () => {
+            const result = await runScript("leave", { answering: [others[0]], members: otherTwo, status: "voter", leaveTag: "kv-0" });
+            expect(result.code).to.equal(0);
+            expect(result.calls.filter((call) => call.includes("member remove"))).to.deep.equal([]);
+            expect(result.stdout).to.contain("leave: no member has this slot's peer URL http://10.0.0.1:2380: kv-0 has left the cluster\n");
+        });
+
+        it("is done as the cluster's last member, which no other member can outlive (a destroy)", async () => {
+            const result = await runScript("leave", { answering: [], members: [member("a1", "started", "kv-0", "10.0.0.1")], status: "voter", leaveTag: "kv-0" });
+            expect(result.code).to.equal(0);
+            expect(result.calls.filter((call) => call.includes("member "))).to.deep.equal(["--endpoints=http://10.0.0.1:2379 member list -w simple"]);
+            expect(result.stdout).to.contain("leave: kv-0 is the cluster's last member: there is no cluster to leave\n");
+        });
+
+        it("waits, saying why, while no other member answers a quorum read, and removes nothing", async () => {
+            const result = await runScript("leave", { answering: [], members: withMe, status: "voter", leaveTag: "kv-0" }, { stopAtFirstSleep: true });
+            expect(result.calls.filter((call) => /member (remove|add)|move-leader/.test(call))).to.deep.equal([]);
+            expect(result.stdout).to.contain("leave: no other member answers a quorum read: the cluster cannot take a membership change now\n" +
+                `leave: trying again in ${bootstrapRetry.leave.intervalSeconds} s (attempt 1 of ${bootstrapRetry.leave.attempts})\n`);
+        });
     });
 
     it("refuses a mode it does not know", async () => {

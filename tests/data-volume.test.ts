@@ -116,16 +116,16 @@ describe("the data volume's units (lib/data-volume.ts)", () => {
         it("writes the volume's units without `enabled`, so Ignition neither enables nor disables them", () => {
             const units = buildIgnitionConfig({ ...options, dataVolumeId: volumeId }).systemd.units;
             expect(units.map((unit) => [unit.name, unit.enabled])).to.deep.equal([
-                [etcdUnitName, true], ["etcd-member-promote.service", true],
+                [etcdUnitName, true], ["etcd-member-promote.service", true], ["etcd-member-leave.service", true],
                 [dataFilesystemUnitName, undefined], [dataResizeUnitName, undefined], [dataMountUnitName, undefined],
             ]);
-            expect(units.slice(2).every((unit) => !("enabled" in unit))).to.equal(true);
+            expect(units.slice(3).every((unit) => !("enabled" in unit))).to.equal(true);
         });
 
         it("leaves the data on the root disk, with no volume units, when no volume is given", () => {
             const config = buildIgnitionConfig(options);
-            expect(config.systemd.units.map((unit) => unit.name)).to.deep.equal([etcdUnitName, "etcd-member-promote.service"]);
-            expect(config.systemd.units.map((unit) => unit.contents.includes("RequiresMountsFor"))).to.deep.equal([false, false]);
+            expect(config.systemd.units.map((unit) => unit.name)).to.deep.equal([etcdUnitName, "etcd-member-promote.service", "etcd-member-leave.service"]);
+            expect(config.systemd.units.map((unit) => unit.contents.includes("RequiresMountsFor"))).to.deep.equal([false, false, false]);
         });
 
         it("refuses a data volume id that is not an EBS volume id, naming the option", () => {
