@@ -13,7 +13,7 @@ import {
     defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
-import { BootstrapMethod, bootstrapMethods } from "./bootstrap";
+import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 
@@ -59,9 +59,10 @@ export interface Etcd3ClusterArgs {
     publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Number of etcd members: 1, 3, 5 or 7 (odd: even sizes add no fault
-     * tolerance). A live stack grows to a larger size (the new members join
-     * one at a time; the others are not touched) and refuses a smaller one
-     * (shrinking is not built yet). Default `3`.
+     * tolerance). A live stack grows or shrinks to another size one member
+     * at a time, the others untouched: a new member joins, a leaving one
+     * (highest slot first) removes itself from etcd before its instance goes.
+     * Default `3`.
      */
     clusterSize?: number;
     /**
@@ -207,9 +208,12 @@ export interface Etcd3ClusterArgs {
     retainDataVolumes?: boolean;
     /**
      * Tags added to every resource, on top of the component's own `Name`,
-     * `ecosystem` and `etcd-member` (which they may not replace): at most 47,
-     * keys up to 128 and values up to 256 characters of letters, digits, spaces
-     * and `_ . : / = + -` or the at sign, no key starting with `aws:`. Default none.
+     * `ecosystem`, `etcd-member` and `etcd3-cluster:leave` (which they may not
+     * replace): at most 46, keys up to 128 and values up to 256 characters of
+     * letters, digits, spaces and `_ . : / = + -` or the at sign, no key
+     * starting with `aws:`. Keys may not contain spaces or `/`, nor be `.`,
+     * `..` or `_index`: the members' instances have their tags in their
+     * instance metadata, where EC2 refuses those. Default none.
      */
     tags?: Record<string, string>;
 }
@@ -526,12 +530,19 @@ const xenInstanceFamilies = [
     "p2", "p3", "h1", "f1", "cc2", "cr1", "hs1",
 ];
 
-/** Tag keys the component sets itself. */
-export const componentTagKeys = ["Name", "ecosystem", "etcd-member"];
+/** Tag keys the component sets itself (the leave tag on a leaving member's instance only, see departure.ts). */
+export const componentTagKeys = ["Name", "ecosystem", "etcd-member", leaveTagKey];
 /** AWS allows 50 tags on a resource; the component's own take the rest. */
 export const maxUserTags = 50 - componentTagKeys.length;
 /** The characters load balancers (the strictest of the tagged services) allow in tag keys and values. */
 const tagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/**
+ * What EC2 refuses in the key of a tag on an instance whose tags are in its
+ * instance metadata (as the members' are): a space or `/` anywhere, or one of
+ * these whole keys.
+ */
+const metadataTagKeyCharacters = /^[^\p{Z}/]*$/u;
+const metadataReservedTagKeys = [".", "..", "_index"];
 
 const describeValue = (value: unknown): string => {
     if (value === null) {
@@ -832,6 +843,10 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             value.length > 256 || !tagCharacters.test(value)) {
             problem(`tags["${key}"]: keys are 1 to 128 characters and may not start with "aws:"; values are at most 256; ` +
                 "both only letters, digits, spaces and _ . : / = + - @");
+        } else if (!metadataTagKeyCharacters.test(key) || metadataReservedTagKeys.includes(key)) {
+            problem(`tags["${key}"]: the members' instances have their tags in their instance metadata (how a member learns ` +
+                `it is to leave the cluster), where EC2 refuses a key with a space or "/", and the keys ${metadataReservedTagKeys.map((k) => `"${k}"`).join(", ")}; ` +
+                "use another key");
         }
     }
     if (Object.keys(tags).length > maxUserTags) {

@@ -72,10 +72,6 @@ const shrinkWhy = "an EBS volume can grow but never shrink, so AWS would refuse 
  * its row says what its absence means.
  */
 export const clusterGuardRules: readonly ClusterGuardRule[] = [
-    numberRule("clusterSize", (old, next) => next < old,
-        "a cluster grows on a live stack (each new member joins, one at a time), but shrinking is not built yet: its members " +
-        "would have to leave etcd before their instances go, and nothing here removes them",
-        (old) => `Keep clusterSize at ${old} or more. To build a smaller cluster, ${rebuild}.`),
     numberRule("rootVolumeSizeGiB", (old, next) => next < old, shrinkWhy,
         (old) => `Keep rootVolumeSizeGiB at ${old} or more (a larger size is applied in place). For smaller volumes, build a new cluster: ${rebuild}.`),
     numberRule("dataVolumeSizeGiB", (old, next) => next < old, shrinkWhy,

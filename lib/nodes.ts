@@ -11,12 +11,18 @@
  * instance only), then the new one takes the slot and comes back as the same
  * member, and the gate waits until it is healthy. Each member's instance
  * depends on the previous member's gate: members are replaced one at a time.
+ *
+ * A member that leaves (a smaller `clusterSize`) goes in the reverse order of
+ * those dependencies, highest slot first: its gate drains it, its departure
+ * (departure.ts) has it remove itself from etcd and power off, then its
+ * instance and volume attachment are deleted.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
+import { MemberDeparture, memberDepartureTimeoutMinutes } from "./departure";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
 import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planMembers, planSlots } from "./plan";
@@ -28,6 +34,7 @@ export interface ClusterNode {
     instance: aws.ec2.Instance;
     dataVolumeAttachment: aws.ec2.VolumeAttachment;
     targets: aws.lb.TargetGroupAttachment[];
+    departure: MemberDeparture;
     healthGate: MemberHealthGate;
 }
 
@@ -89,7 +96,8 @@ export function createNodes(
             userData,
             // A new instance is the only way new user data reaches a member: Ignition runs at first boot only.
             userDataReplaceOnChange: true,
-            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+            // The instance's tags in its metadata: how a member learns it is to leave the cluster (its departure tags it).
+            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
             // A host failure brings the same instance back, with its slot, on healthy hardware.
             maintenanceOptions: { autoRecovery: "default" },
             rootBlockDevice: {
@@ -115,6 +123,14 @@ export function createNodes(
             stopInstanceBeforeDetaching: true,
         }, { parent, deleteBeforeReplace: true });
         const targets = balancers.map((balancer) => registerTarget(name, balancer, member.index, instance.id, parent));
+        // Deleted, when the member leaves, after its gate drained it and before its volume is detached and its instance deleted.
+        const departure = new MemberDeparture(`${name}-${member.index}-departure`, {
+            memberName: member.name,
+            instanceId: instance.id,
+            region,
+            profile,
+            timeoutSeconds: memberDepartureTimeoutMinutes * 60,
+        }, { parent, dependsOn: [dataVolumeAttachment, ...targets] });
         const healthGate = new MemberHealthGate(`${name}-${member.index}-health`, {
             memberName: member.name,
             instanceId: instance.id,
@@ -123,8 +139,8 @@ export function createNodes(
             profile,
             timeoutSeconds: args.rollingHealthTimeoutMinutes * 60,
             minimumDrainSeconds: loadBalancerSettings.deregistrationDelaySeconds,
-        }, { parent, dependsOn: [dataVolumeAttachment, ...targets] });
-        nodes.push({ member, slot, instance, dataVolumeAttachment, targets, healthGate });
+        }, { parent, dependsOn: [departure] });
+        nodes.push({ member, slot, instance, dataVolumeAttachment, targets, departure, healthGate });
     }
     return nodes;
 }

@@ -144,8 +144,8 @@ describe("argument checks (lib/args.ts)", () => {
         expect(["t3.small", "m7g.large", "t3.smal", "T3.small"].map((type) => knownInstanceTypes.has(type))).to.deep.equal([true, true, false, false]);
     });
 
-    it("allows 47 tags of the user's beside the component's three, and names of 16 characters", () => {
-        expect({ maxUserTags, maxComponentNameLength }).to.deep.equal({ maxUserTags: 47, maxComponentNameLength: 16 });
+    it("allows 46 tags of the user's beside the component's four, and names of 16 characters", () => {
+        expect({ maxUserTags, maxComponentNameLength }).to.deep.equal({ maxUserTags: 46, maxComponentNameLength: 16 });
     });
 
     describe("the error", () => {
@@ -471,7 +471,20 @@ describe("argument checks (lib/args.ts)", () => {
         });
 
         it("refuses the component's own tag keys, naming them", () => {
-            expect(problemsOf({ tags: { ecosystem: "x" } })).to.deep.equal(['tags["ecosystem"]: the component sets Name, ecosystem, etcd-member itself; use another key']);
+            expect(problemsOf({ tags: { ecosystem: "x" } }))
+                .to.deep.equal(['tags["ecosystem"]: the component sets Name, ecosystem, etcd-member, etcd3-cluster:leave itself; use another key']);
+        });
+
+        it("refuses tag keys EC2 refuses on an instance whose tags are in its metadata, saying why", () => {
+            const why = 'the members\' instances have their tags in their instance metadata (how a member learns it is to leave the ' +
+                'cluster), where EC2 refuses a key with a space or "/", and the keys ".", "..", "_index"; use another key';
+            expect(problemsOf({ tags: { "cost center": "x", "kubernetes.io/role": "y", ".": "z", "..": "z", "_index": "z" } }))
+                .to.deep.equal(["cost center", "kubernetes.io/role", ".", "..", "_index"].map((key) => `tags["${key}"]: ${why}`));
+        });
+
+        it("accepts tag keys an instance's metadata can carry, and spaces and \"/\" in values", () => {
+            const tags = { "team:owner@eu": "platform / etcd", "cost-center_1+=.": "a b", "...": "x", "_index2": "y" };
+            expect(resolveArgs("etcd3", { tags }).tags).to.deep.equal(tags);
         });
 
         it("refuses an empty tag key, and keys or values AWS refuses, with the rules", () => {
@@ -481,10 +494,10 @@ describe("argument checks (lib/args.ts)", () => {
             ]);
         });
 
-        it("refuses 48 tags, saying how many fit", () => {
-            const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "v"]));
+        it("refuses 47 tags, saying how many fit", () => {
+            const tags = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`t${i}`, "v"]));
             expect(problemsOf({ tags })).to.deep.equal([
-                "tags: 48 given; AWS allows 50 tags on a resource and the component sets 3 of its own, so give at most 47",
+                "tags: 47 given; AWS allows 50 tags on a resource and the component sets 4 of its own, so give at most 46",
             ]);
         });
     });

@@ -21,6 +21,7 @@ const VOLUME = "aws:ebs/volume:Volume";
 const VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
 const IMAGE = "pulumi-nodejs:dynamic/etcd3-cluster:ImageChoice";
 const GATE = "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate";
+const DEPARTURE = "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
@@ -106,10 +107,12 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         expect(of(INSTANCE).map((i) => i.inputs.ami)).to.deep.equal(Array(3).fill("ami-0fedcba9876543210"));
     });
 
-    it("requires IMDSv2 and an encrypted gp3 root volume on every member", async () => {
+    it("requires IMDSv2, serves the instance's tags in its metadata, and gives an encrypted gp3 root volume to every member", async () => {
         const { of } = await build();
         for (const instance of of(INSTANCE)) {
-            expect(instance.inputs.metadataOptions.httpTokens).to.equal("required");
+            expect(instance.inputs.metadataOptions).to.deep.equal({
+                httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled",
+            });
             expect(instance.inputs.rootBlockDevice).to.include({ volumeType: "gp3", encrypted: true, volumeSize: 20 });
         }
     });
@@ -242,9 +245,14 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(ofType(VOLUME)).to.have.length(3);
         });
 
-        it("gates each member on its volume and its registration in both load balancers", () => {
+        it("gates each member on its departure, which depends on its volume and its registration in both load balancers", () => {
+            // Deleted in the reverse order when a member leaves: the gate drains it, the departure has it leave etcd and
+            // power off, then the volume is detached, the targets deregistered and the instance deleted.
             expect(ofType(GATE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
-                `${name}-${index}-health`,
+                `${name}-${index}-health`, { parent: name, dependsOn: [`${name}-${index}-departure`] },
+            ]));
+            expect(ofType(DEPARTURE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-departure`,
                 { parent: name, dependsOn: [`${name}-${index}-data-attachment`, `${name}-alb-target-${index}`, `${name}-nlb-target-${index}`] },
             ]));
         });
@@ -270,7 +278,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         it("has seen every child the mocks registered, and no type the tests above do not name", () => {
             expect([...children.keys()]).to.have.members(registeredNames);
             expect([...new Set([...children.values()].map((child) => child.type))])
-                .to.have.members([INSTANCE, INTERFACE, VOLUME, VOLUME_ATTACHMENT, GATE, ...parentOnly]);
+                .to.have.members([INSTANCE, INTERFACE, VOLUME, VOLUME_ATTACHMENT, GATE, DEPARTURE, ...parentOnly]);
         });
     });
 
@@ -733,7 +741,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
         };
         /** The types without tags: a target group attachment and a Route53 record take none; the rest are not AWS resources. */
-        const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, FOUNDING, DISCOVERY, IMAGE, GATE, COMPONENT];
+        const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, FOUNDING, DISCOVERY, IMAGE, GATE, DEPARTURE, COMPONENT];
 
         it("tags every resource of every taggable type with exactly the ecosystem, the user's tags and its own Name", async () => {
             const { name } = await build({

@@ -9,7 +9,7 @@ import { installMocks, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
-import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, sizeRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 import {
     EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource,
 } from "./support/engine-provider";
@@ -70,13 +70,13 @@ describe("ClusterGuard as the engine runs it", function () {
         expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
         const outs = await host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, clusterSize: 5, foundingClusterSize: 3 });
-        // Back to 3 from 5 is now a shrink.
-        expect(await failureOf(host.diff(await declare(facts()), created.id, outs))).to.equal(sizeRefusal(5, 3));
     });
 
-    it("refuses a smaller cluster, saying why and what to do instead", async () => {
-        const resource = await declare(facts({ clusterSize: 1 }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(sizeRefusal(3, 1));
+    it("allows a smaller cluster as an in-place update that keeps the founding size", async () => {
+        const grown = await host.update(await declare(facts({ clusterSize: 5 })), created.id, created.outs);
+        const resource = await declare(facts());
+        expect(await host.diff(resource, created.id, grown)).to.deep.equal(inPlace);
+        expect(await host.update(resource, created.id, grown)).to.deep.equal({ ...created.outs, clusterSize: 3, foundingClusterSize: 3 });
     });
 
     it("refuses smaller root volumes, naming the smallest size it accepts", async () => {
@@ -92,7 +92,7 @@ describe("ClusterGuard as the engine runs it", function () {
     it("lists every refused change at once", async () => {
         const resource = await declare(facts({ clusterSize: 1, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 10 }));
         expect(await failureOf(host.diff(resource, created.id, created.outs)))
-            .to.equal(`${sizeRefusal(3, 1)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
+            .to.equal(`${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
     });
 
     it("allows larger root volumes as an in-place update that records the new size", async () => {

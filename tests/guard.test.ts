@@ -8,7 +8,7 @@ import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
-import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, sizeRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
@@ -27,8 +27,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap"]);
     });
 
-    it("has a rule for the cluster size, the two volume sizes, the data volumes' key, the etcd version and the bootstrap method, in that order", () => {
-        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap"]);
+    it("has a rule for the two volume sizes, the data volumes' key, the etcd version and the bootstrap method, in that order", () => {
+        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap"]);
     });
 
     it("refuses a state for lacking the data volume size alone", () => {
@@ -58,8 +58,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(clusterGuardRefusals(facts({ clusterSize: 3 }), facts({ clusterSize: 5 }))).to.deep.equal([]);
         });
 
-        it("refuses a smaller cluster", () => {
-            expect(clusterGuardRefusals(facts({ clusterSize: 5 }), facts({ clusterSize: 3 }))).to.deep.equal([sizeRefusal(5, 3)]);
+        it("allows a smaller cluster: its members leave etcd before their instances go", () => {
+            expect(clusterGuardRefusals(facts({ clusterSize: 5 }), facts({ clusterSize: 3 }))).to.deep.equal([]);
         });
 
         it("refuses a root volume one GiB smaller", () => {
@@ -104,7 +104,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(clusterGuardRefusals(
                 facts({ clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 40, etcdVersion: "v3.6.14", enableV2Api: false }),
                 facts({ clusterSize: 1, rootVolumeSizeGiB: 10, dataVolumeSizeGiB: 20, etcdVersion: "v3.5.33", enableV2Api: false }),
-            )).to.deep.equal([sizeRefusal(3, 1), shrinkRefusal(30, 10), dataShrinkRefusal(40, 20), downgradeRefusal]);
+            )).to.deep.equal([shrinkRefusal(30, 10), dataShrinkRefusal(40, 20), downgradeRefusal]);
         });
 
         it("checks nothing when the state holds no facts at all", () => {
@@ -120,8 +120,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         });
 
         it("lists the pre-slot refusal after the refusals of facts the state has, in the rules' order", () => {
-            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts({ clusterSize: 1 })))
-                .to.deep.equal([sizeRefusal(3, 1), preSlotRefusal]);
+            expect(clusterGuardRefusals({ clusterSize: 3, rootVolumeSizeGiB: 20 }, facts({ rootVolumeSizeGiB: 10 })))
+                .to.deep.equal([shrinkRefusal(20, 10), preSlotRefusal]);
         });
 
         it("checks the facts the state has when it lacks others that are not required", () => {
@@ -184,7 +184,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             const news = facts({ clusterSize: 1, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 30 });
             const error = await rejectionOf(clusterGuardProvider.diff!("id", olds, news));
             expect([error.constructor, error.message])
-                .to.deep.equal([Error, `${sizeRefusal(3, 1)}\n${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(40, 30)}`]);
+                .to.deep.equal([Error, `${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(40, 30)}`]);
         });
 
         it("fails the diff of a state made before member slots with the pre-slot refusal", async () => {

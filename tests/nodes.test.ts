@@ -65,7 +65,7 @@ describe("the members' instances (lib/nodes.ts)", () => {
                 primaryNetworkInterface: { networkInterfaceId: mockAwsId("eni", `${name}-${member.index}-nic`) },
                 userData: renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, members: slotMembers, foundingClusterSize: 3, dataVolumeId: mockAwsId("vol", `${name}-${member.index}-data`) })),
                 userDataReplaceOnChange: true,
-                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
                 maintenanceOptions: { autoRecovery: "default" },
                 rootBlockDevice: {
                     volumeType: "gp3", volumeSize: 30, encrypted: true, deleteOnTermination: true,
@@ -126,6 +126,21 @@ describe("the members' instances (lib/nodes.ts)", () => {
                 timeoutSeconds: 1200,
                 minimumDrainSeconds: 10,
             },
+        ]));
+    });
+
+    it("gives each member a departure on its instance, with its name, the region and profile, and the bound on its leaving", async () => {
+        const name = uniqueName();
+        const parent = new pulumi.ComponentResource("test:index:Parent", name);
+        const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
+        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0", rollingHealthTimeoutMinutes: 0 }), nodeOptions(name, guard, parent), {}, parent);
+        await settle();
+        const departures = resourcesOf(name, "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture");
+        const withoutProvider = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "__provider"));
+        // Its own bound, not the roll's: turning the health gates off must not let a member's instance go while it is still in etcd.
+        expect(departures.map((departure) => [departure.name, withoutProvider(departure.inputs)])).to.deep.equal([0, 1, 2].map((index) => [
+            `${name}-${index}-departure`,
+            { memberName: `etcd3-cluster-${index}`, instanceId: `${name}-${index}-id`, region: "eu-west-2", profile: "ops", timeoutSeconds: 900 },
         ]));
     });
 });

@@ -2,10 +2,6 @@
  * The guard's refusals, word for word as the user reads them: shared by the
  * tests of lib/guard.ts called directly and run in Pulumi's provider host.
  */
-export const sizeRefusal = (from: number, to: number) => `clusterSize cannot change from ${from} to ${to} on a running cluster: ` +
-    "a cluster grows on a live stack (each new member joins, one at a time), but shrinking is not built yet: its members " +
-    "would have to leave etcd before their instances go, and nothing here removes them. " +
-    `Keep clusterSize at ${from} or more. To build a smaller cluster, run \`pulumi destroy\` first, or create a second Etcd3Cluster.`;
 export const shrinkRefusal = (from: number, to: number) => `rootVolumeSizeGiB cannot change from ${from} to ${to} on a running ` +
     "cluster: an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the " +
     `members. Keep rootVolumeSizeGiB at ${from} or more (a larger size is applied in place). For smaller volumes, build ` +

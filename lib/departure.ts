@@ -1,0 +1,193 @@
+/**
+ * The member departure: what makes a smaller `clusterSize` remove members from
+ * etcd before their instances go. One departure per member, a Pulumi dynamic
+ * resource that does nothing until it is deleted, which happens only when its
+ * member leaves the cluster (a roll replaces the instance and only updates the
+ * departure). It stands between the member's health gate and its instance, so
+ * `pulumi up` deletes, for each leaving member, highest slot first:
+ *
+ * 1. the health gate: waits until every other member is healthy, then drains
+ *    the member from the load balancers (rolling.ts);
+ * 2. the departure: tags the member's instance `etcd3-cluster:leave` through
+ *    the EC2 API (from wherever `pulumi up` runs, usually outside the VPC). The
+ *    member's leave unit reads its instance's tags from the instance metadata
+ *    service, removes its member from etcd through the other members (after
+ *    handing leadership over if it leads; etcd's strict reconfiguration check
+ *    refuses a removal that would cost quorum) and powers the instance off.
+ *    The departure waits, bounded, until the instance has stopped;
+ * 3. the volume attachment, the target registrations and the instance.
+ *
+ * A stopped instance cannot read its tags: the departure starts it after
+ * tagging it, so it boots, leaves and powers off again. A terminated one can
+ * no longer leave: its member stays in etcd's list, down, until removed by hand
+ * or until a member joins that slot again (it removes the stale member first).
+ */
+import { randomUUID } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { leaveTagKey } from "./bootstrap";
+
+/** What a departure is made from. */
+export interface MemberDepartureInputs {
+    memberName: string;
+    /** The member's current instance: a new one (a roll) only updates the departure. */
+    instanceId: string;
+    /** Region of the instance. */
+    region: string;
+    /** The AWS profile of the stack's `aws:profile` config, if any; otherwise the AWS SDK's default credential chain. */
+    profile?: string;
+    /** Bound on the wait for the member to leave and its instance to stop, in seconds. */
+    timeoutSeconds: number;
+    /** Test seam: another EC2 API endpoint (a local stand-in). */
+    endpoint?: string;
+    /** Test seam: ms between two looks at the instance. Default 5000. */
+    pollIntervalMs?: number;
+}
+
+/** How long a departure waits for its member to leave: removal, leadership hand-over and a clean power-off, with room. */
+export const memberDepartureTimeoutMinutes = 15;
+
+/** An instance's state as DescribeInstances gives it, or `absent` when EC2 no longer knows it. */
+export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated" | "absent";
+
+/** What the departure does next, decided from the instance's state alone. */
+export type DepartureVerdict =
+    | { kind: "done"; why: string }
+    | { kind: "start" }
+    | { kind: "wait"; why: string };
+
+/**
+ * Once the instance is tagged: done when it has stopped after it last ran (the
+ * member left and powered off) or is gone; started again when it is stopped and
+ * has not run since the tag was set (it must boot to read the tag).
+ */
+export function departureVerdict(state: InstanceState, ranSinceTagged: boolean): DepartureVerdict {
+    switch (state) {
+        case "terminated":
+        case "shutting-down":
+        case "absent":
+            return { kind: "done", why: `the instance is ${state}: it can no longer leave, and its member, if still listed, is down` };
+        case "stopped":
+            return ranSinceTagged ? { kind: "done", why: "the member left the cluster and powered off" } : { kind: "start" };
+        case "stopping":
+            return { kind: "wait", why: "the instance is stopping" };
+        default:
+            return { kind: "wait", why: `the instance is ${state}: its member has not left yet` };
+    }
+}
+
+/** The calls the departure makes: the real ones talk to the EC2 API with the AWS SDK. */
+interface Instances {
+    state(instanceId: string): Promise<InstanceState>;
+    tag(instanceId: string, key: string, value: string): Promise<void>;
+    start(instanceId: string): Promise<void>;
+}
+
+// A module-level copy: the serialized provider captures the string, not the module that exports it.
+const leaveTag = leaveTagKey;
+
+/**
+ * The EC2 API through the AWS SDK, loaded when the provider runs: the
+ * serialized provider resolves it from the program's directory, where
+ * installing this package installs it.
+ */
+function instancesOf(inputs: MemberDepartureInputs): Instances {
+    let sdk: typeof import("@aws-sdk/client-ec2");
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        sdk = require("@aws-sdk/client-ec2");
+    } catch (error) {
+        throw new Error(`${inputs.memberName}: the member departure needs @aws-sdk/client-ec2, a dependency of etcd3-cluster, ` +
+            "resolvable from the program's directory (npm installs it there; with pnpm or yarn PnP, add it to the program's own " +
+            `dependencies): ${(error as Error).message.split("\n")[0]}`);
+    }
+    const client = new sdk.EC2Client({
+        region: inputs.region,
+        ...(inputs.profile ? { profile: inputs.profile } : {}),
+        ...(inputs.endpoint ? { endpoint: inputs.endpoint } : {}),
+        maxAttempts: 5,
+    });
+    return {
+        async state(instanceId) {
+            const answer = await client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch((error: Error) => {
+                if (error.name === "InvalidInstanceID.NotFound") {
+                    return { Reservations: [] };
+                }
+                throw error;
+            });
+            const instance = (answer.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])
+                .find((candidate) => candidate.InstanceId === instanceId);
+            return (instance?.State?.Name as InstanceState | undefined) ?? "absent";
+        },
+        async tag(instanceId, key, value) {
+            await client.send(new sdk.CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
+        },
+        async start(instanceId) {
+            await client.send(new sdk.StartInstancesCommand({ InstanceIds: [instanceId] }));
+        },
+    };
+}
+
+/** Tags the instance, then follows it until its member has left (starting it if it is stopped), at most `timeoutSeconds`. */
+async function depart(inputs: MemberDepartureInputs, instances: Instances): Promise<void> {
+    const { memberName, instanceId } = inputs;
+    const failed = (doing: string, error: unknown) => new Error(`${memberName}: could not ${doing} ${instanceId} ` +
+        `(the departure uses the AWS SDK's credential chain${inputs.profile ? ` with profile ${inputs.profile}` : ""}, region ${inputs.region}): ` +
+        `${(error as Error).message}`);
+    const look = () => instances.state(instanceId).catch((error) => { throw failed("read the state of", error); });
+    let state = await look();
+    // Gone already: nothing can read a tag any more.
+    if (departureVerdict(state, false).kind === "done") {
+        return;
+    }
+    await instances.tag(instanceId, leaveTag, memberName).catch((error) => { throw failed("tag", error); });
+    let ranSinceTagged = state === "running" || state === "pending";
+    const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+    for (;;) {
+        const verdict = departureVerdict(state, ranSinceTagged);
+        if (verdict.kind === "done") {
+            return;
+        }
+        if (verdict.kind === "start") {
+            await instances.start(instanceId).catch((error) => { throw failed("start", error); });
+            // EC2 may still describe it as stopped for a moment: it counts as running from the start call on.
+            ranSinceTagged = true;
+        } else if (Date.now() >= deadline) {
+            throw new Error(`${memberName}: gave up after ${inputs.timeoutSeconds} s waiting for the member to leave the cluster ` +
+                `and power off ${instanceId}: ${verdict.why}. Nothing after this member was removed. Look at its leave unit ` +
+                "(journalctl -u etcd-member-leave.service on the instance; it waits while the other members have no quorum " +
+                "or another membership change is under way), then run `pulumi up` again.");
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - Date.now()))));
+        state = await look();
+        ranSinceTagged ||= state === "running" || state === "pending";
+    }
+}
+
+export const memberDepartureProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: MemberDepartureInputs): Promise<pulumi.dynamic.CreateResult> {
+        return { id: randomUUID(), outs: inputs };
+    },
+    /** Never a replacement: a departure is deleted only when its member leaves. */
+    async diff(_id: string, olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.DiffResult> {
+        const [before, after] = [olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>];
+        const keys = new Set([...Object.keys(before), ...Object.keys(after)].filter((key) => key !== "__provider"));
+        return { changes: [...keys].some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])), replaces: [] };
+    },
+    async update(_id: string, _olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: news };
+    },
+    async delete(_id: string, olds: MemberDepartureInputs): Promise<void> {
+        await depart(olds, instancesOf(olds));
+    },
+};
+
+/**
+ * Removes a member from etcd before its instance goes: construct one per
+ * member, depending on the member's instance, volume attachment and target
+ * registrations, and make the member's health gate depend on it.
+ */
+export class MemberDeparture extends pulumi.dynamic.Resource {
+    constructor(name: string, inputs: { [K in keyof MemberDepartureInputs]: pulumi.Input<MemberDepartureInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(memberDepartureProvider, name, inputs, opts, "etcd3-cluster", "MemberDeparture");
+    }
+}
