@@ -15,7 +15,7 @@
  */
 import * as crypto from "crypto";
 import * as http from "http";
-import { AddressInfo } from "net";
+import { listenOnLoopback, QueryApiReply, queryApiListener } from "./loopback-server";
 
 /** An instance's state, as EC2 names it. */
 export type Ec2InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
@@ -93,9 +93,11 @@ function answer(action: string, result: string): string {
     return `<${action}Response xmlns="${namespace}"><requestId>${crypto.randomUUID()}</requestId>${result}</${action}Response>`;
 }
 
-function errorAnswer(error: Ec2Error): string {
-    return `<Response><Errors><Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message></Error></Errors>` +
+/** A refusal as EC2 sends it: the refusal's status, with EC2's error document. */
+function errorAnswer(error: Ec2Error): QueryApiReply {
+    const body = `<Response><Errors><Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message></Error></Errors>` +
         `<RequestID>${crypto.randomUUID()}</RequestID></Response>`;
+    return { status: error.status, body };
 }
 
 /** The values of `prefix.N` (or `prefix.N.suffix`), by N in order. */
@@ -270,38 +272,12 @@ async function handle(model: Ec2InstancesModel, form: URLSearchParams, calls: Ec
 /** Starts the stand-in on 127.0.0.1 (a free port unless given). */
 export async function startEc2Api(model: Ec2InstancesModel, port = 0): Promise<Ec2ApiStandIn> {
     const calls: Ec2ApiCall[] = [];
-    const server = http.createServer((request, response) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => {
-            void (async () => {
-                const send = (status: number, body: string) => {
-                    response.writeHead(status, { "content-type": "text/xml;charset=UTF-8" });
-                    response.end(body);
-                };
-                try {
-                    if (!String(request.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 Credential=")) {
-                        throw new Ec2Error("MissingAuthenticationToken",
-                            "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.", 403);
-                    }
-                    send(200, await handle(model, new URLSearchParams(Buffer.concat(chunks).toString("utf8")), calls));
-                } catch (error) {
-                    const refusal = error instanceof Ec2Error ? error : new Ec2Error("InternalError", (error as Error).message, 500);
-                    send(refusal.status, errorAnswer(refusal));
-                }
-            })();
-        });
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => resolve());
-    });
-    return {
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        calls,
-        stop: () => new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
-    };
+    const server = await listenOnLoopback(http.createServer(queryApiListener({
+        contentType: "text/xml;charset=UTF-8",
+        unsigned: () => errorAnswer(new Ec2Error("MissingAuthenticationToken",
+            "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.", 403)),
+        answer: async (form) => ({ status: 200, body: await handle(model, form, calls) }),
+        failure: (error) => errorAnswer(error instanceof Ec2Error ? error : new Ec2Error("InternalError", error.message, 500)),
+    })), port);
+    return { endpoint: server.url, calls, stop: server.stop };
 }

@@ -11,7 +11,7 @@
  */
 import * as crypto from "crypto";
 import * as http from "http";
-import { AddressInfo } from "net";
+import { listenOnLoopback, QueryApiReply, queryApiListener } from "./loopback-server";
 
 /** A target's health as DescribeTargetHealth reports it. */
 export interface ElbTargetHealth {
@@ -52,9 +52,11 @@ function answer(action: string, result: string): string {
         `<ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
-function errorAnswer(code: string, message: string): string {
-    return `<ErrorResponse xmlns="${namespace}"><Error><Type>Sender</Type><Code>${code}</Code>` +
+/** A refusal as the API sends it: the status, with the API's error document. */
+function errorAnswer(status: number, code: string, message: string): QueryApiReply {
+    const body = `<ErrorResponse xmlns="${namespace}"><Error><Type>Sender</Type><Code>${code}</Code>` +
         `<Message>${escapeXml(message)}</Message></Error><RequestId>${crypto.randomUUID()}</RequestId></ErrorResponse>`;
+    return { status, body };
 }
 
 /** The `Targets.member.N.Id` values of a request, in order. */
@@ -71,67 +73,43 @@ function describeResult(targets: ElbTargetHealth[]): string {
     return `<TargetHealthDescriptions>${members}</TargetHealthDescriptions>`;
 }
 
+/** Answers one signed form-encoded request. */
+async function handle(model: ElbTargetGroupsModel, form: URLSearchParams, calls: ElbApiCall[]): Promise<QueryApiReply> {
+    const action = form.get("Action") ?? "";
+    const targetGroupArn = form.get("TargetGroupArn") ?? undefined;
+    const targetIds = targetIdsOf(form);
+    calls.push({ action, targetGroupArn, targetIds });
+    const notFound = () => errorAnswer(400, "TargetGroupNotFound", `One or more target groups not found: ${targetGroupArn}`);
+    if (action === "DescribeTargetHealth" && targetGroupArn) {
+        const targets = await model.describe(targetGroupArn);
+        if (!targets) {
+            return notFound();
+        }
+        // Asked about named targets, the API answers for each, `unused` for one not registered.
+        const picked = targetIds.length === 0 ? targets : targetIds.map((id) => targets.find((t) => t.id === id) ??
+            { id, port: 0, state: "unused", reason: "Target.NotRegistered" });
+        return { status: 200, body: answer(action, describeResult(picked)) };
+    }
+    if (action === "DeregisterTargets" && targetGroupArn && targetIds.length > 0) {
+        for (const id of targetIds) {
+            if (!(await model.deregister(targetGroupArn, id))) {
+                return notFound();
+            }
+        }
+        return { status: 200, body: answer(action, "") };
+    }
+    return errorAnswer(400, "InvalidAction", `the local ELB API stand-in does not play ${action || "a request without Action"} ` +
+        "(it plays DescribeTargetHealth and DeregisterTargets with a TargetGroupArn)");
+}
+
 /** Starts the stand-in on 127.0.0.1 (a free port unless given). */
 export async function startElbApi(model: ElbTargetGroupsModel, port = 0): Promise<ElbApiStandIn> {
     const calls: ElbApiCall[] = [];
-    const server = http.createServer((request, response) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => {
-            void (async () => {
-                const send = (status: number, body: string) => {
-                    response.writeHead(status, { "content-type": "text/xml" });
-                    response.end(body);
-                };
-                if (!String(request.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 Credential=")) {
-                    send(403, errorAnswer("MissingAuthenticationToken", "Request is missing Authentication Token"));
-                    return;
-                }
-                const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-                const action = form.get("Action") ?? "";
-                const targetGroupArn = form.get("TargetGroupArn") ?? undefined;
-                const targetIds = targetIdsOf(form);
-                calls.push({ action, targetGroupArn, targetIds });
-                const notFound = () => send(400, errorAnswer("TargetGroupNotFound", `One or more target groups not found: ${targetGroupArn}`));
-                try {
-                    if (action === "DescribeTargetHealth" && targetGroupArn) {
-                        const targets = await model.describe(targetGroupArn);
-                        if (!targets) {
-                            notFound();
-                            return;
-                        }
-                        // Asked about named targets, the API answers for each, `unused` for one not registered.
-                        const picked = targetIds.length === 0 ? targets : targetIds.map((id) => targets.find((t) => t.id === id) ??
-                            { id, port: 0, state: "unused", reason: "Target.NotRegistered" });
-                        send(200, answer(action, describeResult(picked)));
-                    } else if (action === "DeregisterTargets" && targetGroupArn && targetIds.length > 0) {
-                        for (const id of targetIds) {
-                            if (!(await model.deregister(targetGroupArn, id))) {
-                                notFound();
-                                return;
-                            }
-                        }
-                        send(200, answer(action, ""));
-                    } else {
-                        send(400, errorAnswer("InvalidAction", `the local ELB API stand-in does not play ${action || "a request without Action"} ` +
-                            "(it plays DescribeTargetHealth and DeregisterTargets with a TargetGroupArn)"));
-                    }
-                } catch (error) {
-                    send(500, errorAnswer("InternalFailure", (error as Error).message));
-                }
-            })();
-        });
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => resolve());
-    });
-    return {
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        calls,
-        stop: () => new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
-    };
+    const server = await listenOnLoopback(http.createServer(queryApiListener({
+        contentType: "text/xml",
+        unsigned: () => errorAnswer(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+        answer: (form) => handle(model, form, calls),
+        failure: (error) => errorAnswer(500, "InternalFailure", error.message),
+    })), port);
+    return { endpoint: server.url, calls, stop: server.stop };
 }

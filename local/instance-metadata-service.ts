@@ -23,7 +23,7 @@
  */
 import * as crypto from "crypto";
 import * as http from "http";
-import { AddressInfo } from "net";
+import { listenOnLoopback } from "./loopback-server";
 
 /** The address of the instance metadata service on every EC2 instance. */
 export const instanceMetadataAddress = "169.254.169.254";
@@ -167,16 +167,6 @@ export async function startInstanceMetadataService(source: InstanceMetadataSourc
         socket.on("error", () => undefined);
         socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-    });
-    return {
-        proxy: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        requests,
-        stop: () => new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
-    };
+    const loopback = await listenOnLoopback(server);
+    return { proxy: loopback.url, requests, stop: loopback.stop };
 }
