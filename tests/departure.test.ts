@@ -5,13 +5,15 @@
  * pointed at the loopback stand-in of local/ec2-api.ts.
  */
 import { expect } from "chai";
-import { installMocks, settle } from "./support/pulumi-mocks";
+import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { leaveTagKey } from "../lib/bootstrap";
 import { departureVerdict, MemberDeparture, MemberDepartureInputs } from "../lib/departure";
 import { Ec2ApiStandIn, Ec2Instance, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "../local/ec2-api";
-import { EngineProviderHost, EngineResource, hostEnvironment, makeProgramDirectory, registeredDynamicResource } from "./support/engine-provider";
+import {
+    credentiallessEnvironment, dynamicResourceDeclarer, exampleAwsCredentials, failureOf, hostEnvironment, useEngineProviderHost, withEngineProviderHost,
+} from "./support/engine-provider";
 
 describe("the member departure's verdicts (lib/departure.ts)", () => {
     it("is done once the instance has stopped after running with the tag: the member left and powered off", () => {
@@ -93,42 +95,23 @@ class InstanceTable implements Ec2InstancesModel {
 
 describe("the member departure as the engine runs it", function () {
     this.timeout(30_000);
-    let program: ReturnType<typeof makeProgramDirectory>;
-    let host: EngineProviderHost;
+    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-ec2"], environment: hostEnvironment(exampleAwsCredentials) });
     let api: Ec2ApiStandIn;
     const table = new InstanceTable();
-    let count = 0;
     /** A departure declared in the mocked program, as the engine receives it, pointed at the stand-in. */
-    const declare = async (inputs: Partial<MemberDepartureInputs> = {}): Promise<EngineResource> => {
-        const name = `engine-departure-${++count}`;
-        new MemberDeparture(name, {
+    const declare = dynamicResourceDeclarer("etcd3-cluster:MemberDeparture", "engine-departure",
+        (name, inputs: Partial<MemberDepartureInputs> = {}) => new MemberDeparture(name, {
             memberName: "etcd3-cluster-4", instanceId: "i-0a1b2c3d4e5f60004", region: "eu-west-2",
             timeoutSeconds: 2, endpoint: api.endpoint, pollIntervalMs: 50, ...inputs,
-        });
-        await settle();
-        return registeredDynamicResource("etcd3-cluster:MemberDeparture", name);
-    };
+        }));
     const callsSince = (start: number) => api.calls.slice(start).map((call) =>
         [call.action, ...call.instanceIds, ...Object.entries(call.tags ?? {}).map(([key, value]) => `${key}=${value}`)].join(" "));
-    async function failureOf(promise: Promise<unknown>): Promise<string> {
-        const outcome = await promise.then(() => undefined, (error: Error) => error);
-        expect(outcome, "the call succeeded").to.be.instanceOf(Error);
-        return outcome!.message;
-    }
 
     before(async () => {
         api = await startEc2Api(table);
-        program = makeProgramDirectory({ packages: ["@aws-sdk/client-ec2"] });
-        // Credentials the SDK signs with; the stand-in checks a signature is there, as AWS would.
-        host = await EngineProviderHost.start(program.directory, {}, hostEnvironment({
-            AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        }));
     });
-    after(async function () {
-        this.timeout(15_000);
-        await host?.stop();
+    after(async () => {
         await api?.stop();
-        program?.remove();
     });
     beforeEach(() => {
         table.leaveAfterMs = 200;
@@ -138,8 +121,8 @@ describe("the member departure as the engine runs it", function () {
     it("does nothing when created or updated: a member that joins, or whose instance is replaced, stays", async () => {
         const resource = await declare();
         const start = api.calls.length;
-        const created = await host.create(resource);
-        expect(await host.diff(await declare({ instanceId: "i-0a1b2c3d4e5f60009" }), created.id, created.outs))
+        const created = await engine.host.create(resource);
+        expect(await engine.host.diff(await declare({ instanceId: "i-0a1b2c3d4e5f60009" }), created.id, created.outs))
             .to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         expect(callsSince(start)).to.deep.equal([]);
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.tags).to.deep.equal({ Name: "i-0a1b2c3d4e5f60004" });
@@ -148,7 +131,7 @@ describe("the member departure as the engine runs it", function () {
     it("when deleted, tags the member's instance to leave with its name and returns once the instance has stopped", async () => {
         const resource = await declare();
         const start = api.calls.length;
-        await host.delete(resource, "departure-id", resource.inputs);
+        await engine.host.delete(resource, "departure-id", resource.inputs);
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.state).to.equal("stopped");
         const calls = callsSince(start);
         expect(calls.slice(0, 2)).to.deep.equal([
@@ -161,7 +144,7 @@ describe("the member departure as the engine runs it", function () {
         table.set("i-0a1b2c3d4e5f60004", "stopped");
         const resource = await declare();
         const start = api.calls.length;
-        await host.delete(resource, "departure-id", resource.inputs);
+        await engine.host.delete(resource, "departure-id", resource.inputs);
         const calls = callsSince(start).filter((call) => !call.startsWith("DescribeInstances"));
         expect(calls).to.deep.equal([`CreateTags i-0a1b2c3d4e5f60004 ${leaveTagKey}=etcd3-cluster-4`, "StartInstances i-0a1b2c3d4e5f60004"]);
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.state).to.equal("stopped");
@@ -172,7 +155,7 @@ describe("the member departure as the engine runs it", function () {
         for (const instanceId of ["i-0a1b2c3d4e5f60004", "i-0a1b2c3d4e5f600ff"]) {
             const resource = await declare({ instanceId });
             const start = api.calls.length;
-            await host.delete(resource, "departure-id", resource.inputs);
+            await engine.host.delete(resource, "departure-id", resource.inputs);
             expect(callsSince(start)).to.deep.equal([`DescribeInstances ${instanceId}`]);
         }
     });
@@ -180,7 +163,7 @@ describe("the member departure as the engine runs it", function () {
     it("stops the shrink with a clear error when the member never leaves", async () => {
         table.leaveAfterMs = undefined;
         const resource = await declare({ timeoutSeconds: 1 });
-        expect(await failureOf(host.delete(resource, "departure-id", resource.inputs))).to.equal(
+        expect(await failureOf(engine.host.delete(resource, "departure-id", resource.inputs))).to.equal(
             "etcd3-cluster-4: gave up after 1 s waiting for the member to leave the cluster and power off i-0a1b2c3d4e5f60004: " +
             "the instance is running: its member has not left yet. Nothing after this member was removed. Look at its leave unit " +
             "(journalctl -u etcd-member-leave.service on the instance; it waits while the other members have no quorum or another " +
@@ -188,27 +171,20 @@ describe("the member departure as the engine runs it", function () {
     });
 
     it("names the credentials it used when the API refuses them", async () => {
-        const unsigned = await EngineProviderHost.start(program.directory, {}, hostEnvironment({ AWS_EC2_METADATA_DISABLED: "true", HOME: program.directory }));
-        try {
+        const environment = credentiallessEnvironment(engine.programDirectory);
+        await withEngineProviderHost({ programDirectory: engine.programDirectory, environment }, async (unsigned) => {
             const resource = await declare({ profile: undefined });
             const message = await failureOf(unsigned.delete(resource, "departure-id", resource.inputs));
             expect(message).to.match(/^etcd3-cluster-4: could not read the state of i-0a1b2c3d4e5f60004 \(the departure uses the AWS SDK's credential chain, region eu-west-2\): /);
-        } finally {
-            await unsigned.stop();
-        }
+        });
     });
 
     it("says which package is missing when the program's directory cannot resolve the AWS SDK", async () => {
-        const bare = makeProgramDirectory();
-        const bareHost = await EngineProviderHost.start(bare.directory, {}, hostEnvironment());
-        try {
+        await withEngineProviderHost({ environment: hostEnvironment() }, async (bareHost) => {
             const resource = await declare();
             expect(await failureOf(bareHost.delete(resource, "departure-id", resource.inputs))).to.match(new RegExp("^etcd3-cluster-4: the member " +
                 "departure needs @aws-sdk/client-ec2, a dependency of etcd3-cluster, resolvable from the program's directory " +
                 "\\(npm installs it there; with pnpm or yarn PnP, add it to the program's own dependencies\\): Cannot find module"));
-        } finally {
-            await bareHost.stop();
-            bare.remove();
-        }
+        });
     });
 });

@@ -8,50 +8,24 @@ import { expect } from "chai";
 import * as fs from "fs";
 import { isBuiltin } from "module";
 import * as path from "path";
-import { installMocks, settle } from "./support/pulumi-mocks";
+import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { DiscoveryUrl, DiscoveryUrlArgs } from "../lib/discovery";
 import {
     answerWith, FakeService, fakeService, Handler, neverAnswer, refusingService, useRealDiscoveryService,
 } from "./support/discovery-services";
-import {
-    EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource,
-} from "./support/engine-provider";
+import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
 const token = "9a69d64726338dabf0a279d4fa7e803e";
 /** Two quick attempts; the component never sets this, so stacks keep the defaults (5 attempts, 10 s each). */
 const fast = { attempts: 2, retryDelayMs: 10, timeoutMs: 300 };
 
-let declaredCount = 0;
 /** Declares a DiscoveryUrl in the mocked program and returns it as the engine received it. */
-async function declare(args: DiscoveryUrlArgs): Promise<EngineResource> {
-    const name = `engine-discovery-${++declaredCount}`;
-    new DiscoveryUrl(name, args);
-    await settle();
-    return registeredDynamicResource("etcd3-cluster:DiscoveryUrl", name);
-}
-
-/** The rejection's message (what the engine prints), or a failure if the call succeeded. */
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-    const outcome = await promise.then(() => undefined, (error: Error) => error);
-    expect(outcome, "the call succeeded").to.be.instanceOf(Error);
-    return outcome!.message;
-}
+const declare = dynamicResourceDeclarer("etcd3-cluster:DiscoveryUrl", "engine-discovery", (name, args: DiscoveryUrlArgs) => new DiscoveryUrl(name, args));
 
 describe("DiscoveryUrl as the engine runs it", function () {
-    let program: ReturnType<typeof makeProgramDirectory>;
-    let host: EngineProviderHost;
-    before(async function () {
-        this.timeout(30_000);
-        program = makeProgramDirectory();
-        host = await EngineProviderHost.start(program.directory);
-    });
-    after(async function () {
-        this.timeout(15_000);
-        await host?.stop();
-        program?.remove();
-    });
+    const engine = useEngineProviderHost();
 
     it("reaches the engine serialized, needing no package from the program's node_modules", async () => {
         const resource = await declare({ size: 3, service: "http://127.0.0.1:8087" });
@@ -63,7 +37,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
         const service = useRealDiscoveryService();
 
         it("keeps a fresh token for the stated size, and nothing the component did not give", async () => {
-            const created = await host.create(await declare({ size: 3, service: service() }));
+            const created = await engine.host.create(await declare({ size: 3, service: service() }));
             expect(created.id).to.match(/^[0-9a-f]{32}$/);
             expect(created.outs).to.have.all.keys("__provider", "size", "service", "url");
             expect(created.outs).to.deep.include({ size: 3, service: service(), url: `${service()}/${created.id}` });
@@ -73,9 +47,9 @@ describe("DiscoveryUrl as the engine runs it", function () {
 
         it("appends to a relative logFile in the program's directory and keeps the path as given", async () => {
             const logFile = `etcd3-discovery-url-${process.pid}.log`;
-            const created = await host.create(await declare({ size: 5, service: service(), logFile }));
+            const created = await engine.host.create(await declare({ size: 5, service: service(), logFile }));
             expect(created.outs.logFile).to.equal(logFile);
-            const lines = fs.readFileSync(path.join(program.directory, logFile), "utf8").trimEnd().split("\n");
+            const lines = fs.readFileSync(path.join(engine.programDirectory, logFile), "utf8").trimEnd().split("\n");
             expect(lines.map((line) => line.replace(/^\d{8} \d\d:\d\d:\d\d [AP]M /, ""))).to.deep.equal([
                 "[etcd3-cluster] requesting an etcd discovery url.",
                 "The stated node count in the etcd cluster is [5]",
@@ -87,13 +61,13 @@ describe("DiscoveryUrl as the engine runs it", function () {
 
         it("fails at once on a 400, with the service's own explanation", async () => {
             const resource = await declare({ size: "x" as unknown as number, service: service() });
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal(`discovery service ${service()}: HTTP 400 Bad Request: strconv.Atoi: parsing "x": invalid syntax`);
         });
 
         it("fails at once on a 404 (a wrong path in the service URL), with the service's text", async () => {
             const resource = await declare({ size: 3, service: `${service()}/v2` });
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal(`discovery service ${service()}/v2: HTTP 404 Not Found: 404 page not found`);
         });
     });
@@ -107,7 +81,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
 
         it("retries after a 503 and keeps the next answer's token", async () => {
             fake = await fakeService(answerWith(503, "Service Unavailable"), answerWith(200, `https://discovery.etcd.io/${token}`));
-            const created = await host.create(await declare({ size: 3, service: fake.base, requestSettings: fast }));
+            const created = await engine.host.create(await declare({ size: 3, service: fake.base, requestSettings: fast }));
             expect(created).to.deep.include({ id: token });
             expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
             expect(fake.requests).to.deep.equal(["/new?size=3", "/new?size=3"]);
@@ -115,7 +89,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
 
         it("retries after a 429", async () => {
             fake = await fakeService(answerWith(429, "slow down"), answerWith(200, `https://discovery.etcd.io/${token}`));
-            const created = await host.create(await declare({ size: 3, service: fake.base, requestSettings: fast }));
+            const created = await engine.host.create(await declare({ size: 3, service: fake.base, requestSettings: fast }));
             expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
             expect(fake.requests).to.have.length(2);
         });
@@ -128,7 +102,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
             };
             fake = await fakeService(arrived(answerWith(429, "slow down")), arrived(answerWith(503, "busy")),
                 arrived(answerWith(200, `https://discovery.etcd.io/${token}`)));
-            const created = await host.create(await declare({
+            const created = await engine.host.create(await declare({
                 size: 3, service: fake.base, requestSettings: { attempts: 3, retryDelayMs: 200, timeoutMs: 5000 },
             }));
             expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
@@ -141,7 +115,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
         it("gives up after its attempts on 5xx, naming the service, the count and the last answer", async () => {
             fake = await fakeService(answerWith(502, "Bad Gateway"));
             const resource = await declare({ size: 3, service: fake.base, requestSettings: fast });
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal(`discovery service ${fake.base} gave no discovery URL after 2 attempts; last: HTTP 502 Bad Gateway: Bad Gateway`);
             expect(fake.requests).to.have.length(2);
         });
@@ -150,7 +124,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
             it(`fails at once on a ${status}, keeping the service's explanation`, async () => {
                 fake = await fakeService(answerWith(status, "size must be a number"));
                 const resource = await declare({ size: 3, service: fake.base, requestSettings: fast });
-                expect(await failureOf(host.create(resource)))
+                expect(await failureOf(engine.host.create(resource)))
                     .to.equal(`discovery service ${fake.base}: HTTP ${status} ${statusText}: size must be a number`);
                 expect(fake.requests).to.have.length(1);
             });
@@ -162,7 +136,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
                 response.end();
             });
             const resource = await declare({ size: 3, service: fake.base, requestSettings: fast });
-            expect(await failureOf(host.create(resource))).to.equal(`discovery service ${fake.base}: HTTP 301 Moved Permanently: ` +
+            expect(await failureOf(engine.host.create(resource))).to.equal(`discovery service ${fake.base}: HTTP 301 Moved Permanently: ` +
                 "redirects to https://discovery.example.com/new?size=3; give the service's own URL");
             expect(fake.requests).to.have.length(1);
         });
@@ -170,7 +144,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
         it("fails at once on a body that is not a discovery URL, quoting it", async () => {
             fake = await fakeService(answerWith(200, "<html>maintenance</html>"));
             const resource = await declare({ size: 3, service: fake.base, requestSettings: fast });
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal(`discovery service ${fake.base}: answered with something that is not a discovery URL: "<html>maintenance</html>"`);
             expect(fake.requests).to.have.length(1);
         });
@@ -178,7 +152,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
         it("reports a refused connection with its cause after its attempts", async () => {
             const base = await refusingService();
             const resource = await declare({ size: 3, service: base, requestSettings: fast });
-            expect(await failureOf(host.create(resource))).to.equal(`discovery service ${base} gave no discovery URL after 2 attempts; ` +
+            expect(await failureOf(engine.host.create(resource))).to.equal(`discovery service ${base} gave no discovery URL after 2 attempts; ` +
                 `last: fetch failed: connect ECONNREFUSED ${base.replace("http://", "")}`);
         });
 
@@ -186,7 +160,7 @@ describe("DiscoveryUrl as the engine runs it", function () {
             fake = await fakeService(neverAnswer);
             const resource = await declare({ size: 3, service: fake.base, requestSettings: fast });
             const started = Date.now();
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal(`discovery service ${fake.base} gave no discovery URL after 2 attempts; last: no answer within 300 ms`);
             expect(Date.now() - started).to.be.below(5_000);
             expect(fake.requests).to.have.length(2);
@@ -196,8 +170,8 @@ describe("DiscoveryUrl as the engine runs it", function () {
             fake = await fakeService(answerWith(400, "bad size"));
             const logFile = `etcd3-discovery-failure-${process.pid}.log`;
             const resource = await declare({ size: 3, service: fake.base, logFile, requestSettings: fast });
-            await failureOf(host.create(resource));
-            const lines = fs.readFileSync(path.join(program.directory, logFile), "utf8").trimEnd().split("\n");
+            await failureOf(engine.host.create(resource));
+            const lines = fs.readFileSync(path.join(engine.programDirectory, logFile), "utf8").trimEnd().split("\n");
             expect(lines[lines.length - 1]).to.match(/^\d{8} \d\d:\d\d:\d\d [AP]M no discovery url: discovery service /)
                 .and.satisfy((line: string) => line.endsWith(`${fake!.base}: HTTP 400 Bad Request: bad size`));
         });
@@ -205,15 +179,15 @@ describe("DiscoveryUrl as the engine runs it", function () {
         it("still keeps the token when the log file cannot be written, and says so on the host's stderr", async () => {
             fake = await fakeService(answerWith(200, `https://discovery.etcd.io/${token}`));
             const logFile = "/nonexistent-dir/etcd3-discovery-url.log";
-            const created = await host.create(await declare({ size: 3, service: fake.base, logFile, requestSettings: fast }));
+            const created = await engine.host.create(await declare({ size: 3, service: fake.base, logFile, requestSettings: fast }));
             expect(created.outs.url).to.equal(`https://discovery.etcd.io/${token}`);
             const warning = `etcd3-cluster: could not append to ${logFile}: ENOENT: no such file or directory, open '${logFile}'`;
-            expect(await host.stderrContaining(warning)).to.contain(warning);
+            expect(await engine.host.stderrContaining(warning)).to.contain(warning);
         });
 
         it("refuses request settings that would never ask", async () => {
             const resource = await declare({ size: 3, service: "http://127.0.0.1:8087", requestSettings: { attempts: 0 } });
-            expect(await failureOf(host.create(resource)))
+            expect(await failureOf(engine.host.create(resource)))
                 .to.equal("discovery request: attempts must be a whole number of at least 1, not 0");
         });
     });
@@ -224,36 +198,36 @@ describe("DiscoveryUrl as the engine runs it", function () {
         const logFile = `etcd3-discovery-diff-${process.pid}.log`;
         before(async () => {
             fake = await fakeService(answerWith(200, `https://discovery.etcd.io/${token}`));
-            created = await host.create(await declare({ size: 3, service: fake.base, logFile }));
+            created = await engine.host.create(await declare({ size: 3, service: fake.base, logFile }));
         });
         after(async () => {
             await fake?.close();
         });
 
         it("reports no change when nothing changed", async () => {
-            const diff = await host.diff(await declare({ size: 3, service: fake.base, logFile }), created.id, created.outs);
+            const diff = await engine.host.diff(await declare({ size: 3, service: fake.base, logFile }), created.id, created.outs);
             expect(diff).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
         it("keeps the token on a size change (ClusterGuard decides whether the change is allowed)", async () => {
-            const diff = await host.diff(await declare({ size: 5, service: fake.base, logFile }), created.id, created.outs);
+            const diff = await engine.host.diff(await declare({ size: 5, service: fake.base, logFile }), created.id, created.outs);
             expect(diff).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
         it("ignores request settings", async () => {
             const resource = await declare({ size: 3, service: fake.base, logFile, requestSettings: fast });
-            expect(await host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
         it("keeps the token on a service change: the running members formed the cluster with it", async () => {
-            const diff = await host.diff(await declare({ size: 3, service: "http://127.0.0.1:8087", logFile }), created.id, created.outs);
+            const diff = await engine.host.diff(await declare({ size: 3, service: "http://127.0.0.1:8087", logFile }), created.id, created.outs);
             expect(diff).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
 
         it("updates state only, keeping the token, its size and its service, when the log file changes", async () => {
             const resource = await declare({ size: 5, service: "http://127.0.0.1:8087", logFile: "elsewhere.log" });
-            expect(await host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
-            const outs = await host.update(resource, created.id, created.outs);
+            expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+            const outs = await engine.host.update(resource, created.id, created.outs);
             expect(outs).to.deep.equal({ ...created.outs, logFile: "elsewhere.log" });
             expect(fake.requests).to.have.length(1);
         });

@@ -5,30 +5,15 @@
  * the engine would print them.
  */
 import { expect } from "chai";
-import { installMocks, settle } from "./support/pulumi-mocks";
+import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
 import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
-import {
-    EngineProviderHost, EngineResource, makeProgramDirectory, Properties, registeredDynamicResource,
-} from "./support/engine-provider";
+import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
-let declaredCount = 0;
 /** Declares a ClusterGuard in the mocked program and returns it as the engine received it. */
-async function declare(facts: ClusterGuardFacts): Promise<EngineResource> {
-    const name = `engine-guard-${++declaredCount}`;
-    new ClusterGuard(name, facts);
-    await settle();
-    return registeredDynamicResource("etcd3-cluster:ClusterGuard", name);
-}
-
-/** The rejection's message (what the engine prints), or a failure if the call succeeded. */
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-    const outcome = await promise.then(() => undefined, (error: Error) => error);
-    expect(outcome, "the call succeeded").to.be.instanceOf(Error);
-    return outcome!.message;
-}
+const declare = dynamicResourceDeclarer("etcd3-cluster:ClusterGuard", "engine-guard", (name, facts: ClusterGuardFacts) => new ClusterGuard(name, facts));
 
 const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
 const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
@@ -39,19 +24,10 @@ const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => (
 });
 
 describe("ClusterGuard as the engine runs it", function () {
-    let program: ReturnType<typeof makeProgramDirectory>;
-    let host: EngineProviderHost;
+    const engine = useEngineProviderHost();
     let created: { id: string; outs: Properties };
-    before(async function () {
-        this.timeout(30_000);
-        program = makeProgramDirectory();
-        host = await EngineProviderHost.start(program.directory);
-        created = await host.create(await declare(facts()));
-    });
-    after(async function () {
-        this.timeout(15_000);
-        await host?.stop();
-        program?.remove();
+    before(async () => {
+        created = await engine.host.create(await declare(facts()));
     });
 
     it("keeps the guarded facts in state", () => {
@@ -62,96 +38,96 @@ describe("ClusterGuard as the engine runs it", function () {
     });
 
     it("reports no change when the facts stay", async () => {
-        expect(await host.diff(await declare(facts()), created.id, created.outs)).to.deep.equal(noChange);
+        expect(await engine.host.diff(await declare(facts()), created.id, created.outs)).to.deep.equal(noChange);
     });
 
     it("allows a larger cluster as an in-place update that records the new size and keeps the founding one", async () => {
         const resource = await declare(facts({ clusterSize: 5 }));
-        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
-        const outs = await host.update(resource, created.id, created.outs);
+        expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await engine.host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, clusterSize: 5, foundingClusterSize: 3 });
     });
 
     it("allows a smaller cluster as an in-place update that keeps the founding size", async () => {
-        const grown = await host.update(await declare(facts({ clusterSize: 5 })), created.id, created.outs);
+        const grown = await engine.host.update(await declare(facts({ clusterSize: 5 })), created.id, created.outs);
         const resource = await declare(facts());
-        expect(await host.diff(resource, created.id, grown)).to.deep.equal(inPlace);
-        expect(await host.update(resource, created.id, grown)).to.deep.equal({ ...created.outs, clusterSize: 3, foundingClusterSize: 3 });
+        expect(await engine.host.diff(resource, created.id, grown)).to.deep.equal(inPlace);
+        expect(await engine.host.update(resource, created.id, grown)).to.deep.equal({ ...created.outs, clusterSize: 3, foundingClusterSize: 3 });
     });
 
     it("refuses smaller root volumes, naming the smallest size it accepts", async () => {
         const resource = await declare(facts({ rootVolumeSizeGiB: 20 }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(shrinkRefusal(30, 20));
+        expect(await failureOf(engine.host.diff(resource, created.id, created.outs))).to.equal(shrinkRefusal(30, 20));
     });
 
     it("refuses smaller data volumes, naming the smallest size it accepts", async () => {
         const resource = await declare(facts({ dataVolumeSizeGiB: 19 }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(dataShrinkRefusal(20, 19));
+        expect(await failureOf(engine.host.diff(resource, created.id, created.outs))).to.equal(dataShrinkRefusal(20, 19));
     });
 
     it("lists every refused change at once", async () => {
         const resource = await declare(facts({ clusterSize: 1, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 10 }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs)))
+        expect(await failureOf(engine.host.diff(resource, created.id, created.outs)))
             .to.equal(`${shrinkRefusal(30, 20)}\n${dataShrinkRefusal(20, 10)}`);
     });
 
     it("allows larger root volumes as an in-place update that records the new size", async () => {
         const resource = await declare(facts({ rootVolumeSizeGiB: 40 }));
-        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
-        const outs = await host.update(resource, created.id, created.outs);
+        expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await engine.host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, rootVolumeSizeGiB: 40 });
         // The next preview compares with the recorded size: back to 30 is now a shrink.
         const back = await declare(facts({ rootVolumeSizeGiB: 30 }));
-        expect(await failureOf(host.diff(back, created.id, outs))).to.equal(shrinkRefusal(40, 30));
+        expect(await failureOf(engine.host.diff(back, created.id, outs))).to.equal(shrinkRefusal(40, 30));
     });
 
     it("allows larger data volumes as an in-place update that records the new size", async () => {
         const resource = await declare(facts({ dataVolumeSizeGiB: 50 }));
-        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
-        const outs = await host.update(resource, created.id, created.outs);
+        expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await engine.host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, dataVolumeSizeGiB: 50 });
         const back = await declare(facts());
-        expect(await failureOf(host.diff(back, created.id, outs))).to.equal(dataShrinkRefusal(50, 20));
+        expect(await failureOf(engine.host.diff(back, created.id, outs))).to.equal(dataShrinkRefusal(50, 20));
     });
 
     it("allows an etcd patch upgrade as an in-place update that records the new version", async () => {
         const resource = await declare(facts({ etcdVersion: "v3.5.34" }));
-        expect(await host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
-        const outs = await host.update(resource, created.id, created.outs);
+        expect(await engine.host.diff(resource, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await engine.host.update(resource, created.id, created.outs);
         expect(outs).to.deep.equal({ ...created.outs, etcdVersion: "v3.5.34" });
         // The next preview compares with the recorded version: the same program is no change.
-        expect(await host.diff(await declare(facts({ etcdVersion: "v3.5.34" })), created.id, outs)).to.deep.equal(noChange);
+        expect(await engine.host.diff(await declare(facts({ etcdVersion: "v3.5.34" })), created.id, outs)).to.deep.equal(noChange);
     });
 
     it("refuses 3.5 → 3.6 while the state says the v2 API is on, naming enableV2Api", async () => {
         const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
-        expect(await failureOf(host.diff(resource, created.id, created.outs))).to.equal(v2OnRefusal);
+        expect(await failureOf(engine.host.diff(resource, created.id, created.outs))).to.equal(v2OnRefusal);
     });
 
     it("allows 3.5 → 3.6 once an update has recorded the v2 API off", async () => {
         const v2Off = await declare(facts({ enableV2Api: false }));
-        expect(await host.diff(v2Off, created.id, created.outs)).to.deep.equal(inPlace);
-        const outs = await host.update(v2Off, created.id, created.outs);
+        expect(await engine.host.diff(v2Off, created.id, created.outs)).to.deep.equal(inPlace);
+        const outs = await engine.host.update(v2Off, created.id, created.outs);
         const on36 = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
-        expect(await host.diff(on36, created.id, outs)).to.deep.equal(inPlace);
+        expect(await engine.host.diff(on36, created.id, outs)).to.deep.equal(inPlace);
     });
 
     it("refuses a 3.6 cluster's downgrade to 3.5", async () => {
-        const on36 = await host.create(await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false })));
+        const on36 = await engine.host.create(await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false })));
         const resource = await declare(facts({ etcdVersion: "v3.5.33", enableV2Api: false }));
-        expect(await failureOf(host.diff(resource, on36.id, on36.outs))).to.equal(downgradeRefusal);
+        expect(await failureOf(engine.host.diff(resource, on36.id, on36.outs))).to.equal(downgradeRefusal);
     });
 
     it("refuses a state made before member slots, whatever the program says", async () => {
         const { dataVolumeSizeGiB: _data, etcdVersion: _version, enableV2Api: _flag, bootstrap: _bootstrap, ...preSlotState } = created.outs;
         const resource = await declare(facts());
-        expect(await failureOf(host.diff(resource, created.id, preSlotState))).to.equal(preSlotRefusal);
+        expect(await failureOf(engine.host.diff(resource, created.id, preSlotState))).to.equal(preSlotRefusal);
     });
 
     it("records facts that older state lacks without refusing anything", async () => {
         const { etcdVersion: _version, enableV2Api: _flag, bootstrap: _bootstrap, ...olderState } = created.outs;
         const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
-        expect(await host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
-        expect(await host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, etcdVersion: "v3.6.14", enableV2Api: false });
+        expect(await engine.host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
+        expect(await engine.host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, etcdVersion: "v3.6.14", enableV2Api: false });
     });
 });

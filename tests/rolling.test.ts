@@ -5,13 +5,14 @@
  * pointed at the loopback stand-in of local/elb-api.ts.
  */
 import { expect } from "chai";
-import { installMocks, settle } from "./support/pulumi-mocks";
+import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { MemberHealthGate, MemberHealthGateInputs, TargetState, verdictAfterDeregistration, verdictAfterStart, verdictBeforeStop } from "../lib/rolling";
 import { ElbApiStandIn, ElbTargetHealth, startElbApi } from "../local/elb-api";
 import {
-    EngineProviderHost, EngineResource, hostEnvironment, makeProgramDirectory, Properties, registeredDynamicResource,
+    credentiallessEnvironment, dynamicResourceDeclarer, exampleAwsCredentials, failureOf, hostEnvironment, Properties, useEngineProviderHost,
+    withEngineProviderHost,
 } from "./support/engine-provider";
 
 const group = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/etcd3-alb-tg/1234567890abcdef";
@@ -109,48 +110,28 @@ class TargetTable {
 }
 
 describe("the member health gate as the engine runs it", function () {
-    let program: ReturnType<typeof makeProgramDirectory>;
-    let host: EngineProviderHost;
+    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"], environment: hostEnvironment(exampleAwsCredentials) });
     let api: ElbApiStandIn;
     const table = new TargetTable();
-    let count = 0;
     /** A gate declared in the mocked program, as the engine receives it, pointed at the stand-in. */
-    const declare = async (inputs: Partial<MemberHealthGateInputs> = {}): Promise<EngineResource> => {
-        const name = `engine-gate-${++count}`;
-        new MemberHealthGate(name, {
+    const declare = dynamicResourceDeclarer("etcd3-cluster:MemberHealthGate", "engine-gate",
+        (name, inputs: Partial<MemberHealthGateInputs> = {}) => new MemberHealthGate(name, {
             memberName: "etcd3-cluster-1", instanceId: "i-1", targetGroupArns: [group], region: "eu-west-2",
             timeoutSeconds: 2, endpoint: api.endpoint, pollIntervalMs: 50, ...inputs,
-        });
-        await settle();
-        return registeredDynamicResource("etcd3-cluster:MemberHealthGate", name);
-    };
-    const callsSince = (start: number) => api.calls.slice(start).map((call) => `${call.action} ${call.targetIds.join(",")}`.trim());
-    async function failureOf(promise: Promise<unknown>): Promise<string> {
-        const outcome = await promise.then(() => undefined, (error: Error) => error);
-        expect(outcome, "the call succeeded").to.be.instanceOf(Error);
-        return outcome!.message;
-    }
-
-    before(async function () {
-        this.timeout(30_000);
-        api = await startElbApi(table);
-        program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"] });
-        // Credentials the SDK signs with; the stand-in checks a signature is there, as AWS would.
-        host = await EngineProviderHost.start(program.directory, {}, hostEnvironment({
-            AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         }));
+    const callsSince = (start: number) => api.calls.slice(start).map((call) => `${call.action} ${call.targetIds.join(",")}`.trim());
+
+    before(async () => {
+        api = await startElbApi(table);
     });
-    after(async function () {
-        this.timeout(15_000);
-        await host?.stop();
+    after(async () => {
         await api?.stop();
-        program?.remove();
     });
 
     it("does not wait when created in a new cluster, where no member is healthy yet", async () => {
         table.set(group, [["i-0", "initial"], ["i-1", "initial"]]);
         const start = api.calls.length;
-        const created = await host.create(await declare());
+        const created = await engine.host.create(await declare());
         expect(created.outs).to.deep.include({ instanceId: "i-1", memberName: "etcd3-cluster-1" });
         expect(callsSince(start)).to.deep.equal(["DescribeTargetHealth"]);
     });
@@ -160,13 +141,13 @@ describe("the member health gate as the engine runs it", function () {
         const resource = await declare();
         setTimeout(() => table.setState(group, "i-1", "healthy"), 400);
         const started = Date.now();
-        await host.create(resource);
+        await engine.host.create(resource);
         expect(Date.now() - started).to.be.at.least(350);
     });
 
     it("stops the roll with a clear error when the new instance never becomes healthy", async () => {
         table.set(group, [["i-0", "healthy"], ["i-1", "unhealthy"], ["i-2", "healthy"]]);
-        expect(await failureOf(host.create(await declare({ timeoutSeconds: 1 })))).to.equal(
+        expect(await failureOf(engine.host.create(await declare({ timeoutSeconds: 1 })))).to.equal(
             "etcd3-cluster-1: gave up after 1 s waiting for i-1 to be healthy behind the load balancer: i-1 is not healthy yet: i-1 unhealthy. " +
             "The roll stops here; the members after this one were not touched. Look at the member (journalctl -u etcd-member.service on its " +
             "instance), then run `pulumi up` again. rollingHealthTimeoutMinutes sets this bound; 0 turns the gate off.");
@@ -178,7 +159,7 @@ describe("the member health gate as the engine runs it", function () {
         const resource = await declare({ targetGroupArns: [group, nlbGroup] });
         const start = api.calls.length;
         const started = Date.now();
-        await host.delete(resource, "gate-id", resource.inputs);
+        await engine.host.delete(resource, "gate-id", resource.inputs);
         expect(Date.now() - started).to.be.at.least(table.drainMs - 50);
         expect(callsSince(start).filter((call) => call.startsWith("Deregister"))).to.deep.equal(["DeregisterTargets i-1", "DeregisterTargets i-1"]);
         expect(table.groups.get(group)!.map((t) => t.id)).to.deep.equal(["i-0", "i-2"]);
@@ -190,7 +171,7 @@ describe("the member health gate as the engine runs it", function () {
         table.drainMs = 0;
         const resource = await declare({ minimumDrainSeconds: 1 });
         const started = Date.now();
-        await host.delete(resource, "gate-id", resource.inputs);
+        await engine.host.delete(resource, "gate-id", resource.inputs);
         table.drainMs = 300;
         expect(Date.now() - started).to.be.at.least(1000);
     });
@@ -199,7 +180,7 @@ describe("the member health gate as the engine runs it", function () {
         table.set(group, [["i-0", "healthy"], ["i-1", "healthy"], ["i-2", "unhealthy"]]);
         const resource = await declare({ timeoutSeconds: 1 });
         const start = api.calls.length;
-        expect(await failureOf(host.delete(resource, "gate-id", resource.inputs))).to.equal(
+        expect(await failureOf(engine.host.delete(resource, "gate-id", resource.inputs))).to.equal(
             "etcd3-cluster-1: gave up after 1 s waiting for the other members to be healthy before stopping i-1: " +
             "stopping i-1 now could cost the cluster its quorum: i-2 unhealthy. The roll stops here; the members after this one were not touched. " +
             "Look at the member (journalctl -u etcd-member.service on its instance), then run `pulumi up` again. " +
@@ -209,39 +190,32 @@ describe("the member health gate as the engine runs it", function () {
 
     it("lets a destroy through when the target groups are already gone", async () => {
         const resource = await declare({ targetGroupArns: ["arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/gone/1234567890abcdef"] });
-        await host.delete(resource, "gate-id", resource.inputs);
+        await engine.host.delete(resource, "gate-id", resource.inputs);
     });
 
     it("makes no AWS call at all when turned off", async () => {
         table.set(group, [["i-0", "healthy"], ["i-1", "unhealthy"], ["i-2", "unhealthy"]]);
         const resource = await declare({ timeoutSeconds: 0 });
         const start = api.calls.length;
-        await host.create(resource);
-        await host.delete(resource, "gate-id", resource.inputs);
+        await engine.host.create(resource);
+        await engine.host.delete(resource, "gate-id", resource.inputs);
         expect(callsSince(start)).to.deep.equal([]);
     });
 
     it("names the credentials it used when the API refuses them", async () => {
-        const unsigned = await EngineProviderHost.start(program.directory, {}, hostEnvironment({ AWS_EC2_METADATA_DISABLED: "true", HOME: program.directory }));
-        try {
+        const environment = credentiallessEnvironment(engine.programDirectory);
+        await withEngineProviderHost({ programDirectory: engine.programDirectory, environment }, async (unsigned) => {
             const message = await failureOf(unsigned.create(await declare()));
             expect(message).to.match(/^etcd3-cluster-1: could not read the target groups' health while waiting for i-1 to be healthy behind the load balancer \(the gate uses the AWS SDK's credential chain, region eu-west-2\): /);
-        } finally {
-            await unsigned.stop();
-        }
+        });
     });
 
     it("says which package is missing when the program's directory cannot resolve the AWS SDK", async () => {
-        const bare = makeProgramDirectory();
-        const bareHost = await EngineProviderHost.start(bare.directory, {}, hostEnvironment());
-        try {
+        await withEngineProviderHost({ environment: hostEnvironment() }, async (bareHost) => {
             expect(await failureOf(bareHost.create(await declare()))).to.match(new RegExp("^etcd3-cluster-1: the member health gate needs " +
                 "@aws-sdk/client-elastic-load-balancing-v2, a dependency of etcd3-cluster, resolvable from the program's directory " +
                 "\\(npm installs it there; with pnpm or yarn PnP, add it to the program's own dependencies\\): Cannot find module"));
-        } finally {
-            await bareHost.stop();
-            bare.remove();
-        }
+        });
     });
 
     describe("its diff", () => {
@@ -251,16 +225,16 @@ describe("the member health gate as the engine runs it", function () {
         });
 
         it("replaces the gate, deleting the old one first, when the member's instance is replaced", async () => {
-            expect(await host.diff(await declare({ instanceId: "i-9" }), "gate-id", olds))
+            expect(await engine.host.diff(await declare({ instanceId: "i-9" }), "gate-id", olds))
                 .to.deep.equal({ changes: true, replaces: ["instanceId"], deleteBeforeReplace: true });
         });
 
         it("updates in place when only the bound changes", async () => {
-            expect(await host.diff(await declare({ timeoutSeconds: 60 }), "gate-id", olds)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+            expect(await engine.host.diff(await declare({ timeoutSeconds: 60 }), "gate-id", olds)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         });
 
         it("reports no change when nothing changes", async () => {
-            expect(await host.diff(await declare(), "gate-id", olds)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect(await engine.host.diff(await declare(), "gate-id", olds)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         });
     });
 });

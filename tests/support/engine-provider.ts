@@ -18,6 +18,10 @@
  * then Create for a new resource, Check then Diff or Update for a changed
  * one. The inputs are the ones the Pulumi mocks received for a dynamic
  * resource the test constructed, `__provider` included.
+ *
+ * A suite gets one host for all its tests from useEngineProviderHost, declares
+ * its resources with a dynamicResourceDeclarer, and reads a refused call's
+ * message with failureOf.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -27,7 +31,8 @@ import type * as grpcTypes from "@grpc/grpc-js";
 import type * as providerGrpcTypes from "@pulumi/pulumi/proto/provider_grpc_pb";
 import type * as providerProtoTypes from "@pulumi/pulumi/proto/provider_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
-import { registered } from "./pulumi-mocks";
+import { expect } from "chai";
+import { registered, settle } from "./pulumi-mocks";
 
 /** A resource's property bag, as it crosses the engine's gRPC boundary. */
 export type Properties = Record<string, any>;
@@ -74,6 +79,32 @@ export function registeredDynamicResource(moduleAndType: string, name: string): 
 }
 
 /**
+ * A function that declares a dynamic resource in the mocked program and
+ * returns it as the engine received it: `construct(name, ...args)` builds it
+ * under a fresh name (`<prefix>-1`, `<prefix>-2`, ...), then the mocks settle
+ * and the resource `<module>:<type>` of that name is looked up (see
+ * registeredDynamicResource).
+ */
+export function dynamicResourceDeclarer<Args extends unknown[]>(
+    moduleAndType: string, prefix: string, construct: (name: string, ...args: Args) => unknown,
+): (...args: Args) => Promise<EngineResource> {
+    let count = 0;
+    return async (...args: Args) => {
+        const name = `${prefix}-${++count}`;
+        construct(name, ...args);
+        await settle();
+        return registeredDynamicResource(moduleAndType, name);
+    };
+}
+
+/** The rejection's message (what the engine prints), or a failed assertion if the call succeeded. */
+export async function failureOf(promise: Promise<unknown>): Promise<string> {
+    const outcome = await promise.then(() => undefined, (error: Error) => error);
+    expect(outcome, "the call succeeded").to.be.instanceOf(Error);
+    return outcome!.message;
+}
+
+/**
  * A directory standing in for a Pulumi program's: `node_modules` holds
  * `@pulumi/pulumi` (every Pulumi program has it; the host is started from
  * it) and nothing else, so a provider that requires any other package fails
@@ -115,6 +146,15 @@ const defaultTimeouts: HostTimeouts = { startMs: 20_000, callMs: 15_000, stopMs:
 export function hostEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const kept = Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_"));
     return { ...Object.fromEntries(kept), ...extra };
+}
+
+/**
+ * An environment in which the AWS SDK finds no credentials: hostEnvironment's
+ * (no AWS setting), no instance metadata, and HOME at `home`, a directory
+ * without `.aws` config or credentials files.
+ */
+export function credentiallessEnvironment(home: string): NodeJS.ProcessEnv {
+    return hostEnvironment({ AWS_EC2_METADATA_DISABLED: "true", HOME: home });
 }
 
 /** Pulumi's dynamic-provider host, running in a program directory, and a gRPC client of it. */
@@ -261,6 +301,72 @@ export class EngineProviderHost {
                 }
             });
         });
+    }
+}
+
+/** AWS's documented example key pair: credentials the SDK signs with, which a stand-in API checks are there, as AWS would. */
+export const exampleAwsCredentials: NodeJS.ProcessEnv = {
+    AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
+
+/** A suite's host, for its tests and for the hooks it registers after useEngineProviderHost's. */
+export interface EngineProviderHostFixture {
+    /** The running host; reading it before the suite's `before` hooks ran throws. */
+    readonly host: EngineProviderHost;
+    /** The program directory the host runs in. */
+    readonly programDirectory: string;
+}
+
+/**
+ * Registers mocha hooks in the calling `describe`: `before` makes a program
+ * directory holding `packages` (see makeProgramDirectory) and starts a host
+ * there with `environment` (default: this process's, as EngineProviderHost.start
+ * takes it; hostEnvironment drops the AWS settings); `after` stops the host
+ * and removes the directory, also when either failed to come up.
+ */
+export function useEngineProviderHost(options: { packages?: string[]; environment?: NodeJS.ProcessEnv } = {}): EngineProviderHostFixture {
+    let program: ReturnType<typeof makeProgramDirectory> | undefined;
+    let host: EngineProviderHost | undefined;
+    before(async function () {
+        this.timeout(30_000);
+        program = makeProgramDirectory({ packages: options.packages });
+        host = await EngineProviderHost.start(program.directory, {}, options.environment);
+    });
+    after(async function () {
+        this.timeout(15_000);
+        await host?.stop();
+        program?.remove();
+    });
+    const started = <T>(value: T | undefined): T => {
+        if (value === undefined) {
+            throw new Error("the engine provider host is not running: use it in tests and in hooks registered after useEngineProviderHost");
+        }
+        return value;
+    };
+    return {
+        get host() { return started(host); },
+        get programDirectory() { return started(program).directory; },
+    };
+}
+
+/**
+ * Starts a host for one test, in `programDirectory` or, without one, in a
+ * fresh program directory holding only @pulumi/pulumi; runs `use` with it;
+ * then stops the host and removes the fresh directory, whatever `use` did.
+ */
+export async function withEngineProviderHost<T>(
+    options: { programDirectory?: string; environment?: NodeJS.ProcessEnv }, use: (host: EngineProviderHost) => Promise<T>,
+): Promise<T> {
+    const fresh = options.programDirectory === undefined ? makeProgramDirectory() : undefined;
+    try {
+        const host = await EngineProviderHost.start(options.programDirectory ?? fresh!.directory, {}, options.environment);
+        try {
+            return await use(host);
+        } finally {
+            await host.stop();
+        }
+    } finally {
+        fresh?.remove();
     }
 }
 
