@@ -18,9 +18,10 @@ import type { OperatingSystem } from "../lib/os";
 import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
-    componentResources, guardIdOf, HealthGateBlueprint, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf, RegisteredResource, slotAddressesOf,
-    withDiscoveryUrl, withGuardId, withSlotAddresses,
+    componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf,
+    RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
+import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
 import { LocalTargetGroups } from "./target-groups";
 import { ContainerStore } from "./container-runtime";
@@ -30,6 +31,7 @@ import { DeviceTable, NodeDevice, NodeHost } from "./host-commands";
 import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
 import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./instance-metadata";
+import { InstanceMetadataService, startInstanceMetadataService } from "./instance-metadata-service";
 import { ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { NodeSystemd, PlayedUnit, unmount, UnitStatus } from "./systemd";
@@ -168,6 +170,8 @@ export interface LocalNode {
     readonly generation: number;
     /** The user data the current instance was booted with: the component's, with the cluster's discovery URL. */
     readonly userData: string;
+    /** The current instance's id, as EC2 (and the EC2 API stand-in) knows it: a replacement is a new id. */
+    readonly instanceId: string;
     /** The slot's volumes attached to the current instance (none until lib/ attaches any). */
     readonly volumes: readonly NodeVolume[];
     /** True while the member's etcd process runs. */
@@ -248,6 +252,21 @@ export interface GrowOptions {
     afterMember?: (index: number) => Promise<void>;
 }
 
+/** How \`shrink\` goes. */
+export interface ShrinkOptions {
+    /**
+     * The leaving member's health gate as \`pulumi up\` deletes it (drain it
+     * from the target groups). Default: the harness drains its targets itself.
+     */
+    healthGate?: (index: number) => Promise<void>;
+    /** The leaving member's departure as \`pulumi up\` deletes it (lib/departure.ts through \`startEc2Api\`'s stand-in). */
+    departure: (index: number) => Promise<void>;
+    /** Bound on each leaving member's drain (default \`defaultJoinTimeoutMs\`); the departure bounds itself. */
+    timeoutMsPerMember?: number;
+    /** Called once member \`index\`'s instance is terminated, before the next one leaves. */
+    afterMember?: (index: number) => Promise<void>;
+}
+
 /** Default bound on one member's join: its boot, the bootstrap's etcdctl calls, catching up, promotion (retried every 2 s), the health checks. */
 export const defaultJoinTimeoutMs = 120_000;
 
@@ -306,16 +325,36 @@ export interface LocalCluster {
      * balancers and waited for until healthy (promoted) and UP.
      */
     grow(size: number, options?: GrowOptions): Promise<void>;
+    /**
+     * Shrinks the cluster to \`size\` members, as \`pulumi up\` does after
+     * \`clusterSize\` goes down: the component is constructed again with the
+     * smaller size (the staying members' user data must come out unchanged, or
+     * this rejects), and each leaving member, highest slot first and one at a
+     * time, is drained (its health gate), leaves through its departure (which
+     * must return once its instance has stopped, or this rejects), and its
+     * instance is terminated: volumes detached (kept), targets left drained.
+     */
+    shrink(size: number, options: ShrinkOptions): Promise<void>;
     /** The factor the target groups' health-check times (and deregistration delay) run at. */
     readonly healthCheckTimeScale: number;
-    /** The members' health gates as the component registered them, in member order: what a roll runs in Pulumi's provider host. */
-    readonly healthGates: HealthGateBlueprint[];
+    /** The members' health gates as the component registered them (its latest construction), in member order: what a roll runs in Pulumi's provider host. */
+    readonly healthGates: DynamicResourceBlueprint[];
+    /** The members' departures as the component registered them (its latest construction), in member order: what a shrink runs in Pulumi's provider host. */
+    readonly departures: DynamicResourceBlueprint[];
     /**
      * Starts (once) the ELB API stand-in on loopback over the cluster's target
      * groups, as haproxy plays them (see local/target-groups.ts): the endpoint
      * to point the health gates at. Stopped with the cluster.
      */
     startElbApi(): Promise<ElbApiStandIn>;
+    /**
+     * Starts (once) the EC2 API stand-in on loopback over the members'
+     * instances, by the ids the component's construction gave them: their
+     * state (running, stopped once a member powered itself off, terminated once
+     * a shrink removed it), their tags (which each node's instance metadata
+     * serves, if the component enabled it) and their start. Stopped with the cluster.
+     */
+    startEc2Api(): Promise<Ec2ApiStandIn>;
     /**
      * Each target's state as a load balancer's health checks see it (`UP`,
      * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
@@ -354,6 +393,11 @@ function instanceMetadata(index: number, ip: string, instanceType: string, gener
 /** One instance of a member: the root Ignition wrote for it, what its commands act on, the units played for it. */
 interface NodeInstance {
     generation: number;
+    instanceId: string;
+    /** Its tags as EC2 holds them: what the EC2 stand-in's CreateTags adds to and its instance metadata serves. */
+    tags: Record<string, string>;
+    /** The component enabled its tags in its metadata. */
+    metadataTags: boolean;
     root: string;
     nodeDir: string;
     host: NodeHost;
@@ -384,6 +428,8 @@ class Node implements LocalNode {
     private systemd: NodeSystemd | undefined;
     private booting: Promise<void> | undefined;
     private up = false;
+    /** Set once a shrink has deleted the member's instance. */
+    terminated = false;
 
     constructor(private readonly setup: NodeSetup, private instance: NodeInstance) {
         this.name = setup.name;
@@ -401,6 +447,24 @@ class Node implements LocalNode {
 
     get userData(): string {
         return this.instance.userData;
+    }
+
+    get instanceId(): string {
+        return this.instance.instanceId;
+    }
+
+    /** The current instance's tags, as EC2 holds them. */
+    get tags(): Record<string, string> {
+        return this.instance.tags;
+    }
+
+    get metadataTags(): boolean {
+        return this.instance.metadataTags;
+    }
+
+    /** The current instance's state, as EC2 reports it. */
+    get state(): Ec2InstanceState {
+        return this.terminated ? "terminated" : this.up ? "running" : "stopped";
     }
 
     get volumes(): readonly NodeVolume[] {
@@ -439,6 +503,11 @@ class Node implements LocalNode {
             playedUnits: this.instance.playedUnits,
             processes: this.setup.processes,
             log: this.setup.log,
+            // The instance stopped itself (a member that left the cluster): EC2 then reports it stopped.
+            onPowerOff: () => {
+                this.up = false;
+                this.setup.changed();
+            },
         });
         this.booting = this.systemd.boot();
         // A transaction that cannot be built is reported by waitHealthy; this keeps it from going unhandled meanwhile.
@@ -618,6 +687,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     /** The member slots' volumes: made once, handed to every instance of the slot, released with the cluster. */
     const volumes = new SlotVolumes(path.join(workDir, "volumes"), options.volumeBytes ?? defaultVolumeBytes);
     let elbApi: Promise<ElbApiStandIn> | undefined;
+    let ec2Api: Promise<Ec2ApiStandIn> | undefined;
+    /** Each instance's metadata service, one per instance ever started (a replacement's too). */
+    const metadataServices: InstanceMetadataService[] = [];
+    /** Every instance a member ever had, by its id: the EC2 API's view (an instance a replacement superseded is terminated). */
+    const instancesById = new Map<string, { node: Node; generation: number }>();
+    const recordInstance = (node: Node) => instancesById.set(node.instanceId, { node, generation: node.generation });
     const stop = async () => {
         if (stopped) {
             return;
@@ -637,6 +712,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             releaseSubnet(subnet);
         }
         await elbApi?.then((api) => api.stop(), () => undefined);
+        await ec2Api?.then((api) => api.stop(), () => undefined);
+        await Promise.all(metadataServices.map((service) => service.stop()));
         removeWorkDir(workDir);
         if (volumeFailure) {
             throw volumeFailure;
@@ -650,6 +727,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             timeoutMs: remaining(), signal: interruption.signal, patch: options.componentPatch,
         });
         let instances = instancesOf(resources);
+        /** The component's latest construction: the one the stack now matches (after a grow or a shrink). */
+        let current = resources;
         const loadBalancerSpecs = loadBalancersOf(resources);
         if (instances.length !== size) {
             throw new Error(`the component registers ${instances.length} instances for clusterSize ${size}`);
@@ -708,6 +787,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
          */
         const prepareInstance = async (index: number, setup: {
             userData: string; generation: number; os: OperatingSystem; attach: boolean; signal?: AbortSignal;
+            /** The component enabled the instance's tags in its metadata. */
+            metadataTags: boolean;
         }): Promise<NodeInstance> => {
             const name = slotPlans[index].name;
             const ip = memberAddress(index);
@@ -726,10 +807,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                     nodeVolumes.push({ nodePath: attachment.nodePath, ...volume });
                 }
             }
-            const host: NodeHost = { root, address: ip, etcd, containers: new ContainerStore(path.join(nodeDir, "containers")), devices };
+            const metadata = instanceMetadata(index, ip, componentArgs.instanceType, setup.generation);
+            const tags: Record<string, string> = { Name: name, "etcd-member": name };
+            const metadataService = await startInstanceMetadataService({
+                instanceId: metadata.instanceId,
+                tags: async () => (setup.metadataTags ? tags : undefined),
+            });
+            metadataServices.push(metadataService);
+            const host: NodeHost = {
+                root, address: ip, etcd, containers: new ContainerStore(path.join(nodeDir, "containers")), devices,
+                instanceMetadataProxy: metadataService.proxy,
+            };
             return {
-                generation: setup.generation, root, nodeDir, host, userData: setup.userData, volumes: nodeVolumes,
-                playedUnits: playedUnits(setup.os, root, instanceMetadata(index, ip, componentArgs.instanceType, setup.generation)),
+                generation: setup.generation, instanceId: metadata.instanceId, tags, metadataTags: setup.metadataTags,
+                root, nodeDir, host, userData: setup.userData, volumes: nodeVolumes,
+                playedUnits: playedUnits(setup.os, root, metadata),
             };
         };
 
@@ -748,6 +840,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 os: componentArgs.os,
                 attach: true,
                 signal: interruption.signal,
+                metadataTags: instances[index].metadataTags,
             });
             ignitionMs.push(elapsedSince(phase));
             throwIfInterrupted();
@@ -764,6 +857,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 toleratedFailures: options.toleratedBootFailures ?? 0,
                 timeoutMs: () => (started ? options.startTimeoutMs ?? defaultStartTimeoutMs : remaining()),
             }, instance));
+            recordInstance(nodes[index]);
         }
 
         phase = Date.now();
@@ -885,8 +979,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             phase = Date.now();
             const instance = await prepareInstance(index, {
                 userData, generation: node.generation + 1, os: resolved.os, attach: replaceOptions.attachVolumes ?? true, signal: interruption.signal,
+                metadataTags: instances[index].metadataTags,
             });
             node.replaceInstance(instance);
+            recordInstance(node);
             const ignitionMs = elapsedSince(phase);
             say(`new instance ${instance.generation}: ignition into a fresh root (${ignitionMs} ms)` +
                 `${attachments[index].length > 0 ? `, volumes ${instance.volumes.map((v) => `${v.volumeId} on ${v.hostDevice}`).join(", ") || "not attached"}` : ""}`);
@@ -915,6 +1011,98 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             return { drainMs, stopMs, ignitionMs, healthyMs, inServiceMs, totalMs };
         };
 
+        /**
+         * The component constructed again at another size, as a stack created with the founding size: rejects, as
+         * \`pulumi up\` would replace it, when a staying member's user data changes, which a resize must never do.
+         */
+        const resizedConstruction = async (resizedArgs: Etcd3ClusterArgs, doing: string, timeoutMs: number): Promise<RegisteredResource[]> => {
+            const resized = await componentResources(resizedArgs, {
+                timeoutMs, signal: interruption.signal, patch: options.componentPatch, foundingClusterSize: foundingSize,
+            });
+            const resizedInstances = instancesOf(resized);
+            const resizedAttachments = volumeAttachmentsOf(resized, resizedInstances);
+            for (const [index, node] of nodes.slice(0, Math.min(nodes.length, resizedInstances.length)).entries()) {
+                const rendered = withSlotVolumeIds(forThisHost(resizedInstances[index].userData, resized), resizedAttachments[index], attachments[index]);
+                if (rendered !== node.userData) {
+                    throw new Error(`${doing} to ${resizedArgs.clusterSize} changes the user data of ${node.name}, whose instance \`pulumi up\` would replace`);
+                }
+            }
+            return resized;
+        };
+
+        const shrink = async (newSize: number, shrinkOptions: ShrinkOptions): Promise<void> => {
+            if (stopped) {
+                throw new Error("the cluster is stopped");
+            }
+            const shrunkArgs: Etcd3ClusterArgs = { ...args, clusterSize: newSize };
+            resolveArgs(localComponentName, shrunkArgs);
+            if (newSize >= size) {
+                throw new Error(`the cluster has ${size} members: shrink to fewer, or grow`);
+            }
+            const perMemberMs = shrinkOptions.timeoutMsPerMember ?? defaultJoinTimeoutMs;
+            const shrunk = await resizedConstruction(shrunkArgs, "shrinking", perMemberMs);
+            if (instancesOf(shrunk).length !== newSize) {
+                throw new Error(`the component registers ${instancesOf(shrunk).length} instances for clusterSize ${newSize}`);
+            }
+            // As `pulumi up` deletes what left the program: the highest slot first, each member's chain of deletions before the next.
+            for (let index = size - 1; index >= newSize; index--) {
+                const node = nodes[index];
+                const say = (line: string) => log(`shrink ${node.name}: ${line}`);
+                const begun = Date.now();
+                if (shrinkOptions.healthGate) {
+                    await shrinkOptions.healthGate(index);
+                } else {
+                    await targetGroups.drain(index, perMemberMs);
+                }
+                say(`drained (${elapsedSince(begun)} ms)`);
+                await shrinkOptions.departure(index);
+                if (node.state !== "stopped") {
+                    throw new Error(`the departure of ${node.name} returned while its instance is ${node.state}: \`pulumi up\` would now delete a running member`);
+                }
+                say(`left the cluster and powered off (${elapsedSince(begun)} ms since its drain began)`);
+                for (const volume of node.volumes) {
+                    // Terminating the instance detaches its volumes (kept: retainDataVolumes) whatever its shutdown left mounted.
+                    await volumes.forceUnmount(volume.volumeId);
+                    node.host.devices.detach(volume.nodePath);
+                }
+                node.terminated = true;
+                nodes.pop();
+                size = index;
+                await shrinkOptions.afterMember?.(index);
+            }
+            args.clusterSize = newSize;
+            instances = instancesOf(shrunk);
+            current = shrunk;
+        };
+
+        /** The member's node if `instanceId` is its current instance; undefined for an unknown or superseded one. */
+        const currentInstance = (instanceId: string) => {
+            const known = instancesById.get(instanceId);
+            return known && known.generation === known.node.generation ? known.node : undefined;
+        };
+        const ec2Instances: Ec2InstancesModel = {
+            describe: async (instanceId) => {
+                const known = instancesById.get(instanceId);
+                const node = currentInstance(instanceId);
+                if (!known || !node) {
+                    return known && { state: "terminated", tags: {}, metadataTags: known.node.metadataTags };
+                }
+                return { state: node.state, tags: { ...node.tags }, metadataTags: node.metadataTags };
+            },
+            createTags: async (instanceId, tags) => {
+                const node = currentInstance(instanceId);
+                if (node) {
+                    Object.assign(node.tags, tags);
+                }
+                return node !== undefined;
+            },
+            start: async (instanceId) => {
+                const node = currentInstance(instanceId);
+                node?.launch();
+                return node !== undefined;
+            },
+        };
+
         const grow = async (newSize: number, growOptions: GrowOptions = {}): Promise<void> => {
             if (stopped) {
                 throw new Error("the cluster is stopped");
@@ -926,23 +1114,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             const grownArgs: Etcd3ClusterArgs = { ...args, clusterSize: newSize };
             resolveArgs(localComponentName, grownArgs);
             if (newSize <= size) {
-                throw new Error(`the cluster has ${size} members: grow to more (shrinking is not built)`);
+                throw new Error(`the cluster has ${size} members: grow to more, or shrink`);
             }
-            const grown = await componentResources(grownArgs, {
-                timeoutMs: left(), signal: interruption.signal, patch: options.componentPatch, foundingClusterSize: foundingSize,
-            });
+            const grown = await resizedConstruction(grownArgs, "growing", left());
             const grownInstances = instancesOf(grown);
             const grownAttachments = volumeAttachmentsOf(grown, grownInstances);
-            // As `pulumi up` would: a staying member whose user data changed would be replaced, which growing must never do.
-            for (const [index, node] of nodes.entries()) {
-                const rendered = withSlotVolumeIds(forThisHost(grownInstances[index].userData, grown), grownAttachments[index], attachments[index]);
-                if (rendered !== node.userData) {
-                    throw new Error(`growing to ${newSize} changes the user data of ${node.name}, whose instance \`pulumi up\` would replace`);
-                }
-            }
             const specs = loadBalancersOf(grown);
             args.clusterSize = newSize;
             instances = grownInstances;
+            current = grown;
             // One member at a time: the component makes each new instance wait for the previous member's health gate.
             for (let index = size; index < newSize; index++) {
                 const name = slotPlans[index].name;
@@ -950,7 +1130,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 attachments[index] = grownAttachments[index];
                 const instance = await prepareInstance(index, {
                     userData: forThisHost(grownInstances[index].userData, grown),
-                    generation: 0, os: componentArgs.os, attach: true, signal: interruption.signal,
+                    generation: 0, os: componentArgs.os, attach: true, signal: interruption.signal, metadataTags: grownInstances[index].metadataTags,
                 });
                 const node = new Node({
                     name, ip: memberAddress(index), processes, interrupted,
@@ -964,6 +1144,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                     timeoutMs: left,
                 }, instance);
                 nodes.push(node);
+                recordInstance(node);
                 size = index + 1;
                 node.launch();
                 // As its target's health check sees it: a learner fails /health until it is promoted.
@@ -987,9 +1168,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             waitForTarget,
             replaceNode,
             grow,
-            healthGates: healthGatesOf(resources),
+            shrink,
+            get healthGates() {
+                return healthGatesOf(current);
+            },
+            get departures() {
+                return departuresOf(current);
+            },
             healthCheckTimeScale: timeScale,
             startElbApi: () => (elbApi ??= startElbApi(targetGroups)),
+            startEc2Api: () => (ec2Api ??= startEc2Api(ec2Instances)),
             stop,
         };
     } catch (error) {

@@ -221,6 +221,8 @@ export interface InstanceBlueprint {
     /** The address the mocks gave its slot's interface (a static member list names it). */
     privateIp: string;
     userData: string;
+    /** Its tags are in its instance metadata (`metadataOptions.instanceMetadataTags` enabled): only then can its member read them. */
+    metadataTags: boolean;
 }
 
 /**
@@ -245,21 +247,28 @@ export function instancesOf(resources: RegisteredResource[]): InstanceBlueprint[
         if (typeof instance.inputs?.userData !== "string" || instance.id === undefined || typeof instance.state?.privateIp !== "string") {
             throw new Error(`instance ${instance.name} has no user data (or no id or address) under mocks`);
         }
-        return { resourceName: instance.name, id: instance.id, privateIp: instance.state.privateIp, userData: instance.inputs.userData };
+        return {
+            resourceName: instance.name, id: instance.id, privateIp: instance.state.privateIp, userData: instance.inputs.userData,
+            metadataTags: instance.inputs.metadataOptions?.instanceMetadataTags === "enabled",
+        };
     });
 }
 
-/** A member's health gate as the component registered it: the inputs (its serialized provider among them) the engine gets. */
-export interface HealthGateBlueprint {
+/** A dynamic resource as the component registered it: the inputs (its serialized provider among them) the engine gets. */
+export interface DynamicResourceBlueprint {
     resourceName: string;
     inputs: Record<string, unknown>;
 }
 
-/** The members' health gates, in member order. */
-export function healthGatesOf(resources: RegisteredResource[]): HealthGateBlueprint[] {
-    return resources.filter((r) => r.type === "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate")
-        .map((gate) => ({ resourceName: gate.name, inputs: gate.inputs }));
+function dynamicResourcesOf(resources: RegisteredResource[], type: string): DynamicResourceBlueprint[] {
+    return resources.filter((r) => r.type === `pulumi-nodejs:dynamic/etcd3-cluster:${type}`).map((r) => ({ resourceName: r.name, inputs: r.inputs }));
 }
+
+/** The members' health gates, in member order. */
+export const healthGatesOf = (resources: RegisteredResource[]) => dynamicResourcesOf(resources, "MemberHealthGate");
+
+/** The members' departures, in member order. */
+export const departuresOf = (resources: RegisteredResource[]) => dynamicResourcesOf(resources, "MemberDeparture");
 
 /**
  * The user data with `rewrite` applied to every text the node gets from it:

@@ -40,6 +40,8 @@ const relevantTypes = [
     "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
     // The members' health gates, whose serialized provider a roll runs in Pulumi's provider host.
     "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate",
+    // The members' departures, whose serialized provider a shrink runs in Pulumi's provider host.
+    "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

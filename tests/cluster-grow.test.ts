@@ -1,7 +1,8 @@
 /**
- * A cluster that grows, under the suite's Pulumi mocks: the slots a stack has
- * before and after `clusterSize` goes up, and the user data of every member
- * that stays, which must not change (a change would replace its instance).
+ * A cluster that grows or shrinks, under the suite's Pulumi mocks: the slots a
+ * stack has before and after `clusterSize` changes, the user data of every
+ * member that stays, which must not change (a change would replace its
+ * instance), and the order in which leaving members go.
  */
 import { expect } from "chai";
 import { installMocks, playFoundingClusterSize, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
@@ -95,5 +96,44 @@ describe("a cluster that grows (Pulumi mocks)", () => {
     it("gives a new stack's every member the formation, however large", async () => {
         const created = await stack({ clusterSize: 7 });
         expect(created.settings.map((file) => setting(file, "FORM_FLAGS")!.startsWith("--discovery="))).to.deep.equal(Array(7).fill(true));
+    });
+});
+
+describe("a cluster that shrinks (Pulumi mocks)", () => {
+    const DEPARTURE = "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture";
+    const GATE = "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate";
+
+    for (const bootstrap of ["discovery", "static"] as const) {
+        it(`leaves the user data of the members that stay exactly as it was, 5 → 3 (${bootstrap})`, async () => {
+            const created = await stack({ clusterSize: 5, bootstrap });
+            const shrunk = await stack({ clusterSize: 3, bootstrap }, 5);
+            expect(shrunk.userData).to.deep.equal(created.userData.slice(0, 3));
+        });
+    }
+
+    it("keeps every slot's address, and a volume, an instance, a departure and a health gate for each staying member only", async () => {
+        const shrunk = await stack({ clusterSize: 3 }, 5);
+        const names = (type: string) => shrunk.of(type).map((r) => r.name.slice(shrunk.name.length));
+        expect([INTERFACE, VOLUME, INSTANCE, DEPARTURE, GATE].map(names)).to.deep.equal([
+            ["-0-nic", "-1-nic", "-2-nic", "-3-nic", "-4-nic", "-5-nic", "-6-nic"], ["-0-data", "-1-data", "-2-data"], ["-0", "-1", "-2"],
+            ["-0-departure", "-1-departure", "-2-departure"], ["-0-health", "-1-health", "-2-health"],
+        ]);
+    });
+
+    it("orders each member's resources so that Pulumi deletes a leaving member highest slot first: gate, departure, then its instance", async () => {
+        // Pulumi deletes a resource before what it depends on. Member i+1's instance depends on member i's gate, so the whole
+        // chain of member i+1 goes before member i's; within a member, the gate depends on the departure, which depends on the
+        // volume attachment and target registrations, which depend on the instance.
+        const { name, children } = await stack({ clusterSize: 5 }, 5);
+        const dependsOn = (child: string) => children.get(`${name}${child}`)!.options.dependsOn;
+        expect([3, 4].map((index) => [dependsOn(`-${index}-health`), dependsOn(`-${index}-departure`), dependsOn(`-${index}`)])).to.deep.equal([3, 4].map((index) => [
+            [`${name}-${index}-departure`],
+            [`${name}-${index}-data-attachment`, `${name}-alb-target-${index}`],
+            [`${name}-guard`, `${name}-${index - 1}-health`],
+        ]));
+        const attachment = resourcesOf(name, "aws:ec2/volumeAttachment:VolumeAttachment").find((r) => r.name === `${name}-4-data-attachment`)!;
+        const departure = resourcesOf(name, DEPARTURE).find((r) => r.name === `${name}-4-departure`)!;
+        const instance = resourcesOf(name, INSTANCE).find((r) => r.name === `${name}-4`)!;
+        expect([attachment.inputs.instanceId, departure.inputs.instanceId]).to.deep.equal([instance.id, instance.id]);
     });
 });

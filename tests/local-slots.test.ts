@@ -53,7 +53,7 @@ describe("local harness: slot volumes from the registered resources", () => {
     const volume = (name: string, id: string): RegisteredResource => ({ type: "aws:ebs/volume:Volume", name, id, inputs: {}, state: {} });
     const attachment = (name: string, volumeId: string, instanceId: string, deviceName = "/dev/sdf"): RegisteredResource =>
         ({ type: "aws:ec2/volumeAttachment:VolumeAttachment", name, id: `${name}-id`, inputs: { volumeId, instanceId, deviceName }, state: {} });
-    const instances = [{ resourceName: "c-0", id: "c-0-id", privateIp: "10.99.1.10", userData: "{}" }, { resourceName: "c-1", id: "c-1-id", privateIp: "10.99.1.11", userData: "{}" }];
+    const instances = [{ resourceName: "c-0", id: "c-0-id", privateIp: "10.99.1.10", userData: "{}", metadataTags: true }, { resourceName: "c-1", id: "c-1-id", privateIp: "10.99.1.11", userData: "{}", metadataTags: true }];
 
     it("names each volume by the link EC2's udev rules make on a Nitro instance: the id without its dash", () => {
         expect(ebsByIdPath("vol-0123456789abcdef0")).to.equal("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0");

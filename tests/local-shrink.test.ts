@@ -1,0 +1,126 @@
+/**
+ * A cluster shrinks on a live stack: on a locally booted 5-member cluster,
+ * the component is constructed again with `clusterSize: 3` (the staying
+ * members' user data must come out unchanged), and the two leaving members go
+ * as `pulumi up` deletes them, highest slot first: each one's health gate and
+ * then its departure run serialized in Pulumi's own dynamic-provider host,
+ * calling the ELB and EC2 API stand-ins with the real AWS SDK. The departure
+ * tags the instance; the member's leave unit reads the tag through its
+ * instance metadata stand-in (IMDSv2), removes itself from etcd and powers the
+ * node off (SuccessAction=poweroff), which the EC2 stand-in then reports as
+ * stopped. A stream of writes runs through the load balancer throughout.
+ */
+import { expect } from "chai";
+import { leaveTagKey } from "../lib/bootstrap";
+import { LocalCluster, LocalNode } from "../local/cluster";
+import { Ec2ApiStandIn } from "../local/ec2-api";
+import { ElbApiStandIn } from "../local/elb-api";
+import { fakeCredentials } from "./helpers/gated-roll";
+import { members, useLocalCluster } from "./helpers/local-cluster";
+import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
+import { EngineProviderHost, hostEnvironment, makeProgramDirectory } from "./support/engine-provider";
+
+/** Each member etcd lists as [name, peer URL, voting and started], in slot order. */
+async function memberTable(cluster: LocalCluster): Promise<[string, string, boolean][]> {
+    return (await members(cluster)).map((member) => [member.name, member.peerUrl, member.started && !member.learner]);
+}
+
+/** The table the slots describe: every node voting under its own name at its own peer URL. */
+const slotTable = (nodes: readonly LocalNode[]) => nodes.map((node): [string, string, boolean] => [node.name, `http://${node.ip}:2380`, true]);
+
+describe("a local cluster that shrinks from 5 to 3 members (bootstrap static)", function () {
+    this.timeout(8 * 60_000);
+    const cluster = useLocalCluster({ size: 5, bootstrap: "static" });
+    let program: ReturnType<typeof makeProgramDirectory> | undefined;
+    let host: EngineProviderHost | undefined;
+    let elb: ElbApiStandIn;
+    let ec2: Ec2ApiStandIn;
+    let leaving: LocalNode[];
+    /** The departures of the 5-member construction, in member order. */
+    let departures: LocalCluster["departures"];
+    const events: string[] = [];
+    const afterEachMember: [string, string, boolean][][] = [];
+
+    before(async function () {
+        this.timeout(60_000);
+        elb = await cluster().startElbApi();
+        ec2 = await cluster().startEc2Api();
+        program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2", "@aws-sdk/client-ec2"] });
+        // Each call bounded above the gate's and the departure's own bounds, as the engine waits on a provider.
+        host = await EngineProviderHost.start(program.directory, { callMs: 180_000 }, hostEnvironment(fakeCredentials));
+    });
+    after(async function () {
+        this.timeout(30_000);
+        await host?.stop();
+        program?.remove();
+    });
+
+    /** A member's dynamic resource as the engine gets it: the component's inputs, with the test seams and a local bound. */
+    const asEngineGetsIt = (type: "MemberHealthGate" | "MemberDeparture", blueprint: { resourceName: string; inputs: Record<string, unknown> },
+        seams: Record<string, unknown>) => ({
+        urn: `urn:pulumi:local::etcd3-cluster::pulumi-nodejs:dynamic/etcd3-cluster:${type}::${blueprint.resourceName}`,
+        inputs: { ...blueprint.inputs, ...seams },
+    });
+
+    it("removes one member at a time, highest slot first, each gone from etcd before its instance, losing no acknowledged write", async () => {
+        leaving = cluster().nodes.slice(3);
+        const gates = cluster().healthGates;
+        departures = cluster().departures;
+        const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "shrink-stream", intervalMs: 100, maxDurationMs: 6 * 60_000 });
+        writer.start();
+        try {
+            await cluster().shrink(3, {
+                healthGate: async (index) => {
+                    events.push(`${cluster().nodes[index].name} gate delete`);
+                    const gate = asEngineGetsIt("MemberHealthGate", gates[index], {
+                        endpoint: elb.endpoint, pollIntervalMs: 100, timeoutSeconds: 60,
+                        minimumDrainSeconds: Number(gates[index].inputs.minimumDrainSeconds ?? 0) * cluster().healthCheckTimeScale,
+                    });
+                    await host!.delete(gate, "gate", gate.inputs);
+                },
+                departure: async (index) => {
+                    events.push(`${cluster().nodes[index].name} departure delete`);
+                    // The id EC2 gave the instance, where the mocks' stands in the component's inputs.
+                    const departure = asEngineGetsIt("MemberDeparture", departures[index], {
+                        instanceId: cluster().nodes[index].instanceId, endpoint: ec2.endpoint, pollIntervalMs: 200, timeoutSeconds: 120,
+                    });
+                    await host!.delete(departure, "departure", departure.inputs);
+                    events.push(`${cluster().nodes[index].name} stopped`);
+                },
+                afterMember: async () => {
+                    afterEachMember.push(await memberTable(cluster()));
+                },
+            });
+        } finally {
+            await writer.stop();
+        }
+        expect(events).to.deep.equal(["etcd3-cluster-4", "etcd3-cluster-3"].flatMap((name) => [`${name} gate delete`, `${name} departure delete`, `${name} stopped`]));
+        expect(afterEachMember).to.deep.equal([slotTable(cluster().nodes.concat(leaving.slice(0, 1))), slotTable(cluster().nodes)]);
+        const records = writer.snapshot();
+        const check = checkWrites(records, await readDirectoryWithQuorum(cluster().clusterUrl, "shrink-stream"));
+        expect(writeCheckProblems(check)).to.deep.equal([]);
+        expect(check.acknowledged).to.be.greaterThan(records.length / 2);
+    });
+
+    it("tagged each leaving instance, and only those, through the EC2 API", () => {
+        const tagged = ec2.calls.filter((call) => call.action === "CreateTags").map((call) => [call.instanceIds, call.tags]);
+        expect(tagged).to.deep.equal([1, 0].map((index) => [[leaving[index].instanceId], { [leaveTagKey]: leaving[index].name }]));
+        expect(cluster().departures.map((departure) => departure.resourceName)).to.have.length(3);
+    });
+
+    it("had each leaving member remove itself and power off, as its leave unit's journal says", () => {
+        for (const node of leaving) {
+            const output = node.unitOutput("etcd-member-leave.service");
+            expect(output, node.name).to.contain(`leave: this instance is tagged ${leaveTagKey}=${node.name}: ${node.name} leaves the cluster\n`)
+                .and.match(new RegExp(`leave: removed member [0-9a-f]+ \\(${node.name} at http://${node.ip.replace(/\./g, "\\.")}:2380\\) from the cluster\n`));
+            expect(node.running, node.name).to.equal(false);
+            expect(node.journal().join("\n"), node.name).to.contain("SuccessAction=poweroff");
+        }
+    });
+
+    it("keeps serving the staying members through the load balancer", async () => {
+        const states = await cluster().targetStates();
+        expect(Object.fromEntries(cluster().nodes.map((node) => [node.name, states[node.name]])))
+            .to.deep.equal(Object.fromEntries(cluster().nodes.map((node) => [node.name, "UP"])));
+    });
+});
