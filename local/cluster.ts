@@ -910,7 +910,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             discoveryMs, ignitionMs, etcdHealthyMs, loadBalancerReadyMs, firstWriteMs, totalMs: elapsedSince(startedAt),
         };
         const statsUrl = loadBalancer.statsUrl;
-        const targetGroups = new LocalTargetGroups(loadBalancer, loadBalancerSpecs, instances.map((instance) => instance.id), timeScale);
+        const targetGroups = new LocalTargetGroups(loadBalancer, loadBalancerSpecs, () => instances.map((instance) => instance.id), timeScale);
         const seenByEveryLoadBalancer = async (name: string, expected: string) =>
             (await Promise.all(loadBalancer.kinds.map((kind) => targetStates(statsUrl, kind)))).every((states) => states[name] === expected);
         const waitForTarget = (name: string, expected: "UP" | "DOWN", waitMs = defaultTargetWaitMs) =>

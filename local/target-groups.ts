@@ -23,13 +23,14 @@ export class LocalTargetGroups implements ElbTargetGroupsModel {
     private readonly deregisteredAt = new Map<string, number>();
 
     /**
-     * @param instanceIds the id each instance's target is registered under, in the component's instance order
+     * @param instanceIds the id each instance's target is registered under, in the component's instance order, as the
+     *   latest construction of the component has them (a grow adds some)
      * @param timeScale the factor the cluster's health-check times run at
      */
     constructor(
         private readonly balancer: Pick<LoadBalancer, "adminSocket" | "servers" | "statsUrl">,
         private readonly specs: LoadBalancerSpec[],
-        private readonly instanceIds: readonly string[],
+        private readonly instanceIds: () => readonly string[],
         private readonly timeScale: number,
     ) {}
 
@@ -45,7 +46,7 @@ export class LocalTargetGroups implements ElbTargetGroupsModel {
         const [states, sessions] = await Promise.all([targetStates(this.balancer.statsUrl, spec.kind), targetSessions(this.balancer.statsUrl, spec.kind)]);
         const delayMs = spec.targetGroup.deregistrationDelaySeconds * 1000 * this.timeScale;
         return this.balancer.servers.filter((server) => server.kind === spec.kind).flatMap((server): ElbTargetHealth[] => {
-            const id = this.instanceIds[server.instance];
+            const id = this.instanceIds()[server.instance];
             const port = spec.targetGroup.port;
             const since = this.deregisteredAt.get(`${spec.kind}/${server.instance}`);
             if (since !== undefined) {
@@ -64,7 +65,7 @@ export class LocalTargetGroups implements ElbTargetGroupsModel {
         if (!spec) {
             return false;
         }
-        const instance = this.instanceIds.indexOf(targetId);
+        const instance = this.instanceIds().indexOf(targetId);
         const key = `${spec.kind}/${instance}`;
         if (instance >= 0 && !this.deregisteredAt.has(key)) {
             this.deregisteredAt.set(key, Date.now());
@@ -79,7 +80,7 @@ export class LocalTargetGroups implements ElbTargetGroupsModel {
      * targets then (non-zero when a deregistration delay ran out first).
      */
     async drain(instance: number, boundMs: number): Promise<number> {
-        const id = this.instanceIds[instance];
+        const id = this.instanceIds()[instance];
         for (const spec of this.specs) {
             await this.deregister(spec.targetGroup.arn, id);
         }

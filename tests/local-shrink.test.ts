@@ -1,8 +1,9 @@
 /**
- * A cluster shrinks on a live stack: on a locally booted 5-member cluster,
- * the component is constructed again with `clusterSize: 3` (the staying
- * members' user data must come out unchanged), and the two leaving members go
- * as `pulumi up` deletes them, highest slot first: each one's health gate and
+ * A cluster grows and shrinks on a live stack: a locally booted 3-member
+ * cluster grows to 5 (as tests/local-grow.test.ts shows), then the component
+ * is constructed again with `clusterSize: 3` as a stack created with 3 (the
+ * staying members' user data must come out unchanged), and the two leaving
+ * members go as `pulumi up` deletes them, highest slot first: each one's health gate and
  * then its departure run serialized in Pulumi's own dynamic-provider host,
  * calling the ELB and EC2 API stand-ins with the real AWS SDK. The departure
  * tags the instance; the member's leave unit reads the tag through its
@@ -16,7 +17,8 @@ import { LocalCluster, LocalNode } from "../local/cluster";
 import { Ec2ApiStandIn } from "../local/ec2-api";
 import { ElbApiStandIn } from "../local/elb-api";
 import { fakeCredentials } from "./helpers/gated-roll";
-import { members, useLocalCluster } from "./helpers/local-cluster";
+import { waitUntil } from "../local/processes";
+import { members, settledMembers, useLocalCluster } from "./helpers/local-cluster";
 import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
 import { EngineProviderHost, hostEnvironment, makeProgramDirectory } from "./support/engine-provider";
 
@@ -28,9 +30,9 @@ async function memberTable(cluster: LocalCluster): Promise<[string, string, bool
 /** The table the slots describe: every node voting under its own name at its own peer URL. */
 const slotTable = (nodes: readonly LocalNode[]) => nodes.map((node): [string, string, boolean] => [node.name, `http://${node.ip}:2380`, true]);
 
-describe("a local cluster that shrinks from 5 to 3 members (bootstrap static)", function () {
-    this.timeout(8 * 60_000);
-    const cluster = useLocalCluster({ size: 5, bootstrap: "static" });
+describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (bootstrap static)", function () {
+    this.timeout(10 * 60_000);
+    const cluster = useLocalCluster({ size: 3, bootstrap: "static" });
     let program: ReturnType<typeof makeProgramDirectory> | undefined;
     let host: EngineProviderHost | undefined;
     let elb: ElbApiStandIn;
@@ -62,13 +64,19 @@ describe("a local cluster that shrinks from 5 to 3 members (bootstrap static)", 
         inputs: { ...blueprint.inputs, ...seams },
     });
 
-    it("removes one member at a time, highest slot first, each gone from etcd before its instance, losing no acknowledged write", async () => {
-        leaving = cluster().nodes.slice(3);
-        const gates = cluster().healthGates;
-        departures = cluster().departures;
-        const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "shrink-stream", intervalMs: 100, maxDurationMs: 6 * 60_000 });
+    it("adds two members and removes them again, one at a time, highest slot first, each gone from etcd before its instance, losing no acknowledged write", async () => {
+        const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "resize-stream", intervalMs: 100, maxDurationMs: 8 * 60_000 });
         writer.start();
         try {
+            await cluster().grow(5, {
+                afterMember: async () => {
+                    await waitUntil(() => settledMembers(cluster()), { timeoutMs: 30_000, intervalMs: 250, description: "the new member to be promoted" });
+                    afterEachMember.push(await memberTable(cluster()));
+                },
+            });
+            leaving = cluster().nodes.slice(3);
+            const gates = cluster().healthGates;
+            departures = cluster().departures;
             await cluster().shrink(3, {
                 healthGate: async (index) => {
                     events.push(`${cluster().nodes[index].name} gate delete`);
@@ -95,9 +103,10 @@ describe("a local cluster that shrinks from 5 to 3 members (bootstrap static)", 
             await writer.stop();
         }
         expect(events).to.deep.equal(["etcd3-cluster-4", "etcd3-cluster-3"].flatMap((name) => [`${name} gate delete`, `${name} departure delete`, `${name} stopped`]));
-        expect(afterEachMember).to.deep.equal([slotTable(cluster().nodes.concat(leaving.slice(0, 1))), slotTable(cluster().nodes)]);
+        const sizes = [4, 5, 4, 3];
+        expect(afterEachMember).to.deep.equal(sizes.map((size) => slotTable(cluster().nodes.concat(leaving).slice(0, size))));
         const records = writer.snapshot();
-        const check = checkWrites(records, await readDirectoryWithQuorum(cluster().clusterUrl, "shrink-stream"));
+        const check = checkWrites(records, await readDirectoryWithQuorum(cluster().clusterUrl, "resize-stream"));
         expect(writeCheckProblems(check)).to.deep.equal([]);
         expect(check.acknowledged).to.be.greaterThan(records.length / 2);
     });
