@@ -200,6 +200,17 @@ export interface Etcd3ClusterArgs {
      */
     rollingHealthTimeoutMinutes?: number;
     /**
+     * How long `pulumi up` waits, at each member that leaves the stack (a
+     * smaller `clusterSize`, a destroy), for the member to remove itself from
+     * etcd and power its instance off before the instance is deleted,
+     * minutes, 1 to 120; the change stops with an error at the first member
+     * that does not leave. `0` turns the departures off: a leaving member's
+     * instance is deleted while it is still a member (no EC2 API call is
+     * made), for a cluster that is beyond saving or a place with no EC2 API
+     * credentials; remove such members with `etcdctl member remove`. Default `15`.
+     */
+    memberDepartureTimeoutMinutes?: number;
+    /**
      * Keep the data volumes in AWS when they leave the stack (`pulumi destroy`, a
      * removed slot): Pulumi's `retainOnDelete`, so a mistaken destroy loses no
      * data (delete the volumes yourself afterwards). `false` deletes them with
@@ -282,6 +293,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     kmsKeyId: { type: "string", default: { words: "AWS's managed key for EBS (`aws/ebs`)" } },
     retainDataVolumes: { type: "boolean", default: true },
     rollingHealthTimeoutMinutes: { type: "integer", default: 15 },
+    memberDepartureTimeoutMinutes: { type: "integer", default: 15 },
     tags: { type: "string-map" },
 };
 
@@ -313,6 +325,7 @@ export const argumentDefaults = {
     dataVolumeThroughput: valueDefault("dataVolumeThroughput"),
     retainDataVolumes: valueDefault("retainDataVolumes"),
     rollingHealthTimeoutMinutes: valueDefault("rollingHealthTimeoutMinutes"),
+    memberDepartureTimeoutMinutes: valueDefault("memberDepartureTimeoutMinutes"),
 };
 
 /** The part of `pulumi.Config` the program reads arguments with. */
@@ -395,6 +408,7 @@ export interface ResolvedEtcd3ClusterArgs {
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
     rollingHealthTimeoutMinutes: number;
+    memberDepartureTimeoutMinutes: number;
     tags: Record<string, string>;
 }
 
@@ -834,6 +848,11 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     if (!Number.isInteger(rollingHealthTimeoutMinutes) || rollingHealthTimeoutMinutes < 0 || rollingHealthTimeoutMinutes > 120) {
         problem(`rollingHealthTimeoutMinutes ${rollingHealthTimeoutMinutes}: use a whole number of minutes from 1 to 120, or 0 to roll without waiting for health`);
     }
+    const memberDepartureTimeoutMinutes = args.memberDepartureTimeoutMinutes ?? argumentDefaults.memberDepartureTimeoutMinutes;
+    if (!Number.isInteger(memberDepartureTimeoutMinutes) || memberDepartureTimeoutMinutes < 0 || memberDepartureTimeoutMinutes > 120) {
+        problem(`memberDepartureTimeoutMinutes ${memberDepartureTimeoutMinutes}: use a whole number of minutes from 1 to 120, ` +
+            "or 0 to delete leaving members' instances without removing them from etcd first");
+    }
 
     const tags = args.tags ?? {};
     for (const [key, value] of Object.entries(tags)) {
@@ -884,6 +903,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,
+        memberDepartureTimeoutMinutes,
         enableV2Api,
         bootstrap,
         tags,

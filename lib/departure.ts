@@ -35,16 +35,13 @@ export interface MemberDepartureInputs {
     region: string;
     /** The AWS profile of the stack's `aws:profile` config, if any; otherwise the AWS SDK's default credential chain. */
     profile?: string;
-    /** Bound on the wait for the member to leave and its instance to stop, in seconds. */
+    /** Bound on the wait for the member to leave and its instance to stop, in seconds; 0 turns the departure off (no AWS call). */
     timeoutSeconds: number;
     /** Test seam: another EC2 API endpoint (a local stand-in). */
     endpoint?: string;
     /** Test seam: ms between two looks at the instance. Default 5000. */
     pollIntervalMs?: number;
 }
-
-/** How long a departure waits for its member to leave: removal, leadership hand-over and a clean power-off, with room. */
-export const memberDepartureTimeoutMinutes = 15;
 
 /** An instance's state as DescribeInstances gives it, or `absent` when EC2 no longer knows it. */
 export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated" | "absent";
@@ -155,7 +152,8 @@ async function depart(inputs: MemberDepartureInputs, instances: Instances): Prom
             throw new Error(`${memberName}: gave up after ${inputs.timeoutSeconds} s waiting for the member to leave the cluster ` +
                 `and power off ${instanceId}: ${verdict.why}. Nothing after this member was removed. Look at its leave unit ` +
                 "(journalctl -u etcd-member-leave.service on the instance; it waits while the other members have no quorum " +
-                "or another membership change is under way), then run `pulumi up` again.");
+                "or another membership change is under way), then run `pulumi up` again. memberDepartureTimeoutMinutes sets this bound; " +
+                "0 turns the departures off.");
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - Date.now()))));
         state = await look();
@@ -177,7 +175,9 @@ export const memberDepartureProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: news };
     },
     async delete(_id: string, olds: MemberDepartureInputs): Promise<void> {
-        await depart(olds, instancesOf(olds));
+        if (olds.timeoutSeconds > 0) {
+            await depart(olds, instancesOf(olds));
+        }
     },
 };
 

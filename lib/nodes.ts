@@ -22,7 +22,7 @@ import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
-import { MemberDeparture, memberDepartureTimeoutMinutes } from "./departure";
+import { MemberDeparture } from "./departure";
 import { ClusterLoadBalancer, loadBalancerSettings, registerTarget } from "./loadbalancer";
 import { MemberHealthGate } from "./rolling";
 import { memberIgnitionOptions, MemberPlan, MemberRuntimeFacts, planMembers, planSlots } from "./plan";
@@ -129,7 +129,7 @@ export function createNodes(
             instanceId: instance.id,
             region,
             profile,
-            timeoutSeconds: memberDepartureTimeoutMinutes * 60,
+            timeoutSeconds: args.memberDepartureTimeoutMinutes * 60,
         }, { parent, dependsOn: [dataVolumeAttachment, ...targets] });
         const healthGate = new MemberHealthGate(`${name}-${member.index}-health`, {
             memberName: member.name,

@@ -476,7 +476,7 @@ describe("argument checks (lib/args.ts)", () => {
         });
 
         it("refuses tag keys EC2 refuses on an instance whose tags are in its metadata, saying why", () => {
-            const why = 'the members\' instances have their tags in their instance metadata (how a member learns it is to leave the ' +
+            const why = "the members' instances have their tags in their instance metadata (how a member learns it is to leave the " +
                 'cluster), where EC2 refuses a key with a space or "/", and the keys ".", "..", "_index"; use another key';
             expect(problemsOf({ tags: { "cost center": "x", "kubernetes.io/role": "y", ".": "z", "..": "z", "_index": "z" } }))
                 .to.deep.equal(["cost center", "kubernetes.io/role", ".", "..", "_index"].map((key) => `tags["${key}"]: ${why}`));
@@ -534,6 +534,7 @@ describe("argument checks (lib/args.ts)", () => {
                 rootVolumeSizeGiB: 20,
                 dataVolume: { sizeGiB: 20, iops: 3000, throughputMiBps: 125, kmsKeyId: undefined, retain: true },
                 rollingHealthTimeoutMinutes: 15,
+                memberDepartureTimeoutMinutes: 15,
                 tags: {},
             });
         });
@@ -547,7 +548,7 @@ describe("argument checks (lib/args.ts)", () => {
                 internetFacing: true, allowedCidrs: ["203.0.113.0/24"], clientCidrs: [], grpcLoadBalancer: true,
                 dnsName: "etcd.example.com", hostedZoneId: "Z1", rootVolumeSizeGiB: 50, tags: { team: "db" },
                 dataVolumeSizeGiB: 100, dataVolumeIops: 6000, dataVolumeThroughput: 500, kmsKeyId, retainDataVolumes: false,
-                rollingHealthTimeoutMinutes: 0,
+                rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 120,
             })).to.deep.equal({
                 ecosystem: "kv",
                 network: { kind: "new", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single" },
@@ -577,6 +578,7 @@ describe("argument checks (lib/args.ts)", () => {
                 rootVolumeSizeGiB: 50,
                 dataVolume: { sizeGiB: 100, iops: 6000, throughputMiBps: 500, kmsKeyId, retain: false },
                 rollingHealthTimeoutMinutes: 0,
+                memberDepartureTimeoutMinutes: 120,
                 tags: { team: "db" },
             });
         });
@@ -592,6 +594,7 @@ describe("argument checks (lib/args.ts)", () => {
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false, rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
+                memberDepartureTimeoutMinutes: 15,
             });
         });
     });

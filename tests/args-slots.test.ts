@@ -156,4 +156,17 @@ describe("slot and rolling arguments (lib/args.ts)", () => {
             }
         });
     });
+
+    describe("the departures' bound", () => {
+        it("is 15 minutes unless given; 0 turns the departures off", () => {
+            expect([undefined, 0, 1, 120].map((memberDepartureTimeoutMinutes) => resolveArgs("etcd3", { memberDepartureTimeoutMinutes })
+                .memberDepartureTimeoutMinutes)).to.deep.equal([15, 0, 1, 120]);
+        });
+
+        it("refuses a negative, fractional or over-two-hour bound", () => {
+            expect([-1, 1.5, 121].map((memberDepartureTimeoutMinutes) => problemsOf({ memberDepartureTimeoutMinutes }))).to.deep.equal([-1, 1.5, 121]
+                .map((minutes) => [`memberDepartureTimeoutMinutes ${minutes}: use a whole number of minutes from 1 to 120, ` +
+                    "or 0 to delete leaving members' instances without removing them from etcd first"]));
+        });
+    });
 });

@@ -167,7 +167,15 @@ describe("the member departure as the engine runs it", function () {
             "etcd3-cluster-4: gave up after 1 s waiting for the member to leave the cluster and power off i-0a1b2c3d4e5f60004: " +
             "the instance is running: its member has not left yet. Nothing after this member was removed. Look at its leave unit " +
             "(journalctl -u etcd-member-leave.service on the instance; it waits while the other members have no quorum or another " +
-            "membership change is under way), then run `pulumi up` again.");
+            "membership change is under way), then run `pulumi up` again. memberDepartureTimeoutMinutes sets this bound; 0 turns the departures off.");
+    });
+
+    it("makes no AWS call at all when turned off: the instance goes as it is", async () => {
+        const resource = await declare({ timeoutSeconds: 0 });
+        const start = api.calls.length;
+        await engine.host.delete(resource, "departure-id", resource.inputs);
+        expect(callsSince(start)).to.deep.equal([]);
+        expect(table.instances.get("i-0a1b2c3d4e5f60004")!.tags).to.deep.equal({ Name: "i-0a1b2c3d4e5f60004" });
     });
 
     it("names the credentials it used when the API refuses them", async () => {

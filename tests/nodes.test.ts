@@ -133,14 +133,15 @@ describe("the members' instances (lib/nodes.ts)", () => {
         const name = uniqueName();
         const parent = new pulumi.ComponentResource("test:index:Parent", name);
         const guard = new pulumi.ComponentResource("test:index:Guard", `${name}-guard`);
-        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0", rollingHealthTimeoutMinutes: 0 }), nodeOptions(name, guard, parent), {}, parent);
+        createNodes(name, resolveArgs(name, { amiId: "ami-0123456789abcdef0", rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 25 }),
+            nodeOptions(name, guard, parent), {}, parent);
         await settle();
         const departures = resourcesOf(name, "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture");
         const withoutProvider = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "__provider"));
         // Its own bound, not the roll's: turning the health gates off must not let a member's instance go while it is still in etcd.
         expect(departures.map((departure) => [departure.name, withoutProvider(departure.inputs)])).to.deep.equal([0, 1, 2].map((index) => [
             `${name}-${index}-departure`,
-            { memberName: `etcd3-cluster-${index}`, instanceId: `${name}-${index}-id`, region: "eu-west-2", profile: "ops", timeoutSeconds: 900 },
+            { memberName: `etcd3-cluster-${index}`, instanceId: `${name}-${index}-id`, region: "eu-west-2", profile: "ops", timeoutSeconds: 1500 },
         ]));
     });
 });
