@@ -144,16 +144,18 @@ async function depart(inputs: MemberDepartureInputs, instances: Instances): Prom
         if (verdict.kind === "done") {
             return;
         }
-        if (verdict.kind === "start") {
-            await instances.start(instanceId).catch((error) => { throw failed("start", error); });
-            // EC2 may still describe it as stopped for a moment: it counts as running from the start call on.
-            ranSinceTagged = true;
-        } else if (Date.now() >= deadline) {
+        if (Date.now() >= deadline) {
+            const why = verdict.kind === "start" ? "the instance was started and EC2 still describes it stopped" : verdict.why;
             throw new Error(`${memberName}: gave up after ${inputs.timeoutSeconds} s waiting for the member to leave the cluster ` +
-                `and power off ${instanceId}: ${verdict.why}. Nothing after this member was removed. Look at its leave unit ` +
+                `and power off ${instanceId}: ${why}. Nothing after this member was removed. Look at its leave unit ` +
                 "(journalctl -u etcd-member-leave.service on the instance; it waits while the other members have no quorum " +
                 "or another membership change is under way), then run `pulumi up` again. memberDepartureTimeoutMinutes sets this bound; " +
                 "0 turns the departures off.");
+        }
+        if (verdict.kind === "start") {
+            // Until EC2 describes it pending or running, a "stopped" may be from before the start: it is started again
+            // (a start of a pending instance changes nothing) rather than taken for a member that left.
+            await instances.start(instanceId).catch((error) => { throw failed("start", error); });
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - Date.now()))));
         state = await look();

@@ -50,13 +50,21 @@ class InstanceTable implements Ec2InstancesModel {
     readonly instances = new Map<string, Ec2Instance>();
     leaveAfterMs: number | undefined = 200;
     bootMs = 100;
+    /** How many looks after a start still see the instance stopped, as EC2's eventually consistent reads can. */
+    staleReadsAfterStart = 0;
+    private staleReads = 0;
 
     set(instanceId: string, state: Ec2InstanceState): void {
         this.instances.set(instanceId, { state, tags: { Name: instanceId }, metadataTags: true });
     }
 
     async describe(instanceId: string): Promise<Ec2Instance | undefined> {
-        return this.instances.get(instanceId);
+        const instance = this.instances.get(instanceId);
+        if (instance && this.staleReads > 0) {
+            this.staleReads--;
+            return { ...instance, state: "stopped" };
+        }
+        return instance;
     }
 
     async createTags(instanceId: string, tags: Record<string, string>): Promise<boolean> {
@@ -77,6 +85,7 @@ class InstanceTable implements Ec2InstancesModel {
             return false;
         }
         instance.state = "pending";
+        this.staleReads = this.staleReadsAfterStart;
         setTimeout(() => {
             instance.state = "running";
             if (instance.tags[leaveTagKey]) {
@@ -115,6 +124,7 @@ describe("the member departure as the engine runs it", function () {
     });
     beforeEach(() => {
         table.leaveAfterMs = 200;
+        table.staleReadsAfterStart = 0;
         table.set("i-0a1b2c3d4e5f60004", "running");
     });
 
@@ -147,6 +157,21 @@ describe("the member departure as the engine runs it", function () {
         await engine.host.delete(resource, "departure-id", resource.inputs);
         const calls = callsSince(start).filter((call) => !call.startsWith("DescribeInstances"));
         expect(calls).to.deep.equal([`CreateTags i-0a1b2c3d4e5f60004 ${leaveTagKey}=etcd3-cluster-4`, "StartInstances i-0a1b2c3d4e5f60004"]);
+        expect(table.instances.get("i-0a1b2c3d4e5f60004")!.state).to.equal("stopped");
+    });
+
+    it("takes a stopped state read right after the start for what it is, not for a member that left: it waits to see the instance run", async () => {
+        table.set("i-0a1b2c3d4e5f60004", "stopped");
+        table.staleReadsAfterStart = 2;
+        table.bootMs = 300;
+        const resource = await declare();
+        const start = api.calls.length;
+        const started = Date.now();
+        await engine.host.delete(resource, "departure-id", resource.inputs);
+        table.bootMs = 100;
+        // The boot and the leave (300 + 200 ms) are behind it: it returned on the real stop, not on a stale read.
+        expect(Date.now() - started).to.be.at.least(450);
+        expect(callsSince(start).filter((call) => call.startsWith("StartInstances")).length).to.be.at.least(2);
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.state).to.equal("stopped");
     });
 
