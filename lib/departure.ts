@@ -25,6 +25,7 @@
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveTagKey } from "./bootstrap";
+import { inputsChanged } from "./provider-inputs";
 
 /** What a departure is made from. */
 export interface MemberDepartureInputs {
@@ -79,8 +80,9 @@ interface Instances {
     start(instanceId: string): Promise<void>;
 }
 
-// A module-level copy: the serialized provider captures the string, not the module that exports it.
+// Module-level copies: the serialized provider captures the values, not the modules that export them.
 const leaveTag = leaveTagKey;
+const changedInputs = inputsChanged;
 
 /**
  * The EC2 API through the AWS SDK, loaded when the provider runs: the
@@ -169,9 +171,7 @@ export const memberDepartureProvider: pulumi.dynamic.ResourceProvider = {
     },
     /** Never a replacement: a departure is deleted only when its member leaves. */
     async diff(_id: string, olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.DiffResult> {
-        const [before, after] = [olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>];
-        const keys = new Set([...Object.keys(before), ...Object.keys(after)].filter((key) => key !== "__provider"));
-        return { changes: [...keys].some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])), replaces: [] };
+        return { changes: changedInputs(olds, news), replaces: [] };
     },
     async update(_id: string, _olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.UpdateResult> {
         return { outs: news };

@@ -22,6 +22,10 @@
  */
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { inputsChanged } from "./provider-inputs";
+
+// A module-level copy: the serialized provider captures the function, not the module that exports it.
+const changedInputs = inputsChanged;
 
 /** What a gate is made from. */
 export interface MemberHealthGateInputs {
@@ -193,10 +197,7 @@ export const memberHealthGateProvider: pulumi.dynamic.ResourceProvider = {
         if (olds.instanceId !== news.instanceId) {
             return { changes: true, replaces: ["instanceId"], deleteBeforeReplace: true };
         }
-        const [before, after] = [olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>];
-        const keys = new Set([...Object.keys(before), ...Object.keys(after)].filter((key) => key !== "__provider"));
-        const changed = [...keys].some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
-        return { changes: changed, replaces: [] };
+        return { changes: changedInputs(olds, news), replaces: [] };
     },
     async update(_id: string, _olds: MemberHealthGateInputs, news: MemberHealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
         return { outs: news };
