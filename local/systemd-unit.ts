@@ -1,8 +1,9 @@
 /**
  * Reads systemd unit files the way systemd does: sections and keys, `\` line
  * continuations, list settings that an empty assignment resets, drop-ins,
- * `EnvironmentFile=` and `Environment=`, time spans, path escaping, and the
- * command lines with quoting, `-` prefixes and `${VAR}` / `$VAR` expansion.
+ * `EnvironmentFile=` and `Environment=`, time spans, daily calendar times,
+ * path escaping, and the command lines with quoting, `-` prefixes and
+ * `${VAR}` / `$VAR` expansion.
  * Anything else that would change how a command runs is refused rather than
  * ignored, so the local boot cannot pass where a real one would not.
  */
@@ -268,6 +269,29 @@ export function parseTimespan(value: string, setting: string): number {
         }
         return total + Number(amount) * factor;
     }, 0);
+}
+
+/** A time of day, in UTC. */
+export interface DailyTime {
+    hour: number;
+    minute: number;
+    second: number;
+}
+
+/**
+ * An `OnCalendar=` value in the daily form `*-*-* HH:MM` or `*-*-* HH:MM:SS`,
+ * optionally followed by ` UTC`: every day at that time. Without ` UTC` it is
+ * the node's local time, which is UTC on the nodes. Other calendar
+ * expressions are refused.
+ */
+export function parseDailyCalendar(value: string): DailyTime {
+    const match = /^\*-\*-\* (\d{1,2}):(\d{2})(?::(\d{2}))?(?: UTC)?$/.exec(value.trim());
+    const [hour, minute, second] = (match?.slice(1) ?? []).map((part) => Number(part ?? 0));
+    if (!match || hour > 23 || minute > 59 || second > 59) {
+        throw new Error(`OnCalendar=${value} is not played by the local harness (it plays only the daily form *-*-* HH:MM or *-*-* HH:MM:SS, ` +
+            "optionally followed by \" UTC\")");
+    }
+    return { hour, minute, second };
 }
 
 /**

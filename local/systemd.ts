@@ -34,6 +34,15 @@
  *   root, the device waited for (90 s, systemd's default) through the node's
  *   device table; `x-systemd.*` options are ignored as systemd ignores them in
  *   a unit file.
+ * - Timers: `OnCalendar=` in the daily form (`*-*-* HH:MM[:SS]`, optionally
+ *   ` UTC`; the nodes run in UTC), computed from the node's clock; at each
+ *   elapse a start job for `Unit=` (default: the timer's own name with
+ *   `.service`), as `systemctl start` makes, which does nothing while that
+ *   unit is still up. `Persistent=` only false, `RandomizedDelaySec=` only 0;
+ *   `AccuracySec=` is accepted, as firing at the exact time is within it.
+ * - Later starts (`startUnit`, a timer's elapse) are transactions like the
+ *   boot's: the unit and what it requires or wants that is not up yet, in the
+ *   same order and with the same failures.
  *
  * Settings and unit kinds not in these lists are refused with their name
  * rather than ignored.
@@ -47,8 +56,8 @@ import { ActionOutcome, LocalCommand } from "./container-runtime";
 import { daemonUnitsOf, hostPathOnNode, mapHostCommand, NodeHost } from "./host-commands";
 import { ExitStatus, ManagedProcess, ProcessGroup, tailOfFile } from "./processes";
 import {
-    loadUnitFile, parseBoolean, parseCommand, parseTimespan, pathUnitName, splitWords, UnitFile, unitEnvironment, unitNames, unitPath,
-    unitValue, unitValues,
+    DailyTime, loadUnitFile, parseBoolean, parseCommand, parseDailyCalendar, parseTimespan, pathUnitName, splitWords, UnitFile, unitEnvironment,
+    unitNames, unitPath, unitValue, unitValues,
 } from "./systemd-unit";
 
 const run = promisify(execFile);
@@ -98,7 +107,23 @@ export interface NodeSystemdOptions {
     stopTimeoutCapMs?: number;
     /** Called once the node has powered itself off (`SuccessAction=poweroff`) and every unit has stopped. */
     onPowerOff?: () => void;
+    /** The node's wall clock in ms since the epoch, which timers' calendar times are computed from. Default `Date.now`. */
+    clock?: () => number;
 }
+
+/** A timer, in `systemctl list-timers` terms. */
+export interface TimerStatus {
+    name: string;
+    /** The unit its elapse starts. */
+    unit: string;
+    /** When it next elapses (by the node's clock, ms since the epoch); undefined while it is not waiting. */
+    nextElapseMs: number | undefined;
+    /** When it last elapsed, by the node's clock. */
+    lastTriggerMs?: number;
+}
+
+/** How a start job ended, as `systemctl start` reports it. */
+export type JobOutcome = "done" | "failed" | "skipped";
 
 /** Settings the harness plays, per section; any other is refused. Conditions are listed in `conditions`. */
 const playedSettings: Record<string, ReadonlySet<string>> = {
@@ -113,8 +138,44 @@ const playedSettings: Record<string, ReadonlySet<string>> = {
         "StartLimitIntervalSec", "StartLimitBurst",
     ]),
     Mount: new Set(["What", "Where", "Type", "Options", "DirectoryMode", "TimeoutSec"]),
+    Timer: new Set(["OnCalendar", "Persistent", "AccuracySec", "RandomizedDelaySec", "Unit"]),
     Install: new Set(["WantedBy", "RequiredBy", "Also"]),
 };
+
+/** The settings played in a section, for the message that refuses another. */
+function playedSettingsIn(section: string): string {
+    const played = [...playedSettings[section]];
+    if (section === "Unit") {
+        played.push(...Object.keys(conditions).map((condition) => `Condition${condition}/Assert${condition}`));
+    }
+    return played.map((key) => `${key}=`).join(", ");
+}
+
+/**
+ * A `.timer` unit's `[Timer]` section as played: daily `OnCalendar=` times
+ * and the unit they start. Throws, naming the setting, on a value not played.
+ */
+function readTimer(name: string, file: UnitFile): TimerSettings {
+    const calendar = unitValues(file, "Timer", "OnCalendar").map(parseDailyCalendar);
+    if (calendar.length === 0) {
+        throw new Error("no OnCalendar=, the only trigger the local harness plays; systemd refuses a timer without one (\"Timer unit lacks value setting\")");
+    }
+    const persistent = unitValue(file, "Timer", "Persistent");
+    if (persistent !== undefined && parseBoolean(persistent, "Persistent")) {
+        throw new Error(`Persistent=${persistent} is not played by the local harness (it plays only Persistent=false): it needs each timer's last ` +
+            "trigger kept across reboots (systemd keeps it under /var/lib/systemd/timers), a state the harness does not keep");
+    }
+    const randomizedDelay = unitValue(file, "Timer", "RandomizedDelaySec");
+    if (randomizedDelay !== undefined && parseTimespan(randomizedDelay, "RandomizedDelaySec") !== 0) {
+        throw new Error(`RandomizedDelaySec=${randomizedDelay} is not played by the local harness (it plays only 0: it fires at the calendar time)`);
+    }
+    const accuracy = unitValue(file, "Timer", "AccuracySec");
+    if (accuracy !== undefined) {
+        // Only checked: systemd may elapse up to AccuracySec= late, and the exact calendar time the harness fires at is within it.
+        parseTimespan(accuracy, "AccuracySec");
+    }
+    return { unit: unitValue(file, "Timer", "Unit") ?? name.replace(/\.timer$/, ".service"), calendar };
+}
 
 /** The `SuccessAction=` values played; systemd's others (reboots, exits, the forced and immediate kinds) are refused. */
 const playedSuccessActions = ["none", "poweroff"];
@@ -182,12 +243,20 @@ const defaults = {
 };
 
 /** Unit kinds that exist in systemd but are not played here yet. */
-const unplayedKinds = ["timer", "socket", "path", "automount", "swap", "slice", "scope"];
+const unplayedKinds = ["socket", "path", "automount", "swap", "slice", "scope"];
 
 /** Signals whose ending counts as a clean exit of a service's main process. */
 const cleanSignals = new Set(["SIGHUP", "SIGINT", "SIGTERM", "SIGPIPE"]);
 
-type UnitKind = "service" | "mount" | "target" | "device" | "played";
+type UnitKind = "service" | "mount" | "target" | "timer" | "device" | "played";
+
+/** A timer unit's `[Timer]` section, as played. */
+interface TimerSettings {
+    /** The unit each elapse starts. */
+    unit: string;
+    /** The times of day it elapses at, in UTC. */
+    calendar: DailyTime[];
+}
 
 /** A unit as loaded for this boot, with every dependency it has, explicit and implicit. */
 interface LoadedUnit {
@@ -209,9 +278,8 @@ interface LoadedUnit {
     before: Set<string>;
     /** For device units: the node path. */
     devicePath?: string;
+    timer?: TimerSettings;
 }
-
-type JobOutcome = "done" | "failed" | "skipped";
 
 interface UnitRuntime {
     activeState: ActiveState;
@@ -223,7 +291,12 @@ interface UnitRuntime {
     main?: ManagedProcess;
     /** The main command, for its exit translation. */
     mainCommand?: Extract<LocalCommand, { kind: "process" }>;
-    restartTimer?: NodeJS.Timeout;
+    /** A start to come: a service's restart after `RestartSec=`, a timer's next elapse. */
+    pendingStart?: NodeJS.Timeout;
+    /** A waiting timer's next elapse (node clock, epoch ms). */
+    nextElapseMs?: number;
+    /** A timer's last elapse (node clock, epoch ms). */
+    lastTriggerMs?: number;
     /** A stop was asked for: the main process's end is not a failure to act on. */
     stopping: boolean;
     /** The last start got as far as the main process (so ExecStop= runs when it ends). */
@@ -247,8 +320,14 @@ export class NodeSystemd {
     readonly journal: string[] = [];
     private readonly units = new Map<string, LoadedUnit>();
     private readonly runtime = new Map<string, UnitRuntime>();
+    /** Every unit's latest start job this boot, the boot's and later ones'. */
     private readonly jobs = new Map<string, JobOutcome | "running" | "waiting">();
-    private readonly orderedAfter = new Map<string, Set<string>>();
+    /** The jobs each job waits for; kept after they end, for the stop order. */
+    private orderedAfter = new Map<string, Set<string>>();
+    /** Transactions waiting for their jobs to end. */
+    private readonly waiters = new Set<{ names: string[]; resolve: () => void }>();
+    private bootJobs: ReadonlySet<string> = new Set();
+    private bootOver = false;
     private readonly mountUnits = new Map<string, string>();
     private readonly enabledWants = new Map<string, Set<string>>();
     private readonly enabledRequires = new Map<string, Set<string>>();
@@ -316,12 +395,39 @@ export class NodeSystemd {
 
     /** Whether the boot transaction has a job for the unit (it was to be started at boot). */
     inBoot(name: string): boolean {
-        return this.jobs.has(name);
+        return this.bootJobs.has(name);
     }
 
     /** True once every job of the boot transaction has finished. */
     get booted(): boolean {
-        return this.transaction !== undefined && [...this.jobs.values()].every((job) => job !== "running" && job !== "waiting");
+        return this.bootOver;
+    }
+
+    /**
+     * `systemctl start NAME` on the booted node: a start job for the unit and
+     * for what it requires or wants that is not up yet, ordered and failed as
+     * at boot. A unit already up (or with a job under way) gets no new one.
+     * Resolves with the unit's job outcome once that job is over; rejects if
+     * the jobs cannot be ordered.
+     */
+    async startUnit(name: string): Promise<JobOutcome> {
+        if (!this.transaction) {
+            throw new Error(`${this.options.node} has not booted: start ${name} through boot() or once it has begun`);
+        }
+        const goal = normalizeName(name);
+        await this.finished([...this.enqueue(goal), goal]);
+        return this.jobs.get(goal) as JobOutcome;
+    }
+
+    /** The timers loaded this boot, by name: what `systemctl list-timers --all` shows. */
+    timers(): TimerStatus[] {
+        return [...this.units.values()]
+            .filter((unit) => unit.timer !== undefined)
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .map(({ name, timer }) => {
+                const state = this.runtime.get(name);
+                return { name, unit: timer!.unit, nextElapseMs: state?.nextElapseMs, lastTriggerMs: state?.lastTriggerMs };
+            });
     }
 
     /** The first `count + 1`-th failure since boot, if there were that many. */
@@ -331,7 +437,7 @@ export class NodeSystemd {
 
     /** Why the unit would not be started at this boot, if it would not. */
     whyNotStarted(name: string): string | undefined {
-        if (this.jobs.has(name)) {
+        if (this.inBoot(name)) {
             return undefined;
         }
         const file = unitPath(this.root, name);
@@ -367,10 +473,10 @@ export class NodeSystemd {
 
     private async stopEveryUnit(): Promise<void> {
         this.halted = true;
-        this.cancelRestarts();
-        // A boot still under way is cut short: its running start commands are stopped like any process.
+        this.cancelPendingStarts();
+        // Jobs still under way are cut short: their running start commands are stopped like any process.
         await Promise.all([...this.controls].map((control) => control.stop(this.options.stopTimeoutCapMs ?? 30_000)));
-        await this.transaction?.catch(() => undefined);
+        await this.finished([...this.jobs.keys()]);
         for (const name of this.stopOrder()) {
             await this.stopUnit(name);
         }
@@ -379,7 +485,7 @@ export class NodeSystemd {
     /** The node loses power: every process dies at once, nothing cleans up, nothing restarts. */
     async crash(): Promise<void> {
         this.halted = true;
-        this.cancelRestarts();
+        this.cancelPendingStarts();
         this.options.host.containers.crash();
         await Promise.all([
             ...[...this.runtime.values()].map(async (state) => {
@@ -388,7 +494,7 @@ export class NodeSystemd {
             }),
             ...[...this.controls].map((control) => control.kill()),
         ]);
-        await this.transaction?.catch(() => undefined);
+        await this.finished([...this.jobs.keys()]);
         // The volumes are detached from a dead instance: unmount whatever is still using them.
         for (const state of this.runtime.values()) {
             if (state.mountedAt) {
@@ -398,10 +504,10 @@ export class NodeSystemd {
         }
     }
 
-    /** Stops scheduling anything (restarts, pending jobs): for teardown, which kills the processes itself. */
+    /** Stops scheduling anything (restarts, timers, pending jobs): for teardown, which kills the processes itself. */
     halt(): void {
         this.halted = true;
-        this.cancelRestarts();
+        this.cancelPendingStarts();
         for (const state of this.runtime.values()) {
             state.stopping = true;
         }
@@ -592,7 +698,7 @@ export class NodeSystemd {
             unit.unloadable = `${name}: .${suffix} units are not played by the local harness yet (see local/systemd.ts)`;
             return;
         }
-        if (!["service", "mount", "target"].includes(suffix)) {
+        if (!["service", "mount", "target", "timer"].includes(suffix)) {
             unit.unloadable = `${name}: not a unit kind systemd knows`;
             return;
         }
@@ -609,7 +715,7 @@ export class NodeSystemd {
                     continue;
                 }
                 if (!played?.has(key)) {
-                    unit.unloadable = `${name}: ${key}= in [${section}] is not played by the local harness; ` +
+                    unit.unloadable = `${name}: ${key}= in [${section}] is not played by the local harness (there it plays ${playedSettingsIn(section)}); ` +
                         "it would change what the unit does on EC2, so the local boot refuses it rather than ignore it (see local/systemd.ts)";
                     return;
                 }
@@ -620,8 +726,9 @@ export class NodeSystemd {
             unit.unloadable = `${name}: SuccessAction=${successAction} is not played by the local harness (it plays ${playedSuccessActions.join(" and ")})`;
             return;
         }
-        if ((suffix === "service" || suffix === "target") && [...file.keys()].some((section) => section === "Mount")) {
-            unit.unloadable = `${name}: a [Mount] section in a .${suffix} unit`;
+        const foreignSection = [...file.keys()].find((section) => ["Service", "Mount", "Timer"].includes(section) && section.toLowerCase() !== suffix);
+        if (foreignSection) {
+            unit.unloadable = `${name}: a [${foreignSection}] section in a .${suffix} unit`;
             return;
         }
         unitNames(file, "Requires").forEach((r) => unit.requires.add(normalizeName(r)));
@@ -652,6 +759,21 @@ export class NodeSystemd {
                         return;
                     }
                 }
+            }
+        }
+        if (unit.kind === "timer") {
+            try {
+                unit.timer = readTimer(name, file);
+            } catch (error) {
+                unit.unloadable = `${name}: ${(error as Error).message}`;
+                return;
+            }
+            unit.before.add(unit.timer.unit);
+            if (defaultDependencies) {
+                unit.requires.add("sysinit.target");
+                // systemd.timer(5): a calendar timer also waits for the clock to be set.
+                unit.after.add("sysinit.target").add("time-set.target").add("time-sync.target");
+                unit.before.add("timers.target");
             }
         }
         if (unit.kind === "mount") {
@@ -688,14 +810,31 @@ export class NodeSystemd {
         }
     }
 
-    // ---- the boot transaction -------------------------------------------------------------------------------
+    // ---- transactions: the boot's and later starts' ------------------------------------------------------------
 
     private async runBootTransaction(): Promise<void> {
         this.loadEnablement();
+        this.bootJobs = this.enqueue(bootTarget);
+        await this.finished([...this.bootJobs]);
+        this.bootOver = true;
+    }
+
+    /**
+     * Queues start jobs for `goal` and for what it requires or wants, as a
+     * systemd transaction does, and starts those already free to start;
+     * returns the units given a job. A unit with a job under way gets none (the
+     * new jobs wait for it), nor does one that is up: its start job succeeds at
+     * once. Throws, queuing nothing, on an ordering cycle.
+     */
+    private enqueue(goal: string): Set<string> {
         const jobs = new Set<string>();
         const add = (name: string, required: boolean) => {
             const unit = this.load(name);
-            if (jobs.has(name)) {
+            if (jobs.has(name) || isPending(this.jobs.get(name))) {
+                return;
+            }
+            if (!["inactive", "failed"].includes(this.status(name).activeState)) {
+                this.jobs.set(name, "done");
                 return;
             }
             if (unit.unloadable && !unit.unplayed && !required) {
@@ -710,35 +849,48 @@ export class NodeSystemd {
                 add(dependency, false);
             }
         };
-        add(bootTarget, true);
+        add(goal, true);
         const names = [...jobs].sort();
-        for (const name of names) {
-            this.jobs.set(name, "waiting");
-            this.orderedAfter.set(name, new Set());
-        }
+        // Orderings on units of earlier transactions count too: a job waits for one still under way, and the stop order needs them all.
+        const order = new Map([...this.orderedAfter].map(([name, after]) => [name, new Set(after)]));
+        names.forEach((name) => order.set(name, new Set()));
         for (const name of names) {
             const unit = this.units.get(name)!;
-            unit.after.forEach((other) => jobs.has(other) && this.orderedAfter.get(name)!.add(other));
-            unit.before.forEach((other) => jobs.has(other) && this.orderedAfter.get(other)!.add(name));
+            unit.after.forEach((other) => order.has(other) && order.get(name)!.add(other));
+            unit.before.forEach((other) => order.has(other) && order.get(other)!.add(name));
         }
-        this.addAdversarialOrder(names);
-        this.checkCycles(names);
-        await new Promise<void>((resolve) => {
-            const pump = () => {
-                for (const name of names) {
-                    if (this.jobs.get(name) === "waiting" && [...this.orderedAfter.get(name)!].every((before) => isFinished(this.jobs.get(before)))) {
-                        this.jobs.set(name, "running");
-                        void this.startJob(name).then((outcome) => {
-                            this.jobs.set(name, outcome);
-                            pump();
-                        });
-                    }
-                }
-                if ([...this.jobs.values()].every(isFinished)) {
-                    resolve();
-                }
-            };
-            pump();
+        this.addAdversarialOrder(jobs, order);
+        this.checkCycles(names, order);
+        this.orderedAfter = order;
+        names.forEach((name) => this.jobs.set(name, "waiting"));
+        this.pump();
+        return jobs;
+    }
+
+    /** Starts every queued job whose predecessors have ended, and settles the waits whose jobs have all ended. */
+    private pump(): void {
+        for (const [name, job] of this.jobs) {
+            if (job === "waiting" && [...this.orderedAfter.get(name)!].every((before) => isFinished(this.jobs.get(before)))) {
+                this.jobs.set(name, "running");
+                void this.startJob(name).then((outcome) => {
+                    this.jobs.set(name, outcome);
+                    this.pump();
+                });
+            }
+        }
+        for (const waiter of this.waiters) {
+            if (!waiter.names.some((name) => isPending(this.jobs.get(name)))) {
+                this.waiters.delete(waiter);
+                waiter.resolve();
+            }
+        }
+    }
+
+    /** Resolves once none of the units has a job under way. */
+    private finished(names: string[]): Promise<void> {
+        return new Promise((resolve) => {
+            this.waiters.add({ names, resolve });
+            this.pump();
         });
     }
 
@@ -748,7 +900,7 @@ export class NodeSystemd {
      * one that breaks a unit relying on luck: the dependency only after the
      * dependent has started.
      */
-    private addAdversarialOrder(names: string[]): void {
+    private addAdversarialOrder(jobs: ReadonlySet<string>, order: Map<string, Set<string>>): void {
         const reaches = (from: string, to: string): boolean => {
             const seen = new Set<string>();
             const stack = [from];
@@ -759,23 +911,23 @@ export class NodeSystemd {
                 }
                 if (!seen.has(next)) {
                     seen.add(next);
-                    stack.push(...this.orderedAfter.get(next)!);
+                    stack.push(...order.get(next)!);
                 }
             }
             return false;
         };
-        for (const dependent of names) {
+        for (const dependent of [...jobs].sort()) {
             const unit = this.units.get(dependent)!;
-            for (const dependency of [...unit.requires, ...unit.wants].filter((d) => this.jobs.has(d)).sort()) {
+            for (const dependency of [...unit.requires, ...unit.wants].filter((d) => jobs.has(d)).sort()) {
                 if (dependency !== dependent && !reaches(dependent, dependency) && !reaches(dependency, dependent)) {
-                    this.orderedAfter.get(dependency)!.add(dependent);
+                    order.get(dependency)!.add(dependent);
                     this.record(dependency, `not ordered on ${dependent}, which needs it: started after it (systemd gives them no order)`);
                 }
             }
         }
     }
 
-    private checkCycles(names: string[]): void {
+    private checkCycles(names: string[], order: Map<string, Set<string>>): void {
         const state = new Map<string, "visiting" | "done">();
         const visit = (name: string, trail: string[]) => {
             if (state.get(name) === "done") {
@@ -787,7 +939,7 @@ export class NodeSystemd {
                     "so a unit of the cycle would not start");
             }
             state.set(name, "visiting");
-            for (const before of [...this.orderedAfter.get(name)!].sort()) {
+            for (const before of [...order.get(name)!].sort()) {
                 visit(before, [...trail, name]);
             }
             state.set(name, "done");
@@ -847,6 +999,9 @@ export class NodeSystemd {
                 break;
             case "service":
                 outcome = await this.startService(unit);
+                break;
+            case "timer":
+                outcome = this.startTimer(unit);
                 break;
         }
         if (outcome === "failed" && name === "local-fs.target") {
@@ -994,6 +1149,50 @@ export class NodeSystemd {
         }
         this.enter(name, "inactive", "dead", "success");
         return "skipped";
+    }
+
+    // ---- timers ---------------------------------------------------------------------------------------------
+
+    /** Starts a timer: it waits for its next elapse, refusing to start, as systemd does, when its unit cannot be loaded. */
+    private startTimer(unit: LoadedUnit): JobOutcome {
+        const verdict = this.checkConditions(unit);
+        if (verdict !== "pass") {
+            return this.notStarted(unit.name, verdict);
+        }
+        const triggered = this.load(unit.timer!.unit);
+        if (triggered.unloadable) {
+            this.failUnit(unit.name, "resources", `Refusing to start, unit ${triggered.name} to trigger not loaded: ${triggered.unloadable}`);
+            return "failed";
+        }
+        this.enter(unit.name, "active", "waiting", "success");
+        this.waitForElapse(unit, this.clock());
+        return "done";
+    }
+
+    /** Schedules the timer's first elapse after `afterMs` by the node's clock. */
+    private waitForElapse(unit: LoadedUnit, afterMs: number): void {
+        const state = this.state(unit.name);
+        const elapseMs = Math.min(...unit.timer!.calendar.map((time) => nextDailyElapse(time, afterMs)));
+        state.nextElapseMs = elapseMs;
+        // A timer a day away must not keep the harness's process alive; shutdown, crash and halt clear it.
+        state.pendingStart = setTimeout(() => this.elapse(unit, elapseMs), elapseMs - this.clock()).unref();
+        this.record(unit.name, `Waiting: next elapse at ${new Date(elapseMs).toISOString()}`);
+    }
+
+    /** The timer elapses: it waits for the next day's time and queues a start job for its unit (nothing new if that is still up). */
+    private elapse(unit: LoadedUnit, elapseMs: number): void {
+        const state = this.state(unit.name);
+        const triggered = unit.timer!.unit;
+        state.pendingStart = undefined;
+        state.lastTriggerMs = this.clock();
+        this.record(unit.name, `Triggering ${triggered}`);
+        // From the elapse time itself, should the clock read a little earlier, so the same elapse never comes twice.
+        this.waitForElapse(unit, Math.max(elapseMs, state.lastTriggerMs));
+        void this.startUnit(triggered).catch((error: Error) => this.fail(unit.name, `could not start ${triggered}: ${error.message}`));
+    }
+
+    private clock(): number {
+        return (this.options.clock ?? Date.now)();
     }
 
     // ---- services -------------------------------------------------------------------------------------------
@@ -1286,8 +1485,8 @@ export class NodeSystemd {
         }
         const delayMs = parseTimespan(unitValue(unit.file!, "Service", "RestartSec") ?? "100ms", "RestartSec");
         this.enter(name, "activating", "auto-restart", result);
-        state.restartTimer = setTimeout(() => {
-            state.restartTimer = undefined;
+        state.pendingStart = setTimeout(() => {
+            state.pendingStart = undefined;
             if (this.halted || state.stopping) {
                 return;
             }
@@ -1299,10 +1498,9 @@ export class NodeSystemd {
         return "failed";
     }
 
-    private cancelRestarts(): void {
+    private cancelPendingStarts(): void {
         for (const [name, state] of this.runtime) {
-            clearTimeout(state.restartTimer);
-            state.restartTimer = undefined;
+            cancelPendingStart(state);
             if (state.subState === "auto-restart") {
                 this.enter(name, state.result === "success" ? "inactive" : "failed", state.result === "success" ? "dead" : "failed");
             }
@@ -1332,8 +1530,7 @@ export class NodeSystemd {
         if (!unit || !state) {
             return;
         }
-        clearTimeout(state.restartTimer);
-        state.restartTimer = undefined;
+        cancelPendingStart(state);
         if (unit.kind === "service" && (state.main?.running || (state.started && state.activeState === "active"))) {
             state.stopping = true;
             this.enter(name, "deactivating", "stop");
@@ -1354,6 +1551,25 @@ export class NodeSystemd {
 
 function isFinished(job: JobOutcome | "running" | "waiting" | undefined): boolean {
     return job === "done" || job === "failed" || job === "skipped";
+}
+
+/** The first moment after `afterMs` at which the daily time falls, in UTC (the nodes' time zone). */
+function nextDailyElapse(time: DailyTime, afterMs: number): number {
+    const day = new Date(afterMs);
+    const sameDay = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), time.hour, time.minute, time.second);
+    // UTC has no daylight saving: every day is 24 h long.
+    return sameDay > afterMs ? sameDay : sameDay + 86_400_000;
+}
+
+/** Cancels a unit's restart or a timer's next elapse. */
+function cancelPendingStart(state: UnitRuntime): void {
+    clearTimeout(state.pendingStart);
+    state.pendingStart = undefined;
+    state.nextElapseMs = undefined;
+}
+
+function isPending(job: JobOutcome | "running" | "waiting" | undefined): boolean {
+    return job === "waiting" || job === "running";
 }
 
 /** `default.target` is the boot target's alias. */

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { NodeSystemd, shallRestart } from "../local/systemd";
+import { NodeSystemd, NodeSystemdOptions, shallRestart } from "../local/systemd";
 import { eventually, fileSystemUuid, isMountPoint, TestNode, useTestNode } from "./helpers/node-root";
 
 const image = "gcr.io/etcd-development/etcd:v3.5.33";
@@ -29,6 +29,17 @@ describe("local harness: systemd", function () {
     const testNode = useTestNode();
     let node: TestNode;
     beforeEach(() => (node = testNode()));
+    const boots: NodeSystemd[] = [];
+    afterEach(() => boots.splice(0).forEach((boot) => boot.halt()));
+
+    /** A boot of the node with options its helper does not give; halted after the test. */
+    function bootWith(options: Partial<NodeSystemdOptions>): NodeSystemd {
+        const systemd = new NodeSystemd({
+            node: "test-node", host: node.host, logDirectory: path.join(node.directory, "logs"), playedUnits: [], processes: node.processes, ...options,
+        });
+        boots.push(systemd);
+        return systemd;
+    }
 
     describe("what starts at boot, and in what order", () => {
         it("never starts a unit that Requires= and is After= a oneshot that fails", async () => {
@@ -156,11 +167,11 @@ describe("local harness: systemd", function () {
             expect(systemd.status("app.service").failure).to.include("/usr/bin/curl is not a program the local harness knows");
         });
 
-        it("refuses timers, which it does not play yet", async () => {
-            node.unit("backup.timer", ["[Timer]", "OnCalendar=hourly", "[Install]", "WantedBy=timers.target"], true);
+        it("refuses path units, which it does not play yet", async () => {
+            node.unit("backup.path", ["[Path]", "PathChanged=/var/lib/etcd", "[Install]", "WantedBy=paths.target"], true);
             const systemd = node.systemd();
             await systemd.boot();
-            expect(systemd.status("backup.timer").failure).to.include(".timer units are not played by the local harness yet");
+            expect(systemd.status("backup.path").failure).to.include(".path units are not played by the local harness yet");
         });
     });
 
@@ -264,22 +275,17 @@ describe("local harness: systemd", function () {
     });
 
     describe("SuccessAction=poweroff", () => {
-        const boots: NodeSystemd[] = [];
-        afterEach(() => boots.forEach((boot) => boot.halt()));
-
         /** A boot of the node that counts its power-offs; `poweredOff` settles at the first, or fails after `timeoutMs`. */
         function poweringBoot(): { systemd: NodeSystemd; powerOffs: () => number; poweredOff: (timeoutMs?: number) => Promise<void> } {
             let count = 0;
             let reported: () => void = () => undefined;
             const reportedOnce = new Promise<void>((resolve) => (reported = resolve));
-            const systemd = new NodeSystemd({
-                node: "test-node", host: node.host, logDirectory: path.join(node.directory, "logs"), playedUnits: [], processes: node.processes,
+            const systemd = bootWith({
                 onPowerOff: () => {
                     count += 1;
                     reported();
                 },
             });
-            boots.push(systemd);
             const poweredOff = (timeoutMs = 5_000) => {
                 let timer: NodeJS.Timeout | undefined;
                 const late = new Promise<never>((_, reject) => {
@@ -387,6 +393,173 @@ describe("local harness: systemd", function () {
             const { systemd } = poweringBoot();
             await systemd.boot();
             expect(systemd.status("leave.service").failure).to.equal("leave.service: SuccessAction=reboot is not played by the local harness (it plays none and poweroff)");
+        });
+    });
+
+    describe("timers and later starts (systemctl start)", () => {
+        /** The defragmentation time of the timers below, on the day the node's clock is set to. */
+        const defragmentAt = Date.parse("2026-03-01T04:00:00Z");
+        const nextDay = defragmentAt + 24 * 3_600_000;
+        const defragmentService = (command = "/usr/bin/sleep 0.1") => ["[Unit]", "Description=defragment", "[Service]", "Type=oneshot", `ExecStart=${command}`];
+        const defragmentTimer = (timerLines = ["OnCalendar=*-*-* 04:00 UTC"]) =>
+            ["[Unit]", "Description=defragment daily", "[Timer]", ...timerLines, "[Install]", "WantedBy=timers.target"];
+
+        /** A boot whose node clock reads `msBefore` ms before the defragmentation time, and runs on in real time. */
+        function bootBefore(msBefore: number): { systemd: NodeSystemd; clock: () => number } {
+            const offsetMs = defragmentAt - msBefore - Date.now();
+            const clock = () => Date.now() + offsetMs;
+            return { systemd: bootWith({ clock }), clock };
+        }
+
+        /** How many times the defragmentation service's ExecStart= has run to its end. */
+        const runs = (systemd: NodeSystemd) => systemd.journal.filter((line) => line.startsWith("etcd-defragment.service: ExecStart: code=exited")).length;
+
+        /** Waits until the node's clock reads `ms`. */
+        const until = (clock: () => number, ms: number) => eventually(() => clock() >= ms, 5_000, `the node's clock to read ${new Date(ms).toISOString()}`);
+
+        beforeEach(() => node.unit("etcd-defragment.service", defragmentService()));
+
+        it("starts the oneshot of a timer wanted by timers.target at the calendar time by the node's clock, and not before", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(), true);
+            const { systemd, clock } = bootBefore(1_500);
+            await systemd.boot();
+            expect(systemd.status("etcd-defragment.timer")).to.deep.include({ activeState: "active", subState: "waiting" });
+            expect(systemd.timers()).to.deep.equal([{ name: "etcd-defragment.timer", unit: "etcd-defragment.service", nextElapseMs: defragmentAt, lastTriggerMs: undefined }]);
+            await until(clock, defragmentAt - 200);
+            expect(runs(systemd)).to.equal(0);
+            await eventually(() => runs(systemd) === 1, 5_000, "the defragmentation's run");
+            expect(systemd.timers()[0].lastTriggerMs).to.be.within(defragmentAt, defragmentAt + 1_000);
+            expect(systemd.status("etcd-defragment.service")).to.deep.include({ activeState: "inactive", result: "success" });
+        });
+
+        it("waits for the next day's time once it has elapsed", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(), true);
+            const { systemd } = bootBefore(1_000);
+            await systemd.boot();
+            await eventually(() => systemd.timers()[0].lastTriggerMs !== undefined, 5_000, "the elapse");
+            expect(systemd.timers()[0].nextElapseMs).to.equal(nextDay);
+            expect(systemd.status("etcd-defragment.timer")).to.deep.include({ activeState: "active", subState: "waiting" });
+        });
+
+        it("starts nothing new when its unit is still running at the next elapse", async () => {
+            node.unit("etcd-defragment.service", defragmentService("/usr/bin/sleep 1.5"))
+                .unit("etcd-defragment.timer", defragmentTimer(["OnCalendar=*-*-* 04:00:00 UTC", "OnCalendar=*-*-* 04:00:01 UTC"]), true);
+            const { systemd, clock } = bootBefore(500);
+            await systemd.boot();
+            await until(clock, defragmentAt + 2_500);
+            expect(systemd.journal.filter((line) => line === "etcd-defragment.timer: Triggering etcd-defragment.service")).to.have.length(2);
+            expect(runs(systemd)).to.equal(1);
+        });
+
+        for (const stop of ["shutdown", "crash"] as const) {
+            it(`fires no timer after a ${stop}`, async () => {
+                node.unit("etcd-defragment.timer", defragmentTimer(), true);
+                const { systemd, clock } = bootBefore(1_000);
+                await systemd.boot();
+                await systemd[stop]();
+                expect(systemd.timers()[0].nextElapseMs).to.equal(undefined);
+                await until(clock, defragmentAt + 500);
+                expect(systemd.journal.filter((line) => line.includes("Triggering"))).to.deep.equal([]);
+                expect(runs(systemd)).to.equal(0);
+            });
+        }
+
+        it("runs a timer's service at once through startUnit, leaving the timer's schedule as it was", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(), true);
+            const { systemd } = bootBefore(12 * 3_600_000);
+            await systemd.boot();
+            expect(await systemd.startUnit("etcd-defragment.service")).to.equal("done");
+            expect(runs(systemd)).to.equal(1);
+            expect(systemd.timers()).to.deep.equal([{ name: "etcd-defragment.timer", unit: "etcd-defragment.service", nextElapseMs: defragmentAt, lastTriggerMs: undefined }]);
+        });
+
+        it("starts what the unit requires before it through startUnit, as a boot's transaction does", async () => {
+            node.unit("prepare.service", oneshot("/usr/bin/sleep 0.3"))
+                .unit("etcd-defragment.service", [...defragmentService(), "[Unit]", "Requires=prepare.service", "After=prepare.service"]);
+            const { systemd } = bootBefore(60_000);
+            await systemd.boot();
+            expect(await systemd.startUnit("etcd-defragment.service")).to.equal("done");
+            const journal = systemd.journal;
+            expect(journal.indexOf("etcd-defragment.service: ExecStart: code=exited, status=0/SUCCESS"))
+                .to.be.greaterThan(journal.indexOf("prepare.service: ExecStart: code=exited, status=0/SUCCESS")).and.greaterThan(-1);
+        });
+
+        it("leaves a unit that is up alone through startUnit: a running service it requires keeps its one main process", async () => {
+            node.unit("app.service", service([]), true)
+                .unit("etcd-defragment.service", [...defragmentService(), "[Unit]", "Requires=app.service", "After=app.service"]);
+            const { systemd } = bootBefore(60_000);
+            await systemd.boot();
+            const mainPid = systemd.status("app.service").mainPid;
+            expect(await systemd.startUnit("etcd-defragment.service")).to.equal("done");
+            expect(await systemd.startUnit("app.service")).to.equal("done");
+            expect(systemd.status("app.service").mainPid).to.equal(mainPid);
+            expect(systemd.journal.filter((line) => line.startsWith("app.service: Started"))).to.have.length(1);
+        });
+
+        it("fails and journals a unit whose start fails through startUnit, as at boot", async () => {
+            node.unit("etcd-defragment.service", defragmentService("/usr/bin/false"));
+            const { systemd } = bootBefore(60_000);
+            await systemd.boot();
+            expect(await systemd.startUnit("etcd-defragment.service")).to.equal("failed");
+            expect(systemd.status("etcd-defragment.service")).to.deep.include({ activeState: "failed", result: "exit-code" });
+            expect(systemd.failureBeyond(0)).to.include("etcd-defragment.service: ExecStart=/usr/bin/false: /usr/bin/false exited with code 1");
+        });
+
+        it("starts a timer that nothing enabled through startUnit, for the unit its Unit= names", async () => {
+            node.unit("nightly.timer", defragmentTimer(["OnCalendar=*-*-* 04:00:30", "Unit=etcd-defragment.service"]));
+            const { systemd } = bootBefore(0);
+            await systemd.boot();
+            expect(systemd.timers()).to.deep.equal([]);
+            expect(await systemd.startUnit("nightly.timer")).to.equal("done");
+            expect(systemd.timers()).to.deep.equal([{ name: "nightly.timer", unit: "etcd-defragment.service", nextElapseMs: defragmentAt + 30_000, lastTriggerMs: undefined }]);
+        });
+
+        it("refuses to start a timer whose unit does not exist, as systemd does", async () => {
+            node.unit("backup.timer", defragmentTimer(), true);
+            const systemd = bootBefore(60_000).systemd;
+            await systemd.boot();
+            expect(systemd.status("backup.timer")).to.deep.include({ activeState: "failed", result: "resources" });
+            expect(systemd.status("backup.timer").failure).to.include("Refusing to start, unit backup.service to trigger not loaded");
+        });
+
+        /** The reason the timer with these [Timer] lines does not start at boot. */
+        async function refusal(timerLines: string[]): Promise<string | undefined> {
+            node.unit("etcd-defragment.timer", defragmentTimer(timerLines), true);
+            const systemd = node.systemd();
+            await systemd.boot();
+            return systemd.status("etcd-defragment.timer").failure;
+        }
+
+        for (const calendar of ["daily", "Mon *-*-* 04:00", "*-*-01 04:00", "*-*-* 24:00", "*-*-* 04:00 Europe/Paris"]) {
+            it(`refuses OnCalendar=${calendar}, a form it does not play, naming the forms it does`, async () => {
+                expect(await refusal([`OnCalendar=${calendar}`])).to.equal(`etcd-defragment.timer: OnCalendar=${calendar} is not played by the local harness ` +
+                    "(it plays only the daily form *-*-* HH:MM or *-*-* HH:MM:SS, optionally followed by \" UTC\")");
+            });
+        }
+
+        it("refuses Persistent=true: it needs the last trigger kept across reboots, which the harness does not keep", async () => {
+            expect(await refusal(["OnCalendar=*-*-* 04:00", "Persistent=true"])).to.include("Persistent=true is not played by the local harness")
+                .and.include("a state the harness does not keep");
+        });
+
+        it("refuses a RandomizedDelaySec= other than 0", async () => {
+            expect(await refusal(["OnCalendar=*-*-* 04:00", "RandomizedDelaySec=30min"])).to.include("RandomizedDelaySec=30min is not played by the local harness");
+        });
+
+        it("refuses a [Timer] setting it does not play, naming those it does", async () => {
+            expect(await refusal(["OnCalendar=*-*-* 04:00", "OnBootSec=5min"])).to.include("OnBootSec= in [Timer] is not played by the local harness " +
+                "(there it plays OnCalendar=, Persistent=, AccuracySec=, RandomizedDelaySec=, Unit=)");
+        });
+
+        it("refuses a timer without OnCalendar=, which would never elapse", async () => {
+            expect(await refusal([])).to.include("no OnCalendar=");
+        });
+
+        it("accepts Persistent=false, RandomizedDelaySec=0 and an AccuracySec=", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(["OnCalendar=*-*-* 04:00:00 UTC", "Persistent=false", "RandomizedDelaySec=0", "AccuracySec=1h"]), true);
+            const { systemd } = bootBefore(60_000);
+            await systemd.boot();
+            expect(systemd.status("etcd-defragment.timer")).to.deep.include({ activeState: "active", subState: "waiting" });
         });
     });
 
