@@ -13,9 +13,8 @@
 // - a child writes the coverage it counted to a directory of the test runner's when it exits, and
 //   mutation/mocha-coverage.cjs adds it to the runner's own, so the tests that exercise lib/ in child
 //   processes are run against the mutants they reach. That works for children that load lib/ themselves
-//   (the testing scenarios, user data rendered without the SDK); a provider serialized by Pulumi carries a
-//   serialized copy of the parent's coverage counter, so its coverage is not seen: its mutants run against
-//   the tests that call the providers in process (tests/guard.test.ts, tests/discovery-provider.test.ts).
+//   (the testing scenarios, user data rendered without the SDK) and the providers Pulumi serialized, whose
+//   closures refer to the counter through a global (below).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -56,6 +55,12 @@ if (globalThis.__stryker__ === undefined) {
     mirrored(namespace, "activeMutant", mutantVariable);
     mirrored(namespace, "currentTestId", testVariable);
     globalThis.__stryker__ = namespace;
+    // The coverage counter, created here rather than by the first instrumented call, and also a global of its
+    // own: Pulumi's closure serializer writes an object that is a global's value as a reference to that global
+    // (as it writes the namespace as `global.__stryker__`), so a serialized provider counts into its host's
+    // counter, which the host hands back below, instead of into a copy of its parent's taken at serialization.
+    namespace.mutantCoverage = { static: {}, perTest: {} };
+    globalThis.__etcd3MutationCoverage = namespace.mutantCoverage;
 }
 
 if (isChild) {

@@ -104,7 +104,7 @@ class InstanceTable implements Ec2InstancesModel {
 
 describe("the member departure as the engine runs it", function () {
     this.timeout(30_000);
-    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-ec2"], environment: hostEnvironment(exampleAwsCredentials) });
+    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-ec2"], environment: () => hostEnvironment(exampleAwsCredentials) });
     let api: Ec2ApiStandIn;
     const table = new InstanceTable();
     /** A departure declared in the mocked program, as the engine receives it, pointed at the stand-in. */

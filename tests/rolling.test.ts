@@ -110,7 +110,7 @@ class TargetTable {
 }
 
 describe("the member health gate as the engine runs it", function () {
-    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"], environment: hostEnvironment(exampleAwsCredentials) });
+    const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"], environment: () => hostEnvironment(exampleAwsCredentials) });
     let api: ElbApiStandIn;
     const table = new TargetTable();
     /** A gate declared in the mocked program, as the engine receives it, pointed at the stand-in. */

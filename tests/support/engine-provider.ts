@@ -320,17 +320,20 @@ export interface EngineProviderHostFixture {
 /**
  * Registers mocha hooks in the calling `describe`: `before` makes a program
  * directory holding `packages` (see makeProgramDirectory) and starts a host
- * there with `environment` (default: this process's, as EngineProviderHost.start
- * takes it; hostEnvironment drops the AWS settings); `after` stops the host
- * and removes the directory, also when either failed to come up.
+ * there with the environment `environment` makes (default: this process's, as
+ * EngineProviderHost.start takes it; hostEnvironment drops the AWS settings);
+ * `after` stops the host and removes the directory, also when either failed to
+ * come up. The environment is made when the host starts, not when the suite is
+ * declared, so that it holds what the process's holds then (mutation testing
+ * passes the active mutant and the running test to children that way).
  */
-export function useEngineProviderHost(options: { packages?: string[]; environment?: NodeJS.ProcessEnv } = {}): EngineProviderHostFixture {
+export function useEngineProviderHost(options: { packages?: string[]; environment?: () => NodeJS.ProcessEnv } = {}): EngineProviderHostFixture {
     let program: ReturnType<typeof makeProgramDirectory> | undefined;
     let host: EngineProviderHost | undefined;
     before(async function () {
         this.timeout(30_000);
         program = makeProgramDirectory({ packages: options.packages });
-        host = await EngineProviderHost.start(program.directory, {}, options.environment);
+        host = await EngineProviderHost.start(program.directory, {}, options.environment?.());
     });
     after(async function () {
         this.timeout(15_000);
