@@ -15,6 +15,7 @@ import {
 } from "./etcd";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
+import { maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
@@ -218,6 +219,43 @@ export interface Etcd3ClusterArgs {
      */
     retainDataVolumes?: boolean;
     /**
+     * etcd's backend quota (`--quota-backend-bytes`), MiB, 16 to 8192: when the
+     * backend reaches it, etcd raises the `NOSPACE` alarm and refuses writes
+     * until space is freed (see the README's NOSPACE runbook). At most half of
+     * `dataVolumeSizeGiB`: defragmentation rewrites the backend into a new
+     * file beside the old one, and the raft log and snapshots need room too.
+     * etcd warns above 8 GiB (snapshots, defragmentation and restarts grow
+     * slow); its own default is 2 GiB. With a smaller data volume the default
+     * is half of it. Default `8192` when `dataVolumeSizeGiB` is 16 or more.
+     */
+    quotaBackendMiB?: number;
+    /**
+     * etcd's `--snapshot-count`: raft entries applied between two snapshots,
+     * 1000 to 1000000. A member keeps the entries since the last snapshot in
+     * memory, and a member that falls further behind than them catches up from
+     * a whole snapshot. etcd 3.6's default, where 3.5's 100000 holds ten
+     * times the memory, too much for small instances. Default `10000`.
+     */
+    snapshotCount?: number;
+    /**
+     * Each member defragments its backend once a day, at a time derived from
+     * its slot, three hours after the previous member's, so no two members
+     * ever do at once (a member answers nothing while it defragments): only
+     * when every member is healthy and a tenth of its backend or more is free.
+     * Compaction frees space inside the backend; only defragmentation gives it
+     * back, so that the quota is not reached by a backend that is mostly
+     * empty. Default `true`.
+     */
+    dailyDefragmentation?: boolean;
+    /**
+     * CloudWatch alarms on the load balancers' unhealthy and missing members
+     * and on each member instance's status checks (see the README for their
+     * names and thresholds). Default `true`.
+     */
+    alarms?: boolean;
+    /** An SNS topic ARN the alarms notify when they fire and when they clear; needs `alarms`. Without it, alarms show in CloudWatch only. Default none. */
+    alarmTopicArn?: pulumi.Input<string>;
+    /**
      * Tags added to every resource, on top of the component's own `Name`,
      * `ecosystem`, `etcd-member` and `etcd3-cluster:leave` (which they may not
      * replace): at most 46, keys up to 128 and values up to 256 characters of
@@ -294,6 +332,11 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     retainDataVolumes: { type: "boolean", default: true },
     rollingHealthTimeoutMinutes: { type: "integer", default: 15 },
     memberDepartureTimeoutMinutes: { type: "integer", default: 15 },
+    quotaBackendMiB: { type: "integer", default: 8192, defaultOnlyWhen: "`dataVolumeSizeGiB` is 16 or more" },
+    snapshotCount: { type: "integer", default: 10000 },
+    dailyDefragmentation: { type: "boolean", default: true },
+    alarms: { type: "boolean", default: true },
+    alarmTopicArn: { type: "string-input" },
     tags: { type: "string-map" },
 };
 
@@ -326,6 +369,10 @@ export const argumentDefaults = {
     retainDataVolumes: valueDefault("retainDataVolumes"),
     rollingHealthTimeoutMinutes: valueDefault("rollingHealthTimeoutMinutes"),
     memberDepartureTimeoutMinutes: valueDefault("memberDepartureTimeoutMinutes"),
+    quotaBackendMiB: valueDefault("quotaBackendMiB"),
+    snapshotCount: valueDefault("snapshotCount"),
+    dailyDefragmentation: valueDefault("dailyDefragmentation"),
+    alarms: valueDefault("alarms"),
 };
 
 /** The part of `pulumi.Config` the program reads arguments with. */
@@ -409,6 +456,11 @@ export interface ResolvedEtcd3ClusterArgs {
     dataVolume: DataVolumeSettings;
     rollingHealthTimeoutMinutes: number;
     memberDepartureTimeoutMinutes: number;
+    quotaBackendMiB: number;
+    snapshotCount: number;
+    dailyDefragmentation: boolean;
+    /** The CloudWatch alarms, and whom they notify; none without them. */
+    alarms?: { topicArn?: pulumi.Input<string> };
     tags: Record<string, string>;
 }
 
@@ -854,6 +906,25 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             "or 0 to delete leaving members' instances without removing them from etcd first");
     }
 
+    // Defragmentation writes a second copy of the backend beside the first.
+    const largestQuotaMiB = Math.floor(dataVolume.sizeGiB * 1024 / 2);
+    const quotaBackendMiB = args.quotaBackendMiB ?? Math.min(argumentDefaults.quotaBackendMiB, largestQuotaMiB);
+    const snapshotCount = args.snapshotCount ?? argumentDefaults.snapshotCount;
+    const quotaProblems = maintenanceProblems({ quotaBackendMiB: args.quotaBackendMiB });
+    [...quotaProblems, ...maintenanceProblems({ snapshotCount })].forEach(problem);
+    if (quotaProblems.length === 0 && quotaBackendMiB > largestQuotaMiB) {
+        problem(`quotaBackendMiB ${quotaBackendMiB}: at most half of dataVolumeSizeGiB (${largestQuotaMiB} MiB for ${dataVolume.sizeGiB} GiB), ` +
+            "since defragmentation writes a second copy of the backend beside the first; lower it or raise dataVolumeSizeGiB");
+    }
+
+    const alarms = args.alarms ?? argumentDefaults.alarms;
+    if (!alarms && args.alarmTopicArn !== undefined) {
+        problem("alarmTopicArn: the alarms notify it, and alarms is false; leave it out or turn alarms on");
+    }
+    if (typeof args.alarmTopicArn === "string" && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(args.alarmTopicArn)) {
+        problem(`alarmTopicArn "${args.alarmTopicArn}": use an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:etcd-alarms`);
+    }
+
     const tags = args.tags ?? {};
     for (const [key, value] of Object.entries(tags)) {
         if (componentTagKeys.includes(key)) {
@@ -904,6 +975,10 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         dataVolume,
         rollingHealthTimeoutMinutes,
         memberDepartureTimeoutMinutes,
+        quotaBackendMiB,
+        snapshotCount,
+        dailyDefragmentation: args.dailyDefragmentation ?? argumentDefaults.dailyDefragmentation,
+        alarms: alarms ? { topicArn: args.alarmTopicArn } : undefined,
         enableV2Api,
         bootstrap,
         tags,

@@ -1,10 +1,11 @@
 /**
- * The Etcd3Cluster component: wires the network, discovery token, members and
- * load balancer together. Each concern lives in its own module; the arguments
+ * The Etcd3Cluster component: wires the network, discovery token, members,
+ * load balancer and alarms together. Each concern lives in its own module; the arguments
  * are defined in args.ts, the outputs in outputs.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarms } from "./alarms";
 import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } from "./args";
 import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
@@ -95,6 +96,15 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         if (resolved.clusterSize === 1) {
             pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
                 "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume", this);
+        }
+
+        if (resolved.alarms) {
+            createAlarms(name, {
+                balancers,
+                members: nodes.map((node) => ({ name: node.member.name, instanceId: node.instance.id })),
+                clusterSize: resolved.clusterSize,
+                topicArn: resolved.alarms.topicArn,
+            }, tags, this);
         }
 
         const record = resolved.dns && createDnsRecord(name, resolved.dns, balancer.loadBalancer, this);

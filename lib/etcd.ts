@@ -7,6 +7,8 @@
 export const clientPort = 2379;
 /** Members talk raft to each other here. */
 export const peerPort = 2380;
+/** Members serve `/metrics` and `/health` here too, apart from client traffic (`--listen-metrics-urls`). */
+export const metricsPort = 2381;
 
 /** Where the official multi-arch etcd images are published. */
 export const defaultImageRepository = "gcr.io/etcd-development/etcd";

@@ -14,6 +14,7 @@ import {
     clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
     parseEtcdRelease, peerPort, shown, supportedEtcdBranches,
 } from "./etcd";
+import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 
 export const ignitionSpecVersion = "3.3.0";
@@ -24,7 +25,7 @@ export { etcdDataDirectory };
 export const ec2UserDataLimitBytes = 16 * 1024;
 
 /** What one node's Ignition config is made from. */
-export interface EtcdNodeIgnitionOptions {
+export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
     /** The etcd member name: unique in the cluster and stable for the node's life. Letters, digits, `.`, `_`, `-`. */
     memberName: string;
     /**
@@ -169,6 +170,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     problems.push(...updateWindowProblems(options.updateWindow));
     problems.push(...sshKeyProblems(options.sshAuthorizedKeys));
     problems.push(...dataVolumeIdProblems(options.dataVolumeId));
+    problems.push(...maintenanceProblems(options));
     if (options.enableV2Api !== undefined && typeof options.enableV2Api !== "boolean") {
         problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
     } else if (options.enableV2Api && release && !release.servesV2Api) {
@@ -195,9 +197,7 @@ function etcdFlags({ options, os, release }: ResolvedOptions, bootstrapFlags: st
         `--listen-peer-urls=http://0.0.0.0:${peerPort}`,
         `--initial-advertise-peer-urls=http://${ip}:${peerPort}`,
         ...bootstrapFlags,
-        // Keeps the v3 store from growing without bound on a cluster nobody compacts.
-        "--auto-compaction-mode=periodic",
-        "--auto-compaction-retention=1h",
+        ...maintenanceFlags(options),
     ];
     if (options.heartbeatIntervalMs !== undefined) {
         flags.push(`--heartbeat-interval=${options.heartbeatIntervalMs}`);
@@ -301,6 +301,11 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         privateIpVariable: os.privateIpv4Variable,
         dataDirectory: etcdDataDirectory,
     });
+    const maintenance = maintenancePart(options, {
+        memberName: options.memberName,
+        metadataEnvironmentFile: os.metadataEnvironmentFile,
+        privateIpVariable: os.privateIpv4Variable,
+    });
     const units: UnitPart[] = [
         {
             name: etcdUnitName,
@@ -314,8 +319,9 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         },
         ...bootstrap.units,
         ...dataVolume?.units ?? [],
+        ...maintenance.units,
     ];
-    const files: FilePart[] = [...bootstrap.files];
+    const files: FilePart[] = [...bootstrap.files, ...maintenance.files];
     if (options.updateWindow) {
         files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });
     }

@@ -17,12 +17,16 @@ import { clientPort } from "./etcd";
  * failover time: AWS's minimum interval (5 s) and thresholds of 2 mark a dead
  * member in about 10 s instead of the ALB default's 60 s or more. etcd answers
  * /health with 503 when it has no leader, so a member cut off from quorum is
- * taken out as well.
+ * taken out as well. It also answers 503 while the cluster-wide `NOSPACE`
+ * alarm is raised, which the check leaves out (`exclude=NOSPACE`): every
+ * member would be taken out at once, an outage on every dashboard, while the
+ * members still serve reads and answer each write with the error that names
+ * the cause ("database space exceeded").
  */
 export const loadBalancerSettings = {
     targetPort: clientPort,
     healthCheck: {
-        path: "/health",
+        path: "/health?exclude=NOSPACE",
         intervalSeconds: 5,
         timeoutSeconds: 3,
         healthyThreshold: 2,

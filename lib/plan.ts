@@ -7,6 +7,7 @@ import type { ResolvedEtcd3ClusterArgs } from "./args";
 import type { SlotMember } from "./bootstrap";
 import { supportedClusterSizes } from "./etcd";
 import type { EtcdNodeIgnitionOptions } from "./ignition";
+import type { DailyTime } from "./maintenance";
 import type { UpdateWindow } from "./os";
 
 /** One member of the cluster, before any instance exists. */
@@ -17,6 +18,8 @@ export interface MemberPlan {
     name: string;
     /** The daily window in which the member's OS may reboot for an update. */
     updateWindow: UpdateWindow;
+    /** When the member defragments its backend each day (with `dailyDefragmentation`). */
+    defragmentationTime: DailyTime;
 }
 
 /** Member `index`'s name. */
@@ -34,6 +37,18 @@ export function memberUpdateWindow(index: number): UpdateWindow {
 }
 
 /**
+ * Each member's daily defragmentation: half an hour after its update window
+ * closes, and so three hours after the previous member's. No two members
+ * defragment at once (a member answers nothing while it does), and none while
+ * it or its neighbour may reboot for an update.
+ */
+export function memberDefragmentationTime(index: number): DailyTime {
+    const window = memberUpdateWindow(index);
+    const minutes = window.startHourUtc * 60 + window.lengthMinutes + 30;
+    return { hourUtc: Math.floor(minutes / 60) % 24, minute: minutes % 60 };
+}
+
+/**
  * How many slots a cluster has whatever its size: as many as the largest
  * supported cluster. Every slot has its address from the start, so each
  * member's user data can name every address the cluster can ever have, and a
@@ -48,6 +63,7 @@ export function planSlots(args: Pick<ResolvedEtcd3ClusterArgs, "ecosystem">): Me
         index,
         name: memberName(args.ecosystem, index),
         updateWindow: memberUpdateWindow(index),
+        defragmentationTime: memberDefragmentationTime(index),
     }));
 }
 
@@ -87,5 +103,8 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         electionTimeoutMs: args.electionTimeoutMs,
         sshAuthorizedKeys: args.sshAuthorizedKeys,
         updateWindow: member.updateWindow,
+        quotaBackendMiB: args.quotaBackendMiB,
+        snapshotCount: args.snapshotCount,
+        defragmentationTime: args.dailyDefragmentation ? member.defragmentationTime : undefined,
     };
 }

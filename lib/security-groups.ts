@@ -1,13 +1,13 @@
 /**
  * Who may talk to whom. Members accept 2379 from the load balancers and from
- * the client CIDRs (etcd v3 clients balance over the members themselves), and
- * 2380 only from each other; each load balancer accepts its listener port only
+ * the client CIDRs (etcd v3 clients balance over the members themselves), 2381
+ * (metrics) from the client CIDRs, and 2380 only from each other; each load balancer accepts its listener port only
  * from the allowed CIDRs. Each rule is its own resource, so rules can change
  * without replacing a group.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { clientPort, peerPort } from "./etcd";
+import { clientPort, metricsPort, peerPort } from "./etcd";
 import { LoadBalancerKind, loadBalancerProfiles } from "./loadbalancer";
 import { ClusterNetwork } from "./network";
 
@@ -50,9 +50,14 @@ export function createSecurityGroups(
         securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id,
         fromPort: peerPort, toPort: peerPort, description: "etcd peer traffic between members",
     });
-    options.clientCidrs.forEach((cidr, index) => ingress(`nodes-client-${index}`, {
-        securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: clientPort, toPort: clientPort, description: "etcd clients (gRPC, REST)",
-    }));
+    options.clientCidrs.forEach((cidr, index) => {
+        ingress(`nodes-client-${index}`, {
+            securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: clientPort, toPort: clientPort, description: "etcd clients (gRPC, REST)",
+        });
+        ingress(`nodes-metrics-${index}`, {
+            securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: metricsPort, toPort: metricsPort, description: "etcd metrics and health (monitoring)",
+        });
+    });
     options.sshCidrs.forEach((cidr, index) => ingress(`nodes-ssh-${index}`, {
         securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: 22, toPort: 22, description: "SSH",
     }));

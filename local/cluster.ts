@@ -34,7 +34,7 @@ import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./insta
 import { InstanceMetadataService, startInstanceMetadataService } from "./instance-metadata-service";
 import { ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
-import { NodeSystemd, PlayedUnit, unmount, UnitStatus } from "./systemd";
+import { JobOutcome, NodeSystemd, PlayedUnit, TimerStatus, unmount, UnitStatus } from "./systemd";
 import { defaultVolumeBytes, SlotVolumes, volumeAttachmentsOf, withSlotVolumeIds } from "./volumes";
 
 export { etcdUnitName };
@@ -87,6 +87,10 @@ export interface LocalClusterOptions {
     heartbeatIntervalMs?: number;
     /** The component's `electionTimeoutMs` (etcd `--election-timeout`); default the component's (etcd's own). */
     electionTimeoutMs?: number;
+    /** The component's `quotaBackendMiB` (etcd `--quota-backend-bytes`); default the component's. */
+    quotaBackendMiB?: number;
+    /** The nodes' wall clock, ms since the epoch, that their timers' calendar times are read on (default the host's). */
+    clock?: () => number;
     /** Multiplies the target groups' health-check times (see `defaultHealthCheckTimeScale`). */
     healthCheckTimeScale?: number;
     /** Use 127.0.N.0/24; default the first free one from 127.0.10.0. */
@@ -197,6 +201,10 @@ export interface LocalNode {
     journal(): string[];
     /** What a unit's processes wrote (stdout and stderr, as the journal has it) on the current instance, every boot. */
     unitOutput(name: string): string;
+    /** `systemctl start NAME` on the node: resolves with the start job's outcome once the job is over. */
+    startUnit(name: string): Promise<JobOutcome>;
+    /** `systemctl list-timers --all` on the node: each timer, the unit it starts, its next elapse and its last trigger. */
+    timers(): TimerStatus[];
 }
 
 /** A slot's volume as the node sees it and as the test host plays it. */
@@ -419,6 +427,8 @@ interface NodeSetup {
     interrupted: () => string | undefined;
     /** Called when the node's processes start or stop, to keep the state file current. */
     changed: () => void;
+    /** The node's wall clock, for its timers. */
+    clock?: () => number;
 }
 
 class Node implements LocalNode {
@@ -503,6 +513,7 @@ class Node implements LocalNode {
             playedUnits: this.instance.playedUnits,
             processes: this.setup.processes,
             log: this.setup.log,
+            clock: this.setup.clock,
             // The instance stopped itself (a member that left the cluster): EC2 then reports it stopped.
             onPowerOff: () => {
                 this.up = false;
@@ -583,14 +594,27 @@ class Node implements LocalNode {
     }
 
     unit(name = etcdUnitName): UnitStatus {
-        if (!this.systemd) {
-            throw new Error(`${this.name} was never started`);
-        }
-        return this.systemd.status(name);
+        return this.booted().status(name);
     }
 
     journal(): string[] {
         return [...(this.systemd?.journal ?? [])];
+    }
+
+    startUnit(name: string): Promise<JobOutcome> {
+        return this.booted().startUnit(name);
+    }
+
+    timers(): TimerStatus[] {
+        return this.booted().timers();
+    }
+
+    /** The node's systemd, once the node was started. */
+    private booted(): NodeSystemd {
+        if (!this.systemd) {
+            throw new Error(`${this.name} was never started`);
+        }
+        return this.systemd;
     }
 
     unitOutput(name: string): string {
@@ -640,6 +664,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         electionTimeoutMs: options.electionTimeoutMs,
         grpcLoadBalancer: options.grpcLoadBalancer,
+        quotaBackendMiB: options.quotaBackendMiB,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -856,6 +881,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 log: (line) => log(`  ${line}`),
                 toleratedFailures: options.toleratedBootFailures ?? 0,
                 timeoutMs: () => (started ? options.startTimeoutMs ?? defaultStartTimeoutMs : remaining()),
+                clock: options.clock,
             }, instance));
             recordInstance(nodes[index]);
         }
@@ -1142,6 +1168,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                     log: (line) => log(`  ${line}`),
                     toleratedFailures: options.toleratedBootFailures ?? 0,
                     timeoutMs: left,
+                    clock: options.clock,
                 }, instance);
                 nodes.push(node);
                 recordInstance(node);

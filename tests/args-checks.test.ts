@@ -535,11 +535,16 @@ describe("argument checks (lib/args.ts)", () => {
                 dataVolume: { sizeGiB: 20, iops: 3000, throughputMiBps: 125, kmsKeyId: undefined, retain: true },
                 rollingHealthTimeoutMinutes: 15,
                 memberDepartureTimeoutMinutes: 15,
+                quotaBackendMiB: 8192,
+                snapshotCount: 10000,
+                dailyDefragmentation: true,
+                alarms: { topicArn: undefined },
                 tags: {},
             });
         });
 
         it("keeps every value given", () => {
+            const topicArn = "arn:aws:sns:eu-west-2:123456789012:etcd-alarms";
             const url = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef";
             expect(resolveArgs("etcd3", {
                 ecosystem: "kv", clusterSize: 5, instanceType: "m7g.large", amiId: "ami-0123456789abcdef0", os: "flatcar",
@@ -548,7 +553,8 @@ describe("argument checks (lib/args.ts)", () => {
                 internetFacing: true, allowedCidrs: ["203.0.113.0/24"], clientCidrs: [], grpcLoadBalancer: true,
                 dnsName: "etcd.example.com", hostedZoneId: "Z1", rootVolumeSizeGiB: 50, tags: { team: "db" },
                 dataVolumeSizeGiB: 100, dataVolumeIops: 6000, dataVolumeThroughput: 500, kmsKeyId, retainDataVolumes: false,
-                rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 120,
+                rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 120, quotaBackendMiB: 4096, snapshotCount: 50000,
+                dailyDefragmentation: false, alarmTopicArn: topicArn,
             })).to.deep.equal({
                 ecosystem: "kv",
                 network: { kind: "new", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single" },
@@ -579,6 +585,10 @@ describe("argument checks (lib/args.ts)", () => {
                 dataVolume: { sizeGiB: 100, iops: 6000, throughputMiBps: 500, kmsKeyId, retain: false },
                 rollingHealthTimeoutMinutes: 0,
                 memberDepartureTimeoutMinutes: 120,
+                quotaBackendMiB: 4096,
+                snapshotCount: 50000,
+                dailyDefragmentation: false,
+                alarms: { topicArn },
                 tags: { team: "db" },
             });
         });
@@ -594,7 +604,7 @@ describe("argument checks (lib/args.ts)", () => {
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false, rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
-                memberDepartureTimeoutMinutes: 15,
+                memberDepartureTimeoutMinutes: 15, quotaBackendMiB: 8192, snapshotCount: 10000, dailyDefragmentation: true, alarms: true,
             });
         });
     });

@@ -35,6 +35,7 @@ const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
 const FOUNDING = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterFounding";
 const DISCOVERY = "pulumi-nodejs:dynamic/etcd3-cluster:DiscoveryUrl";
 const COMPONENT = "etcd3-cluster:index:Etcd3Cluster";
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
 
 async function build(args: Etcd3ClusterArgs = {}) {
@@ -124,7 +125,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         of(INSTANCE).forEach((i) => expect(userDataFile(i, bootstrapSettingsPath)).to.contain(`FORM_FLAGS=--discovery=${fakeDiscoveryUrl} --discovery-fallback=exit\n`));
     });
 
-    it("starts each member's etcd with exactly its flags: its name, the flags its bootstrap decides, hourly compaction, the v2 API", async () => {
+    it("starts each member's etcd with exactly its flags: its name, the flags its bootstrap decides, its upkeep, the v2 API", async () => {
         const { name, of } = await build();
         for (const index of [0, 1, 2]) {
             const [instance] = of(INSTANCE).filter((i) => i.name === `${name}-${index}`);
@@ -140,6 +141,9 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 "$ETCD_BOOTSTRAP_FLAGS",
                 "--auto-compaction-mode=periodic",
                 "--auto-compaction-retention=1h",
+                "--quota-backend-bytes=8589934592",
+                "--snapshot-count=10000",
+                "--listen-metrics-urls=http://0.0.0.0:2381",
                 "--enable-v2=true",
             ]);
         }
@@ -264,7 +268,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
 
         // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
-        const parentOnly = [GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD];
+        const parentOnly = [GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD, ALARM];
         for (const type of parentOnly) {
             it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
                 const ofThisType = ofType(type);
@@ -293,7 +297,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
          * (AWS's minimum), 3 s to answer (under the interval, as AWS requires), 2 checks to flip.
          */
         const healthCheck = {
-            enabled: true, protocol: "HTTP", port: "traffic-port", path: "/health", matcher: "200",
+            enabled: true, protocol: "HTTP", port: "traffic-port", path: "/health?exclude=NOSPACE", matcher: "200",
             interval: 5, timeout: 3, healthyThreshold: 2, unhealthyThreshold: 2,
         };
         const arn = (resource: string) => `arn:aws:elasticloadbalancing:eu-west-2:123456789012:${resource}/1234567890abcdef`;
@@ -447,6 +451,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
@@ -468,6 +473,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 22, 22, "10.99.0.0/16"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
@@ -481,6 +487,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "group nlb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
@@ -494,6 +501,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "203.0.113.0/24"],
                 ["alb", "in", "tcp", 80, 80, "198.51.100.7/32"],
@@ -506,6 +514,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, existingVpcCidr],
+                ["nodes", "in", "tcp", 2381, 2381, existingVpcCidr],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, existingVpcCidr],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
@@ -594,7 +603,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(listener.inputs).to.include({ port: 2379, protocol: "TCP" });
             const targetGroup = of("aws:lb/targetGroup:TargetGroup").find((tg) => tg.name === `${name}-nlb-tg`)!;
             expect(targetGroup.inputs).to.include({ port: 2379, protocol: "TCP", preserveClientIp: "false" });
-            expect(targetGroup.inputs.healthCheck).to.include({ protocol: "HTTP", path: "/health", interval: 5 });
+            expect(targetGroup.inputs.healthCheck).to.include({ protocol: "HTTP", path: "/health?exclude=NOSPACE", interval: 5 });
         });
 
         it("keeps idle gRPC connections for 350 s", async () => {
@@ -738,7 +747,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         const taggable: Record<string, string[]> = {
             [VPC]: ["tags"], [SECURITY_GROUP]: ["tags"], [INGRESS]: ["tags"], [EGRESS]: ["tags"],
             [INSTANCE]: ["tags", "rootBlockDevice.tags"], [INTERFACE]: ["tags"], [VOLUME]: ["tags"],
-            [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"],
+            [LOAD_BALANCER]: ["tags"], [TARGET_GROUP]: ["tags"], [LISTENER]: ["tags"], [ALARM]: ["tags"],
         };
         /** The types without tags: a target group attachment and a Route53 record take none; the rest are not AWS resources. */
         const untaggable = [ATTACHMENT, VOLUME_ATTACHMENT, RECORD, GUARD, FOUNDING, DISCOVERY, IMAGE, GATE, DEPARTURE, COMPONENT];

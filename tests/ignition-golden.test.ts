@@ -55,6 +55,9 @@ function firstMember(overrides: Partial<EtcdNodeIgnitionOptions>): EtcdNodeIgnit
         electionTimeoutMs: undefined,
         sshAuthorizedKeys: [],
         updateWindow: { startHourUtc: 2, lengthMinutes: 60 },
+        quotaBackendMiB: 8192,
+        snapshotCount: 10000,
+        defragmentationTime: { hourUtc: 3, minute: 30 },
         ...overrides,
     };
 }
@@ -69,8 +72,12 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-no-v2-api`] = member({ enableV2Api: false });
     cases[`${osName}-etcd3.5-ssh-keys`] = member({ sshAuthorizedKeys: sshKeys });
     cases[`${osName}-etcd3.5-timing`] = member({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 });
-    // The third member's window, three hours after the first's (memberUpdateWindow).
-    cases[`${osName}-etcd3.5-member-2`] = member({ memberName: "etcd3-cluster-2", updateWindow: { startHourUtc: 8, lengthMinutes: 60 } });
+    // The third member's windows, three hours after the first's (memberUpdateWindow, memberDefragmentationTime).
+    cases[`${osName}-etcd3.5-member-2`] = member({
+        memberName: "etcd3-cluster-2", updateWindow: { startHourUtc: 8, lengthMinutes: 60 }, defragmentationTime: { hourUtc: 9, minute: 30 },
+    });
+    // The builder called directly with no maintenance settings: etcd's own quota and snapshot count, no defragmentation timer.
+    cases[`${osName}-etcd3.5-no-maintenance`] = member({ quotaBackendMiB: undefined, snapshotCount: undefined, defragmentationTime: undefined });
     // The builder called directly with no window: the OS keeps its own update policy.
     cases[`${osName}-etcd3.5-no-update-window`] = member({ updateWindow: undefined });
     // The builder called directly without a volume: the data stays on the root disk.

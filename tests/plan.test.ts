@@ -17,16 +17,36 @@ describe("the per-member plan", () => {
         expect(windows).to.deep.equal([2, 5, 8, 11, 14, 17, 20].map((startHourUtc) => ({ startHourUtc, lengthMinutes: 60 })));
     });
 
+    for (const clusterSize of [3, 5, 7]) {
+        it(`staggers the ${clusterSize} members' daily defragmentations three hours apart, none in any member's update window`, () => {
+            const plan = planMembers(resolveArgs("etcd3", { clusterSize }));
+            const minuteOfDay = ({ hourUtc, minute }: { hourUtc: number; minute: number }) => hourUtc * 60 + minute;
+            const defragmentations = plan.map((member) => minuteOfDay(member.defragmentationTime));
+            expect(defragmentations).to.deep.equal([3, 6, 9, 12, 15, 18, 21].slice(0, clusterSize).map((hour) => hour * 60 + 30));
+            for (const { updateWindow } of plan) {
+                const opens = updateWindow.startHourUtc * 60;
+                expect(defragmentations.filter((at) => at >= opens && at < opens + updateWindow.lengthMinutes)).to.deep.equal([]);
+            }
+        });
+    }
+
+    it("leaves the defragmentation timer out of every member's options with dailyDefragmentation false", () => {
+        const args = resolveArgs("etcd3", { dailyDefragmentation: false });
+        expect(planMembers(args).map((member) => memberIgnitionOptions(args, member, { discoveryUrl }).defragmentationTime))
+            .to.deep.equal([undefined, undefined, undefined]);
+    });
+
     it("turns the resolved arguments into each member's Ignition options", () => {
         const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
         const args = resolveArgs("etcd3", {
             os: "flatcar", etcdVersion: "3.6.14", etcdImageRepository: "quay.io/coreos/etcd",
-            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
+            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key], quotaBackendMiB: 4096, snapshotCount: 50000,
         });
         expect(memberIgnitionOptions(args, planMembers(args)[1], { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })).to.deep.equal({
             memberName: "etcd3-cluster-1", discoveryUrl, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
+            quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 },
         });
     });
 

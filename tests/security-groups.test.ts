@@ -49,6 +49,10 @@ describe("the security groups (lib/security-groups.ts)", () => {
                 ipProtocol: "tcp", securityGroupId: group("nodes"), cidrIpv4: "10.7.0.0/16", fromPort: 2379, toPort: 2379,
                 description: "etcd clients (gRPC, REST)", tags,
             },
+            "nodes-metrics-0": {
+                ipProtocol: "tcp", securityGroupId: group("nodes"), cidrIpv4: "10.7.0.0/16", fromPort: 2381, toPort: 2381,
+                description: "etcd metrics and health (monitoring)", tags,
+            },
             "nodes-ssh-0": { ipProtocol: "tcp", securityGroupId: group("nodes"), cidrIpv4: "10.7.0.0/16", fromPort: 22, toPort: 22, description: "SSH", tags },
             "alb-in-0": { ipProtocol: "tcp", securityGroupId: group("alb"), cidrIpv4: "203.0.113.0/24", fromPort: 80, toPort: 80, description: "etcd clients", tags },
             "nodes-client-from-alb": {

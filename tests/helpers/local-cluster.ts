@@ -153,7 +153,7 @@ export async function memberList(cluster: LocalCluster): Promise<string[]> {
 export const etcdctlTimeouts = { dial: "2s", command: "5s", processMs: 15_000 };
 
 /** The etcdctl installed beside the host's etcd (setup.sh puts both in /usr/local/bin): client and server of one release. */
-function hostEtcdctl(): string {
+export function hostEtcdctl(): string {
     return path.join(path.dirname(requireHostEtcd().path), "etcdctl");
 }
 

@@ -1,0 +1,205 @@
+/**
+ * The members' upkeep on local clusters booted from the component's user data,
+ * with real etcd: the daily defragmentation timer fires on one member only, at
+ * its calendar time by the nodes' clock; its script shrinks that member's
+ * backend alone, and skips while a member is down. A cluster whose backend
+ * reached its quota (`NOSPACE`) stays behind the load balancer serving reads,
+ * and the README's runbook, run as written, brings it back to accepting
+ * writes with every key's value kept.
+ */
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { createHash, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
+import { defragmentServiceName } from "../lib/maintenance";
+import { memberDefragmentationTime } from "../lib/plan";
+import { curl, etcdctl, hostEtcdctl, useLocalCluster } from "./helpers/local-cluster";
+
+const run = promisify(execFile);
+
+/** Each member's backend size in bytes, as `etcdctl endpoint status` reports it, in member order. */
+async function backendSizes(endpoints: string[]): Promise<number[]> {
+    const sizes = [];
+    for (const endpoint of endpoints) {
+        const status = await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]);
+        sizes.push(Number(/"dbSize":(\d+)/.exec(status)![1]));
+    }
+    return sizes;
+}
+
+/** The current revision, as a member reports it. */
+async function currentRevision(endpoint: string): Promise<number> {
+    return Number(/"revision":(\d+)/.exec(await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]))![1]);
+}
+
+/** A v3 write through the JSON gateway: the HTTP status and body. */
+async function v3Put(baseUrl: string, key: string, value: Buffer): Promise<{ status: number; body: string }> {
+    const response = await fetch(`${baseUrl}/v3/kv/put`, {
+        method: "POST",
+        body: JSON.stringify({ key: Buffer.from(key).toString("base64"), value: value.toString("base64") }),
+        signal: AbortSignal.timeout(10_000),
+    });
+    return { status: response.status, body: await response.text() };
+}
+
+/** A key's value through the JSON gateway, or undefined if it has none. */
+async function v3Get(baseUrl: string, key: string): Promise<Buffer | undefined> {
+    const response = await fetch(`${baseUrl}/v3/kv/range`, {
+        method: "POST",
+        body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
+        signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status, `range ${key}`).to.equal(200);
+    const kvs = ((await response.json()) as { kvs?: { value?: string }[] }).kvs;
+    return kvs ? Buffer.from(kvs[0].value ?? "", "base64") : undefined;
+}
+
+const digest = (value: Buffer) => createHash("sha256").update(value).digest("hex");
+
+/** Waits, at most `timeoutMs`, until `check` holds; fails naming `what`. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+        if (Date.now() > deadline) {
+            throw new Error(`gave up after ${timeoutMs} ms waiting until ${what}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}
+
+/** Seconds from the cluster's start until member 0's defragmentation time comes round on the nodes' clock. */
+const firstDefragmentationAfterSeconds = 40;
+/** The nodes' clock: member 0's defragmentation time (03:30 UTC) comes `firstDefragmentationAfterSeconds` after it is made. */
+function clockBeforeFirstDefragmentation(): { clock: () => number; firesAtNodeMs: number } {
+    const { hourUtc, minute } = memberDefragmentationTime(0);
+    const firesAtNodeMs = Date.UTC(2026, 0, 15, hourUtc, minute);
+    const offsetMs = firesAtNodeMs - (Date.now() + firstDefragmentationAfterSeconds * 1000);
+    return { clock: () => Date.now() + offsetMs, firesAtNodeMs };
+}
+
+describe("local cluster of 3: the daily defragmentation", function () {
+    this.timeout(120_000);
+    const { clock, firesAtNodeMs } = clockBeforeFirstDefragmentation();
+    const cluster = useLocalCluster({ size: 3, bootstrap: "static", clock });
+
+    it("fires on member 0 at 03:30 UTC by the nodes' clock, on no other member, and is due again a day later", async () => {
+        const [first, ...others] = cluster().nodes;
+        expect(first.timers().map((timer) => [timer.name, timer.unit, timer.nextElapseMs])).to.deep.equal([
+            ["etcd-member-defragment.timer", defragmentServiceName, firesAtNodeMs],
+        ]);
+        await until(() => first.unitOutput(defragmentServiceName).includes("defragment") &&
+            ["inactive", "failed"].includes(first.unit(defragmentServiceName).activeState), (firstDefragmentationAfterSeconds + 30) * 1000,
+        "member 0's defragmentation has run");
+        expect(first.unit(defragmentServiceName).result, first.unitOutput(defragmentServiceName)).to.equal("success");
+        const [timer] = first.timers();
+        expect(timer.nextElapseMs).to.equal(firesAtNodeMs + 24 * 3600 * 1000);
+        expect(timer.lastTriggerMs! - firesAtNodeMs, "how late it fired, ms").to.be.within(0, 2000);
+        expect(others.map((node) => node.unitOutput(defragmentServiceName))).to.deep.equal(["", ""]);
+        expect(others.map((node) => node.timers()[0].nextElapseMs)).to.deep.equal([1, 2]
+            .map((index) => Date.UTC(2026, 0, 15, memberDefragmentationTime(index).hourUtc, memberDefragmentationTime(index).minute)));
+    });
+
+    it("shrinks the member's own backend once compaction has freed most of it, and no other member's", async () => {
+        const { nodes, clientEndpoints } = cluster();
+        const value = randomBytes(100_000);
+        for (let round = 0; round < 3; round++) {
+            for (let key = 0; key < 20; key++) {
+                expect((await v3Put(nodes[0].clientUrl, `churn/${key}`, value)).status).to.equal(200);
+            }
+        }
+        await etcdctl(clientEndpoints, ["compact", String(await currentRevision(clientEndpoints[0]))]);
+        const before = await backendSizes(clientEndpoints);
+        expect(await nodes[1].startUnit(defragmentServiceName), nodes[1].unitOutput(defragmentServiceName)).to.equal("done");
+        const after = await backendSizes(clientEndpoints);
+        expect(after[1], `member 1's backend: ${before[1]} bytes before`).to.be.below(before[1] / 2);
+        expect([after[0], after[2]]).to.deep.equal([before[0], before[2]]);
+        expect(nodes[1].unitOutput(defragmentServiceName)).to.match(
+            new RegExp(`defragmented etcd3-cluster-1: the backend went from ${before[1]} to ${after[1]} bytes`));
+    });
+
+    it("skips, as a success, while another member is down, and leaves the backend as it is", async () => {
+        const { nodes, clientEndpoints } = cluster();
+        await cluster().stopNode(2);
+        const before = await backendSizes(clientEndpoints.slice(0, 2));
+        expect(await nodes[0].startUnit(defragmentServiceName), nodes[0].unitOutput(defragmentServiceName)).to.equal("done");
+        expect(nodes[0].unitOutput(defragmentServiceName)).to.include("defragment: skipped: not every member is healthy");
+        expect(await backendSizes(clientEndpoints.slice(0, 2))).to.deep.equal(before);
+    });
+});
+
+/** The README's NOSPACE runbook, as written between its markers. */
+function nospaceRunbook(): string {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const block = /<!-- runbook:nospace:start -->\n```bash\n([\s\S]*?)```\n<!-- runbook:nospace:end -->/.exec(readme);
+    if (!block) {
+        throw new Error("README.md has no NOSPACE runbook between <!-- runbook:nospace:start --> and <!-- runbook:nospace:end -->");
+    }
+    return block[1];
+}
+
+describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbook", function () {
+    this.timeout(120_000);
+    const cluster = useLocalCluster({ size: 3, bootstrap: "static", quotaBackendMiB: 16 });
+    /** Each key's last acknowledged value, by digest. */
+    const acknowledged = new Map<string, string>();
+    /** What the write that met the full backend was answered. */
+    let refusal = { status: 0, body: "" };
+
+    before(async function () {
+        this.timeout(60_000);
+        const url = cluster().nodes[0].clientUrl;
+        for (let write = 0; write < 100; write++) {
+            const key = `fill/${write % 4}`;
+            const value = randomBytes(400_000);
+            const answer = await v3Put(url, key, value);
+            if (answer.status !== 200) {
+                refusal = answer;
+                return;
+            }
+            acknowledged.set(key, digest(value));
+        }
+        throw new Error("100 writes of 400 kB did not fill a 16 MiB backend");
+    });
+
+    it("refuses v3 writes with 429 and the cause once the backend is full, and raises the NOSPACE alarm", async () => {
+        expect(refusal.status).to.equal(429);
+        expect(refusal.body).to.include("etcdserver: mvcc: database space exceeded");
+        expect(await etcdctl(cluster().clientEndpoints, ["alarm", "list"])).to.match(/alarm:NOSPACE/);
+    });
+
+    it("keeps every member behind the load balancer: members answer plain /health with 503, the check leaves NOSPACE out", async () => {
+        const { nodes } = cluster();
+        for (const node of nodes) {
+            const health = await curl(`${node.clientUrl}/health`);
+            expect([health.status, health.body], node.name).to.deep.equal([503, { health: "false", reason: "ALARM NOSPACE" }]);
+        }
+        // Three health-check intervals: two failed checks would have taken a member out.
+        await new Promise((resolve) => setTimeout(resolve, 3 * 5000 * cluster().healthCheckTimeScale));
+        expect(await cluster().targetStates()).to.deep.equal(Object.fromEntries(nodes.map((node) => [node.name, "UP"])));
+    });
+
+    it("serves reads and refuses writes through the load balancer while the alarm is raised", async () => {
+        const url = cluster().clusterUrl;
+        expect(digest((await v3Get(url, "fill/0"))!)).to.equal(acknowledged.get("fill/0"));
+        const write = await v3Put(url, "after/full", Buffer.from("x"));
+        expect([write.status, write.body.includes("database space exceeded")]).to.deep.equal([429, true]);
+    });
+
+    it("accepts writes again after the README's runbook, run as written, with every key's last acknowledged value", async () => {
+        const { clientEndpoints, clusterUrl } = cluster();
+        const sizesBefore = await backendSizes(clientEndpoints);
+        await run("bash", ["-c", nospaceRunbook()], {
+            env: { ...process.env, ENDPOINTS: clientEndpoints.join(","), PATH: `${path.dirname(hostEtcdctl())}:${process.env.PATH}` },
+            timeout: 60_000,
+        });
+        expect((await etcdctl(clientEndpoints, ["alarm", "list"])).trim()).to.equal("");
+        const sizesAfter = await backendSizes(clientEndpoints);
+        sizesAfter.forEach((size, index) => expect(size, `member ${index}`).to.be.below(sizesBefore[index] / 2));
+        expect((await v3Put(clusterUrl, "after/runbook", Buffer.from("written"))).status).to.equal(200);
+        for (const [key, value] of acknowledged) {
+            expect(digest((await v3Get(clusterUrl, key))!), key).to.equal(value);
+        }
+    });
+});
