@@ -5,9 +5,10 @@
  * that nothing is registered; these need no Pulumi.)
  */
 import { expect } from "chai";
+import { problemsOf } from "./support/argument-problems";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgs, Etcd3ClusterArgumentError, isDnsName,
+    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgumentError, isDnsName,
     isOpenSshPublicKey, knownInstanceTypes, maxComponentNameLength, maxUserTags, nearestNames, parseIpv4Cidr, resolveArgs,
 } from "../lib/args";
 import { operatingSystems } from "../lib/os";
@@ -15,17 +16,6 @@ import { operatingSystems } from "../lib/os";
 const goodKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
 const ecdsaKey = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGyAlUxQDd1rVN3tgn0OR5b1dnVBruYzhPcb+SxuRyBPRuumFYJ3itSGxDpPO63VZrqAejMjcEKn8k8ioUCpldU= ops@example";
 const subnets = ["subnet-0a000001", "subnet-0a000002"];
-
-/** The problem lines resolveArgs throws for `args`, or a failure if it accepts them. */
-function problemsOf(args: Etcd3ClusterArgs, name = "etcd3"): string[] {
-    try {
-        resolveArgs(name, args);
-    } catch (error) {
-        expect(error).to.be.instanceOf(Etcd3ClusterArgumentError);
-        return (error as Etcd3ClusterArgumentError).problems;
-    }
-    throw new Error(`expected ${JSON.stringify(args)} to be refused`);
-}
 
 describe("argument checks (lib/args.ts)", () => {
     describe("parseIpv4Cidr", () => {

@@ -4,18 +4,8 @@
  * alarms and their SNS topic. Whole problem lines, as the user reads them.
  */
 import { expect } from "chai";
-import { Etcd3ClusterArgs, Etcd3ClusterArgumentError, resolveArgs } from "../lib/args";
-
-/** The problem lines resolveArgs throws for `args`, or a failure if it accepts them. */
-function problemsOf(args: Etcd3ClusterArgs): string[] {
-    try {
-        resolveArgs("etcd3", args);
-    } catch (error) {
-        expect(error).to.be.instanceOf(Etcd3ClusterArgumentError);
-        return (error as Etcd3ClusterArgumentError).problems;
-    }
-    throw new Error(`expected ${JSON.stringify(args)} to be refused`);
-}
+import { problemsOf } from "./support/argument-problems";
+import { resolveArgs } from "../lib/args";
 
 const topicArn = "arn:aws:sns:eu-west-2:123456789012:etcd-alarms";
 

@@ -170,7 +170,7 @@ describe("local harness: load balancers from the registered resources", function
             "    default-server check inter 1000ms fall 2 rise 3",
             "    default-server check inter 1000ms fall 2 rise 3",
         ]);
-        expect(config).to.include("option httpchk GET /health").and.include("timeout check 300ms");
+        expect(config).to.include("option httpchk GET /health?exclude=NOSPACE\n").and.include("timeout check 300ms");
     });
 
     it("plays each listener's protocol and port, and the target group's targets", () => {
