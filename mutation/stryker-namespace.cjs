@@ -23,9 +23,12 @@ const mutantVariable = "__STRYKER_ACTIVE_MUTANT__";
 const testVariable = "ETCD3_MUTATION_CURRENT_TEST";
 const coverageDirectoryVariable = "ETCD3_MUTATION_CHILD_COVERAGE";
 
-const isChild = process.env[coverageDirectoryVariable] !== undefined;
-if (!isChild) {
-    // In the sandbox (the test runner's working directory), which Stryker removes after the run.
+// The test runner is given this file on its command line; its children get it through NODE_OPTIONS.
+const isRunner = process.execArgv.some((arg) => arg.endsWith("stryker-namespace.cjs"));
+const isChild = !isRunner && process.env[coverageDirectoryVariable] !== undefined;
+if (isRunner) {
+    // In the sandbox (the test runner's working directory), which Stryker removes after the run. A process whose
+    // environment lost the variable (started with an environment of its own) hands back nothing and makes no directory.
     process.env[coverageDirectoryVariable] = fs.mkdtempSync(path.join(process.cwd(), ".child-coverage-"));
 }
 if (!(process.env.NODE_OPTIONS ?? "").includes(__filename)) {
