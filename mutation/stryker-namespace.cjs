@@ -13,8 +13,8 @@
 // - a child writes the coverage it counted to a directory of the test runner's when it exits, and
 //   mutation/mocha-coverage.cjs adds it to the runner's own, so the tests that exercise lib/ in child
 //   processes are run against the mutants they reach. That works for children that load lib/ themselves
-//   (the testing scenarios, user data rendered without the SDK) and the providers Pulumi serialized, whose
-//   closures refer to the counter through a global (below).
+//   (the testing scenarios, user data rendered without the SDK) and, with ETCD3_MUTATION_PROVIDER_COVERAGE=1, the
+//   providers Pulumi serialized, whose closures then refer to the counter through a global (below).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -22,6 +22,8 @@ const path = require("path");
 const mutantVariable = "__STRYKER_ACTIVE_MUTANT__";
 const testVariable = "ETCD3_MUTATION_CURRENT_TEST";
 const coverageDirectoryVariable = "ETCD3_MUTATION_CHILD_COVERAGE";
+/** `1`: the providers that run serialized in Pulumi's host count their coverage too (see below). */
+const providerCoverageVariable = "ETCD3_MUTATION_PROVIDER_COVERAGE";
 
 // The test runner is given this file on its command line; its children get it through NODE_OPTIONS.
 const isRunner = process.execArgv.some((arg) => arg.endsWith("stryker-namespace.cjs"));
@@ -58,12 +60,16 @@ if (globalThis.__stryker__ === undefined) {
     mirrored(namespace, "activeMutant", mutantVariable);
     mirrored(namespace, "currentTestId", testVariable);
     globalThis.__stryker__ = namespace;
-    // The coverage counter, created here rather than by the first instrumented call, and also a global of its
-    // own: Pulumi's closure serializer writes an object that is a global's value as a reference to that global
-    // (as it writes the namespace as `global.__stryker__`), so a serialized provider counts into its host's
-    // counter, which the host hands back below, instead of into a copy of its parent's taken at serialization.
-    namespace.mutantCoverage = { static: {}, perTest: {} };
-    globalThis.__etcd3MutationCoverage = namespace.mutantCoverage;
+    if (process.env[providerCoverageVariable] === "1") {
+        // The coverage counter, created here rather than by the first instrumented call, and also a global of its
+        // own: Pulumi's closure serializer writes an object that is a global's value as a reference to that global
+        // (as it writes the namespace as `global.__stryker__`), so a serialized provider counts into its host's
+        // counter, which the host hands back below, instead of into a copy of its parent's taken at serialization.
+        // Opt-in: every mutant the providers reach then also runs the engine suites, which makes a run several
+        // times longer; the runs that record the providers' own files (rolling.ts, departure.ts) need it.
+        namespace.mutantCoverage = { static: {}, perTest: {} };
+        globalThis.__etcd3MutationCoverage = namespace.mutantCoverage;
+    }
 }
 
 if (isChild) {
