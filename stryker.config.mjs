@@ -17,7 +17,7 @@ export default {
                 "etcd", "etcd-upgrades", "etcd-upgrade-skips", "os", "plan-windows", "args-checks", "args-slots", "ignition",
                 "data-volume", "data-volume-names", "discovery", "discovery-request", "discovery-request-errors", "discovery-provider",
                 "guard", "testing-mocks", "testing-slots-mocks", "network", "nodes", "slots", "slot-zone-lookup", "security-groups",
-                "image-choice-provider",
+                "image-choice-provider", "maintenance", "args-maintenance", "alarms",
             ].map((name) => `tests/${name}.test.ts`),
             "tests/**/*.test.ts",
         ],
