@@ -268,7 +268,9 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
 
         // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
-        const parentOnly = [GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD, ALARM];
+        const parentOnly = [
+            GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD, ALARM,
+        ];
         for (const type of parentOnly) {
             it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
                 const ofThisType = ofType(type);
