@@ -116,13 +116,14 @@ describe("local cluster of 3: the daily defragmentation", function () {
                 expect((await v3Put(nodes[0].clientUrl, `churn/${key}`, value)).status).to.equal(200);
             }
         }
-        // --physical: returns once the members have freed the old revisions' pages, which the script's decision reads.
-        await etcdctl(clientEndpoints, ["compact", "--physical", String(await currentRevision(clientEndpoints[0]))]);
+        // --physical: returns once the member asked has freed the old revisions' pages, which its script's decision reads.
+        await etcdctl([clientEndpoints[1]], ["compact", "--physical", String(await currentRevision(clientEndpoints[0]))]);
         const before = await backendSizes(clientEndpoints);
         expect(await nodes[1].startUnit(defragmentServiceName), nodes[1].unitOutput(defragmentServiceName)).to.equal("done");
         const after = await backendSizes(clientEndpoints);
         expect(after[1], `member 1's backend, ${before[1]} bytes before: ${nodes[1].unitOutput(defragmentServiceName)}`).to.be.below(before[1] / 2);
-        expect([after[0], after[2]]).to.deep.equal([before[0], before[2]]);
+        // The others' files never shrink without a defragmentation of their own (a follower still applying may grow).
+        expect([after[0] >= before[0], after[2] >= before[2]], `members 0 and 2: ${before} bytes before, ${after} after`).to.deep.equal([true, true]);
         expect(nodes[1].unitOutput(defragmentServiceName)).to.match(
             new RegExp(`defragmented etcd3-cluster-1: the backend went from ${before[1]} to ${after[1]} bytes`));
     });
