@@ -66,6 +66,183 @@ function userDataFile(instance: { inputs: any }, filePath: string): string {
     return decodeInlineContents(files.find((file) => file.path === filePath)!.contents);
 }
 
+// Whole-value suites first: each builds one cluster and compares what it made, so under mutation testing a mutant
+// they kill is caught before the suites that build a cluster per test run (mocha runs a suite's own tests before
+// its nested suites).
+describe("Etcd3Cluster resource graph, compared whole (Pulumi mocks)", () => {
+    describe("the options that protect the cluster, per child resource", () => {
+        let name: string;
+        let children: Map<string, { type: string; options: Record<string, unknown> }>;
+        let registeredNames: string[];
+        before(async () => {
+            ({ name, children } = await buildRecordingOptions({
+                grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
+            }));
+            registeredNames = resourcesOf(name).filter((r) => r.type !== COMPONENT).map((r) => r.name);
+        });
+        const ofType = (type: string) => [...children].filter(([, child]) => child.type === type);
+
+        it("replaces members one after the other, each old instance gone before its new one takes the slot's interface", () => {
+            // Member i+1 waits for member i's health gate (member i healthy again); every member waits for the guard.
+            // Instances are disposable: nothing keeps them (no protect, retainOnDelete or ignoreChanges), and a new
+            // instance type replaces rather than stops the member in place.
+            const members = ofType(INSTANCE);
+            expect(members.map(([child]) => child)).to.have.members([`${name}-0`, `${name}-1`, `${name}-2`]);
+            for (const [child, { options }] of members) {
+                const index = Number(child.split("-").pop());
+                expect(options, child).to.deep.equal({
+                    parent: name,
+                    dependsOn: index === 0 ? [`${name}-guard`] : [`${name}-guard`, `${name}-${index - 1}-health`],
+                    deleteBeforeReplace: true,
+                    replaceOnChanges: ["instanceType"],
+                });
+            }
+        });
+
+        it("never moves a slot's interface or volume, and keeps the volumes in AWS when they leave the stack", () => {
+            for (const [child, { options }] of ofType(INTERFACE)) {
+                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["subnetId"] });
+            }
+            for (const [child, { options }] of ofType(VOLUME)) {
+                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["availabilityZone"], retainOnDelete: true });
+            }
+            expect(ofType(INTERFACE)).to.have.length(7);
+            expect(ofType(VOLUME)).to.have.length(3);
+        });
+
+        it("gates each member on its departure, which depends on its volume and its registration in both load balancers", () => {
+            // Deleted in the reverse order when a member leaves: the gate drains it, the departure has it leave etcd and
+            // power off, then the volume is detached, the targets deregistered and the instance deleted.
+            expect(ofType(GATE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-health`, { parent: name, dependsOn: [`${name}-${index}-departure`] },
+            ]));
+            expect(ofType(DEPARTURE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-departure`,
+                { parent: name, dependsOn: [`${name}-${index}-data-attachment`, `${name}-alb-target-${index}`, `${name}-nlb-target-${index}`] },
+            ]));
+        });
+
+        it("detaches a member's volume before its instance is replaced", () => {
+            expect(ofType(VOLUME_ATTACHMENT).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
+                `${name}-${index}-data-attachment`, { parent: name, deleteBeforeReplace: true },
+            ]));
+        });
+
+        // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
+        const parentOnly = [
+            GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD, ALARM,
+        ];
+        for (const type of parentOnly) {
+            it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
+                const ofThisType = ofType(type);
+                expect(ofThisType, `children of type ${type}`).not.to.be.empty;
+                for (const [child, { options }] of ofThisType) {
+                    expect(options, child).to.deep.equal({ parent: name });
+                }
+            });
+        }
+
+        it("has seen every child the mocks registered, and no type the tests above do not name", () => {
+            expect([...children.keys()]).to.have.members(registeredNames);
+            expect([...new Set([...children.values()].map((child) => child.type))])
+                .to.have.members([INSTANCE, INTERFACE, VOLUME, VOLUME_ATTACHMENT, GATE, DEPARTURE, ...parentOnly]);
+        });
+    });
+
+    describe("the load balancers' inputs, compared whole", () => {
+        /**
+         * How a target group judges a member: etcd's /health on the port it sends traffic to, every 5 s
+         * (AWS's minimum), 3 s to answer (under the interval, as AWS requires), 2 checks to flip.
+         */
+        const healthCheck = {
+            enabled: true, protocol: "HTTP", port: "traffic-port", path: "/health?exclude=NOSPACE", matcher: "200",
+            interval: 5, timeout: 3, healthyThreshold: 2, unhealthyThreshold: 2,
+        };
+        const arn = (resource: string) => `arn:aws:elasticloadbalancing:eu-west-2:123456789012:${resource}/1234567890abcdef`;
+        let name: string;
+        let of: (type: string) => RegisteredResource[];
+        const one = (type: string, resourceName: string) => {
+            const found = of(type).filter((r) => r.name === resourceName);
+            expect(found, `${type} "${resourceName}"`).to.have.length(1);
+            return found[0];
+        };
+        before(async () => {
+            ({ name, of } = await build({ grpcLoadBalancer: true }));
+        });
+
+        it("gives the ALB's target group HTTP 2379, the health check above and a 10 s deregistration delay", () => {
+            expect(one(TARGET_GROUP, `${name}-alb-tg`).inputs).to.deep.equal({
+                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "HTTP", port: 2379, deregistrationDelay: 10,
+                healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb-tg" },
+            });
+        });
+
+        it("gives the NLB's target group TCP 2379 without client IPs, the same health check and deregistration delay", () => {
+            expect(one(TARGET_GROUP, `${name}-nlb-tg`).inputs).to.deep.equal({
+                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "TCP", port: 2379, deregistrationDelay: 10,
+                preserveClientIp: "false", healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb-tg" },
+            });
+        });
+
+        it("gives the ALB's listener HTTP 80, forwarding to its target group", () => {
+            expect(one(LISTENER, `${name}-alb-listener`).inputs).to.deep.equal({
+                loadBalancerArn: arn(`loadbalancer/app/${name}-alb`), port: 80, protocol: "HTTP",
+                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-alb-tg`) }],
+                tags: { ecosystem: "etcd3-cluster" },
+            });
+        });
+
+        it("gives the NLB's listener TCP 2379 with a 350 s idle timeout, forwarding to its target group", () => {
+            expect(one(LISTENER, `${name}-nlb-listener`).inputs).to.deep.equal({
+                loadBalancerArn: arn(`loadbalancer/net/${name}-nlb`), port: 2379, protocol: "TCP", tcpIdleTimeoutSeconds: 350,
+                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-nlb-tg`) }],
+                tags: { ecosystem: "etcd3-cluster" },
+            });
+        });
+
+        it("makes the ALB internal in the private subnets, in its own group, dropping invalid headers, 60 s idle", () => {
+            expect(one(LOAD_BALANCER, `${name}-alb`).inputs).to.deep.equal({
+                loadBalancerType: "application", internal: true,
+                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-alb-sg-id`],
+                dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
+            });
+        });
+
+        it("makes the NLB internal in the private subnets, in its own group, balancing across zones", () => {
+            expect(one(LOAD_BALANCER, `${name}-nlb`).inputs).to.deep.equal({
+                loadBalancerType: "network", internal: true,
+                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-nlb-sg-id`],
+                enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
+            });
+        });
+
+        it("attaches each member's instance, once, to each target group on 2379", () => {
+            for (const kind of ["alb", "nlb"]) {
+                for (const index of [0, 1, 2]) {
+                    expect(one(ATTACHMENT, `${name}-${kind}-target-${index}`).inputs, `${kind} target ${index}`).to.deep.equal({
+                        targetGroupArn: arn(`targetgroup/${name}-${kind}-tg`), targetId: `${name}-${index}-id`, port: 2379,
+                    });
+                }
+            }
+            expect(of(ATTACHMENT)).to.have.length(6);
+        });
+
+        it("makes both internet-facing in the public subnets when asked", async () => {
+            const facing = await build({ grpcLoadBalancer: true, internetFacing: true, allowedCidrs: ["203.0.113.0/24"] });
+            expect(facing.of(LOAD_BALANCER).map((lb) => lb.inputs).sort((a, b) => a.loadBalancerType.localeCompare(b.loadBalancerType)))
+                .to.deep.equal([{
+                    loadBalancerType: "application", internal: false,
+                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-alb-sg-id`],
+                    dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
+                }, {
+                    loadBalancerType: "network", internal: false,
+                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-nlb-sg-id`],
+                    enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
+                }]);
+        });
+    });
+});
+
 describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
     it("creates one instance per member, three by default", async () => {
         const { of } = await build();
@@ -209,181 +386,9 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         });
     });
 
-    describe("the options that protect the cluster, per child resource", () => {
-        let name: string;
-        let children: Map<string, { type: string; options: Record<string, unknown> }>;
-        let registeredNames: string[];
-        before(async () => {
-            ({ name, children } = await buildRecordingOptions({
-                grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
-            }));
-            registeredNames = resourcesOf(name).filter((r) => r.type !== COMPONENT).map((r) => r.name);
-        });
-        const ofType = (type: string) => [...children].filter(([, child]) => child.type === type);
-
-        it("replaces members one after the other, each old instance gone before its new one takes the slot's interface", () => {
-            // Member i+1 waits for member i's health gate (member i healthy again); every member waits for the guard.
-            // Instances are disposable: nothing keeps them (no protect, retainOnDelete or ignoreChanges), and a new
-            // instance type replaces rather than stops the member in place.
-            const members = ofType(INSTANCE);
-            expect(members.map(([child]) => child)).to.have.members([`${name}-0`, `${name}-1`, `${name}-2`]);
-            for (const [child, { options }] of members) {
-                const index = Number(child.split("-").pop());
-                expect(options, child).to.deep.equal({
-                    parent: name,
-                    dependsOn: index === 0 ? [`${name}-guard`] : [`${name}-guard`, `${name}-${index - 1}-health`],
-                    deleteBeforeReplace: true,
-                    replaceOnChanges: ["instanceType"],
-                });
-            }
-        });
-
-        it("never moves a slot's interface or volume, and keeps the volumes in AWS when they leave the stack", () => {
-            for (const [child, { options }] of ofType(INTERFACE)) {
-                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["subnetId"] });
-            }
-            for (const [child, { options }] of ofType(VOLUME)) {
-                expect(options, child).to.deep.equal({ parent: name, ignoreChanges: ["availabilityZone"], retainOnDelete: true });
-            }
-            expect(ofType(INTERFACE)).to.have.length(7);
-            expect(ofType(VOLUME)).to.have.length(3);
-        });
-
-        it("gates each member on its departure, which depends on its volume and its registration in both load balancers", () => {
-            // Deleted in the reverse order when a member leaves: the gate drains it, the departure has it leave etcd and
-            // power off, then the volume is detached, the targets deregistered and the instance deleted.
-            expect(ofType(GATE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
-                `${name}-${index}-health`, { parent: name, dependsOn: [`${name}-${index}-departure`] },
-            ]));
-            expect(ofType(DEPARTURE).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
-                `${name}-${index}-departure`,
-                { parent: name, dependsOn: [`${name}-${index}-data-attachment`, `${name}-alb-target-${index}`, `${name}-nlb-target-${index}`] },
-            ]));
-        });
-
-        it("detaches a member's volume before its instance is replaced", () => {
-            expect(ofType(VOLUME_ATTACHMENT).map(([child, { options }]) => [child, options])).to.deep.equal([0, 1, 2].map((index) => [
-                `${name}-${index}-data-attachment`, { parent: name, deleteBeforeReplace: true },
-            ]));
-        });
-
-        // Every other type: its parent and nothing else (no protect, retainOnDelete, deleteBeforeReplace, ignoreChanges, dependsOn).
-        const parentOnly = [
-            GUARD, FOUNDING, DISCOVERY, IMAGE, VPC, SECURITY_GROUP, INGRESS, EGRESS, LOAD_BALANCER, TARGET_GROUP, LISTENER, ATTACHMENT, RECORD, ALARM,
-        ];
-        for (const type of parentOnly) {
-            it(`gives each ${type.split(":").pop()} exactly its parent, and no other option`, () => {
-                const ofThisType = ofType(type);
-                expect(ofThisType, `children of type ${type}`).not.to.be.empty;
-                for (const [child, { options }] of ofThisType) {
-                    expect(options, child).to.deep.equal({ parent: name });
-                }
-            });
-        }
-
-        it("has seen every child the mocks registered, and no type the tests above do not name", () => {
-            expect([...children.keys()]).to.have.members(registeredNames);
-            expect([...new Set([...children.values()].map((child) => child.type))])
-                .to.have.members([INSTANCE, INTERFACE, VOLUME, VOLUME_ATTACHMENT, GATE, DEPARTURE, ...parentOnly]);
-        });
-    });
-
     it("closes idle connections after 60 s, the idle time the haproxy stand-in copies", async () => {
         const { of } = await build();
         expect(of("aws:lb/loadBalancer:LoadBalancer")[0].inputs.idleTimeout).to.equal(60);
-    });
-
-    describe("the load balancers' inputs, compared whole", () => {
-        /**
-         * How a target group judges a member: etcd's /health on the port it sends traffic to, every 5 s
-         * (AWS's minimum), 3 s to answer (under the interval, as AWS requires), 2 checks to flip.
-         */
-        const healthCheck = {
-            enabled: true, protocol: "HTTP", port: "traffic-port", path: "/health?exclude=NOSPACE", matcher: "200",
-            interval: 5, timeout: 3, healthyThreshold: 2, unhealthyThreshold: 2,
-        };
-        const arn = (resource: string) => `arn:aws:elasticloadbalancing:eu-west-2:123456789012:${resource}/1234567890abcdef`;
-        let name: string;
-        let of: (type: string) => RegisteredResource[];
-        const one = (type: string, resourceName: string) => {
-            const found = of(type).filter((r) => r.name === resourceName);
-            expect(found, `${type} "${resourceName}"`).to.have.length(1);
-            return found[0];
-        };
-        before(async () => {
-            ({ name, of } = await build({ grpcLoadBalancer: true }));
-        });
-
-        it("gives the ALB's target group HTTP 2379, the health check above and a 10 s deregistration delay", () => {
-            expect(one(TARGET_GROUP, `${name}-alb-tg`).inputs).to.deep.equal({
-                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "HTTP", port: 2379, deregistrationDelay: 10,
-                healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb-tg" },
-            });
-        });
-
-        it("gives the NLB's target group TCP 2379 without client IPs, the same health check and deregistration delay", () => {
-            expect(one(TARGET_GROUP, `${name}-nlb-tg`).inputs).to.deep.equal({
-                vpcId: `vpc-${name}-vpc`, targetType: "instance", protocol: "TCP", port: 2379, deregistrationDelay: 10,
-                preserveClientIp: "false", healthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb-tg" },
-            });
-        });
-
-        it("gives the ALB's listener HTTP 80, forwarding to its target group", () => {
-            expect(one(LISTENER, `${name}-alb-listener`).inputs).to.deep.equal({
-                loadBalancerArn: arn(`loadbalancer/app/${name}-alb`), port: 80, protocol: "HTTP",
-                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-alb-tg`) }],
-                tags: { ecosystem: "etcd3-cluster" },
-            });
-        });
-
-        it("gives the NLB's listener TCP 2379 with a 350 s idle timeout, forwarding to its target group", () => {
-            expect(one(LISTENER, `${name}-nlb-listener`).inputs).to.deep.equal({
-                loadBalancerArn: arn(`loadbalancer/net/${name}-nlb`), port: 2379, protocol: "TCP", tcpIdleTimeoutSeconds: 350,
-                defaultActions: [{ type: "forward", targetGroupArn: arn(`targetgroup/${name}-nlb-tg`) }],
-                tags: { ecosystem: "etcd3-cluster" },
-            });
-        });
-
-        it("makes the ALB internal in the private subnets, in its own group, dropping invalid headers, 60 s idle", () => {
-            expect(one(LOAD_BALANCER, `${name}-alb`).inputs).to.deep.equal({
-                loadBalancerType: "application", internal: true,
-                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-alb-sg-id`],
-                dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
-            });
-        });
-
-        it("makes the NLB internal in the private subnets, in its own group, balancing across zones", () => {
-            expect(one(LOAD_BALANCER, `${name}-nlb`).inputs).to.deep.equal({
-                loadBalancerType: "network", internal: true,
-                subnets: ["subnet-private-a", "subnet-private-b", "subnet-private-c"], securityGroups: [`${name}-nlb-sg-id`],
-                enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
-            });
-        });
-
-        it("attaches each member's instance, once, to each target group on 2379", () => {
-            for (const kind of ["alb", "nlb"]) {
-                for (const index of [0, 1, 2]) {
-                    expect(one(ATTACHMENT, `${name}-${kind}-target-${index}`).inputs, `${kind} target ${index}`).to.deep.equal({
-                        targetGroupArn: arn(`targetgroup/${name}-${kind}-tg`), targetId: `${name}-${index}-id`, port: 2379,
-                    });
-                }
-            }
-            expect(of(ATTACHMENT)).to.have.length(6);
-        });
-
-        it("makes both internet-facing in the public subnets when asked", async () => {
-            const facing = await build({ grpcLoadBalancer: true, internetFacing: true, allowedCidrs: ["203.0.113.0/24"] });
-            expect(facing.of(LOAD_BALANCER).map((lb) => lb.inputs).sort((a, b) => a.loadBalancerType.localeCompare(b.loadBalancerType)))
-                .to.deep.equal([{
-                    loadBalancerType: "application", internal: false,
-                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-alb-sg-id`],
-                    dropInvalidHeaderFields: true, idleTimeout: 60, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb" },
-                }, {
-                    loadBalancerType: "network", internal: false,
-                    subnets: ["subnet-public-a", "subnet-public-b", "subnet-public-c"], securityGroups: [`${facing.name}-nlb-sg-id`],
-                    enableCrossZoneLoadBalancing: true, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb" },
-                }]);
-        });
     });
 
     it("attaches every member to the target group on 2379", async () => {
