@@ -177,6 +177,33 @@ export interface RollingSection {
     results: RollingResult[];
 }
 
+/** One raft timing crashed under writes several times. */
+export interface FailoverResult {
+    /** How the README names it: the component's default, or the alternative it is set against. */
+    label: string;
+    heartbeatIntervalMs: number;
+    electionTimeoutMs: number;
+    /** The component's default timing. */
+    isDefault: boolean;
+    runs: { afterFault: FaultFigures["afterFault"]; resumedMs?: number }[];
+    /** The share of the writes sent in the window after the crash that were acknowledged, per run. */
+    answeredShare: Summary;
+    /** From the crash to the first write sent after it that was acknowledged, per run that had one. */
+    resumedMs?: Summary;
+    acknowledged: number;
+    lostOrAltered: number;
+}
+
+export interface FailoverSection {
+    conditions: Conditions;
+    size: number;
+    intervalMs: number;
+    /** The window after the crash whose writes are counted. */
+    windowMs: number;
+    healthCheckTimeScale: number;
+    results: FailoverResult[];
+}
+
 export interface BenchResults {
     machine: Machine;
     userData?: { conditions: Conditions; results: UserDataResult[] };
@@ -185,9 +212,10 @@ export interface BenchResults {
     loadBalancer?: { conditions: Conditions; runs: number; durationSeconds: number; connections: number; results: LoadBalancerResult[] };
     faults?: FaultsSection;
     rolling?: RollingSection;
+    failover?: FailoverSection;
     /** Present only in a failed run's file: results.json is never written from a run with errors. */
     errors?: string[];
 }
 
-export const sectionNames = ["userdata", "program", "bootstrap", "loadbalancer", "faults", "rolling"] as const;
+export const sectionNames = ["userdata", "program", "bootstrap", "loadbalancer", "faults", "rolling", "failover"] as const;
 export type SectionName = typeof sectionNames[number];

@@ -2,9 +2,10 @@
  * `npm run bench`: how fast the local cluster comes up, what the load balancer
  * costs, how the program scales with cluster size, how big the user data is,
  * what clients writing through the load balancer see when members stop or
- * crash, and what they see while the members' health gates roll every member,
+ * crash, what they see while the members' health gates roll every member,
  * one at a time (tests/helpers/gated-roll.ts, as tests/local-rolling.test.ts
- * does). Prints the README's tables (scripts/bench-tables.ts renders them),
+ * does), and how many of their writes a leader's crash fails under three raft
+ * timings side by side. Prints the README's tables (scripts/bench-tables.ts renders them),
  * writes bench/results.json and regenerates the README's figures from it.
  *
  * Absolute times on shared machines are noisy: every figure is a median over
@@ -22,8 +23,10 @@
  * 1: the ALB's own times), --rolling-runs N (rolls per cluster size, default 3),
  * --rolling-time-scale X (health-check and deregistration-delay time scale in
  * the rolling section, default 1: the ALB's own times),
- * --only userdata|program|bootstrap|loadbalancer|faults|rolling (rerun one
- * section; the others are kept from bench/results.json),
+ * --failover-runs N (leader crashes per raft timing in the failover section,
+ * default 5),
+ * --only userdata|program|bootstrap|loadbalancer|faults|rolling|failover (rerun
+ * one section; the others are kept from bench/results.json),
  * --no-readme (leave README.md alone; by default a run without errors
  * regenerates its figures, as scripts/bench-tables.ts --write does).
  */
@@ -33,7 +36,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ec2UserDataLimitBytes, renderUserData } from "../lib/ignition";
-import { defaultEtcdVersion, supportedClusterSizes } from "../lib/etcd";
+import { defaultEtcdVersion, etcdTimingDefaults, supportedClusterSizes } from "../lib/etcd";
 import { resolveArgs } from "../lib/args";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
 import { LocalCluster, startLocalCluster, StartupTimings } from "../local/cluster";
@@ -44,7 +47,7 @@ import { expectedRollEvents, rollUnderWrites, startGateHost } from "../tests/hel
 import { memberIds } from "../tests/helpers/local-cluster";
 import { checkWrites, failuresByOutcome, readDirectoryWithQuorum, writeCheckProblems } from "../tests/helpers/paced-writes";
 import {
-    BenchResults, BootstrapResult, Conditions, FaultScenarioResult, FaultsSection, LoadBalancerResult, LoadRun, Machine,
+    BenchResults, BootstrapResult, Conditions, FailoverResult, FailoverSection, FaultScenarioResult, FaultsSection, LoadBalancerResult, LoadRun, Machine,
     ProgramResult, RollingResult, RollingRunResult, RollingSection, SectionName, sectionNames, summarize, UserDataResult,
 } from "./results-format";
 
@@ -57,6 +60,7 @@ interface Options {
     faultTimeScale: number;
     rollingRuns: number;
     rollingTimeScale: number;
+    failoverRuns: number;
     only?: SectionName;
     writeReadme: boolean;
 }
@@ -75,11 +79,12 @@ function parseOptions(argv: string[]): Options {
         faultTimeScale: Number(value("--fault-time-scale") ?? 1),
         rollingRuns: Number(value("--rolling-runs") ?? 3),
         rollingTimeScale: Number(value("--rolling-time-scale") ?? 1),
+        failoverRuns: Number(value("--failover-runs") ?? 5),
         only: value("--only") as SectionName | undefined,
         writeReadme: !argv.includes("--no-readme"),
     };
     for (const [flag, n] of [["--runs", options.runs], ["--lb-runs", options.loadBalancerRuns], ["--fault-runs", options.faultRuns],
-        ["--rolling-runs", options.rollingRuns]] as const) {
+        ["--rolling-runs", options.rollingRuns], ["--failover-runs", options.failoverRuns]] as const) {
         if (!Number.isInteger(n) || n < 1) {
             throw new Error(`${flag}: use a whole number of at least 1`);
         }
@@ -451,6 +456,64 @@ async function benchRolling(options: Options): Promise<Omit<RollingSection, "con
     };
 }
 
+/**
+ * The raft timings the failover section crashes the leader under: the component's default (etcd's own) between a
+ * faster one and the timing OpenShift validates for infrastructure with high network or storage latency.
+ */
+const failoverTimings = [
+    { label: "half of etcd's", heartbeatIntervalMs: 50, electionTimeoutMs: 500 },
+    { label: "etcd's own, the component's default", ...etcdTimingDefaults },
+    { label: "for slow disks or networks", heartbeatIntervalMs: 500, electionTimeoutMs: 2500 },
+];
+
+/**
+ * What a client feels when the leader's instance fails: paced single-attempt writes through the load balancer, the
+ * leader killed (SIGKILL, no hand-over), and the share of the writes sent in the next 2.5 s that were acknowledged,
+ * for each raft timing side by side (tests/helpers/faults-under-load.ts, the faults section's run).
+ */
+async function benchFailover(options: Options): Promise<Omit<FailoverSection, "conditions">> {
+    const [size, intervalMs, windowMs] = [3, 20, 2500];
+    const results: FailoverResult[] = [];
+    for (const timing of failoverTimings) {
+        const runs: FailoverResult["runs"] = [];
+        let acknowledged = 0;
+        let lostOrAltered = 0;
+        for (let run = 1; run <= options.failoverRuns; run++) {
+            try {
+                const result = await runFaultUnderLoad({
+                    fault: "crash-leader", size, intervalMs, afterFaultWindowMs: windowMs, healthCheckTimeScale: options.faultTimeScale,
+                    heartbeatIntervalMs: timing.heartbeatIntervalMs, electionTimeoutMs: timing.electionTimeoutMs,
+                });
+                const { afterFault, resumedMs } = result.figures;
+                progress(`failover: ${timing.heartbeatIntervalMs}/${timing.electionTimeoutMs} ms, run ${run}/${options.failoverRuns}: `
+                    + `${afterFault.answered} of ${afterFault.sent} writes answered in the ${windowMs} ms after the crash, writes answered again after ${resumedMs ?? "-"} ms`);
+                for (const problem of result.problems) {
+                    fail("failover", `${timing.heartbeatIntervalMs}/${timing.electionTimeoutMs} ms, run ${run}: ${problem}`);
+                }
+                acknowledged += result.check.acknowledged;
+                lostOrAltered += result.check.lost.length + result.check.altered.length;
+                runs.push({ afterFault, resumedMs });
+            } catch (error) {
+                fail("failover", `${timing.heartbeatIntervalMs}/${timing.electionTimeoutMs} ms, run ${run}: ${(error as Error).message}`);
+            }
+        }
+        if (runs.length) {
+            const resumed = runs.flatMap((r) => (r.resumedMs === undefined ? [] : [r.resumedMs]));
+            results.push({
+                ...timing,
+                isDefault: timing.heartbeatIntervalMs === etcdTimingDefaults.heartbeatIntervalMs
+                    && timing.electionTimeoutMs === etcdTimingDefaults.electionTimeoutMs,
+                runs,
+                answeredShare: summarize(runs.map((r) => r.afterFault.answered / Math.max(1, r.afterFault.sent))),
+                resumedMs: resumed.length ? summarize(resumed) : undefined,
+                acknowledged,
+                lostOrAltered,
+            });
+        }
+    }
+    return { size, intervalMs, windowMs, healthCheckTimeScale: options.faultTimeScale, results };
+}
+
 function machine(): Machine {
     const haproxy = execFileSync("haproxy", ["-v"], { encoding: "utf8" }).match(/version (\S+)/)?.[1] ?? "unknown";
     return {
@@ -506,6 +569,10 @@ async function main(): Promise<void> {
     if (wanted("rolling")) {
         const { conditions, value } = await timed(() => benchRolling(options));
         results.rolling = { conditions, ...value };
+    }
+    if (wanted("failover")) {
+        const { conditions, value } = await timed(() => benchFailover(options));
+        results.failover = { conditions, ...value };
     }
 
     if (errors.length) {

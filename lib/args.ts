@@ -107,8 +107,11 @@ export interface Etcd3ClusterArgs {
     heartbeatIntervalMs?: number;
     /**
      * etcd's `--election-timeout`, ms: how long followers wait for the leader
-     * before electing another, so the floor of a failover. At least 5 ×
-     * `heartbeatIntervalMs`, at most 50000. Default etcd's 1000.
+     * before electing another, so the floor of a failover. Raising it rides out
+     * longer disk or CPU stalls of the leader and slows the failover after a
+     * real failure by as much (both measured under "Why the defaults are what
+     * they are").
+     * At least 5 × `heartbeatIntervalMs`, at most 50000. Default etcd's 1000.
      */
     electionTimeoutMs?: number;
     /**

@@ -76,6 +76,7 @@ function conditionsSection(results: BenchResults): string {
         ["load balancer", results.loadBalancer?.conditions],
         ["faults", results.faults?.conditions],
         ["rolling", results.rolling?.conditions],
+        ["failover", results.failover?.conditions],
     ];
     const dates = [...new Set(sections.map(([, c]) => c?.date.slice(0, 10)).filter(Boolean))];
     return [
@@ -247,6 +248,28 @@ function rollingSection(results: BenchResults): string {
     ].join("\n");
 }
 
+function failoverSection(results: BenchResults): string {
+    const failover = need(results.failover, "failover");
+    const runs = Math.min(...failover.results.map((r) => r.runs.length));
+    const acknowledged = failover.results.reduce((sum, r) => sum + r.acknowledged, 0);
+    const lost = failover.results.reduce((sum, r) => sum + r.lostOrAltered, 0);
+    const scale = failover.healthCheckTimeScale === 1 ? "the ALB's own health-check timing" : `health checks at ${failover.healthCheckTimeScale}× the ALB's timing`;
+    const rows = failover.results.map((r) => [
+        `${r.heartbeatIntervalMs} ms / ${r.electionTimeoutMs} ms${r.isDefault ? " (default)" : ""}`, r.label, percent(r.answeredShare),
+        r.resumedMs ? seconds(r.resumedMs) : "none in any run",
+    ]);
+    return [
+        `**Failover**: ${failover.size} members with ${scale}; one v2 write every ${failover.intervalMs} ms through the stand-in, each sent once `
+        + `with no retry; the leader killed (SIGKILL: no hand-over, like a failed instance). Median and range over ${runs} crashes per timing:`,
+        "",
+        table(["heartbeat / election timeout", "timing", `writes answered in the ${failover.windowMs / 1000} s after the crash`, "writes answered again after"], rows),
+        "",
+        "Until the load balancer takes the dead member out, its share of the writes fails whatever the timing; the rest wait "
+        + "for a new leader, and a write a survivor takes before the election ends fails after etcd's request timeout. "
+        + `Every acknowledged write (${acknowledged} over all runs) read back with a quorum read; ${lost === 0 ? "none was lost" : `${lost} WERE LOST OR ALTERED`}.`,
+    ].join("\n");
+}
+
 /** Every generated block, by marker name. */
 export function renderBenchSections(results: BenchResults): Map<string, string> {
     if (results.errors?.length) {
@@ -261,6 +284,7 @@ export function renderBenchSections(results: BenchResults): Map<string, string> 
         ["faults", faultsSection(results)],
         ["operating", operatingSection(results)],
         ["rolling", rollingSection(results)],
+        ["failover", failoverSection(results)],
     ]);
 }
 

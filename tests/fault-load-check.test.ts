@@ -105,6 +105,21 @@ describe("the verdict on a fault-under-load run", () => {
         expect(figures).to.include({ firstFailureMs: -50, failingWindowMs: 150, unacknowledged: 2 });
     });
 
+    it("counts the writes sent in the window after the fault and when they were answered again", () => {
+        // Sent from 500 ms: 10 to 15 fail, 16 on is answered; a 400 ms window holds 10 to 17.
+        const records = history([10, 11, 12, 13, 14, 15]);
+        const { figures } = assessRun(records, checkWrites(records, storeOf(records)), timeline, 50, 0, "crash-leader", 400);
+        expect(figures.afterFault).to.deep.equal({ sent: 8, answered: 2, failed: 6, windowMs: 400 });
+        expect(figures.resumedMs).to.equal(300);
+    });
+
+    it("counts the window after the fault as 2.5 s by default, and no resumption when nothing after the fault was answered", () => {
+        const records = history(Array.from({ length: 30 }, (_, i) => i + 10));
+        const { figures } = assessRun(records, checkWrites(records, storeOf(records)), timeline, 50, 0, "stop-cluster");
+        expect(figures.afterFault).to.deep.equal({ sent: 30, answered: 0, failed: 30, windowMs: 2500 });
+        expect(figures.resumedMs).to.equal(undefined);
+    });
+
     it("counts a failure once service has resumed against the run", () => {
         expect(assess(history([12, 25])).unexpectedFailures.map((r) => r.seq)).to.deep.equal([25]);
     });

@@ -47,6 +47,11 @@ export interface FaultRunOptions {
     tailMs?: number;
     /** Bound on the whole run from the call, cluster start included (teardown comes after); default 150000 ms. */
     deadlineMs?: number;
+    /** The component's `heartbeatIntervalMs` and `electionTimeoutMs` for the cluster; default the component's. */
+    heartbeatIntervalMs?: number;
+    electionTimeoutMs?: number;
+    /** The window after the fault that `FaultFigures.afterFault` counts; default 2500 ms. */
+    afterFaultWindowMs?: number;
     log?: (line: string) => void;
 }
 
@@ -83,6 +88,10 @@ export interface FaultFigures {
     unacknowledgedAbsent: number;
     /** Writes sent from the fault until every member was UP behind the load balancer again. */
     whileDown: WindowCount;
+    /** Writes sent in the first `afterFaultWindowMs` after the fault: the share answered is what a client feels. */
+    afterFault: WindowCount & { windowMs: number };
+    /** From the fault to the send of the first write after it that was acknowledged (after a crash: the election); undefined if none was. */
+    resumedMs?: number;
     /** From the fault to the load balancer seeing the failed members DOWN. */
     faultToDownMs: number;
     /** From the fault to the send of the first write that failed (negative if it was already in flight); undefined if none failed. */
@@ -172,9 +181,16 @@ const healthy = async (url: string) => (await fetch(`${url}/health`, { signal: A
 /** Bound on each wait inside a run: a health-check cycle at the ALB's own times (2 × 5 s) with room, or an election. */
 const stepWaitMs = 30_000;
 
+/** From `fromMs` to the send of the first write sent since then that was acknowledged, if any was. */
+function firstAcknowledgedFrom(records: WriteRecord[], fromMs: number): number | undefined {
+    const first = records.find((r) => r.sentMs >= fromMs && isAcknowledged(r));
+    return first === undefined ? undefined : first.sentMs - fromMs;
+}
+
 /** Computes the figures and the verdict from the writes, the read-back and the timeline. */
 export function assessRun(
     records: WriteRecord[], check: WriteCheck, timeline: FaultTimeline, intervalMs: number, lateSends: number, fault: FaultId,
+    afterFaultWindowMs = 2500,
 ): { figures: FaultFigures; unexpectedFailures: WriteRecord[]; problems: string[] } {
     const unacknowledged = records.filter((r) => !isAcknowledged(r));
     const unacknowledgedBy: Record<string, number> = {};
@@ -193,6 +209,8 @@ export function assessRun(
         unacknowledgedPresent: check.unacknowledgedPresent,
         unacknowledgedAbsent: check.unacknowledgedAbsent,
         whileDown: countWindow(records, timeline.faultMs, timeline.upMs),
+        afterFault: { ...countWindow(records, timeline.faultMs, timeline.faultMs + afterFaultWindowMs), windowMs: afterFaultWindowMs },
+        resumedMs: firstAcknowledgedFrom(records, timeline.faultMs),
         faultToDownMs: timeline.downMs - timeline.faultMs,
         firstFailureMs: failedAfterFault.length ? failedAfterFault[0].sentMs - timeline.faultMs : undefined,
         failingWindowMs: failedAfterFault.length > 1 ? failedAfterFault[failedAfterFault.length - 1].sentMs - failedAfterFault[0].sentMs : 0,
@@ -238,6 +256,7 @@ export async function runFaultUnderLoad(options: FaultRunOptions): Promise<Fault
         // Not raced against the deadline: the start has its own bound and stops what it started when it fails.
         cluster = await startLocalCluster({
             size, healthCheckTimeScale: options.healthCheckTimeScale, startTimeoutMs: Math.max(1, Math.min(60_000, deadline - Date.now())),
+            heartbeatIntervalMs: options.heartbeatIntervalMs, electionTimeoutMs: options.electionTimeoutMs,
         });
         const c = cluster;
         const healthCheckTimeScale = options.healthCheckTimeScale ?? 0.1;
@@ -312,7 +331,9 @@ export async function runFaultUnderLoad(options: FaultRunOptions): Promise<Fault
         const stored = await within(deadline, "the quorum read-back", readDirectoryWithQuorum(c.clusterUrl, directory));
         const check = checkWrites(records, stored);
         const timeline: FaultTimeline = { faultMs, faultDoneMs, downMs, stableMs, restartMs, upMs, endMs };
-        const { figures, unexpectedFailures, problems } = assessRun(records, check, timeline, intervalMs, w.lateSends, options.fault);
+        const { figures, unexpectedFailures, problems } = assessRun(
+            records, check, timeline, intervalMs, w.lateSends, options.fault, options.afterFaultWindowMs,
+        );
         log(`${options.fault}: ${figures.unacknowledged} of ${figures.sent} writes unacknowledged, failing for ${figures.failingWindowMs} ms, longest wait ${figures.longestWaitMs} ms${problems.length ? `; PROBLEMS: ${problems.join("; ")}` : ""}`);
         return {
             fault: options.fault, size, healthCheckTimeScale, failed: names, timeline, targets,
