@@ -15,7 +15,8 @@ import * as path from "path";
 import { promisify } from "util";
 import { defragmentServiceName } from "../lib/maintenance";
 import { memberDefragmentationTime } from "../lib/plan";
-import { curl, etcdctl, hostEtcdctl, useLocalCluster } from "./helpers/local-cluster";
+import { curl, etcdctl, hostEtcdctl, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { eventually } from "./helpers/node-root";
 
 const run = promisify(execFile);
 
@@ -34,40 +35,7 @@ async function currentRevision(endpoint: string): Promise<number> {
     return Number(/"revision":(\d+)/.exec(await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]))![1]);
 }
 
-/** A v3 write through the JSON gateway: the HTTP status and body. */
-async function v3Put(baseUrl: string, key: string, value: Buffer): Promise<{ status: number; body: string }> {
-    const response = await fetch(`${baseUrl}/v3/kv/put`, {
-        method: "POST",
-        body: JSON.stringify({ key: Buffer.from(key).toString("base64"), value: value.toString("base64") }),
-        signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: await response.text() };
-}
-
-/** A key's value through the JSON gateway, or undefined if it has none. */
-async function v3Get(baseUrl: string, key: string): Promise<Buffer | undefined> {
-    const response = await fetch(`${baseUrl}/v3/kv/range`, {
-        method: "POST",
-        body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
-        signal: AbortSignal.timeout(10_000),
-    });
-    expect(response.status, `range ${key}`).to.equal(200);
-    const kvs = ((await response.json()) as { kvs?: { value?: string }[] }).kvs;
-    return kvs ? Buffer.from(kvs[0].value ?? "", "base64") : undefined;
-}
-
 const digest = (value: Buffer) => createHash("sha256").update(value).digest("hex");
-
-/** Waits, at most `timeoutMs`, until `check` holds; fails naming `what`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-        if (Date.now() > deadline) {
-            throw new Error(`gave up after ${timeoutMs} ms waiting until ${what}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-}
 
 /** Seconds from the cluster's start until member 0's defragmentation time comes round on the nodes' clock. */
 const firstDefragmentationAfterSeconds = 40;
@@ -96,7 +64,7 @@ describe("local cluster of 3: the daily defragmentation", function () {
         expect(first.timers().map((timer) => [timer.name, timer.unit, timer.nextElapseMs])).to.deep.equal([
             ["etcd-member-defragment.timer", defragmentServiceName, firesAtNodeMs],
         ]);
-        await until(() => first.unitOutput(defragmentServiceName).includes("defragment") &&
+        await eventually(() => first.unitOutput(defragmentServiceName).includes("defragment") &&
             ["inactive", "failed"].includes(first.unit(defragmentServiceName).activeState), (firstDefragmentationAfterSeconds + 30) * 1000,
         "member 0's defragmentation has run");
         expect(first.unit(defragmentServiceName).result, first.unitOutput(defragmentServiceName)).to.equal("success");

@@ -84,6 +84,30 @@ export function getKeyWithQuorum(baseUrl: string, key: string): Promise<Answer> 
     return curl(`${baseUrl}/v2/keys/${key}?quorum=true`);
 }
 
+/** A v3 write through the JSON gateway: the HTTP status and body. */
+export async function v3Put(baseUrl: string, key: string, value: Buffer): Promise<{ status: number; body: string }> {
+    const response = await fetch(`${baseUrl}/v3/kv/put`, {
+        method: "POST",
+        body: JSON.stringify({ key: Buffer.from(key).toString("base64"), value: value.toString("base64") }),
+        signal: AbortSignal.timeout(10_000),
+    });
+    return { status: response.status, body: await response.text() };
+}
+
+/** A key's value through the JSON gateway, or undefined if it has none. */
+export async function v3Get(baseUrl: string, key: string): Promise<Buffer | undefined> {
+    const response = await fetch(`${baseUrl}/v3/kv/range`, {
+        method: "POST",
+        body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
+        signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status !== 200) {
+        throw new Error(`range ${key}: HTTP ${response.status} ${await response.text()}`);
+    }
+    const kvs = ((await response.json()) as { kvs?: { value?: string }[] }).kvs;
+    return kvs ? Buffer.from(kvs[0].value ?? "", "base64") : undefined;
+}
+
 /** The running member that says it is the leader right now, if one does. */
 async function currentLeader(cluster: LocalCluster): Promise<{ index: number; id: string } | undefined> {
     for (const [index, node] of cluster.nodes.entries()) {
