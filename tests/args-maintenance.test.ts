@@ -26,6 +26,10 @@ describe("operations arguments (lib/args.ts)", () => {
                 .map((value) => [`quotaBackendMiB ${value}: use a whole number of MiB from 16 to 8192`]));
         });
 
+        it("names only the range for a quota outside it, even when it is also more than half the data volume", () => {
+            expect(problemsOf({ quotaBackendMiB: 99_999 })).to.deep.equal(["quotaBackendMiB 99999: use a whole number of MiB from 16 to 8192"]);
+        });
+
         it("refuses a quota more than half the data volume, naming both", () => {
             expect(problemsOf({ quotaBackendMiB: 6000, dataVolumeSizeGiB: 10 })).to.deep.equal([
                 "quotaBackendMiB 6000: at most half of dataVolumeSizeGiB (5120 MiB for 10 GiB), since defragmentation writes a second copy " +
@@ -65,11 +69,19 @@ describe("operations arguments (lib/args.ts)", () => {
             ]);
         });
 
-        it("refuses a topic that is not an SNS topic ARN", () => {
-            expect(["etcd-alarms", "arn:aws:sqs:eu-west-2:123456789012:etcd-alarms"].map((alarmTopicArn) => problemsOf({ alarmTopicArn })))
-                .to.deep.equal(["etcd-alarms", "arn:aws:sqs:eu-west-2:123456789012:etcd-alarms"].map((value) => [
-                    `alarmTopicArn "${value}": use an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:etcd-alarms`,
-                ]));
+        it("refuses a topic that is not an SNS topic ARN, or holds one inside other text", () => {
+            const notTopics = [
+                "etcd-alarms", "arn:aws:sqs:eu-west-2:123456789012:etcd-alarms",
+                `topic ${topicArn}`, `${topicArn}:subscription`, "arn:aws1:sns:eu-west-2:123456789012:etcd-alarms",
+            ];
+            expect(notTopics.map((alarmTopicArn) => problemsOf({ alarmTopicArn }))).to.deep.equal(notTopics.map((value) => [
+                `alarmTopicArn "${value}": use an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:etcd-alarms`,
+            ]));
+        });
+
+        it("takes the topics of every AWS partition", () => {
+            const topics = [topicArn, "arn:aws-cn:sns:cn-north-1:123456789012:etcd-alarms", "arn:aws-us-gov:sns:us-gov-west-1:123456789012:etcd_alarms"];
+            expect(topics.map((alarmTopicArn) => resolveArgs("etcd3", { alarmTopicArn }).alarms)).to.deep.equal(topics.map((topic) => ({ topicArn: topic })));
         });
     });
 });

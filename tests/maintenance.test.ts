@@ -115,6 +115,11 @@ describe("member maintenance (lib/maintenance.ts)", () => {
             ]);
         });
 
+        it("refuses a defragmentation time that is null, as it would any other value that is not a time", () => {
+            expect(maintenanceProblems({ defragmentationTime: null as unknown as undefined }))
+                .to.deep.equal(["defragmentationTime null: use { hourUtc: 0 to 23, minute: 0 to 59 }"]);
+        });
+
         it("stop the Ignition builder with the member's name", () => {
             expect(() => buildIgnitionConfig({
                 memberName: "kv-0", discoveryUrl: "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e", etcdVersion: "v3.5.33", quotaBackendMiB: 1,
