@@ -1,0 +1,70 @@
+/**
+ * What lib/cluster.ts itself decides while it wires the modules together: the
+ * guard's inputs, the warning for a cluster without redundancy, and alarms
+ * only when asked for (Pulumi mocks).
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
+
+installMocks();
+import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
+import { defaultEtcdVersion } from "../lib/etcd";
+
+const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+/** Builds a cluster and returns its name and the warnings Pulumi logged meanwhile. */
+async function build(args: Etcd3ClusterArgs): Promise<{ name: string; warnings: string[] }> {
+    const name = uniqueName();
+    const warnings: string[] = [];
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = (message: string) => {
+        warnings.push(message);
+        return Promise.resolve();
+    };
+    try {
+        new Etcd3Cluster(name, { discoveryLogFile: false, ...args });
+        await settle();
+    } finally {
+        pulumi.log.warn = warn;
+    }
+    return { name, warnings };
+}
+
+/** The guard's inputs, without the serialized provider every dynamic resource carries. */
+function guardInputs(name: string): Record<string, unknown> {
+    const [guard] = resourcesOf(name, GUARD);
+    return Object.fromEntries(Object.entries(guard.inputs).filter(([key]) => key !== "__provider"));
+}
+
+describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
+    it("gives the guard exactly what it guards, with AWS's own EBS key when no kmsKeyId is given", async () => {
+        const { name } = await build({});
+        expect(guardInputs(name)).to.deep.equal({
+            clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs",
+            etcdVersion: defaultEtcdVersion, enableV2Api: true, bootstrap: "discovery",
+        });
+    });
+
+    it("gives the guard the data volume's own key when kmsKeyId is given", async () => {
+        const kmsKeyId = "arn:aws:kms:eu-west-2:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab";
+        const { name } = await build({ kmsKeyId, bootstrap: "static" });
+        expect(guardInputs(name)).to.include({ dataVolumeKmsKey: kmsKeyId, bootstrap: "static" });
+    });
+
+    it("warns that a 1-member cluster has no redundancy, and says nothing of it for 3 members", async () => {
+        const [single, three] = [await build({ clusterSize: 1 }), await build({ clusterSize: 3 })];
+        expect(single.warnings.filter((w) => w.includes("redundancy"))).to.deep.equal([
+            "a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
+            "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume",
+        ]);
+        expect(three.warnings.filter((w) => w.includes("redundancy"))).to.deep.equal([]);
+    });
+
+    it("makes no alarm with alarms turned off, and the alarms without", async () => {
+        const [off, on] = [await build({ alarms: false }), await build({})];
+        expect(resourcesOf(off.name, ALARM)).to.deep.equal([]);
+        expect(resourcesOf(on.name, ALARM)).to.not.deep.equal([]);
+    });
+});
