@@ -188,13 +188,26 @@ export interface StoredValue {
 /**
  * Every key under `directory` by one recursive v2 read with `quorum=true`
  * (linearizable: nothing acknowledged before it can be missing from it).
- * Rejects unless the read is answered 200 within `timeoutMs`.
+ * The read checks what was acknowledged, not the load balancer: while the
+ * load balancer has no member UP (haproxy answers 503 where an ALB fails
+ * open; a loaded machine can leave the members without a leader for a check
+ * or two after a membership change) it is tried again, every 250 ms.
+ * Rejects unless a read is answered 200 within `timeoutMs`.
  */
-export async function readDirectoryWithQuorum(baseUrl: string, directory: string, timeoutMs = 10_000): Promise<Map<string, StoredValue>> {
-    const response = await fetch(`${baseUrl}/v2/keys/${directory}?recursive=true&quorum=true`, { signal: AbortSignal.timeout(timeoutMs) });
-    const text = await response.text();
-    if (response.status !== 200) {
-        throw new Error(`quorum read of ${directory} through ${baseUrl}: HTTP ${response.status} ${text.slice(0, 200)}`);
+export async function readDirectoryWithQuorum(baseUrl: string, directory: string, timeoutMs = 30_000): Promise<Map<string, StoredValue>> {
+    const deadline = Date.now() + timeoutMs;
+    let text: string;
+    for (;;) {
+        const response = await fetch(`${baseUrl}/v2/keys/${directory}?recursive=true&quorum=true`,
+            { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
+        text = await response.text();
+        if (response.status === 200) {
+            break;
+        }
+        if (response.status !== 503 || Date.now() + 250 >= deadline) {
+            throw new Error(`quorum read of ${directory} through ${baseUrl}: HTTP ${response.status} ${text.slice(0, 200)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const stored = new Map<string, StoredValue>();
     const visit = (node: { key: string; dir?: boolean; value?: string; modifiedIndex: number; nodes?: unknown[] }) => {
