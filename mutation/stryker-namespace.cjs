@@ -37,9 +37,14 @@ if (!(process.env.NODE_OPTIONS ?? "").includes(__filename)) {
     process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --require ${__filename}`.trim();
 }
 
-/** A property of the namespace whose value is also kept in an environment variable, for child processes. */
+/**
+ * A property of the namespace whose value is also kept in an environment variable, for child processes.
+ * Percent-encoded there: the environment cannot hold a NUL, and the test id of a suite's `before` hooks starts with
+ * one (mutation/mocha-coverage.cjs's marker); written as is, it was cut to "" and a provider host started in such a
+ * hook counted its coverage as static, which is not handed back. Mutant ids (digits) are unchanged by the encoding.
+ */
 function mirrored(namespace, property, variable) {
-    let value = process.env[variable] || undefined;
+    let value = process.env[variable] ? decodeURIComponent(process.env[variable]) : undefined;
     Object.defineProperty(namespace, property, {
         enumerable: true,
         configurable: true,
@@ -49,7 +54,7 @@ function mirrored(namespace, property, variable) {
             if (next === undefined) {
                 delete process.env[variable];
             } else {
-                process.env[variable] = String(next);
+                process.env[variable] = encodeURIComponent(String(next));
             }
         },
     });
