@@ -138,6 +138,13 @@ describe("the member departure as the engine runs it", function () {
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.tags).to.deep.equal({ Name: "i-0a1b2c3d4e5f60004" });
     });
 
+    it("sees no change when only its serialized provider differs, as after an upgrade of this package", async () => {
+        const resource = await declare();
+        const created = await engine.host.create(resource);
+        expect(await engine.host.diff(resource, created.id, { ...created.outs, __provider: "exports.handler = () => undefined;" }))
+            .to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
     it("when deleted, tags the member's instance to leave with its name and returns once the instance has stopped", async () => {
         const resource = await declare();
         const start = api.calls.length;
