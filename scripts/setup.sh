@@ -14,7 +14,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 ETCD_DEB_VERSION="${ETCD_DEB_VERSION:-3.5.30-2}"
 # mount: losetup (the loop devices playing the member slots' EBS volumes); util-linux: blkid, findmnt;
 # e2fsprogs: mkfs.ext4, which systemd's own systemd-makefs (package systemd) runs on a blank volume.
-SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates mount util-linux e2fsprogs systemd)
+# openssl: the throwaway test CA and certificates of the TLS stand-ins (local/test-certificates.ts, the S3 stand-in's).
+SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates mount util-linux e2fsprogs systemd openssl)
 
 echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
 $sudo apt-get update -qq
