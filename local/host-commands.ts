@@ -73,6 +73,14 @@ export interface NodeHost extends NodeContext {
      * http://169.254.169.254; unset, the node has no metadata service.
      */
     instanceMetadataProxy?: string;
+    /**
+     * The test CA (a PEM file, test-certificates.ts) that the node's TLS
+     * stand-ins behind that proxy (s3-api.ts) have their certificates from: the
+     * node's scripts trust it in place of the system trust store's public CAs
+     * (`CURL_CA_BUNDLE`, see instanceMetadataProxyEnvironment); unset, they
+     * trust the test host's.
+     */
+    caBundle?: string;
 }
 
 /** The path of `nodePath` on the test host: a device through the device table, anything else inside the node root. */

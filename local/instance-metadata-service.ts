@@ -6,23 +6,33 @@
  * scripts keep the real URL and their curl goes through the proxy
  * (`instanceMetadataProxyEnvironment`), while `no_proxy` keeps every loopback
  * request direct. It answers only requests for 169.254.169.254 and forwards
- * nothing: any other target, and any CONNECT tunnel, is refused with 403.
+ * nothing: any other target is refused with 403, and so is any CONNECT tunnel
+ * but one to a TLS stand-in the node was given (`tunnels`, e.g. S3's at
+ * `BUCKET.s3.REGION.amazonaws.com:443`, see s3-api.ts), which it pipes to that
+ * stand-in's loopback listener and nowhere else.
  *
  * Played: `PUT /latest/api/token` (a TTL of 1 to 21600 s in
  * `X-aws-ec2-metadata-token-ttl-seconds`), and with a token it issued and that
  * has not expired, `GET /latest/meta-data/instance-id`,
  * `/latest/meta-data/tags/instance` (the keys, one a line; empty for an
  * instance without tags) and `/latest/meta-data/tags/instance/KEY`, the tags
- * read from the model at each request. Never kinder than AWS: a GET without a
+ * read from the model at each request; and for an instance with an instance
+ * profile, `/latest/meta-data/iam/security-credentials/` (the role's name) and
+ * `/latest/meta-data/iam/security-credentials/ROLE` (its current temporary
+ * credentials, in the JSON the real service sends, spaces around the colons
+ * included). Never kinder than AWS: a GET without a
  * valid token is 401, a token request with `X-Forwarded-For` (a proxy's) is
  * 403, the tags are 404 unless the instance has them in its metadata
- * (`instanceMetadataTags`), any other path is 404 (what the real service has
+ * (`instanceMetadataTags`), the credentials are 404 without an instance
+ * profile, any other path is 404 (what the real service has
  * there is not played), a wrong method is 405, and every error comes with the
  * HTML page the real service sends, which a script that forgets `curl -f`
  * would take for the value.
  */
 import * as crypto from "crypto";
 import * as http from "http";
+import * as net from "net";
+import type { RoleCredentials } from "./iam-policy";
 import { listenOnLoopback } from "./loopback-server";
 
 /** The address of the instance metadata service on every EC2 instance. */
@@ -33,6 +43,32 @@ export interface InstanceMetadataSource {
     instanceId: string;
     /** The instance's tags, read at each request; undefined unless its tags are in its metadata (`instanceMetadataTags`). */
     tags(): Promise<Record<string, string> | undefined>;
+    /**
+     * The instance profile's role and its current temporary credentials, read
+     * at each request (so a rotation shows at once); undefined, or no such
+     * method, for an instance without an instance profile.
+     */
+    credentials?(): Promise<RoleCredentials | undefined>;
+}
+
+/**
+ * A TLS stand-in on loopback that the proxy opens CONNECT tunnels to, for the
+ * names it plays; the client's TLS runs end to end through the tunnel, so the
+ * name it checks is the one in its URL.
+ */
+export interface TunnelTarget {
+    /** True if a `CONNECT host:port` is for this stand-in. */
+    accepts(host: string, port: number): boolean;
+    /** Where the stand-in's TLS listener is on loopback. */
+    address: { host: string; port: number };
+    /** What it plays, for the proxy's refusal of every other target, e.g. `S3 at BUCKET.s3.us-east-1.amazonaws.com:443`. */
+    description: string;
+}
+
+/** What a node's proxy does besides answering for its metadata. */
+export interface InstanceMetadataServiceOptions {
+    /** TLS stand-ins the proxy tunnels to (the node's S3); every other CONNECT is refused. */
+    tunnels?: readonly TunnelTarget[];
 }
 
 /** One request the stand-in answered. */
@@ -54,15 +90,43 @@ export interface InstanceMetadataService {
  * The environment that sends a node script's curl to its metadata through
  * `proxy` and every loopback request (the members' addresses) direct. curl
  * reads only the lower-case `http_proxy`; its `no_proxy` takes CIDR ranges
- * since 7.86.
+ * since 7.86. `https_proxy` sends every HTTPS request to the same proxy, so
+ * that one for a stand-in the node has (S3) reaches it under its real name,
+ * and one for anything else is refused by name there instead of leaving the
+ * test host.
+ *
+ * `caBundle`, when the node has TLS stand-ins, is the test CA their
+ * certificates come from (test-certificates.ts), given to curl as
+ * `CURL_CA_BUNDLE`: where a node's curl trusts the public CAs of its system
+ * trust store, the node's scripts here trust that CA instead. It is the one
+ * thing a script's HTTPS sees differently from a node's, and a script that
+ * sets `CURL_CA_BUNDLE` or `--cacert` itself would not reach the stand-in.
  */
-export function instanceMetadataProxyEnvironment(proxy: string): Record<string, string> {
-    return { http_proxy: proxy, no_proxy: "127.0.0.0/8,localhost" };
+export function instanceMetadataProxyEnvironment(proxy: string, caBundle?: string): Record<string, string> {
+    return { http_proxy: proxy, https_proxy: proxy, no_proxy: "127.0.0.0/8,localhost", ...(caBundle ? { CURL_CA_BUNDLE: caBundle } : {}) };
 }
 
 /** The longest token TTL the service grants: 6 hours. */
 const maxTokenTtlSeconds = 21_600;
 const tagsPath = "/latest/meta-data/tags/instance";
+const credentialsPath = "/latest/meta-data/iam/security-credentials";
+
+/** A time as the service writes it: seconds, no fraction. */
+const metadataTime = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** The credentials document as the real service sends it: one field a line, a space either side of each colon. */
+function credentialsDocument(credentials: RoleCredentials): string {
+    const fields: Array<[string, string]> = [
+        ["Code", "Success"],
+        ["LastUpdated", metadataTime(credentials.lastUpdated)],
+        ["Type", "AWS-HMAC"],
+        ["AccessKeyId", credentials.accessKeyId],
+        ["SecretAccessKey", credentials.secretAccessKey],
+        ["Token", credentials.sessionToken],
+        ["Expiration", metadataTime(credentials.expiration)],
+    ];
+    return `{\n${fields.map(([name, value]) => `  ${JSON.stringify(name)} : ${JSON.stringify(value)}`).join(",\n")}\n}`;
+}
 
 /** The page the real service sends with an error status. */
 function errorPage(status: number): string {
@@ -73,8 +137,15 @@ function errorPage(status: number): string {
         ` <head>\n  <title>${title}</title>\n </head>\n <body>\n  <h1>${title}</h1>\n </body>\n</html>\n`;
 }
 
-const refusal = (target: string) => `the node's instance metadata stand-in answers only http://${instanceMetadataAddress}/ ` +
-    `and forwards nothing: ${target} refused\n`;
+const refusal = (target: string, tunnels: readonly TunnelTarget[]) => `the node's instance metadata stand-in answers only http://${instanceMetadataAddress}/ ` +
+    `${tunnels.length > 0 ? `and tunnels only to ${tunnels.map((tunnel) => tunnel.description).join(", ")}; it ` : "and "}` +
+    `forwards nothing: ${target} refused\n`;
+
+/** The host and port of a CONNECT target (`host:port`, `[v6]:port`), or undefined if it is not one. */
+function connectTarget(target: string): { host: string; port: number } | undefined {
+    const match = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(target);
+    return match ? { host: match[1].toLowerCase(), port: Number(match[2]) } : undefined;
+}
 
 /** The absolute-form target of a request for the metadata service, or undefined for any other target. */
 function metadataUrl(target: string): URL | undefined {
@@ -88,7 +159,10 @@ function metadataUrl(target: string): URL | undefined {
 }
 
 /** Starts one node's stand-in on 127.0.0.1 (a free port). */
-export async function startInstanceMetadataService(source: InstanceMetadataSource): Promise<InstanceMetadataService> {
+export async function startInstanceMetadataService(
+    source: InstanceMetadataSource, options: InstanceMetadataServiceOptions = {},
+): Promise<InstanceMetadataService> {
+    const tunnels = options.tunnels ?? [];
     const requests: InstanceMetadataRequest[] = [];
     /** Issued tokens and when each expires (epoch ms). */
     const tokens = new Map<string, number>();
@@ -97,6 +171,13 @@ export async function startInstanceMetadataService(source: InstanceMetadataSourc
     const lookUp = async (pathname: string): Promise<string | undefined> => {
         if (pathname === "/latest/meta-data/instance-id") {
             return source.instanceId;
+        }
+        if (pathname === credentialsPath || pathname.startsWith(`${credentialsPath}/`)) {
+            const credentials = await source.credentials?.();
+            const role = pathname.slice(credentialsPath.length + 1);
+            // The listing names the one role an instance profile holds; the role's path, its credentials.
+            return credentials === undefined ? undefined
+                : role === "" ? credentials.roleName : role === credentials.roleName ? credentialsDocument(credentials) : undefined;
         }
         if (pathname !== tagsPath && !pathname.startsWith(`${tagsPath}/`)) {
             return undefined;
@@ -144,7 +225,7 @@ export async function startInstanceMetadataService(source: InstanceMetadataSourc
         if (!url) {
             record(403);
             response.writeHead(403, { "content-type": "text/plain" });
-            response.end(refusal(target));
+            response.end(refusal(target, tunnels));
             return;
         }
         void answer(request, url).then(
@@ -160,13 +241,55 @@ export async function startInstanceMetadataService(source: InstanceMetadataSourc
             },
         );
     });
-    // A tunnel would carry anything anywhere: refused, whatever its target.
-    server.on("connect", (request: http.IncomingMessage, socket) => {
-        requests.push({ method: "CONNECT", target: request.url ?? "", status: 403 });
-        const body = refusal(`CONNECT ${request.url}`);
+    /** Open tunnels, ended with the service: a tunnel's sockets are no longer the HTTP server's to close. */
+    const tunnelSockets = new Set<net.Socket>();
+    // A tunnel would carry anything anywhere: refused, but to a TLS stand-in the node was given.
+    server.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+        const target = request.url ?? "";
         socket.on("error", () => undefined);
-        socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        const parsed = connectTarget(target);
+        const tunnel = parsed && tunnels.find((candidate) => candidate.accepts(parsed.host, parsed.port));
+        if (!tunnel) {
+            requests.push({ method: "CONNECT", target, status: 403 });
+            const body = refusal(`CONNECT ${target}`, tunnels);
+            socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+            return;
+        }
+        const upstream = net.connect(tunnel.address.port, tunnel.address.host);
+        for (const end of [socket, upstream]) {
+            tunnelSockets.add(end);
+            end.on("close", () => tunnelSockets.delete(end));
+        }
+        let connected = false;
+        upstream.on("error", () => {
+            if (!connected) {
+                // The stand-in is gone (stopped before the node): a proxy's answer for an upstream it cannot reach.
+                requests.push({ method: "CONNECT", target, status: 502 });
+                socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        socket.on("close", () => upstream.destroy());
+        upstream.on("close", () => connected && socket.destroy());
+        upstream.once("connect", () => {
+            connected = true;
+            requests.push({ method: "CONNECT", target, status: 200 });
+            socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+            if (head.length > 0) {
+                upstream.write(head);
+            }
+            socket.pipe(upstream);
+            upstream.pipe(socket);
+        });
     });
     const loopback = await listenOnLoopback(server);
-    return { proxy: loopback.url, requests, stop: loopback.stop };
+    return {
+        proxy: loopback.url,
+        requests,
+        stop: async () => {
+            for (const socket of tunnelSockets) {
+                socket.destroy();
+            }
+            await loopback.stop();
+        },
+    };
 }

@@ -17,7 +17,11 @@
  *   is told, so `podman run … etcdctl` runs the etcd image's program;
  * - http://169.254.169.254 is the node's instance metadata stand-in, reached
  *   through the proxy its host names (`http_proxy`, with `no_proxy` keeping
- *   every loopback address direct); a node without one gets no proxy
+ *   every loopback address direct); HTTPS goes through the same proxy
+ *   (`https_proxy`), which tunnels only to the node's TLS stand-ins (its S3
+ *   at `https://BUCKET.s3.REGION.amazonaws.com`), whose test CA the script's
+ *   curl trusts as a node's trusts the public CAs (`CURL_CA_BUNDLE`, when its
+ *   host names one); a node without a metadata stand-in gets no proxy
  *   setting, so its curl goes to 169.254.169.254 itself, an address the test
  *   host does not hold.
  *
@@ -218,7 +222,7 @@ export function mapNodeShell(args: string[], host: NodeHost, environment: Record
         env: {
             PATH: servicePath,
             // Before the unit's environment: a proxy the unit sets itself is the one its curl uses, as on the node.
-            ...(host.instanceMetadataProxy ? instanceMetadataProxyEnvironment(host.instanceMetadataProxy) : {}),
+            ...(host.instanceMetadataProxy ? instanceMetadataProxyEnvironment(host.instanceMetadataProxy, host.caBundle) : {}),
             ...environment,
             // For the runtime's client (runtime-shim.cjs), which asks the harness to map each call.
             ETCD3_LOCAL_NODE_BINARY: process.execPath,

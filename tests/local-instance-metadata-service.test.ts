@@ -8,10 +8,16 @@
 import { CreateTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
 import { Ec2Instance, startEc2Api } from "../local/ec2-api";
+import { issueRoleSession, RoleCredentials } from "../local/iam-policy";
 import { instanceMetadataProxyEnvironment, InstanceMetadataService, startInstanceMetadataService } from "../local/instance-metadata-service";
+import { createTestCertificateAuthority } from "../local/test-certificates";
 
 const instanceId = "i-0123456789abcdef0";
 const metadata = "http://169.254.169.254/latest";
@@ -22,10 +28,13 @@ describe("local harness: a node's instance metadata stand-in", function () {
     let service: InstanceMetadataService;
     /** The instance's tags as its metadata shows them; undefined when they are not in its metadata. */
     let tags: Record<string, string> | undefined;
+    /** The instance profile's current credentials; undefined for an instance without one. */
+    let credentials: RoleCredentials | undefined;
 
     beforeEach(async () => {
         tags = { Name: "etcd3-cluster-0" };
-        service = await startInstanceMetadataService({ instanceId, tags: async () => tags });
+        credentials = undefined;
+        service = await startInstanceMetadataService({ instanceId, tags: async () => tags, credentials: async () => credentials });
     });
     afterEach(async () => {
         await service?.stop();
@@ -120,6 +129,64 @@ curl -sf -H "X-aws-ec2-metadata-token: $token" ${metadata}/meta-data/tags/instan
         });
     });
 
+    describe("the instance profile's credentials", () => {
+        const credentialsPath = "/meta-data/iam/security-credentials";
+
+        it("answers 404 for the role and its credentials of an instance without an instance profile", async () => {
+            const withToken = await token();
+            for (const pathname of [credentialsPath, `${credentialsPath}/`, `${credentialsPath}/etcd3-cluster-member`]) {
+                expect((await get(pathname, withToken)).status, pathname).to.equal(404);
+            }
+            // A source that says nothing about credentials is an instance without a profile too.
+            const withProfile = service;
+            service = await startInstanceMetadataService({ instanceId, tags: async () => undefined });
+            try {
+                expect((await get(`${credentialsPath}/`, await token())).status).to.equal(404);
+            } finally {
+                await service.stop();
+                service = withProfile;
+            }
+        });
+
+        it("names the role, and gives its current credentials in the real service's JSON, a space either side of each colon", async () => {
+            credentials = issueRoleSession("etcd3-cluster-member", [], { now: new Date("2026-01-02T03:04:05.678Z") });
+            const withToken = await token();
+            expect(await get(`${credentialsPath}/`, withToken)).to.deep.equal({ status: 200, body: "etcd3-cluster-member" });
+            expect(await get(credentialsPath, withToken)).to.deep.equal({ status: 200, body: "etcd3-cluster-member" });
+            const answer = await get(`${credentialsPath}/etcd3-cluster-member`, withToken);
+            expect(answer.status).to.equal(200);
+            expect(answer.body).to.equal([
+                "{",
+                '  "Code" : "Success",',
+                '  "LastUpdated" : "2026-01-02T03:04:05Z",',
+                '  "Type" : "AWS-HMAC",',
+                `  "AccessKeyId" : "${credentials.accessKeyId}",`,
+                `  "SecretAccessKey" : "${credentials.secretAccessKey}",`,
+                `  "Token" : "${credentials.sessionToken}",`,
+                '  "Expiration" : "2026-01-02T09:04:05Z"',
+                "}",
+            ].join("\n"));
+            expect(credentials.accessKeyId).to.match(/^ASIA[A-Z2-7]{16}$/);
+            expect(JSON.parse(answer.body)).to.include({ Code: "Success", Type: "AWS-HMAC", Token: credentials.sessionToken });
+        });
+
+        it("shows rotated credentials at the next request, and answers 404 for a role the instance does not have", async () => {
+            credentials = issueRoleSession("etcd3-cluster-member", []);
+            const withToken = await token();
+            const first = JSON.parse((await get(`${credentialsPath}/etcd3-cluster-member`, withToken)).body);
+            credentials = issueRoleSession("etcd3-cluster-member", []);
+            const second = JSON.parse((await get(`${credentialsPath}/etcd3-cluster-member`, withToken)).body);
+            expect(second.AccessKeyId).to.equal(credentials.accessKeyId).and.not.equal(first.AccessKeyId);
+            expect((await get(`${credentialsPath}/another-role`, withToken)).status).to.equal(404);
+            expect((await get(`${credentialsPath}/etcd3-cluster-member/extra`, withToken)).status).to.equal(404);
+        });
+
+        it("gives no credentials without a token: 401", async () => {
+            credentials = issueRoleSession("etcd3-cluster-member", []);
+            expect((await get(`${credentialsPath}/etcd3-cluster-member`)).status).to.equal(401);
+        });
+    });
+
     describe("what it refuses as the real service does", () => {
         it("refuses a GET without a token: 401, with the service's error page", async () => {
             const answer = await get("/meta-data/instance-id");
@@ -201,6 +268,44 @@ curl -sf -H "X-aws-ec2-metadata-token: $token" ${metadata}/meta-data/tags/instan
                 expect((await curl("http://example.invalid/")).status).to.equal(403);
             } finally {
                 await server.close();
+            }
+        });
+
+        it("gives node scripts the proxy for HTTPS as well, and the test CA as curl's trust store when the node has TLS stand-ins", () => {
+            expect(instanceMetadataProxyEnvironment("http://127.0.0.1:1234")).to.deep.equal({
+                http_proxy: "http://127.0.0.1:1234", https_proxy: "http://127.0.0.1:1234", no_proxy: "127.0.0.0/8,localhost",
+            });
+            expect(instanceMetadataProxyEnvironment("http://127.0.0.1:1234", "/tmp/ca.crt")).to.include({ CURL_CA_BUNDLE: "/tmp/ca.crt" });
+        });
+
+        it("leaves a loopback HTTPS request of a node's script direct too", async () => {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-imds-test-"));
+            const hits: string[] = [];
+            let server: https.Server | undefined;
+            try {
+                const authority = await createTestCertificateAuthority(directory);
+                const certificate = await authority.issue("member", { ipAddresses: ["127.0.9.250"] });
+                server = https.createServer({ key: certificate.key, cert: certificate.certificate }, (request, response) => {
+                    hits.push(request.url ?? "");
+                    response.end("direct");
+                });
+                await new Promise<void>((resolve) => server!.listen(0, "127.0.9.250", resolve));
+                const url = `https://127.0.9.250:${(server.address() as AddressInfo).port}/`;
+                const environment = { PATH: process.env.PATH!, ...instanceMetadataProxyEnvironment(service.proxy, authority.certificateFile) };
+                const answer = await new Promise<string>((resolve, reject) => {
+                    const child = spawn("curl", ["--silent", "--max-time", "5", url], { env: environment, stdio: ["ignore", "pipe", "ignore"] });
+                    let output = "";
+                    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+                    child.once("error", reject);
+                    child.once("close", () => resolve(output));
+                });
+                expect(answer).to.equal("direct");
+                expect(hits).to.deep.equal(["/"]);
+                expect(service.requests).to.deep.equal([]);
+            } finally {
+                server?.closeAllConnections();
+                await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+                fs.rmSync(directory, { recursive: true, force: true });
             }
         });
 
