@@ -25,3 +25,4 @@ export const targetGroupArn = cluster.targetGroupArn;
 export const clientEndpoints = cluster.clientEndpoints;
 export const peerUrls = cluster.peerUrls;
 export const grpcEndpoint = cluster.grpcEndpoint;
+export const backupLocation = cluster.backupLocation;

@@ -10,13 +10,16 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { InstanceType } from "@pulumi/aws/types/enums/ec2";
 import {
-    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, parseEtcdRelease,
+    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, isWholeNumberIn,
+    parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
+import type { BackupSettings } from "./backup";
 import { maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
+import { maxSnapshotUploadMiB, snapshotSettingsProblems } from "./snapshots";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
 export type NatGatewayStrategy = "Single" | "OnePerAz";
@@ -251,6 +254,44 @@ export interface Etcd3ClusterArgs {
      */
     dailyDefragmentation?: boolean;
     /**
+     * Snapshots of the cluster's data to S3: every `backupIntervalMinutes`,
+     * the member that leads the cluster takes `etcdctl snapshot save` and
+     * uploads it (skipped when the bucket has the current revision already),
+     * named `<backupPrefix>etcd-snapshot-rev-<revision>-<UTC time>.db` and
+     * checked once uploaded. The members get an instance profile that may put
+     * objects under `backupPrefix` and list it, nothing else. Without
+     * `backupBucket` the component creates a bucket: versioned, encrypted
+     * (SSE-S3), closed to public access, expiring snapshots after
+     * `backupRetentionDays`, and kept in AWS when the stack is destroyed.
+     * A snapshot goes up in one request, which S3 caps at 5 GiB: with backups
+     * `quotaBackendMiB` is at most 5120. Default `false`.
+     */
+    backups?: boolean;
+    /**
+     * An existing bucket to upload the snapshots to, instead of one the
+     * component creates; needs `backups`. Its name may not contain dots (the
+     * members upload over HTTPS to `<bucket>.s3.<region>.amazonaws.com`, which
+     * S3's certificate covers only without them). The component adds no
+     * lifecycle rule to it: keep and expire the snapshots with the bucket's own
+     * rules. Its default encryption must be SSE-S3 (or a KMS key the members'
+     * role may use). Default a bucket the component creates.
+     */
+    backupBucket?: string;
+    /** The key prefix of every snapshot: `/`-separated parts of letters, digits, `.`, `_`, `-`, ending with `/`; needs `backups`. Default `<ecosystem>/`. */
+    backupPrefix?: string;
+    /**
+     * Minutes between two snapshots, one of 5, 10, 15, 20, 30, 60, 120, 180,
+     * 240, 360, 480, 720, 1440 (on the hour's or day's boundaries, UTC), as
+     * often as etcd-manager takes them by default; needs `backups`. Default `15`.
+     */
+    backupIntervalMinutes?: number;
+    /**
+     * Days a created bucket keeps a snapshot, 1 to 3650 (former versions a
+     * week more); needs `backups` and no `backupBucket`. Default `30` when the
+     * component creates the bucket.
+     */
+    backupRetentionDays?: number;
+    /**
      * CloudWatch alarms on the load balancers' unhealthy and missing members
      * and on each member instance's status checks (see the README for their
      * names and thresholds). Default `true`.
@@ -338,6 +379,11 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     quotaBackendMiB: { type: "integer", default: 8192, defaultOnlyWhen: "`dataVolumeSizeGiB` is 16 or more" },
     snapshotCount: { type: "integer", default: 10000 },
     dailyDefragmentation: { type: "boolean", default: true },
+    backups: { type: "boolean", default: false },
+    backupBucket: { type: "string", default: { words: "a bucket the component creates" } },
+    backupPrefix: { type: "string", default: { words: "`<ecosystem>/`" } },
+    backupIntervalMinutes: { type: "integer", default: 15 },
+    backupRetentionDays: { type: "integer", default: 30, defaultOnlyWhen: "the component creates the bucket" },
     alarms: { type: "boolean", default: true },
     alarmTopicArn: { type: "string-input" },
     tags: { type: "string-map" },
@@ -375,6 +421,9 @@ export const argumentDefaults = {
     quotaBackendMiB: valueDefault("quotaBackendMiB"),
     snapshotCount: valueDefault("snapshotCount"),
     dailyDefragmentation: valueDefault("dailyDefragmentation"),
+    backups: valueDefault("backups"),
+    backupIntervalMinutes: valueDefault("backupIntervalMinutes"),
+    backupRetentionDays: valueDefault("backupRetentionDays"),
     alarms: valueDefault("alarms"),
 };
 
@@ -462,6 +511,8 @@ export interface ResolvedEtcd3ClusterArgs {
     quotaBackendMiB: number;
     snapshotCount: number;
     dailyDefragmentation: boolean;
+    /** Where and how often the snapshots go; none without backups. */
+    backup?: BackupSettings;
     /** The CloudWatch alarms, and whom they notify; none without them. */
     alarms?: { topicArn?: pulumi.Input<string> };
     tags: Record<string, string>;
@@ -909,13 +960,18 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             "or 0 to delete leaving members' instances without removing them from etcd first");
     }
 
-    // Defragmentation writes a second copy of the backend beside the first.
-    const largestQuotaMiB = Math.floor(dataVolume.sizeGiB * 1024 / 2);
+    const backup = backupSettings(args, ecosystem, problem);
+
+    // Defragmentation writes a second copy of the backend beside the first; a snapshot goes up in one PUT.
+    const largestQuotaMiB = Math.min(Math.floor(dataVolume.sizeGiB * 1024 / 2), backup ? maxSnapshotUploadMiB : Infinity);
     const quotaBackendMiB = args.quotaBackendMiB ?? Math.min(argumentDefaults.quotaBackendMiB, largestQuotaMiB);
     const snapshotCount = args.snapshotCount ?? argumentDefaults.snapshotCount;
     const quotaProblems = maintenanceProblems({ quotaBackendMiB: args.quotaBackendMiB });
     [...quotaProblems, ...maintenanceProblems({ snapshotCount })].forEach(problem);
-    if (quotaProblems.length === 0 && quotaBackendMiB > largestQuotaMiB) {
+    if (quotaProblems.length === 0 && backup && quotaBackendMiB > maxSnapshotUploadMiB) {
+        problem(`quotaBackendMiB ${quotaBackendMiB}: with backups at most ${maxSnapshotUploadMiB}, since a snapshot, as large as the backend, ` +
+            "goes up to S3 in one request, which S3 caps at 5 GiB; lower it or turn backups off");
+    } else if (quotaProblems.length === 0 && quotaBackendMiB > largestQuotaMiB) {
         problem(`quotaBackendMiB ${quotaBackendMiB}: at most half of dataVolumeSizeGiB (${largestQuotaMiB} MiB for ${dataVolume.sizeGiB} GiB), ` +
             "since defragmentation writes a second copy of the backend beside the first; lower it or raise dataVolumeSizeGiB");
     }
@@ -981,11 +1037,39 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         quotaBackendMiB,
         snapshotCount,
         dailyDefragmentation: args.dailyDefragmentation ?? argumentDefaults.dailyDefragmentation,
+        backup,
         alarms: alarms ? { topicArn: args.alarmTopicArn } : undefined,
         enableV2Api,
         bootstrap,
         tags,
     };
+}
+
+/** The arguments that only mean something with `backups`. */
+const backupOnlyArguments = ["backupBucket", "backupPrefix", "backupIntervalMinutes", "backupRetentionDays"] as const;
+
+/** The snapshots' settings, or none without backups; each problem goes to `problem`. */
+function backupSettings(args: Etcd3ClusterArgs, ecosystem: string, problem: (text: string) => void): BackupSettings | undefined {
+    if (!(args.backups ?? argumentDefaults.backups)) {
+        for (const key of backupOnlyArguments.filter((key) => args[key] !== undefined)) {
+            problem(`${key}: only used with backups, which is off; turn backups on or leave it out`);
+        }
+        return undefined;
+    }
+    const settings: BackupSettings = {
+        bucket: args.backupBucket,
+        prefix: args.backupPrefix ?? `${ecosystem}/`,
+        intervalMinutes: args.backupIntervalMinutes ?? argumentDefaults.backupIntervalMinutes,
+        retentionDays: args.backupBucket === undefined ? args.backupRetentionDays ?? argumentDefaults.backupRetentionDays : undefined,
+    };
+    snapshotSettingsProblems(settings).forEach(problem);
+    if (args.backupBucket !== undefined && args.backupRetentionDays !== undefined) {
+        problem("backupRetentionDays: the component adds no lifecycle rule to a bucket it did not create (backupBucket); " +
+            "expire the snapshots with that bucket's own rules, or leave backupBucket out for a created bucket");
+    } else if (settings.retentionDays !== undefined && !isWholeNumberIn(settings.retentionDays, 1, 3650)) {
+        problem(`backupRetentionDays ${settings.retentionDays}: use a whole number of days from 1 to 3650`);
+    }
+    return settings;
 }
 
 /** gp3's limits, as EC2 states them. */

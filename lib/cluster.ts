@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarms } from "./alarms";
+import { createBackupStore } from "./backup";
 import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } from "./args";
 import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
@@ -36,6 +37,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
     public readonly clientEndpoints: pulumi.Output<string[]>;
     public readonly peerUrls: pulumi.Output<string[]>;
     public readonly grpcEndpoint: pulumi.Output<string | undefined>;
+    public readonly backupLocation: pulumi.Output<string | undefined>;
 
     /**
      * @throws Etcd3ClusterArgumentError before registering anything when an argument is invalid.
@@ -83,6 +85,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
+        const backup = resolved.backup && createBackupStore(name, resolved.backup, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,
             foundingClusterSize: founding.clusterSize,
@@ -92,6 +95,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             balancers,
             region: aws.getRegionOutput({}, { parent: this }).region,
             profile: aws.config.profile,
+            backup,
         }, tags, this);
         if (resolved.clusterSize === 1) {
             pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
@@ -125,6 +129,9 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.peerUrls = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${peerPort}`));
         this.grpcEndpoint = grpcBalancer
             ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
+            : pulumi.output<string | undefined>(undefined);
+        this.backupLocation = backup
+            ? pulumi.interpolate`s3://${backup.bucketName}/${resolved.backup!.prefix}`
             : pulumi.output<string | undefined>(undefined);
 
         this.registerOutputs(Object.fromEntries(outputNames.map((output) => [output, this[output]])));

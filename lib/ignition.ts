@@ -16,6 +16,7 @@ import {
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
+import { SnapshotOptions, snapshotPart, snapshotProblems } from "./snapshots";
 
 export const ignitionSpecVersion = "3.3.0";
 export { etcdUnitName };
@@ -76,6 +77,8 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
      * Default none: the data stays on the root disk.
      */
     dataVolumeId?: string;
+    /** Where and how often the member's snapshot timer uploads (on the leader only). Default none: no snapshots. */
+    snapshots?: SnapshotOptions;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -171,6 +174,9 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     problems.push(...sshKeyProblems(options.sshAuthorizedKeys));
     problems.push(...dataVolumeIdProblems(options.dataVolumeId));
     problems.push(...maintenanceProblems(options));
+    if (options.snapshots !== undefined) {
+        problems.push(...snapshotProblems(options.snapshots));
+    }
     if (options.enableV2Api !== undefined && typeof options.enableV2Api !== "boolean") {
         problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
     } else if (options.enableV2Api && release && !release.servesV2Api) {
@@ -214,6 +220,13 @@ function etcdFlags({ options, os, release }: ResolvedOptions, bootstrapFlags: st
 /** The member's etcd image, `<repository>:<tag>`. */
 function etcdImage({ options, release }: ResolvedOptions): string {
     return `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
+}
+
+/** The runtime's `run` of the member's image on the host network, with `volume` mounted at the same path if given; the program follows. */
+function imageRun(resolved: ResolvedOptions, volume?: string): string {
+    const { os } = resolved;
+    return [`${os.containerRuntime} run --rm --net=host --pull=missing`, ...volume ? [`--volume ${volume}:${volume}${os.volumeOptions}`] : [], etcdImage(resolved)]
+        .join(" ");
 }
 
 /** The units the member's own units need first: the one that writes the private IP, and the runtime's daemon (if any). */
@@ -295,7 +308,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         memberName: options.memberName,
         members,
         formFlags: founder ? formFlags : [],
-        etcdctl: `${os.containerRuntime} run --rm --net=host --pull=missing ${etcdImage(resolved)} /usr/local/bin/etcdctl`,
+        etcdctl: `${imageRun(resolved)} /usr/local/bin/etcdctl`,
         metadataUnit: os.metadataUnit,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
@@ -305,6 +318,12 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         memberName: options.memberName,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
+    });
+    const snapshots = options.snapshots && snapshotPart(options.snapshots, {
+        memberName: options.memberName,
+        metadataEnvironmentFile: os.metadataEnvironmentFile,
+        privateIpVariable: os.privateIpv4Variable,
+        imageRun: (volume) => imageRun(resolved, volume),
     });
     const units: UnitPart[] = [
         {
@@ -320,14 +339,15 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         ...bootstrap.units,
         ...dataVolume?.units ?? [],
         ...maintenance.units,
+        ...snapshots?.units ?? [],
     ];
-    const files: FilePart[] = [...bootstrap.files, ...maintenance.files];
+    const files: FilePart[] = [...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? []];
     if (options.updateWindow) {
         files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });
     }
     const config: IgnitionConfig = {
         ignition: { version: ignitionSpecVersion },
-        storage: { directories: [{ path: etcdDataDirectory, mode: 0o700 }] },
+        storage: { directories: [etcdDataDirectory, ...snapshots?.directories ?? []].map((path) => ({ path, mode: 0o700 })) },
         // Units only something else starts carry no `enabled`: Ignition would otherwise try to disable them.
         systemd: { units: units.map(({ name, enabled, contents }) => (enabled ? { name, enabled, contents } : { name, contents })) },
     };

@@ -38,6 +38,8 @@ export interface Etcd3ClusterOutputs {
     readonly peerUrls: pulumi.Output<string[]>;
     /** `<NLB DNS name>:2379` for gRPC clients with `grpcLoadBalancer`, otherwise undefined. */
     readonly grpcEndpoint: pulumi.Output<string | undefined>;
+    /** `s3://<bucket>/<prefix>` where the snapshots go with `backups`, otherwise undefined. */
+    readonly backupLocation: pulumi.Output<string | undefined>;
 }
 
 /** Every output, once, in the README's order. The type makes a missing or extra name a compile error. */
@@ -45,7 +47,7 @@ const outputs: Record<keyof Etcd3ClusterOutputs, true> = {
     etcd3ClusterUrl: true, etcd3DiscoveryUrl: true, loadBalancerDnsName: true, memberNames: true, instanceIds: true,
     privateIps: true, networkInterfaceIds: true, dataVolumeIds: true, vpcId: true, privateSubnetIds: true, nodeSecurityGroupId: true,
     loadBalancerSecurityGroupId: true,
-    targetGroupArn: true, clientEndpoints: true, peerUrls: true, grpcEndpoint: true,
+    targetGroupArn: true, clientEndpoints: true, peerUrls: true, grpcEndpoint: true, backupLocation: true,
 };
 
 export const outputNames = Object.keys(outputs) as (keyof Etcd3ClusterOutputs)[];

@@ -84,6 +84,8 @@ export interface MemberRuntimeFacts {
     foundingClusterSize?: number;
     /** The member's slot volume (`vol-…`). */
     dataVolumeId?: string;
+    /** With backups: the bucket the snapshots go to, by name, and its region. */
+    backupBucket?: { name: string; region: string };
 }
 
 /** What a member's Ignition config is built from: the one place arguments become user data. */
@@ -106,5 +108,11 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         quotaBackendMiB: args.quotaBackendMiB,
         snapshotCount: args.snapshotCount,
         defragmentationTime: args.dailyDefragmentation ? member.defragmentationTime : undefined,
+        snapshots: args.backup && facts.backupBucket && {
+            bucket: facts.backupBucket.name,
+            region: facts.backupBucket.region,
+            prefix: args.backup.prefix,
+            intervalMinutes: args.backup.intervalMinutes,
+        },
     };
 }

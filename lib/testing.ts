@@ -41,7 +41,13 @@ export interface UserMocks {
 }
 
 export interface Etcd3ClusterMockOptions {
-    /** Mocks for your program's other resources and functions, asked only about what these mocks do not answer. */
+    /**
+     * Mocks for your program's other resources and functions, asked only about
+     * what these mocks do not answer, except S3 buckets, IAM roles and their
+     * settings, and `aws.s3.getBucket`, which programs often have of their own:
+     * your mocks are asked about those first, and these answer when yours
+     * return undefined.
+     */
     mocks?: UserMocks;
     /** Project name. Default: `name` in `Pulumi.yaml` of the working directory, else `project`. */
     project?: string;
@@ -71,6 +77,8 @@ export interface Etcd3ClusterMockOptions {
      * new stack).
      */
     foundingClusterSize?: number;
+    /** The region the lookup of a bucket you name (`backupBucket`) answers with, by bucket. Default the stack's region. */
+    bucketRegions?: Record<string, string>;
 }
 
 const defaults = {
@@ -87,6 +95,20 @@ export const discoveryUrlResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:Dis
 export const clusterFoundingResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterFounding";
 /** The token of the resource that keeps the members' image. */
 export const imageChoiceResourceType = "pulumi-nodejs:dynamic/etcd3-cluster:ImageChoice";
+
+/**
+ * Types the component creates that programs often create themselves: the
+ * user's mocks answer them first, so adding backups to the component changes
+ * nothing for a program's own buckets and roles.
+ */
+const sharedResourceTypes = new Set([
+    "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/instanceProfile:InstanceProfile",
+]);
+/** Functions programs often call themselves, answered by the user's mocks first. */
+const sharedFunctionTokens = new Set(["aws:s3/getBucket:getBucket"]);
 
 /** A well-formed AWS id (`vol-`, `eni-` and 17 hex digits) derived from a resource's name, the same in every run. */
 export function mockAwsId(prefix: string, name: string): string {
@@ -137,11 +159,12 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
         const recorded: MockedResource = { type: args.type, name: args.name, inputs: args.inputs, id: undefined, state: {} };
         this.resources.push(recorded);
         try {
-            const known = this.knownState(args);
-            let result: pulumi.runtime.MockResourceResult | undefined;
+            // A type programs also create themselves (a bucket, a role) is the user's mocks' first, then ours.
+            let result = sharedResourceTypes.has(args.type) ? await this.options.mocks?.newResource?.(args) : undefined;
+            const known = result === undefined ? this.knownState(args) : undefined;
             if (known !== undefined) {
                 result = { id: args.id || this.idOf(args), state: { ...args.inputs, ...known } };
-            } else {
+            } else if (result === undefined) {
                 result = await this.options.mocks?.newResource?.(args);
                 result ??= { id: args.id || `${args.name}-id`, state: { ...args.inputs } };
             }
@@ -155,16 +178,23 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
 
     public async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
         this.calls.push(args);
+        const userAnswer = async () => {
+            try {
+                return await this.options.mocks?.call?.(args);
+            } catch (error) {
+                throw this.problem(`function ${args.token}: ${(error as Error).message}`, error);
+            }
+        };
+        // A lookup of the user's own bucket is the user's mocks' to answer first.
+        let answer = sharedFunctionTokens.has(args.token) ? await userAnswer() : undefined;
+        if (answer !== undefined) {
+            return answer;
+        }
         const known = this.knownCall(args);
         if (known !== undefined) {
             return known;
         }
-        let answer: pulumi.runtime.MockCallResult | undefined;
-        try {
-            answer = await this.options.mocks?.call?.(args);
-        } catch (error) {
-            throw this.problem(`function ${args.token}: ${(error as Error).message}`, error);
-        }
+        answer = await userAnswer();
         if (answer === undefined) {
             throw this.problem(`no mock answers the function ${args.token} (called with ${JSON.stringify(args.inputs)}). ` +
                 "Answer it in your own mocks: setEtcd3ClusterMocks({ mocks: { call: (args) => ... } }).");
@@ -367,6 +397,24 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 return { arn: this.arn("ec2", `security-group/${args.name}-id`) };
             case "aws:route53/record:Record":
                 return { fqdn: inputs.name };
+            case "aws:s3/bucket:Bucket": {
+                // AWS appends a unique suffix to a bucketPrefix.
+                const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? `${args.name}-`}20261126000000000000000001`;
+                return { bucket, arn: `arn:aws:s3:::${bucket}`, region: this.region(), bucketRegionalDomainName: `${bucket}.s3.${this.region()}.amazonaws.com` };
+            }
+            case "aws:iam/role:Role":
+                return { name: inputs.name ?? `${args.name}-1234567`, arn: `arn:aws:iam::${this.accountId()}:role/${inputs.name ?? `${args.name}-1234567`}` };
+            case "aws:iam/instanceProfile:InstanceProfile":
+                return {
+                    name: inputs.name ?? `${args.name}-1234567`,
+                    arn: `arn:aws:iam::${this.accountId()}:instance-profile/${inputs.name ?? `${args.name}-1234567`}`,
+                };
+            case "aws:iam/rolePolicy:RolePolicy":
+            case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+            case "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+            case "aws:s3/bucketVersioning:BucketVersioning":
+            case "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration":
+                return {};
             case discoveryUrlResourceType:
                 return { url: this.options.discoveryUrl ?? defaults.discoveryUrl };
             case imageChoiceResourceType:
@@ -439,6 +487,15 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                 return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com` };
             case "aws:index/getCallerIdentity:getCallerIdentity":
                 return { id: this.accountId(), accountId: this.accountId(), arn: `arn:aws:iam::${this.accountId()}:user/test`, userId: "AIDAMOCKUSER" };
+            case "aws:s3/getBucket:getBucket":
+                // A bucket the user names is in the stack's region unless the test says where (`bucketRegions`).
+                return {
+                    id: inputs.bucket,
+                    bucket: inputs.bucket,
+                    arn: `arn:aws:s3:::${inputs.bucket}`,
+                    region: this.options.bucketRegions?.[inputs.bucket] ?? region,
+                    bucketRegionalDomainName: `${inputs.bucket}.s3.${this.options.bucketRegions?.[inputs.bucket] ?? region}.amazonaws.com`,
+                };
             case "aws:index/getPartition:getPartition":
                 return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
             default:

@@ -528,6 +528,7 @@ describe("argument checks (lib/args.ts)", () => {
                 quotaBackendMiB: 8192,
                 snapshotCount: 10000,
                 dailyDefragmentation: true,
+                backup: undefined,
                 alarms: { topicArn: undefined },
                 tags: {},
             });
@@ -545,6 +546,7 @@ describe("argument checks (lib/args.ts)", () => {
                 dataVolumeSizeGiB: 100, dataVolumeIops: 6000, dataVolumeThroughput: 500, kmsKeyId, retainDataVolumes: false,
                 rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 120, quotaBackendMiB: 4096, snapshotCount: 50000,
                 dailyDefragmentation: false, alarmTopicArn: topicArn,
+                backups: true, backupBucket: "kv-snapshots", backupPrefix: "etcd/kv/", backupIntervalMinutes: 60,
             })).to.deep.equal({
                 ecosystem: "kv",
                 network: { kind: "new", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single" },
@@ -578,6 +580,7 @@ describe("argument checks (lib/args.ts)", () => {
                 quotaBackendMiB: 4096,
                 snapshotCount: 50000,
                 dailyDefragmentation: false,
+                backup: { bucket: "kv-snapshots", prefix: "etcd/kv/", intervalMinutes: 60, retentionDays: undefined },
                 alarms: { topicArn },
                 tags: { team: "db" },
             });
@@ -595,6 +598,7 @@ describe("argument checks (lib/args.ts)", () => {
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false, rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
                 memberDepartureTimeoutMinutes: 15, quotaBackendMiB: 8192, snapshotCount: 10000, dailyDefragmentation: true, alarms: true,
+                backups: false, backupIntervalMinutes: 15, backupRetentionDays: 30,
             });
         });
     });

@@ -89,6 +89,10 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-static`] = staticMember({});
     cases[`${osName}-etcd3.6-static`] = staticMember({ etcdVersion: "v3.6.14", enableV2Api: false });
     cases[`${osName}-etcd3.7-static`] = staticMember({ etcdVersion: "v3.7.1", enableV2Api: false });
+    // backups: the snapshot timer, its script and settings (a created bucket's name, as AWS completes its prefix).
+    cases[`${osName}-etcd3.5-backups`] = member({
+        snapshots: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", prefix: "etcd3-cluster/", intervalMinutes: 15 },
+    });
 }
 
 /** The golden files of one config: relative path → contents, the readable ones first so a drift shows their diff. */

@@ -277,6 +277,19 @@ describe("Ignition builder", () => {
         expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes * 2 / 3);
     });
 
+    it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix", () => {
+        const members = Array.from({ length: 7 }, (_, index) => ({ name: `abcdefghijklmnop-${index}`, ip: `10.199.${100 + index % 3}.${100 + index}` }));
+        const largest: EtcdNodeIgnitionOptions = {
+            ...base, memberName: "abcdefghijklmnop-6", discoveryUrl: undefined, clusterToken: "abcdefghijklmnop-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99",
+            members, dataVolumeId: "vol-0123456789abcdef0", imageRepository: "registry.example.com/mirror/etcd-development/etcd",
+            heartbeatIntervalMs: 250, electionTimeoutMs: 2500, updateWindow: { startHourUtc: 20, lengthMinutes: 60 },
+            quotaBackendMiB: 5120, snapshotCount: 100000, defragmentationTime: { hourUtc: 21, minute: 30 },
+            sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"],
+            snapshots: { bucket: "a".repeat(63), region: "ap-southeast-2", prefix: `${"abcdefghi/".repeat(19)}abcdefghi/`, intervalMinutes: 15 },
+        };
+        expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes);
+    });
+
     it("refuses user data over EC2's limit instead of letting the launch fail", () => {
         const keys = Array.from({ length: 40 }, () => `ssh-rsa ${"A".repeat(540)} ops@example`);
         expect(() => renderUserData({ ...base, sshAuthorizedKeys: keys })).to.throw(/bytes; EC2 accepts at most 16384/);

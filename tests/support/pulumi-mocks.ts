@@ -12,7 +12,13 @@ export type RegisteredResource = MockedResource;
 export const fakeDiscoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
 export const existingVpcCidr = "10.50.0.0/16";
 
-const mockOptions: Etcd3ClusterMockOptions = { discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2" };
+/** A bucket of the user's in another region than the stack's, for backups to a named bucket. */
+export const userBucketInOtherRegion = { name: "ops-etcd-snapshots", region: "us-east-2" };
+
+const mockOptions: Etcd3ClusterMockOptions = {
+    discoveryUrl: fakeDiscoveryUrl, vpcCidr: existingVpcCidr, region: "eu-west-2",
+    bucketRegions: { [userBucketInOtherRegion.name]: userBucketInOtherRegion.region },
+};
 const mocks = new Etcd3ClusterMocks(mockOptions);
 
 /** Plays, until called again with undefined, a stack created with `size` members (the founding record's answer). */

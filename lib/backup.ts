@@ -1,0 +1,117 @@
+/**
+ * Where the members' snapshots go (snapshots.ts takes them): a bucket the
+ * component creates, or one the user names, and the members' instance
+ * profile, which may put objects under the cluster's prefix and list them,
+ * and nothing else.
+ *
+ * A created bucket keeps its snapshots safe from the stack: versioned (an
+ * overwritten or deleted snapshot stays as a former version), encrypted with
+ * S3's own key (SSE-S3, which needs no KMS permission on the members), closed
+ * to public access, with a lifecycle rule that expires snapshots after the
+ * retention, and kept in AWS when the stack is destroyed (its snapshots are
+ * what a restore needs). A bucket the user names is taken as it is: the
+ * component adds no rule to it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+/** How the snapshots are kept, as resolved from the arguments. */
+export interface BackupSettings {
+    /** An existing bucket's name; none: the component creates one. */
+    bucket?: string;
+    /** Every snapshot's key starts with it. */
+    prefix: string;
+    intervalMinutes: number;
+    /** Days a created bucket keeps a snapshot; none for an existing bucket. */
+    retentionDays?: number;
+}
+
+/** Days a former version of a snapshot (overwritten or deleted) is kept in a created bucket. */
+export const formerVersionRetentionDays = 7;
+
+export interface BackupStore {
+    bucketName: pulumi.Output<string>;
+    bucketRegion: pulumi.Output<string>;
+    /** The members' instance profile. */
+    instanceProfile: aws.iam.InstanceProfile;
+    /** The members' role (for users that add their own policies to it). */
+    role: aws.iam.Role;
+    /** The role's snapshot policy: the members need it before their first upload. */
+    rolePolicy: aws.iam.RolePolicy;
+}
+
+/**
+ * The members' permissions: put snapshots under the prefix, and list the
+ * prefix (to skip a revision uploaded already, and to check an upload). No
+ * read, no delete: a member cannot destroy a snapshot, nor read one back.
+ */
+export function snapshotPolicy(bucketArn: string, prefix: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "PutSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${prefix}*` },
+            {
+                Sid: "ListSnapshots",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: bucketArn,
+                Condition: { StringLike: { "s3:prefix": `${prefix}*` } },
+            },
+        ],
+    });
+}
+
+/** The role EC2 instances take, whose credentials reach a member through its instance metadata. */
+const ec2AssumeRolePolicy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
+
+/** The created bucket and its settings, all kept in AWS when they leave the stack. */
+function createBucket(name: string, settings: BackupSettings, tags: Record<string, string>, parent: pulumi.Resource) {
+    // Kept when the stack goes: the snapshots are what a restore of this cluster needs.
+    const opts = { parent, retainOnDelete: true };
+    const bucket = new aws.s3.Bucket(`${name}-backups`, { bucketPrefix: `${name}-backups-`, tags: { ...tags, Name: `${name}-backups` } }, opts);
+    const bucketOpts = { ...opts, dependsOn: [bucket] };
+    new aws.s3.BucketPublicAccessBlock(`${name}-backups-public-access`, {
+        bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    }, bucketOpts);
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-backups-encryption`, {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    }, bucketOpts);
+    const versioning = new aws.s3.BucketVersioning(`${name}-backups-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, bucketOpts);
+    new aws.s3.BucketLifecycleConfiguration(`${name}-backups-lifecycle`, {
+        bucket: bucket.id,
+        rules: [{
+            id: "expire-snapshots",
+            status: "Enabled",
+            filter: { prefix: settings.prefix },
+            expiration: { days: settings.retentionDays! },
+            noncurrentVersionExpiration: { noncurrentDays: formerVersionRetentionDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        }],
+    }, { ...opts, dependsOn: [versioning] });
+    return { bucketName: bucket.bucket, bucketArn: bucket.arn, bucketRegion: bucket.region };
+}
+
+export function createBackupStore(name: string, settings: BackupSettings, tags: Record<string, string>, parent: pulumi.Resource): BackupStore {
+    const bucket = settings.bucket === undefined
+        ? createBucket(name, settings, tags, parent)
+        : (() => {
+            // Looked up, so a bucket that does not exist (or is not this account's to see) fails the preview, not the first snapshot.
+            const existing = aws.s3.getBucketOutput({ bucket: settings.bucket }, { parent });
+            return { bucketName: existing.bucket, bucketArn: existing.arn, bucketRegion: existing.region };
+        })();
+    const role = new aws.iam.Role(`${name}-member`, {
+        description: `etcd members of ${name}: upload snapshots under ${settings.prefix}`,
+        assumeRolePolicy: ec2AssumeRolePolicy,
+        tags,
+    }, { parent });
+    const rolePolicy = new aws.iam.RolePolicy(`${name}-member-snapshots`, {
+        role: role.name,
+        policy: bucket.bucketArn.apply((arn) => snapshotPolicy(arn, settings.prefix)),
+    }, { parent });
+    const instanceProfile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags }, { parent });
+    return { bucketName: bucket.bucketName, bucketRegion: bucket.bucketRegion, instanceProfile, role, rolePolicy };
+}
