@@ -18,8 +18,8 @@ import type { OperatingSystem } from "../lib/os";
 import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
-    componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, instancesOf, LoadBalancerKind, loadBalancersOf,
-    RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
+    bucketsOf, componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind,
+    loadBalancersOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
 import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
@@ -32,6 +32,8 @@ import { answersOk, probe } from "./http";
 import { applyIgnition, validateUserData } from "./ignition-apply";
 import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./instance-metadata";
 import { InstanceMetadataService, startInstanceMetadataService } from "./instance-metadata-service";
+import { issueRoleSession, RoleSession } from "./iam-policy";
+import { S3ApiStandIn, startS3Api } from "./s3-api";
 import { ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { JobOutcome, NodeSystemd, PlayedUnit, TimerStatus, unmount, UnitStatus } from "./systemd";
@@ -89,6 +91,14 @@ export interface LocalClusterOptions {
     electionTimeoutMs?: number;
     /** The component's `quotaBackendMiB` (etcd `--quota-backend-bytes`); default the component's. */
     quotaBackendMiB?: number;
+    /**
+     * The component's `backups`: its bucket played by an S3 stand-in on
+     * loopback (over TLS, SigV4 and the role's policy checked), each instance's
+     * role credentials served by its metadata stand-in. Default off.
+     */
+    backups?: boolean;
+    /** The component's `backupIntervalMinutes`; default the component's. */
+    backupIntervalMinutes?: number;
     /** The nodes' wall clock, ms since the epoch, that their timers' calendar times are read on (default the host's). */
     clock?: () => number;
     /** Multiplies the target groups' health-check times (see `defaultHealthCheckTimeScale`). */
@@ -363,6 +373,12 @@ export interface LocalCluster {
      * serves, if the component enabled it) and their start. Stopped with the cluster.
      */
     startEc2Api(): Promise<Ec2ApiStandIn>;
+    /**
+     * The S3 stand-in playing the component's backup bucket (`backups`),
+     * started with the first instance that has an instance profile; undefined
+     * without one. Stopped with the cluster.
+     */
+    s3Api(): Promise<S3ApiStandIn> | undefined;
     /**
      * Each target's state as a load balancer's health checks see it (`UP`,
      * `DOWN`, `UP 1/2`, …): the ALB's unless `kind` names another.
@@ -665,6 +681,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         electionTimeoutMs: options.electionTimeoutMs,
         grpcLoadBalancer: options.grpcLoadBalancer,
         quotaBackendMiB: options.quotaBackendMiB,
+        backups: options.backups,
+        backupIntervalMinutes: options.backupIntervalMinutes,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -715,6 +733,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     let ec2Api: Promise<Ec2ApiStandIn> | undefined;
     /** Each instance's metadata service, one per instance ever started (a replacement's too). */
     const metadataServices: InstanceMetadataService[] = [];
+    /** The component's buckets, played once an instance has a role (started with the cluster's first such instance). */
+    let s3Api: Promise<S3ApiStandIn> | undefined;
+    /** Every instance's role session, by its access key id: whom the S3 stand-in authenticates. */
+    const roleSessions = new Map<string, RoleSession>();
     /** Every instance a member ever had, by its id: the EC2 API's view (an instance a replacement superseded is terminated). */
     const instancesById = new Map<string, { node: Node; generation: number }>();
     const recordInstance = (node: Node) => instancesById.set(node.instanceId, { node, generation: node.generation });
@@ -739,6 +761,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         await elbApi?.then((api) => api.stop(), () => undefined);
         await ec2Api?.then((api) => api.stop(), () => undefined);
         await Promise.all(metadataServices.map((service) => service.stop()));
+        await s3Api?.then((api) => api.stop(), () => undefined);
         removeWorkDir(workDir);
         if (volumeFailure) {
             throw volumeFailure;
@@ -814,6 +837,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             userData: string; generation: number; os: OperatingSystem; attach: boolean; signal?: AbortSignal;
             /** The component enabled the instance's tags in its metadata. */
             metadataTags: boolean;
+            /** The role of the instance's profile, if it has one. */
+            role?: InstanceBlueprint["role"];
         }): Promise<NodeInstance> => {
             const name = slotPlans[index].name;
             const ip = memberAddress(index);
@@ -834,14 +859,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             }
             const metadata = instanceMetadata(index, ip, componentArgs.instanceType, setup.generation);
             const tags: Record<string, string> = { Name: name, "etcd-member": name };
+            // An instance profile: its role's credentials in the instance's metadata, and S3 reached through its proxy.
+            const session = setup.role && issueRoleSession(setup.role.name, setup.role.policies, { sessionName: metadata.instanceId });
+            if (session) {
+                roleSessions.set(session.accessKeyId, session);
+            }
+            const s3 = session ? await (s3Api ??= startS3Api({ buckets: bucketsOf(resources), session: async (id) => roleSessions.get(id) })) : undefined;
             const metadataService = await startInstanceMetadataService({
                 instanceId: metadata.instanceId,
                 tags: async () => (setup.metadataTags ? tags : undefined),
-            });
+                credentials: async () => session,
+            }, { tunnels: s3 ? [s3.tunnel] : [] });
             metadataServices.push(metadataService);
             const host: NodeHost = {
                 root, address: ip, etcd, containers: new ContainerStore(path.join(nodeDir, "containers")), devices,
-                instanceMetadataProxy: metadataService.proxy,
+                instanceMetadataProxy: metadataService.proxy, caBundle: s3?.caBundle,
             };
             return {
                 generation: setup.generation, instanceId: metadata.instanceId, tags, metadataTags: setup.metadataTags,
@@ -866,6 +898,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 attach: true,
                 signal: interruption.signal,
                 metadataTags: instances[index].metadataTags,
+                role: instances[index].role,
             });
             ignitionMs.push(elapsedSince(phase));
             throwIfInterrupted();
@@ -1005,7 +1038,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             phase = Date.now();
             const instance = await prepareInstance(index, {
                 userData, generation: node.generation + 1, os: resolved.os, attach: replaceOptions.attachVolumes ?? true, signal: interruption.signal,
-                metadataTags: instances[index].metadataTags,
+                metadataTags: instances[index].metadataTags, role: instances[index].role,
             });
             node.replaceInstance(instance);
             recordInstance(node);
@@ -1157,6 +1190,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 const instance = await prepareInstance(index, {
                     userData: forThisHost(grownInstances[index].userData, grown),
                     generation: 0, os: componentArgs.os, attach: true, signal: interruption.signal, metadataTags: grownInstances[index].metadataTags,
+                    role: grownInstances[index].role,
                 });
                 const node = new Node({
                     name, ip: memberAddress(index), processes, interrupted,
@@ -1205,6 +1239,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             healthCheckTimeScale: timeScale,
             startElbApi: () => (elbApi ??= startElbApi(targetGroups)),
             startEc2Api: () => (ec2Api ??= startEc2Api(ec2Instances)),
+            s3Api: () => s3Api,
             stop,
         };
     } catch (error) {

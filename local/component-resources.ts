@@ -223,6 +223,25 @@ export interface InstanceBlueprint {
     userData: string;
     /** Its tags are in its instance metadata (`metadataOptions.instanceMetadataTags` enabled): only then can its member read them. */
     metadataTags: boolean;
+    /** The role of its instance profile and that role's policy documents, as the component registered them; none without a profile. */
+    role?: { name: string; policies: string[] };
+}
+
+/** The role behind an instance profile, by the profile's name: the profile's role, and every policy the component put on that role. */
+function roleOfProfile(resources: RegisteredResource[], profileName: string): { name: string; policies: string[] } {
+    const profile = resources.find((r) => r.type === "aws:iam/instanceProfile:InstanceProfile" && r.state?.name === profileName);
+    const roleName = profile?.inputs?.role;
+    if (typeof roleName !== "string") {
+        throw new Error(`instance profile ${profileName} is not one the component registered with a role`);
+    }
+    const policies = resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs?.role === roleName)
+        .map((r) => r.inputs.policy as string);
+    return { name: roleName, policies };
+}
+
+/** The S3 buckets the component creates, by the name and region AWS (here the mocks) gives them. */
+export function bucketsOf(resources: RegisteredResource[]): { name: string; region: string }[] {
+    return resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => ({ name: r.state.bucket, region: r.state.region }));
 }
 
 /**
@@ -250,6 +269,7 @@ export function instancesOf(resources: RegisteredResource[]): InstanceBlueprint[
         return {
             resourceName: instance.name, id: instance.id, privateIp: instance.state.privateIp, userData: instance.inputs.userData,
             metadataTags: instance.inputs.metadataOptions?.instanceMetadataTags === "enabled",
+            role: typeof instance.inputs.iamInstanceProfile === "string" ? roleOfProfile(resources, instance.inputs.iamInstanceProfile) : undefined,
         };
     });
 }

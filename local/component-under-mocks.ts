@@ -42,6 +42,10 @@ const relevantTypes = [
     "pulumi-nodejs:dynamic/etcd3-cluster:MemberHealthGate",
     // The members' departures, whose serialized provider a shrink runs in Pulumi's provider host.
     "pulumi-nodejs:dynamic/etcd3-cluster:MemberDeparture",
+    // With backups: the bucket the S3 stand-in plays, and the role behind each instance's profile with its policies.
+    "aws:s3/bucket:Bucket",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:iam/rolePolicy:RolePolicy",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

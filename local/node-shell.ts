@@ -39,7 +39,9 @@ import { instanceMetadataProxyEnvironment } from "./instance-metadata-service";
 import type { NodeHost } from "./host-commands";
 
 /** Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed) that node scripts may call. */
-export const nodeShellPrograms: readonly string[] = ["bash", "cat", "curl", "date", "grep", "mkdir", "mv", "rm", "sed", "sleep"];
+export const nodeShellPrograms: readonly string[] = [
+    "base64", "bash", "cat", "curl", "date", "grep", "md5sum", "mkdir", "mv", "rm", "sed", "sha256sum", "sleep", "stat",
+];
 
 /** The node directories the script sees in place of the host's. */
 const nodeDirectories = ["/run", "/var", "/opt"];

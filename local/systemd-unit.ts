@@ -272,24 +272,54 @@ export function parseTimespan(value: string, setting: string): number {
 }
 
 /** A time of day, in UTC. */
-export interface DailyTime {
-    hour: number;
-    minute: number;
+/** One field of a calendar time: `start`, then every `step` after it within the field's range; no step is the one value. */
+export interface CalendarField {
+    start: number;
+    step?: number;
+}
+
+/** A calendar event of the form the harness plays: every day, at the hours and minutes the fields match, at `second`. */
+export interface CalendarTime {
+    hour: CalendarField;
+    minute: CalendarField;
     second: number;
 }
 
+/** Whether `value` is one of the field's. */
+export function calendarFieldMatches(field: CalendarField, value: number): boolean {
+    return field.step === undefined ? value === field.start : value >= field.start && (value - field.start) % field.step === 0;
+}
+
+/** `NN`, `*` (every value from 0) or `NN/step` (every step from NN), within 0 to `max`; undefined for anything else. */
+function parseCalendarField(text: string, max: number): CalendarField | undefined {
+    const match = /^(?:(\*)|(\d{1,2})(?:\/(\d{1,2}))?)$/.exec(text);
+    if (!match) {
+        return undefined;
+    }
+    if (match[1]) {
+        return { start: 0, step: 1 };
+    }
+    const start = Number(match[2]);
+    const step = match[3] === undefined ? undefined : Number(match[3]);
+    return start <= max && (step === undefined || step >= 1) ? { start, step } : undefined;
+}
+
 /**
- * An `OnCalendar=` value in the daily form `*-*-* HH:MM` or `*-*-* HH:MM:SS`,
- * optionally followed by ` UTC`: every day at that time. Without ` UTC` it is
- * the node's local time, which is UTC on the nodes. Other calendar
- * expressions are refused.
+ * An `OnCalendar=` value of the form `*-*-* HH:MM` or `*-*-* HH:MM:SS`,
+ * optionally followed by ` UTC`, where the hour and the minute may also be `*`
+ * or `start/step` (`*:00/15:00`: every quarter hour; `00/6:00:00`: every six
+ * hours): every day at the times they match. Without ` UTC` it is the node's
+ * local time, which is UTC on the nodes. Other calendar expressions are
+ * refused.
  */
-export function parseDailyCalendar(value: string): DailyTime {
-    const match = /^\*-\*-\* (\d{1,2}):(\d{2})(?::(\d{2}))?(?: UTC)?$/.exec(value.trim());
-    const [hour, minute, second] = (match?.slice(1) ?? []).map((part) => Number(part ?? 0));
-    if (!match || hour > 23 || minute > 59 || second > 59) {
-        throw new Error(`OnCalendar=${value} is not played by the local harness (it plays only the daily form *-*-* HH:MM or *-*-* HH:MM:SS, ` +
-            "optionally followed by \" UTC\")");
+export function parseCalendar(value: string): CalendarTime {
+    const match = /^\*-\*-\* ([^:\s]+):([^:\s]+)(?::(\d{2}))?(?: UTC)?$/.exec(value.trim());
+    const hour = match ? parseCalendarField(match[1], 23) : undefined;
+    const minute = match ? parseCalendarField(match[2], 59) : undefined;
+    const second = Number(match?.[3] ?? 0);
+    if (!hour || !minute || second > 59) {
+        throw new Error(`OnCalendar=${value} is not played by the local harness (it plays only *-*-* HH:MM or *-*-* HH:MM:SS, ` +
+            "where the hour and the minute may also be * or start/step, optionally followed by \" UTC\")");
     }
     return { hour, minute, second };
 }

@@ -34,8 +34,9 @@
  *   root, the device waited for (90 s, systemd's default) through the node's
  *   device table; `x-systemd.*` options are ignored as systemd ignores them in
  *   a unit file.
- * - Timers: `OnCalendar=` in the daily form (`*-*-* HH:MM[:SS]`, optionally
- *   ` UTC`; the nodes run in UTC), computed from the node's clock; at each
+ * - Timers: `OnCalendar=` every day (`*-*-* HH:MM[:SS]`, the hour and
+ *   minute also `*` or `start/step`, optionally ` UTC`; the nodes run in
+ *   UTC), computed from the node's clock; at each
  *   elapse a start job for `Unit=` (default: the timer's own name with
  *   `.service`), as `systemctl start` makes, which does nothing while that
  *   unit is still up. `Persistent=` only false, `RandomizedDelaySec=` only 0;
@@ -56,8 +57,8 @@ import { ActionOutcome, LocalCommand } from "./container-runtime";
 import { daemonUnitsOf, hostPathOnNode, mapHostCommand, NodeHost } from "./host-commands";
 import { ExitStatus, ManagedProcess, ProcessGroup, tailOfFile } from "./processes";
 import {
-    DailyTime, loadUnitFile, parseBoolean, parseCommand, parseDailyCalendar, parseTimespan, pathUnitName, splitWords, UnitFile, unitEnvironment,
-    unitNames, unitPath, unitValue, unitValues,
+    CalendarTime, calendarFieldMatches, loadUnitFile, parseBoolean, parseCalendar, parseCommand, parseTimespan, pathUnitName, splitWords, UnitFile,
+    unitEnvironment, unitNames, unitPath, unitValue, unitValues,
 } from "./systemd-unit";
 
 const run = promisify(execFile);
@@ -156,7 +157,7 @@ function playedSettingsIn(section: string): string {
  * and the unit they start. Throws, naming the setting, on a value not played.
  */
 function readTimer(name: string, file: UnitFile): TimerSettings {
-    const calendar = unitValues(file, "Timer", "OnCalendar").map(parseDailyCalendar);
+    const calendar = unitValues(file, "Timer", "OnCalendar").map(parseCalendar);
     if (calendar.length === 0) {
         throw new Error("no OnCalendar=, the only trigger the local harness plays; systemd refuses a timer without one (\"Timer unit lacks value setting\")");
     }
@@ -255,7 +256,7 @@ interface TimerSettings {
     /** The unit each elapse starts. */
     unit: string;
     /** The times of day it elapses at, in UTC. */
-    calendar: DailyTime[];
+    calendar: CalendarTime[];
 }
 
 /** A unit as loaded for this boot, with every dependency it has, explicit and implicit. */
@@ -1172,14 +1173,14 @@ export class NodeSystemd {
     /** Schedules the timer's first elapse after `afterMs` by the node's clock. */
     private waitForElapse(unit: LoadedUnit, afterMs: number): void {
         const state = this.state(unit.name);
-        const elapseMs = Math.min(...unit.timer!.calendar.map((time) => nextDailyElapse(time, afterMs)));
+        const elapseMs = Math.min(...unit.timer!.calendar.map((time) => nextElapse(time, afterMs)));
         state.nextElapseMs = elapseMs;
         // A timer a day away must not keep the harness's process alive; shutdown, crash and halt clear it.
         state.pendingStart = setTimeout(() => this.elapse(unit, elapseMs), elapseMs - this.clock()).unref();
         this.record(unit.name, `Waiting: next elapse at ${new Date(elapseMs).toISOString()}`);
     }
 
-    /** The timer elapses: it waits for the next day's time and queues a start job for its unit (nothing new if that is still up). */
+    /** The timer elapses: it waits for its next time and queues a start job for its unit (nothing new if that is still up). */
     private elapse(unit: LoadedUnit, elapseMs: number): void {
         const state = this.state(unit.name);
         const triggered = unit.timer!.unit;
@@ -1553,12 +1554,20 @@ function isFinished(job: JobOutcome | "running" | "waiting" | undefined): boolea
     return job === "done" || job === "failed" || job === "skipped";
 }
 
-/** The first moment after `afterMs` at which the daily time falls, in UTC (the nodes' time zone). */
-function nextDailyElapse(time: DailyTime, afterMs: number): number {
+/** The first moment after `afterMs` at which the calendar time falls, in UTC (the nodes' time zone): today's or tomorrow's. */
+function nextElapse(time: CalendarTime, afterMs: number): number {
     const day = new Date(afterMs);
-    const sameDay = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), time.hour, time.minute, time.second);
-    // UTC has no daylight saving: every day is 24 h long.
-    return sameDay > afterMs ? sameDay : sameDay + 86_400_000;
+    for (let dayOffset = 0; dayOffset <= 1; dayOffset++) {
+        for (let hour = 0; hour < 24; hour++) {
+            for (let minute = 0; minute < 60; minute++) {
+                const at = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + dayOffset, hour, minute, time.second);
+                if (at > afterMs && calendarFieldMatches(time.hour, hour) && calendarFieldMatches(time.minute, minute)) {
+                    return at;
+                }
+            }
+        }
+    }
+    throw new Error("unreachable: every played calendar time falls at least once a day");
 }
 
 /** Cancels a unit's restart or a timer's next elapse. */

@@ -530,12 +530,31 @@ describe("local harness: systemd", function () {
             return systemd.status("etcd-defragment.timer").failure;
         }
 
-        for (const calendar of ["daily", "Mon *-*-* 04:00", "*-*-01 04:00", "*-*-* 24:00", "*-*-* 04:00 Europe/Paris"]) {
+        for (const calendar of ["daily", "Mon *-*-* 04:00", "*-*-01 04:00", "*-*-* 24:00", "*-*-* 04:00 Europe/Paris", "*-*-* *:00/0:00", "*-*-* 4,5:00"]) {
             it(`refuses OnCalendar=${calendar}, a form it does not play, naming the forms it does`, async () => {
                 expect(await refusal([`OnCalendar=${calendar}`])).to.equal(`etcd-defragment.timer: OnCalendar=${calendar} is not played by the local harness ` +
-                    "(it plays only the daily form *-*-* HH:MM or *-*-* HH:MM:SS, optionally followed by \" UTC\")");
+                    "(it plays only *-*-* HH:MM or *-*-* HH:MM:SS, where the hour and the minute may also be * or start/step, optionally followed by \" UTC\")");
             });
         }
+
+        it("waits for the next of every six hours, from midnight", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(["OnCalendar=*-*-* 00/6:00:00 UTC"]), true);
+            // 02:00 on the day: the next of 00:00, 06:00, 12:00, 18:00 is 06:00.
+            const { systemd } = bootBefore(2 * 3_600_000);
+            await systemd.boot();
+            expect(systemd.timers()[0].nextElapseMs).to.equal(defragmentAt + 2 * 3_600_000);
+        });
+
+        it("elapses every quarter hour at each quarter, by the node's clock", async () => {
+            node.unit("etcd-defragment.timer", defragmentTimer(["OnCalendar=*-*-* *:00/15:00 UTC"]), true);
+            // 03:59:59.5 on the day: the next quarter hour is 04:00, then 04:15.
+            const { systemd, clock } = bootBefore(500);
+            await systemd.boot();
+            expect(systemd.timers()[0].nextElapseMs).to.equal(defragmentAt);
+            await eventually(() => runs(systemd) === 1, 5_000, "the quarter hour's run");
+            expect(systemd.timers()[0].nextElapseMs).to.equal(defragmentAt + 15 * 60_000);
+            expect(clock()).to.be.lessThan(defragmentAt + 15 * 60_000);
+        });
 
         it("refuses Persistent=true: it needs the last trigger kept across reboots, which the harness does not keep", async () => {
             expect(await refusal(["OnCalendar=*-*-* 04:00", "Persistent=true"])).to.include("Persistent=true is not played by the local harness")
