@@ -19,6 +19,7 @@ import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "
 import type { BackupSettings } from "./backup";
 import { maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
+import { parseRestoreSource } from "./restore";
 import { maxSnapshotUploadMiB, snapshotSettingsProblems } from "./snapshots";
 
 /** How many NAT gateways a new VPC gets: one, or one per zone. */
@@ -292,6 +293,17 @@ export interface Etcd3ClusterArgs {
      */
     backupRetentionDays?: number;
     /**
+     * Builds the cluster from a snapshot, `s3://<bucket>/<key>` (a backup's
+     * object, see `backupLocation`): every member that forms the cluster
+     * restores it at first boot with `etcdutl snapshot restore`, the static
+     * member list and the cluster's new token, revisions bumped by a billion and
+     * marked compacted so watching clients never see them go back. Needs
+     * `bootstrap: "static"`. The members' role may read that one object. Read
+     * only when the cluster forms: on a running cluster it changes nothing but
+     * the user data (one roll); without it a new cluster starts empty. Default none.
+     */
+    restoreFrom?: string;
+    /**
      * CloudWatch alarms on the load balancers' unhealthy and missing members
      * and on each member instance's status checks (see the README for their
      * names and thresholds). Default `true`.
@@ -384,6 +396,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     backupPrefix: { type: "string", default: { words: "`<ecosystem>/`" } },
     backupIntervalMinutes: { type: "integer", default: 15 },
     backupRetentionDays: { type: "integer", default: 30, defaultOnlyWhen: "the component creates the bucket" },
+    restoreFrom: { type: "string" },
     alarms: { type: "boolean", default: true },
     alarmTopicArn: { type: "string-input" },
     tags: { type: "string-map" },
@@ -513,6 +526,8 @@ export interface ResolvedEtcd3ClusterArgs {
     dailyDefragmentation: boolean;
     /** Where and how often the snapshots go; none without backups. */
     backup?: BackupSettings;
+    /** The snapshot the cluster forms from; none for an empty cluster. */
+    restore?: { bucket: string; key: string };
     /** The CloudWatch alarms, and whom they notify; none without them. */
     alarms?: { topicArn?: pulumi.Input<string> };
     tags: Record<string, string>;
@@ -961,6 +976,13 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     }
 
     const backup = backupSettings(args, ecosystem, problem);
+    const restore = args.restoreFrom === undefined ? undefined : parseRestoreSource(args.restoreFrom);
+    if (args.restoreFrom !== undefined && !restore) {
+        problem(`restoreFrom "${args.restoreFrom}": use s3://<bucket>/<key>, a bucket name without dots (the members read it over HTTPS at ` +
+            "<bucket>.s3.<region>.amazonaws.com) and a key of letters, digits, \".\", \"_\", \"-\" in \"/\"-separated parts");
+    } else if (restore && bootstrap !== "static") {
+        problem(`restoreFrom: a cluster restored from a snapshot forms from its static member list; set bootstrap to "static"`);
+    }
 
     // Defragmentation writes a second copy of the backend beside the first; a snapshot goes up in one PUT.
     const largestQuotaMiB = Math.min(Math.floor(dataVolume.sizeGiB * 1024 / 2), backup ? maxSnapshotUploadMiB : Infinity);
@@ -1038,6 +1060,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         snapshotCount,
         dailyDefragmentation: args.dailyDefragmentation ?? argumentDefaults.dailyDefragmentation,
         backup,
+        restore,
         alarms: alarms ? { topicArn: args.alarmTopicArn } : undefined,
         enableV2Api,
         bootstrap,

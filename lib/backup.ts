@@ -1,8 +1,9 @@
 /**
  * Where the members' snapshots go (snapshots.ts takes them): a bucket the
- * component creates, or one the user names, and the members' instance
- * profile, which may put objects under the cluster's prefix and list them,
- * and nothing else.
+ * component creates, or one the user names; the snapshot a new cluster is
+ * restored from (restore.ts); and the members' instance profile, which may
+ * put objects under the cluster's prefix and list them, and read the one
+ * snapshot to restore, nothing else.
  *
  * A created bucket keeps its snapshots safe from the stack: versioned (an
  * overwritten or deleted snapshot stays as a former version), encrypted with
@@ -29,34 +30,42 @@ export interface BackupSettings {
 /** Days a former version of a snapshot (overwritten or deleted) is kept in a created bucket. */
 export const formerVersionRetentionDays = 7;
 
-export interface BackupStore {
-    bucketName: pulumi.Output<string>;
-    bucketRegion: pulumi.Output<string>;
+/** What the members reach in S3, and the instance profile that lets them. */
+export interface MemberStorage {
+    /** With backups: the bucket the snapshots go to, and its region. */
+    backupBucket?: { name: pulumi.Output<string>; region: pulumi.Output<string> };
+    /** With `restoreFrom`: the snapshot's bucket, its region, and the key. */
+    restoreSource?: { bucket: string; region: pulumi.Output<string>; key: string };
     /** The members' instance profile. */
     instanceProfile: aws.iam.InstanceProfile;
     /** The members' role (for users that add their own policies to it). */
     role: aws.iam.Role;
-    /** The role's snapshot policy: the members need it before their first upload. */
+    /** The role's one policy: the members need it before their first boot reads or writes S3. */
     rolePolicy: aws.iam.RolePolicy;
 }
 
 /**
- * The members' permissions: put snapshots under the prefix, and list the
- * prefix (to skip a revision uploaded already, and to check an upload). No
- * read, no delete: a member cannot destroy a snapshot, nor read one back.
+ * The members' permissions. With backups: put snapshots under the prefix,
+ * and list the prefix (to skip a revision uploaded already, and to check an
+ * upload); no read, no delete, so a member cannot destroy a snapshot. With
+ * `restoreFrom`: read that one object.
  */
-export function snapshotPolicy(bucketArn: string, prefix: string): string {
+export function memberStoragePolicy(access: { snapshots?: { bucketArn: string; prefix: string }; restoreObjectArn?: string }): string {
+    const { snapshots, restoreObjectArn } = access;
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "PutSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${prefix}*` },
-            {
-                Sid: "ListSnapshots",
-                Effect: "Allow",
-                Action: "s3:ListBucket",
-                Resource: bucketArn,
-                Condition: { StringLike: { "s3:prefix": `${prefix}*` } },
-            },
+            ...snapshots ? [
+                { Sid: "PutSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${snapshots.bucketArn}/${snapshots.prefix}*` },
+                {
+                    Sid: "ListSnapshots",
+                    Effect: "Allow",
+                    Action: "s3:ListBucket",
+                    Resource: snapshots.bucketArn,
+                    Condition: { StringLike: { "s3:prefix": `${snapshots.prefix}*` } },
+                },
+            ] : [],
+            ...restoreObjectArn ? [{ Sid: "GetRestoredSnapshot", Effect: "Allow", Action: "s3:GetObject", Resource: restoreObjectArn }] : [],
         ],
     });
 }
@@ -95,23 +104,43 @@ function createBucket(name: string, settings: BackupSettings, tags: Record<strin
     return { bucketName: bucket.bucket, bucketArn: bucket.arn, bucketRegion: bucket.region };
 }
 
-export function createBackupStore(name: string, settings: BackupSettings, tags: Record<string, string>, parent: pulumi.Resource): BackupStore {
-    const bucket = settings.bucket === undefined
-        ? createBucket(name, settings, tags, parent)
-        : (() => {
-            // Looked up, so a bucket that does not exist (or is not this account's to see) fails the preview, not the first snapshot.
-            const existing = aws.s3.getBucketOutput({ bucket: settings.bucket }, { parent });
-            return { bucketName: existing.bucket, bucketArn: existing.arn, bucketRegion: existing.region };
-        })();
+/** A bucket the user names, looked up so that one that does not exist (or is not this account's to see) fails the preview. */
+function existingBucket(bucket: string, parent: pulumi.Resource) {
+    const existing = aws.s3.getBucketOutput({ bucket }, { parent });
+    return { bucketName: existing.bucket, bucketArn: existing.arn, bucketRegion: existing.region };
+}
+
+/** The buckets the members use, and their role; none when they use none. */
+export function createMemberStorage(
+    name: string,
+    { backup, restore }: { backup?: BackupSettings; restore?: { bucket: string; key: string } },
+    tags: Record<string, string>,
+    parent: pulumi.Resource,
+): MemberStorage | undefined {
+    if (!backup && !restore) {
+        return undefined;
+    }
+    const snapshots = backup && (backup.bucket === undefined ? createBucket(name, backup, tags, parent) : existingBucket(backup.bucket, parent));
+    const source = restore && existingBucket(restore.bucket, parent);
     const role = new aws.iam.Role(`${name}-member`, {
-        description: `etcd members of ${name}: upload snapshots under ${settings.prefix}`,
+        description: `etcd members of ${name}: ${[backup && `upload snapshots under ${backup.prefix}`, restore && `read s3://${restore.bucket}/${restore.key}`]
+            .filter(Boolean).join("; ")}`,
         assumeRolePolicy: ec2AssumeRolePolicy,
         tags,
     }, { parent });
-    const rolePolicy = new aws.iam.RolePolicy(`${name}-member-snapshots`, {
+    const rolePolicy = new aws.iam.RolePolicy(`${name}-member-s3`, {
         role: role.name,
-        policy: bucket.bucketArn.apply((arn) => snapshotPolicy(arn, settings.prefix)),
+        policy: pulumi.all([snapshots?.bucketArn, source?.bucketArn]).apply(([snapshotsArn, sourceArn]) => memberStoragePolicy({
+            snapshots: snapshotsArn === undefined ? undefined : { bucketArn: snapshotsArn, prefix: backup!.prefix },
+            restoreObjectArn: sourceArn === undefined ? undefined : `${sourceArn}/${restore!.key}`,
+        })),
     }, { parent });
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags }, { parent });
-    return { bucketName: bucket.bucketName, bucketRegion: bucket.bucketRegion, instanceProfile, role, rolePolicy };
+    return {
+        backupBucket: snapshots && { name: snapshots.bucketName, region: snapshots.bucketRegion },
+        restoreSource: restore && source && { bucket: restore.bucket, region: source.bucketRegion, key: restore.key },
+        instanceProfile,
+        role,
+        rolePolicy,
+    };
 }

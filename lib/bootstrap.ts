@@ -270,6 +270,12 @@ decide() {
             return 1
         fi
         say "no data, and no other member answers a quorum read (\${others[*]:-no other member}): the cluster is forming, and $MEMBER_NAME forms it"
+        if [[ -n \${RESTORE_FROM:-} ]]; then
+            say "$MEMBER_NAME forms it from the snapshot $RESTORE_FROM"
+            /bin/bash "\${RESTORE_SCRIPT:?}" "$ip" || return 1
+            write_flags ""
+            return 0
+        fi
         write_flags "$FORM_FLAGS"
         return 0
     fi

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarms } from "./alarms";
-import { createBackupStore } from "./backup";
+import { createMemberStorage } from "./backup";
 import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } from "./args";
 import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
@@ -85,7 +85,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
-        const backup = resolved.backup && createBackupStore(name, resolved.backup, tags, this);
+        const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore }, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,
             foundingClusterSize: founding.clusterSize,
@@ -95,7 +95,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             balancers,
             region: aws.getRegionOutput({}, { parent: this }).region,
             profile: aws.config.profile,
-            backup,
+            storage,
         }, tags, this);
         if (resolved.clusterSize === 1) {
             pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
@@ -130,8 +130,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.grpcEndpoint = grpcBalancer
             ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
             : pulumi.output<string | undefined>(undefined);
-        this.backupLocation = backup
-            ? pulumi.interpolate`s3://${backup.bucketName}/${resolved.backup!.prefix}`
+        this.backupLocation = storage?.backupBucket
+            ? pulumi.interpolate`s3://${storage.backupBucket.name}/${resolved.backup!.prefix}`
             : pulumi.output<string | undefined>(undefined);
 
         this.registerOutputs(Object.fromEntries(outputNames.map((output) => [output, this[output]])));

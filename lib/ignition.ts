@@ -16,6 +16,7 @@ import {
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
+import { RestoreOptions, restorePart, restoreProblems } from "./restore";
 import { SnapshotOptions, snapshotPart, snapshotProblems } from "./snapshots";
 
 export const ignitionSpecVersion = "3.3.0";
@@ -79,6 +80,12 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
     dataVolumeId?: string;
     /** Where and how often the member's snapshot timer uploads (on the leader only). Default none: no snapshots. */
     snapshots?: SnapshotOptions;
+    /**
+     * The snapshot the member restores when it forms the cluster (with
+     * `clusterToken` only: the restore needs the static member list). Default
+     * none: a forming member starts empty.
+     */
+    restore?: RestoreOptions;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -176,6 +183,12 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     problems.push(...maintenanceProblems(options));
     if (options.snapshots !== undefined) {
         problems.push(...snapshotProblems(options.snapshots));
+    }
+    if (options.restore !== undefined) {
+        problems.push(...restoreProblems(options.restore));
+        if (clusterToken === undefined) {
+            problems.push("restore: a cluster restored from a snapshot forms from its static member list; give clusterToken");
+        }
     }
     if (options.enableV2Api !== undefined && typeof options.enableV2Api !== "boolean") {
         problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
@@ -325,13 +338,14 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         privateIpVariable: os.privateIpv4Variable,
         imageRun: (volume) => imageRun(resolved, volume),
     });
+    const restore = options.restore && restorePart(options.restore, imageRun(resolved, etcdDataDirectory));
     const units: UnitPart[] = [
         {
             name: etcdUnitName,
             enabled: true,
             contents: etcdUnit(resolved, {
                 unitLines: dataVolume?.etcdUnitLines ?? [],
-                serviceLines: bootstrap.etcdServiceLines,
+                serviceLines: [...bootstrap.etcdServiceLines, ...restore?.etcdServiceLines ?? []],
                 startPre: bootstrap.etcdStartPre,
                 flags: bootstrap.etcdFlags,
             }),
@@ -341,7 +355,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         ...maintenance.units,
         ...snapshots?.units ?? [],
     ];
-    const files: FilePart[] = [...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? []];
+    const files: FilePart[] = [...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? [], ...restore?.files ?? []];
     if (options.updateWindow) {
         files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });
     }

@@ -20,7 +20,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ResolvedEtcd3ClusterArgs } from "./args";
-import type { BackupStore } from "./backup";
+import type { MemberStorage } from "./backup";
 import { memberImage } from "./image";
 import { renderUserData } from "./ignition";
 import { MemberDeparture } from "./departure";
@@ -63,14 +63,14 @@ export interface NodeOptions {
     region: pulumi.Input<string>;
     /** The stack's `aws:profile`, if any, for the same calls. */
     profile?: string;
-    /** With backups: the bucket the members upload snapshots to, and their instance profile. */
-    backup?: BackupStore;
+    /** With backups or restoreFrom: the buckets the members use, and their instance profile. */
+    storage?: MemberStorage;
 }
 
 export function createNodes(
     name: string,
     args: ResolvedEtcd3ClusterArgs,
-    { formation, foundingClusterSize, privateSubnetIds, securityGroupId, guard, balancers, region, profile, backup }: NodeOptions,
+    { formation, foundingClusterSize, privateSubnetIds, securityGroupId, guard, balancers, region, profile, storage }: NodeOptions,
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): ClusterNode[] {
@@ -86,13 +86,16 @@ export function createNodes(
     const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "clusterToken" | "members" | "foundingClusterSize">> = formation.method === "discovery"
         ? pulumi.all([formation.discoveryUrl, known]).apply(([discoveryUrl, facts]) => ({ discoveryUrl, ...facts }))
         : pulumi.all([formation.clusterToken, known]).apply(([clusterToken, facts]) => ({ clusterToken, ...facts }));
-    const backupBucket = backup && pulumi.all([backup.bucketName, backup.bucketRegion])
-        .apply(([bucketName, bucketRegion]) => ({ name: bucketName, region: bucketRegion }));
+    const buckets = pulumi.all([storage?.backupBucket?.name, storage?.backupBucket?.region, storage?.restoreSource?.region])
+        .apply(([backupName, backupRegion, restoreRegion]) => ({
+            backupBucket: backupName === undefined ? undefined : { name: backupName, region: backupRegion! },
+            restoreSource: storage?.restoreSource && { bucket: storage.restoreSource.bucket, region: restoreRegion!, key: storage.restoreSource.key },
+        }));
     const nodes: ClusterNode[] = [];
     for (const [index, member] of members.entries()) {
         const slot = slots[index];
-        const userData = pulumi.all([bootstrap, slot.dataVolume.id, backupBucket]).apply(([formed, dataVolumeId, bucket]) =>
-            renderUserData(memberIgnitionOptions(args, member, { ...formed, dataVolumeId, backupBucket: bucket })));
+        const userData = pulumi.all([bootstrap, slot.dataVolume.id, buckets]).apply(([formed, dataVolumeId, used]) =>
+            renderUserData(memberIgnitionOptions(args, member, { ...formed, dataVolumeId, ...used })));
         const previous = nodes[nodes.length - 1];
         const instance = new aws.ec2.Instance(`${name}-${member.index}`, {
             ami,
@@ -102,7 +105,7 @@ export function createNodes(
             // A new instance is the only way new user data reaches a member: Ignition runs at first boot only.
             userDataReplaceOnChange: true,
             // In place: EC2 associates an instance profile with a running instance.
-            iamInstanceProfile: backup?.instanceProfile.name,
+            iamInstanceProfile: storage?.instanceProfile.name,
             // The instance's tags in its metadata: how a member learns it is to leave the cluster (its departure tags it).
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
             // A host failure brings the same instance back, with its slot, on healthy hardware.
@@ -116,8 +119,8 @@ export function createNodes(
             parent,
             // The guard refuses what a running cluster cannot take before any member is touched; the previous
             // member's health gate orders the replacements one member at a time.
-            // With backups, its role's policy is in place before the member's first upload.
-            dependsOn: [guard, ...previous ? [previous.healthGate] : [], ...backup ? [backup.rolePolicy] : []],
+            // With backups or a restore, its role's policy is in place before the member first reaches S3.
+            dependsOn: [guard, ...previous ? [previous.healthGate] : [], ...storage ? [storage.rolePolicy] : []],
             // The slot's interface is the primary interface of one instance at a time.
             deleteBeforeReplace: true,
             // In place, a new type would stop and start the member while the load balancer still sends it requests.

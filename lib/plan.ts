@@ -86,6 +86,8 @@ export interface MemberRuntimeFacts {
     dataVolumeId?: string;
     /** With backups: the bucket the snapshots go to, by name, and its region. */
     backupBucket?: { name: string; region: string };
+    /** With `restoreFrom`: the snapshot's bucket, its region, and its key. */
+    restoreSource?: { bucket: string; region: string; key: string };
 }
 
 /** What a member's Ignition config is built from: the one place arguments become user data. */
@@ -114,5 +116,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
             prefix: args.backup.prefix,
             intervalMinutes: args.backup.intervalMinutes,
         },
+        restore: facts.restoreSource,
     };
 }

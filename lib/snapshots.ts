@@ -20,9 +20,10 @@
  *   certificate would not match it).
  */
 import type { FilePart } from "./bootstrap";
-import { bootstrapSettingsPath, etcdUnitName, instanceMetadataUrl, promoteUnitName } from "./bootstrap";
+import { bootstrapSettingsPath, etcdUnitName, promoteUnitName } from "./bootstrap";
 import type { UnitPart } from "./data-volume";
 import { clientPort, isWholeNumberIn, shown } from "./etcd";
+import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
 
 /** Where a member uploads its snapshots, and how often it tries. */
 export interface SnapshotOptions {
@@ -93,7 +94,7 @@ export function snapshotProblems(options: SnapshotOptions): string[] {
     if (options.bucket === undefined) {
         problems.push("backupBucket: give the bucket the snapshots go to");
     }
-    if (typeof options.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) {
+    if (!isAwsRegion(options.region)) {
         problems.push(`backup region ${shown(options.region)}: use the bucket's AWS region, such as eu-west-2`);
     }
     return problems;
@@ -103,9 +104,6 @@ export function snapshotProblems(options: SnapshotOptions): string[] {
 export function snapshotCalendarEvent(intervalMinutes: number): string {
     return intervalMinutes < 60 ? `*-*-* *:00/${intervalMinutes}:00 UTC` : `*-*-* 00/${intervalMinutes / 60}:00:00 UTC`;
 }
-
-/** The SHA-256 of an empty body, the payload hash of a GET. */
-const emptyPayloadSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /**
  * `etcd-member-snapshot IP`: on the leader only, takes a snapshot through the
@@ -120,9 +118,8 @@ ip=$1
 url="http://\${ip}:${clientPort}"
 say() { echo "snapshot: $*"; }
 ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s --endpoints="$url" "$@"; }
-# A number, or a string, of a JSON answer.
+# A number of a JSON answer.
 number() { [[ $2 =~ \\"$1\\":([0-9]+) ]] && echo "\${BASH_REMATCH[1]}"; }
-string() { [[ $2 =~ \\"$1\\"[[:space:]]*:[[:space:]]*\\"([^\\"]*)\\" ]] && echo "\${BASH_REMATCH[1]}"; }
 
 status=$(ctl endpoint status -w json)
 member=$(number member_id "$status") leader=$(number leader "$status") revision=$(number revision "$status")
@@ -131,22 +128,7 @@ if [[ $member != "$leader" ]]; then
     exit 0
 fi
 
-# The instance profile's credentials, through IMDSv2.
-imds_token=$(curl --silent --show-error --fail --max-time 5 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "${instanceMetadataUrl}/latest/api/token")
-imds() { curl --silent --show-error --fail --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "${instanceMetadataUrl}/latest/meta-data/$1"; }
-role=$(imds iam/security-credentials/)
-credentials=$(imds "iam/security-credentials/$role")
-# Given to curl on its standard input, not its command line, where any process could read them.
-curl_config=$(printf 'user = "%s:%s"\\nheader = "x-amz-security-token: %s"\\n' \\
-    "$(string AccessKeyId "$credentials")" "$(string SecretAccessKey "$credentials")" "$(string Token "$credentials")")
-bucket_url="https://\${BACKUP_BUCKET}.s3.\${BACKUP_REGION}.amazonaws.com"
-# s3 PATH-AND-QUERY PAYLOAD-SHA256 [CURL-ARGS...]: one signed request; S3's error document is printed on failure.
-s3() {
-    local target=$1 payload=$2
-    shift 2
-    curl --silent --show-error --fail-with-body --max-time 900 --config - --aws-sigv4 "aws:amz:\${BACKUP_REGION}:s3" \\
-        -H "x-amz-content-sha256: $payload" "$@" "$bucket_url/$target" <<< "$curl_config"
-}
+${s3ClientFragment("BACKUP_BUCKET", "BACKUP_REGION")}
 # The first object whose key starts with $1 (a key prefix), as ListObjectsV2 answers.
 first_object() { s3 "?list-type=2&max-keys=1&prefix=\${1//\\//%2F}" ${emptyPayloadSha256}; }
 revision_key() { printf '%s${snapshotObjectStem}%020d-' "$BACKUP_PREFIX" "$1"; }

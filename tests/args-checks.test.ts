@@ -529,6 +529,7 @@ describe("argument checks (lib/args.ts)", () => {
                 snapshotCount: 10000,
                 dailyDefragmentation: true,
                 backup: undefined,
+                restore: undefined,
                 alarms: { topicArn: undefined },
                 tags: {},
             });
@@ -581,6 +582,7 @@ describe("argument checks (lib/args.ts)", () => {
                 snapshotCount: 50000,
                 dailyDefragmentation: false,
                 backup: { bucket: "kv-snapshots", prefix: "etcd/kv/", intervalMinutes: 60, retentionDays: undefined },
+                restore: undefined,
                 alarms: { topicArn },
                 tags: { team: "db" },
             });

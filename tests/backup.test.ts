@@ -9,6 +9,7 @@ import { calls, installMocks, recordChildOptions, resourcesOf, settle, uniqueNam
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
+import { restoreSettingsPath } from "../lib/restore";
 import { snapshotSettingsPath } from "../lib/snapshots";
 import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
 
@@ -87,7 +88,7 @@ describe("snapshots to S3 in the resource graph (lib/backup.ts, Pulumi mocks)", 
             const { name, inputsOf } = built;
             const bucketArn = `arn:aws:s3:::${createdBucket(name)}`;
             const [policy] = inputsOf(ROLE_POLICY);
-            expect(policy.name).to.equal(`${name}-member-snapshots`);
+            expect(policy.name).to.equal(`${name}-member-s3`);
             expect(policy.inputs.role).to.equal(`${name}-member-1234567`);
             expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
                 Version: "2012-10-17",
@@ -123,7 +124,7 @@ describe("snapshots to S3 in the resource graph (lib/backup.ts, Pulumi mocks)", 
             const { name, inputsOf, children } = built;
             expect(inputsOf(INSTANCE).map((instance) => instance.inputs.iamInstanceProfile)).to.deep.equal(Array(3).fill(`${name}-member-1234567`));
             for (const index of [0, 1, 2]) {
-                expect(children.get(`${name}-${index}`)!.options.dependsOn, `member ${index}`).to.include(`${name}-member-snapshots`);
+                expect(children.get(`${name}-${index}`)!.options.dependsOn, `member ${index}`).to.include(`${name}-member-s3`);
             }
         });
 
@@ -166,6 +167,38 @@ describe("snapshots to S3 in the resource graph (lib/backup.ts, Pulumi mocks)", 
             const [settings] = resourcesOf(built.name, INSTANCE).map(snapshotSettings);
             expect(settings).to.match(/^BACKUP_BUCKET=ops-etcd-snapshots\nBACKUP_REGION=us-east-2\nBACKUP_PREFIX=prod\/kv\/\n/);
             expect(await valueOf(built.cluster.backupLocation)).to.equal("s3://ops-etcd-snapshots/prod/kv/");
+        });
+    });
+
+    describe("restored from a snapshot (restoreFrom)", () => {
+        const key = "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db";
+        let built: Awaited<ReturnType<typeof build>>;
+        before(async () => {
+            built = await build({ bootstrap: "static", restoreFrom: `s3://${userBucketInOtherRegion.name}/${key}` });
+        });
+
+        it("lets the members read that one object, and nothing else", () => {
+            const [policy] = resourcesOf(built.name, ROLE_POLICY);
+            expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
+                Version: "2012-10-17",
+                Statement: [{ Sid: "GetRestoredSnapshot", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::ops-etcd-snapshots/${key}` }],
+            });
+        });
+
+        it("tells each member the snapshot, in the region AWS says its bucket is in, and gives it the instance profile", () => {
+            const { name } = built;
+            for (const instance of resourcesOf(name, INSTANCE)) {
+                const files: { path: string; contents: InlineContents }[] = JSON.parse(instance.inputs.userData).storage.files;
+                const settings = decodeInlineContents(files.find((file) => file.path === restoreSettingsPath)!.contents);
+                expect(settings).to.match(new RegExp(`^RESTORE_FROM=s3://ops-etcd-snapshots/${key}\nRESTORE_BUCKET=ops-etcd-snapshots\n` +
+                    `RESTORE_REGION=us-east-2\nRESTORE_KEY=${key}\n`));
+                expect(instance.inputs.iamInstanceProfile).to.equal(`${name}-member-1234567`);
+            }
+        });
+
+        it("creates no bucket and no backups", async () => {
+            expect(resourcesOf(built.name, BUCKET)).to.deep.equal([]);
+            expect(await valueOf(built.cluster.backupLocation)).to.equal(undefined);
         });
     });
 

@@ -93,6 +93,10 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-backups`] = member({
         snapshots: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", prefix: "etcd3-cluster/", intervalMinutes: 15 },
     });
+    // restoreFrom: a static cluster whose forming members restore a snapshot first.
+    cases[`${osName}-etcd3.5-restore`] = staticMember({
+        restore: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", key: "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db" },
+    });
 }
 
 /** The golden files of one config: relative path → contents, the readable ones first so a drift shows their diff. */

@@ -43,7 +43,7 @@ describe("the per-member plan's pieces (lib/plan.ts)", () => {
             memberName: "etcd3-cluster-2", discoveryUrl: url, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: undefined, enableV2Api: true, etcdVersion: "v3.5.33", os: "fedora-coreos",
             imageRepository: "gcr.io/etcd-development/etcd", heartbeatIntervalMs: undefined, electionTimeoutMs: undefined,
             sshAuthorizedKeys: [], updateWindow: { startHourUtc: 8, lengthMinutes: 60 },
-            quotaBackendMiB: 8192, snapshotCount: 10000, defragmentationTime: { hourUtc: 9, minute: 30 }, snapshots: undefined,
+            quotaBackendMiB: 8192, snapshotCount: 10000, defragmentationTime: { hourUtc: 9, minute: 30 }, snapshots: undefined, restore: undefined,
         });
     });
 });

@@ -46,7 +46,7 @@ describe("the per-member plan", () => {
             memberName: "etcd3-cluster-1", discoveryUrl, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
-            quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 }, snapshots: undefined,
+            quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 }, snapshots: undefined, restore: undefined,
         });
     });
 

@@ -7,6 +7,8 @@
 import { expect } from "chai";
 import { problemsOf } from "./support/argument-problems";
 import { resolveArgs } from "../lib/args";
+import { buildIgnitionConfig } from "../lib/ignition";
+import { restoreProblems } from "../lib/restore";
 import {
     snapshotCalendarEvent, snapshotIntervals, snapshotObjectKey, snapshotPart, snapshotProblems, snapshotScriptPath, snapshotServiceName,
     snapshotSettingsPath, snapshotTimerName, snapshotWorkDirectory,
@@ -99,5 +101,49 @@ describe("backup arguments (lib/args.ts)", () => {
             "quotaBackendMiB 6000: with backups at most 5120, since a snapshot, as large as the backend, goes up to S3 in one request, " +
             "which S3 caps at 5 GiB; lower it or turn backups off",
         ]);
+    });
+});
+
+describe("restoreFrom (lib/args.ts)", () => {
+    const key = "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db";
+
+    it("takes an s3:// URL with a static bootstrap, as its bucket and key", () => {
+        expect(resolveArgs("etcd3", { bootstrap: "static", restoreFrom: `s3://ops-snapshots/${key}` }).restore).to.deep.equal({ bucket: "ops-snapshots", key });
+    });
+
+    it("refuses it with a discovery bootstrap, whose members form from the token, not a member list", () => {
+        expect(problemsOf({ restoreFrom: `s3://ops-snapshots/${key}` })).to.deep.equal([
+            'restoreFrom: a cluster restored from a snapshot forms from its static member list; set bootstrap to "static"',
+        ]);
+    });
+
+    it("refuses what is not an s3 URL, a bucket with dots and a key a URL would need encoded", () => {
+        for (const restoreFrom of ["https://ops-snapshots.s3.amazonaws.com/x.db", "s3://ops.snapshots/x.db", "s3://ops-snapshots/a b.db", "s3://ops-snapshots/"]) {
+            expect(problemsOf({ bootstrap: "static", restoreFrom }), restoreFrom).to.deep.equal([
+                `restoreFrom "${restoreFrom}": use s3://<bucket>/<key>, a bucket name without dots (the members read it over HTTPS at ` +
+                '<bucket>.s3.<region>.amazonaws.com) and a key of letters, digits, ".", "_", "-" in "/"-separated parts',
+            ]);
+        }
+    });
+});
+
+describe("restoring a snapshot, the members' side (lib/restore.ts)", () => {
+    const restore = { bucket: "ops-snapshots", region: "eu-west-2", key: "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db" };
+    const member = {
+        memberName: "kv-0", etcdVersion: "v3.5.33", members: [{ name: "kv-0", ip: "10.0.1.10" }],
+        discoveryUrl: "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e",
+    };
+
+    it("refuses a restore for a member that forms through discovery, which has no member list to restore with", () => {
+        expect(() => buildIgnitionConfig({ ...member, restore }))
+            .to.throw("restore: a cluster restored from a snapshot forms from its static member list; give clusterToken");
+    });
+
+    it("refuses a bucket with dots, a key a URL would need encoded and a region that is none", () => {
+        expect(restoreProblems({ bucket: "ops.snapshots", region: "Ireland", key: "a b.db" })).to.deep.equal([
+            'restore "s3://ops.snapshots/a b.db": use s3://<bucket>/<key>, a bucket name without dots and a key of letters, digits, ".", "_", "-" in "/"-separated parts',
+            'restore region "Ireland": use the bucket\'s AWS region, such as eu-west-2',
+        ]);
+        expect(restoreProblems(restore)).to.deep.equal([]);
     });
 });
