@@ -19,7 +19,7 @@ import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
     bucketsOf, componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind,
-    loadBalancersOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
+    loadBalancersOf, localStackRegion, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
 import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
@@ -99,6 +99,14 @@ export interface LocalClusterOptions {
     backups?: boolean;
     /** The component's `backupIntervalMinutes`; default the component's. */
     backupIntervalMinutes?: number;
+    /** The component's `restoreFrom` (`s3://bucket/key`); the object must be among `s3Objects`. */
+    restoreFrom?: string;
+    /**
+     * Objects already in S3 when the cluster starts, each in a bucket of its
+     * own that the S3 stand-in plays in the stack's region (`localStackRegion`):
+     * a snapshot to restore from, for one.
+     */
+    s3Objects?: { bucket: string; key: string; body: Buffer }[];
     /** The nodes' wall clock, ms since the epoch, that their timers' calendar times are read on (default the host's). */
     clock?: () => number;
     /** Multiplies the target groups' health-check times (see `defaultHealthCheckTimeScale`). */
@@ -683,6 +691,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         quotaBackendMiB: options.quotaBackendMiB,
         backups: options.backups,
         backupIntervalMinutes: options.backupIntervalMinutes,
+        restoreFrom: options.restoreFrom,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -864,7 +873,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             if (session) {
                 roleSessions.set(session.accessKeyId, session);
             }
-            const s3 = session ? await (s3Api ??= startS3Api({ buckets: bucketsOf(resources), session: async (id) => roleSessions.get(id) })) : undefined;
+            const s3 = session ? await (s3Api ??= startSeededS3Api()) : undefined;
             const metadataService = await startInstanceMetadataService({
                 instanceId: metadata.instanceId,
                 tags: async () => (setup.metadataTags ? tags : undefined),
@@ -880,6 +889,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 root, nodeDir, host, userData: setup.userData, volumes: nodeVolumes,
                 playedUnits: playedUnits(setup.os, root, metadata),
             };
+        };
+
+        /** The S3 stand-in: the component's buckets, and the given objects' buckets with the objects in them. */
+        const startSeededS3Api = async () => {
+            const seeded = options.s3Objects ?? [];
+            const api = await startS3Api({
+                buckets: [...bucketsOf(resources), ...[...new Set(seeded.map((object) => object.bucket))].map((name) => ({ name, region: localStackRegion }))],
+                session: async (id) => roleSessions.get(id),
+            });
+            seeded.forEach((object) => api.putObject(object.bucket, object.key, object.body));
+            return api;
         };
 
         /** Once the cluster has grown, every construction plays a stack created with the founding size. */

@@ -239,6 +239,9 @@ function roleOfProfile(resources: RegisteredResource[], profileName: string): { 
     return { name: roleName, policies };
 }
 
+/** The stack's region under the local mocks: where their bucket lookups (`aws.s3.getBucket`) say a named bucket is. */
+export const localStackRegion = "eu-west-2";
+
 /** The S3 buckets the component creates, by the name and region AWS (here the mocks) gives them. */
 export function bucketsOf(resources: RegisteredResource[]): { name: string; region: string }[] {
     return resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => ({ name: r.state.bucket, region: r.state.region }));

@@ -12,6 +12,7 @@
  */
 import type { Etcd3ClusterArgs } from "../lib/args";
 import { Etcd3ClusterMockOptions, Etcd3ClusterMocks, setEtcd3ClusterMocks } from "../lib/testing";
+import { localStackRegion } from "./component-resources";
 
 /** What the parent asks for. */
 export interface MockRunRequest {
@@ -57,7 +58,7 @@ async function construct(request: MockRunRequest): Promise<unknown[]> {
     if (request.patch) {
         require(request.patch);
     }
-    mockOptions ??= { project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl };
+    mockOptions ??= { project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl, region: localStackRegion };
     mocks ??= setEtcd3ClusterMocks(mockOptions);
     mockOptions.foundingClusterSize = request.foundingClusterSize;
     const first = mocks.resources.length;

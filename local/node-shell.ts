@@ -158,11 +158,12 @@ for directory in ${nodeDirectories.join(" ")}; do
     if [[ -d $root$directory ]]; then /mnt/usr-bin/mount --rbind "$root$directory" "$directory"; fi
 done
 # A new namespace starts with a copy of every mount of the host, other nodes' data volumes among them: detached
-# here, or this namespace would keep those volumes busy after their nodes unmount them.
+# here, or this namespace would keep those volumes busy after their nodes unmount them. This node's own stay: the
+# container runtime runs the image's programs here on the host's paths of its volumes (etcdutl on the data volume).
 mapfile -t mounts < /proc/self/mountinfo
 for mount in "\${mounts[@]}"; do
     read -r _ _ _ _ target _ <<< "$mount"
-    if [[ $target == "${workDirPrefix}"* ]]; then /mnt/usr-bin/umount --lazy "$target" 2> /dev/null || true; fi
+    if [[ $target == "${workDirPrefix}"* && $target != "$root"/* ]]; then /mnt/usr-bin/umount --lazy "$target" 2> /dev/null || true; fi
 done
 for directory in ${emptiedDirectories.join(" ")}; do
     /mnt/usr-bin/mount -t tmpfs -o mode=0755 tmpfs "$directory"

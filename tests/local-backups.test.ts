@@ -12,10 +12,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { snapshotCalendarEvent, snapshotServiceName, snapshotSettingsPath, snapshotTimerName } from "../lib/snapshots";
+import { snapshotCalendarEvent, snapshotServiceName, snapshotTimerName } from "../lib/snapshots";
 import type { LocalNode } from "../local/cluster";
 import type { S3ApiStandIn } from "../local/s3-api";
-import { etcdctl, hostEtcdctl, useLocalCluster, v3Put } from "./helpers/local-cluster";
+import { backupBucketOf, etcdctl, hostEtcdctl, useLocalCluster, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 const etcdutl = () => path.join(path.dirname(hostEtcdctl()), "etcdutl");
@@ -49,8 +49,7 @@ describe("local cluster of 3 with backups: snapshots to the S3 stand-in", functi
 
     before(async () => {
         s3 = (await cluster().s3Api())!;
-        // The bucket the members were told, as Ignition wrote it on the first node.
-        bucket = /^BACKUP_BUCKET=(.*)$/m.exec(fs.readFileSync(path.join(cluster().nodes[0].root, snapshotSettingsPath.slice(1)), "utf8"))![1];
+        bucket = backupBucketOf(cluster());
         for (let index = 0; index < 10; index++) {
             expect((await v3Put(cluster().clusterUrl, `backup/${index}`, Buffer.from(`value ${index}`))).status).to.equal(200);
         }

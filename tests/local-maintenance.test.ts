@@ -10,12 +10,11 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { defragmentServiceName } from "../lib/maintenance";
 import { memberDefragmentationTime } from "../lib/plan";
-import { curl, etcdctl, hostEtcdctl, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { curl, etcdctl, hostEtcdctl, readmeRunbook, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 import { eventually } from "./helpers/node-root";
 
 const run = promisify(execFile);
@@ -106,16 +105,6 @@ describe("local cluster of 3: the daily defragmentation", function () {
     });
 });
 
-/** The README's NOSPACE runbook, as written between its markers. */
-function nospaceRunbook(): string {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-    const block = /<!-- runbook:nospace:start -->\n```bash\n([\s\S]*?)```\n<!-- runbook:nospace:end -->/.exec(readme);
-    if (!block) {
-        throw new Error("README.md has no NOSPACE runbook between <!-- runbook:nospace:start --> and <!-- runbook:nospace:end -->");
-    }
-    return block[1];
-}
-
 describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbook", function () {
     this.timeout(120_000);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", quotaBackendMiB: 16 });
@@ -167,7 +156,7 @@ describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbo
     it("accepts writes again after the README's runbook, run as written, with every key's last acknowledged value", async () => {
         const { clientEndpoints, clusterUrl } = cluster();
         const sizesBefore = await backendSizes(clientEndpoints);
-        await run("bash", ["-c", nospaceRunbook()], {
+        await run("bash", ["-c", readmeRunbook("nospace")], {
             env: { ...process.env, ENDPOINTS: clientEndpoints.join(","), PATH: `${path.dirname(hostEtcdctl())}:${process.env.PATH}` },
             timeout: 60_000,
         });

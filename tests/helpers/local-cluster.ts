@@ -4,9 +4,11 @@
  * shaped like the README's.
  */
 import { execFile } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
+import { snapshotSettingsPath } from "../../lib/snapshots";
 
 /** Room a mocha timeout keeps above the harness's own bound, so the harness always fails (and cleans up) first. */
 const marginMs = 5_000;
@@ -248,4 +250,20 @@ export async function settledMembers(cluster: LocalCluster): Promise<boolean> {
     const listed = await members(cluster).catch(() => []);
     return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
         listed.some((member) => member.name === node.name && member.peerUrl === `http://${node.ip}:2380` && member.started && !member.learner));
+}
+
+/** The README's runbook `name`, as written between its `<!-- runbook:NAME:start -->` and `<!-- runbook:NAME:end -->` markers. */
+export function readmeRunbook(name: string): string {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const block = new RegExp(`<!-- runbook:${name}:start -->\n\`\`\`bash\n([\\s\\S]*?)\`\`\`\n<!-- runbook:${name}:end -->`).exec(readme);
+    if (!block) {
+        throw new Error(`README.md has no ${name} runbook between <!-- runbook:${name}:start --> and <!-- runbook:${name}:end -->`);
+    }
+    return block[1];
+}
+
+/** The bucket a cluster with backups uploads to, as Ignition wrote it into the first node's snapshot settings. */
+export function backupBucketOf(cluster: LocalCluster): string {
+    const settings = fs.readFileSync(path.join(cluster.nodes[0].root, snapshotSettingsPath.slice(1)), "utf8");
+    return /^BACKUP_BUCKET=(.*)$/m.exec(settings)![1];
 }
