@@ -139,34 +139,63 @@ export function maintenancePart(options: MaintenanceOptions, context: Maintenanc
     if (time === undefined) {
         return { units: [], files: [] };
     }
+    return {
+        units: timedOneshot({
+            timerName: defragmentTimerName,
+            serviceName: defragmentServiceName,
+            description: `Defragment etcd member ${context.memberName}'s backend if every member is healthy and enough of it is free`,
+            timerDescription: `Defragment etcd member ${context.memberName}'s backend daily at ${clockTime(time)} UTC, a time no other member uses`,
+            calendar: dailyCalendarEvent(time),
+            environmentFiles: [context.metadataEnvironmentFile, bootstrapSettingsPath],
+            command: `/bin/bash ${defragmentScriptPath} \${${context.privateIpVariable}}`,
+        }),
+        files: [{ path: defragmentScriptPath, mode: 0o755, contents: defragmentScript }],
+    };
+}
+
+/** A member's job its timer starts: what it runs, with which settings, and when. */
+export interface TimedOneshot {
+    timerName: string;
+    serviceName: string;
+    /** The service's description, and the timer's. */
+    description: string;
+    timerDescription: string;
+    /** The timer's `OnCalendar=`. */
+    calendar: string;
+    environmentFiles: string[];
+    command: string;
+}
+
+/**
+ * The timer, enabled, and the oneshot it starts, which nothing else starts.
+ * The oneshot comes after etcd and the promotion: a member still starting or
+ * joining is skipped by the job's own checks. A missed run is not made up at
+ * boot (`Persistent=false`): the next time comes soon enough, and a catch-up
+ * of a staggered job could meet another member's.
+ */
+export function timedOneshot(job: TimedOneshot): UnitPart[] {
     const service = [
         "[Unit]",
-        `Description=Defragment etcd member ${context.memberName}'s backend if every member is healthy and enough of it is free`,
-        // Started by its timer only; a member still starting or joining is not healthy yet and is skipped.
+        `Description=${job.description}`,
         `After=${etcdUnitName} ${promoteUnitName}`,
         "",
         "[Service]",
         "Type=oneshot",
-        `EnvironmentFile=${context.metadataEnvironmentFile}`,
-        `EnvironmentFile=${bootstrapSettingsPath}`,
-        `ExecStart=/bin/bash ${defragmentScriptPath} \${${context.privateIpVariable}}`,
+        ...job.environmentFiles.map((file) => `EnvironmentFile=${file}`),
+        `ExecStart=${job.command}`,
         "",
     ].join("\n");
     const timer = [
         "[Unit]",
-        `Description=Defragment etcd member ${context.memberName}'s backend daily at ${clockTime(time)} UTC, a time no other member uses`,
+        `Description=${job.timerDescription}`,
         "",
         "[Timer]",
-        `OnCalendar=${dailyCalendarEvent(time)}`,
-        // A missed run is not made up at boot: the next day's comes soon enough, and a catch-up could meet another member's.
+        `OnCalendar=${job.calendar}`,
         "Persistent=false",
         "",
         "[Install]",
         "WantedBy=timers.target",
         "",
     ].join("\n");
-    return {
-        units: [{ name: defragmentTimerName, enabled: true, contents: timer }, { name: defragmentServiceName, enabled: false, contents: service }],
-        files: [{ path: defragmentScriptPath, mode: 0o755, contents: defragmentScript }],
-    };
+    return [{ name: job.timerName, enabled: true, contents: timer }, { name: job.serviceName, enabled: false, contents: service }];
 }

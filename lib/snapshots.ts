@@ -20,9 +20,10 @@
  *   certificate would not match it).
  */
 import type { FilePart } from "./bootstrap";
-import { bootstrapSettingsPath, etcdUnitName, promoteUnitName } from "./bootstrap";
+import { bootstrapSettingsPath } from "./bootstrap";
 import type { UnitPart } from "./data-volume";
 import { clientPort, isWholeNumberIn, shown } from "./etcd";
+import { timedOneshot } from "./maintenance";
 import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
 
 /** Where a member uploads its snapshots, and how often it tries. */
@@ -173,33 +174,6 @@ export interface SnapshotContext {
 
 /** The snapshot timer, its service, script and settings. */
 export function snapshotPart(options: SnapshotOptions, context: SnapshotContext): { units: UnitPart[]; files: FilePart[]; directories: string[] } {
-    const service = [
-        "[Unit]",
-        `Description=Upload a snapshot of etcd to S3 if member ${context.memberName} leads and the data changed`,
-        // Started by its timer only; a member still starting or joining is not the leader yet and is skipped.
-        `After=${etcdUnitName} ${promoteUnitName}`,
-        "",
-        "[Service]",
-        "Type=oneshot",
-        `EnvironmentFile=${context.metadataEnvironmentFile}`,
-        `EnvironmentFile=${bootstrapSettingsPath}`,
-        `EnvironmentFile=${snapshotSettingsPath}`,
-        `ExecStart=/bin/bash ${snapshotScriptPath} \${${context.privateIpVariable}}`,
-        "",
-    ].join("\n");
-    const timer = [
-        "[Unit]",
-        `Description=Snapshot etcd to S3 every ${options.intervalMinutes} minutes (the leader uploads; the others skip)`,
-        "",
-        "[Timer]",
-        `OnCalendar=${snapshotCalendarEvent(options.intervalMinutes)}`,
-        // A missed run is not made up at boot: the next interval comes soon enough.
-        "Persistent=false",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
-        "",
-    ].join("\n");
     const settings = [
         `BACKUP_BUCKET=${options.bucket}`,
         `BACKUP_REGION=${options.region}`,
@@ -208,7 +182,15 @@ export function snapshotPart(options: SnapshotOptions, context: SnapshotContext)
         "",
     ].join("\n");
     return {
-        units: [{ name: snapshotTimerName, enabled: true, contents: timer }, { name: snapshotServiceName, enabled: false, contents: service }],
+        units: timedOneshot({
+            timerName: snapshotTimerName,
+            serviceName: snapshotServiceName,
+            description: `Upload a snapshot of etcd to S3 if member ${context.memberName} leads and the data changed`,
+            timerDescription: `Snapshot etcd to S3 every ${options.intervalMinutes} minutes (the leader uploads; the others skip)`,
+            calendar: snapshotCalendarEvent(options.intervalMinutes),
+            environmentFiles: [context.metadataEnvironmentFile, bootstrapSettingsPath, snapshotSettingsPath],
+            command: `/bin/bash ${snapshotScriptPath} \${${context.privateIpVariable}}`,
+        }),
         files: [
             { path: snapshotScriptPath, mode: 0o755, contents: snapshotScript },
             { path: snapshotSettingsPath, mode: 0o644, contents: settings },
