@@ -16,14 +16,20 @@ import { snapshotCalendarEvent, snapshotServiceName, snapshotTimerName } from ".
 import type { LocalNode } from "../local/cluster";
 import type { S3ApiStandIn } from "../local/s3-api";
 import { backupBucketOf, etcdctl, hostEtcdctl, useLocalCluster, v3Put } from "./helpers/local-cluster";
+import { eventually, nodeClockReaching } from "./helpers/node-root";
 
 const run = promisify(execFile);
 const etcdutl = () => path.join(path.dirname(hostEtcdctl()), "etcdutl");
 const objectName = /^etcd3-cluster\/etcd-snapshot-rev-(\d{20})-(\d{8}T\d{6}Z)\.db$/;
 
+/** Seconds from the cluster's start until the nodes' clock reaches the quarter hour the snapshot timers fire at. */
+const firstSnapshotAfterSeconds = 45;
+/** A quarter hour on the nodes' clock. */
+const firesAtNodeMs = Date.UTC(2026, 0, 15, 4, 15);
+
 describe("local cluster of 3 with backups: snapshots to the S3 stand-in", function () {
     this.timeout(180_000);
-    const cluster = useLocalCluster({ size: 3, bootstrap: "static", backups: true });
+    const cluster = useLocalCluster({ size: 3, bootstrap: "static", backups: true, clock: nodeClockReaching(firesAtNodeMs, firstSnapshotAfterSeconds) });
     let s3: S3ApiStandIn;
     let bucket: string;
     let leader: LocalNode;
@@ -57,18 +63,19 @@ describe("local cluster of 3 with backups: snapshots to the S3 stand-in", functi
         followers = cluster().nodes.filter((node) => node !== leader);
     });
 
-    it("has every member's timer wait for the next quarter hour, UTC", () => {
-        expect(snapshotCalendarEvent(15)).to.equal("*-*-* *:00/15:00 UTC");
-        for (const node of cluster().nodes) {
-            const timer = node.timers().find((candidate) => candidate.name === snapshotTimerName)!;
-            expect(timer.unit, node.name).to.equal(snapshotServiceName);
-            expect(timer.nextElapseMs! % (15 * 60_000), node.name).to.equal(0);
-            expect(timer.nextElapseMs! - Date.now(), node.name).to.be.within(0, 15 * 60_000);
-        }
-    });
+    const snapshotTimer = (node: LocalNode) => node.timers().find((candidate) => candidate.name === snapshotTimerName)!;
 
-    it("uploads one snapshot, from the leader only, named by the revision the cluster is at", async () => {
-        expect(await snapshotOn(cluster().nodes)).to.deep.equal(["done", "done", "done"]);
+    it("fires every member's timer at the quarter hour: one snapshot lands, from the leader only, named by the revision the cluster is at", async () => {
+        expect(snapshotCalendarEvent(15)).to.equal("*-*-* *:00/15:00 UTC");
+        await eventually(() => cluster().nodes.every((node) => snapshotTimer(node).lastTriggerMs !== undefined &&
+            ["inactive", "failed"].includes(node.unit(snapshotServiceName).activeState)), (firstSnapshotAfterSeconds + 30) * 1000,
+        "every member's snapshot service to have run from its timer");
+        for (const node of cluster().nodes) {
+            const timer = snapshotTimer(node);
+            expect([timer.unit, timer.nextElapseMs], node.name).to.deep.equal([snapshotServiceName, firesAtNodeMs + 15 * 60_000]);
+            expect(timer.lastTriggerMs! - firesAtNodeMs, `${node.name}: how late it fired, ms`).to.be.within(0, 2000);
+            expect(node.unit(snapshotServiceName).result, node.unitOutput(snapshotServiceName)).to.equal("success");
+        }
         const keys = snapshots();
         expect(keys).to.have.length(1);
         const [, revision] = objectName.exec(keys[0])!;

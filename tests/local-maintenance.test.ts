@@ -15,7 +15,7 @@ import { promisify } from "util";
 import { defragmentServiceName } from "../lib/maintenance";
 import { memberDefragmentationTime } from "../lib/plan";
 import { curl, etcdctl, hostEtcdctl, readmeRunbook, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
-import { eventually } from "./helpers/node-root";
+import { eventually, nodeClockReaching } from "./helpers/node-root";
 
 const run = promisify(execFile);
 
@@ -45,12 +45,7 @@ const firstDefragmentationAfterSeconds = 40;
 function clockBeforeFirstDefragmentation(): { clock: () => number; firesAtNodeMs: number } {
     const { hourUtc, minute } = memberDefragmentationTime(0);
     const firesAtNodeMs = Date.UTC(2026, 0, 15, hourUtc, minute);
-    let offsetMs: number | undefined;
-    const clock = () => {
-        offsetMs ??= firesAtNodeMs - (Date.now() + firstDefragmentationAfterSeconds * 1000);
-        return Date.now() + offsetMs;
-    };
-    return { clock, firesAtNodeMs };
+    return { clock: nodeClockReaching(firesAtNodeMs, firstDefragmentationAfterSeconds), firesAtNodeMs };
 }
 
 describe("local cluster of 3: the daily defragmentation", function () {

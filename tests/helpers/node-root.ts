@@ -115,3 +115,17 @@ export async function eventually(check: () => boolean, timeoutMs: number, what: 
         await new Promise((resolve) => setTimeout(resolve, 20));
     }
 }
+
+/**
+ * A nodes' clock (`LocalClusterOptions.clock`) that reads `atNodeMs`
+ * `afterSeconds` after it is first read (the first node's boot), and runs on
+ * in real time: a timer's calendar time comes round in seconds, however long
+ * after the suite was declared the cluster starts.
+ */
+export function nodeClockReaching(atNodeMs: number, afterSeconds: number): () => number {
+    let offsetMs: number | undefined;
+    return () => {
+        offsetMs ??= atNodeMs - (Date.now() + afterSeconds * 1000);
+        return Date.now() + offsetMs;
+    };
+}
