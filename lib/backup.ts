@@ -81,15 +81,15 @@ function createBucket(name: string, settings: BackupSettings, tags: Record<strin
     // Kept when the stack goes: the snapshots are what a restore of this cluster needs.
     const opts = { parent, retainOnDelete: true };
     const bucket = new aws.s3.Bucket(`${name}-backups`, { bucketPrefix: `${name}-backups-`, tags: { ...tags, Name: `${name}-backups` } }, opts);
-    const bucketOpts = { ...opts, dependsOn: [bucket] };
     new aws.s3.BucketPublicAccessBlock(`${name}-backups-public-access`, {
         bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
-    }, bucketOpts);
+    }, opts);
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-backups-encryption`, {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, bucketOpts);
-    const versioning = new aws.s3.BucketVersioning(`${name}-backups-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, bucketOpts);
+    }, opts);
+    const versioning = new aws.s3.BucketVersioning(`${name}-backups-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+    // After versioning, as AWS's provider advises: the rule's former-version expiry is for a bucket that keeps them.
     new aws.s3.BucketLifecycleConfiguration(`${name}-backups-lifecycle`, {
         bucket: bucket.id,
         rules: [{

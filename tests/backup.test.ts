@@ -71,16 +71,19 @@ describe("snapshots to S3 in the resource graph (lib/backup.ts, Pulumi mocks)", 
             expect(bucket).to.match(/^[a-z0-9-]{3,63}$/);
         });
 
-        it("keeps the bucket and each of its settings in AWS when they leave the stack", () => {
+        it("keeps the bucket and each of its settings in AWS when they leave the stack, the lifecycle rule made after versioning", () => {
             const { name, children } = built;
+            // The SDK's own `aliases` (the types' former V2 tokens) aside.
             const kept = [...children].filter(([, child]) => child.type.startsWith("aws:s3/"))
-                .map(([child, { type, options }]) => [child, type, options.retainOnDelete]);
+                .map(([child, { type, options: { aliases: _aliases, ...options } }]) => [child, type, options]);
+            const component = { parent: name, retainOnDelete: true };
             expect(kept).to.deep.equal([
-                [`${name}-backups`, BUCKET, true],
-                [`${name}-backups-public-access`, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", true],
-                [`${name}-backups-encryption`, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", true],
-                [`${name}-backups-versioning`, "aws:s3/bucketVersioning:BucketVersioning", true],
-                [`${name}-backups-lifecycle`, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", true],
+                [`${name}-backups`, BUCKET, component],
+                [`${name}-backups-public-access`, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", component],
+                [`${name}-backups-encryption`, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", component],
+                [`${name}-backups-versioning`, "aws:s3/bucketVersioning:BucketVersioning", component],
+                [`${name}-backups-lifecycle`, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                    { ...component, dependsOn: [`${name}-backups-versioning`] }],
             ]);
         });
 
@@ -194,6 +197,11 @@ describe("snapshots to S3 in the resource graph (lib/backup.ts, Pulumi mocks)", 
                     `RESTORE_REGION=us-east-2\nRESTORE_KEY=${key}\n`));
                 expect(instance.inputs.iamInstanceProfile).to.equal(`${name}-member-1234567`);
             }
+        });
+
+        it("describes the members' role by what it may read", () => {
+            const [role] = resourcesOf(built.name, ROLE);
+            expect(role.inputs.description).to.equal(`etcd members of ${built.name}: read s3://ops-etcd-snapshots/${key}`);
         });
 
         it("creates no bucket and no backups", async () => {

@@ -58,6 +58,10 @@ describe("snapshots to S3 (lib/snapshots.ts)", () => {
         ]);
     });
 
+    it("asks for the bucket when the options name none", () => {
+        expect(snapshotProblems({ ...options, bucket: undefined as unknown as string })).to.deep.equal(["backupBucket: give the bucket the snapshots go to"]);
+    });
+
     it("takes prefixes of several parts, and refuses an empty part, a leading slash or a character a URL would need encoded", () => {
         const prefixProblems = (prefix: string) => snapshotProblems({ ...options, prefix }).length;
         expect(["a/", "prod/kv.1/etcd_snapshots-x/"].map(prefixProblems)).to.deep.equal([0, 0]);
@@ -117,8 +121,14 @@ describe("restoreFrom (lib/args.ts)", () => {
         ]);
     });
 
+    it("takes a key of one part or of several", () => {
+        expect(["s3://ops-snapshots/x.db", "s3://ops-snapshots/a/b/c/x.db"].map((restoreFrom) => resolveArgs("etcd3", { bootstrap: "static", restoreFrom }).restore))
+            .to.deep.equal([{ bucket: "ops-snapshots", key: "x.db" }, { bucket: "ops-snapshots", key: "a/b/c/x.db" }]);
+    });
+
     it("refuses what is not an s3 URL, a bucket with dots and a key a URL would need encoded", () => {
-        for (const restoreFrom of ["https://ops-snapshots.s3.amazonaws.com/x.db", "s3://ops.snapshots/x.db", "s3://ops-snapshots/a b.db", "s3://ops-snapshots/"]) {
+        for (const restoreFrom of ["https://ops-snapshots.s3.amazonaws.com/x.db", "s3://ops.snapshots/x.db", "s3://ops-snapshots/a b.db", "s3://ops-snapshots/",
+            "xs3://ops-snapshots/x.db", "s3://ops-snapshots/x.db\ny.db", "s3://ops-snapshots/a//x.db"]) {
             expect(problemsOf({ bootstrap: "static", restoreFrom }), restoreFrom).to.deep.equal([
                 `restoreFrom "${restoreFrom}": use s3://<bucket>/<key>, a bucket name without dots (the members read it over HTTPS at ` +
                 '<bucket>.s3.<region>.amazonaws.com) and a key of letters, digits, ".", "_", "-" in "/"-separated parts',
@@ -145,5 +155,7 @@ describe("restoring a snapshot, the members' side (lib/restore.ts)", () => {
             'restore region "Ireland": use the bucket\'s AWS region, such as eu-west-2',
         ]);
         expect(restoreProblems(restore)).to.deep.equal([]);
+        expect(restoreProblems({ ...restore, key: "a b.db" })).to.have.length(1);
+        expect(restoreProblems({ ...restore, bucket: "ops.snapshots" })).to.have.length(1);
     });
 });
