@@ -153,7 +153,8 @@ export interface Etcd3ClusterArgs {
      */
     internetFacing?: boolean;
     /**
-     * CIDRs allowed to reach the load balancers (the ALB's 80, the NLB's 2379).
+     * CIDRs allowed to reach the load balancers (the ALB's 80, and 443 with
+     * `certificateArn`; the NLB's 2379).
      * Required with `internetFacing`; `0.0.0.0/0` (the seed's open cluster) only
      * when named here. Default the VPC's CIDR.
      */
@@ -175,6 +176,28 @@ export interface Etcd3ClusterArgs {
     dnsName?: string;
     /** The Route53 hosted zone `dnsName` is created in; needs `dnsName`. Default none. */
     hostedZoneId?: pulumi.Input<string>;
+    /**
+     * An ACM certificate's ARN (`arn:aws:acm:<region>:<account>:certificate/<id>`,
+     * in the cluster's region) for HTTPS at the ALB: a listener on 443 serves
+     * the cluster with it under `sslPolicy`, port 80 answers every request with
+     * a permanent redirect (301) to `https://`, and `etcd3ClusterUrl` becomes
+     * `https://<dnsName or the ALB's DNS name>`. The certificate must cover
+     * `dnsName` (no certificate of yours can cover the ALB's own name, so give
+     * `dnsName` or point a name of your own at `loadBalancerDnsName`). TLS ends at
+     * the ALB: the hop to the members stays HTTP inside the VPC. Without it
+     * the ALB serves HTTP on 80, as the seed has it. Default none.
+     */
+    certificateArn?: pulumi.Input<string>;
+    /**
+     * The HTTPS listener's TLS security policy: an Elastic Load Balancing policy
+     * whose lowest TLS version is 1.2 or 1.3 (`ELBSecurityPolicy-TLS13-1-2-…`,
+     * `ELBSecurityPolicy-TLS13-1-3-…`, `ELBSecurityPolicy-FS-1-2-…`,
+     * `ELBSecurityPolicy-TLS-1-2-…`, their FIPS and post-quantum variants
+     * included); needs `certificateArn`. The default allows TLS 1.3 and 1.2
+     * with forward-secret ciphers only, as the AWS console does. Default
+     * `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` when `certificateArn` is given.
+     */
+    sslPolicy?: string;
     /**
      * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
      * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
@@ -380,6 +403,8 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     grpcLoadBalancer: { type: "boolean", default: false },
     dnsName: { type: "string" },
     hostedZoneId: { type: "string-input" },
+    certificateArn: { type: "string-input" },
+    sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeIops: { type: "integer", default: 3000 },
@@ -424,6 +449,7 @@ export const argumentDefaults = {
     discoveryLogFile: valueDefault("discoveryLogFile") as string,
     internetFacing: valueDefault("internetFacing"),
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
+    sslPolicy: valueDefault("sslPolicy"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -516,6 +542,8 @@ export interface ResolvedEtcd3ClusterArgs {
     sshCidrs: CidrSource;
     grpcLoadBalancer: boolean;
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
+    /** The ALB's HTTPS listener; none for HTTP only. */
+    https?: HttpsSettings;
     rootVolumeSizeGiB: number;
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
@@ -531,6 +559,12 @@ export interface ResolvedEtcd3ClusterArgs {
     /** The CloudWatch alarms, and whom they notify; none without them. */
     alarms?: { topicArn?: pulumi.Input<string> };
     tags: Record<string, string>;
+}
+
+/** What the ALB's HTTPS listener is made with. */
+export interface HttpsSettings {
+    certificateArn: pulumi.Input<string>;
+    sslPolicy: string;
 }
 
 /** What each member's data volume is made with. */
@@ -950,6 +984,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     if (args.dnsName !== undefined && !isDnsName(args.dnsName)) {
         problem(`dnsName "${args.dnsName}": use a fully qualified DNS name such as etcd.example.com`);
     }
+    const https = httpsSettings(args, problem);
 
     const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? argumentDefaults.rootVolumeSizeGiB;
     if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 10 || rootVolumeSizeGiB > 16384) {
@@ -1052,6 +1087,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         sshCidrs: sshAuthorizedKeys.length > 0 ? "vpc-cidr" : [],
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
+        https,
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,
@@ -1066,6 +1102,32 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         bootstrap,
         tags,
     };
+}
+
+/**
+ * ALB security policies whose lowest TLS version is 1.2 or 1.3: the TLS 1.3
+ * family from 1.2 up, the forward-secrecy and TLS 1.2 families, each with its
+ * variants (`Res`, `Ext1`, `FIPS`, `PQ`, ...) and date.
+ */
+const modernSslPolicy = /^ELBSecurityPolicy-(TLS13-1-[23]|FS-1-2|TLS-1-2)(-[A-Za-z0-9]+)*-\d{4}-\d{2}$/;
+
+/** The HTTPS listener's settings, or none without a certificate; each problem goes to `problem`. */
+function httpsSettings(args: Etcd3ClusterArgs, problem: (text: string) => void): HttpsSettings | undefined {
+    if (typeof args.certificateArn === "string" && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(args.certificateArn)) {
+        problem(`certificateArn "${args.certificateArn}": use an ACM certificate ARN such as ` +
+            "arn:aws:acm:eu-west-2:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab");
+    }
+    if (args.sslPolicy !== undefined && args.certificateArn === undefined) {
+        problem("sslPolicy: it sets the HTTPS listener's TLS versions and ciphers, and there is none without certificateArn; " +
+            "leave it out or give a certificate");
+    }
+    if (args.sslPolicy !== undefined && !modernSslPolicy.test(args.sslPolicy)) {
+        problem(`sslPolicy "${args.sslPolicy}": use an ALB security policy whose lowest version is TLS 1.2 or 1.3, such as ` +
+            `${argumentDefaults.sslPolicy} or ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (TLS 1.0 and 1.1 are refused)`);
+    }
+    return args.certificateArn === undefined
+        ? undefined
+        : { certificateArn: args.certificateArn, sslPolicy: args.sslPolicy ?? argumentDefaults.sslPolicy };
 }
 
 /** The arguments that only mean something with `backups`. */

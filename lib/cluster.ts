@@ -73,6 +73,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const securityGroups = createSecurityGroups(name, network, {
             loadBalancers: loadBalancerKinds,
             allowedCidrs: cidrs(resolved.allowedCidrs),
+            https: resolved.https !== undefined,
             clientCidrs: cidrs(resolved.clientCidrs),
             sshCidrs: cidrs(resolved.sshCidrs),
         }, tags, this);
@@ -82,6 +83,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             subnetIds: resolved.internetFacing ? network.publicSubnetIds : network.privateSubnetIds,
             securityGroupId: securityGroups.loadBalancers[kind]!.id,
             vpcId: network.vpcId,
+            https: kind === "alb" ? resolved.https : undefined,
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
@@ -97,6 +99,10 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             profile: aws.config.profile,
             storage,
         }, tags, this);
+        if (resolved.https && !resolved.dns) {
+            pulumi.log.warn("certificateArn without dnsName: etcd3ClusterUrl names the ALB's own DNS name, which your certificate cannot " +
+                "cover, so TLS clients will refuse it; give dnsName (and hostedZoneId), or point a name the certificate covers at loadBalancerDnsName", this);
+        }
         if (resolved.clusterSize === 1) {
             pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
                 "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume", this);
@@ -114,7 +120,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const record = resolved.dns && createDnsRecord(name, resolved.dns, balancer.loadBalancer, this);
 
         this.loadBalancerDnsName = balancer.loadBalancer.dnsName;
-        this.etcd3ClusterUrl = pulumi.interpolate`http://${record ? record.fqdn : balancer.loadBalancer.dnsName}`;
+        const scheme = resolved.https ? "https" : "http";
+        this.etcd3ClusterUrl = pulumi.interpolate`${scheme}://${record ? record.fqdn : balancer.loadBalancer.dnsName}`;
         this.memberNames = nodes.map((node) => node.member.name);
         this.instanceIds = pulumi.all(nodes.map((node) => node.instance.id));
         this.privateIps = pulumi.all(nodes.map((node) => node.slot.networkInterface.privateIp));

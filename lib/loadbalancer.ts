@@ -3,10 +3,12 @@
  * (listener 80 → target group HTTP 2379) for curl and the REST APIs, and the
  * optional network load balancer (TCP 2379 → 2379) for gRPC clients. Both
  * health-check members on etcd's /health. What differs between them is one
- * table row.
+ * table row. With a certificate the ALB serves HTTPS on 443 and its port 80
+ * redirects there.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { HttpsSettings } from "./args";
 import { clientPort } from "./etcd";
 
 /**
@@ -89,11 +91,17 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
     },
 };
 
+/** The ALB's HTTPS listener's port. */
+export const httpsListenerPort = 443;
+
 export interface ClusterLoadBalancer {
     kind: LoadBalancerKind;
     loadBalancer: aws.lb.LoadBalancer;
     targetGroup: aws.lb.TargetGroup;
+    /** The listener that forwards to the members. */
     listener: aws.lb.Listener;
+    /** With HTTPS, the port-80 listener that redirects to it. */
+    redirectListener?: aws.lb.Listener;
 }
 
 export function createLoadBalancer(
@@ -104,6 +112,8 @@ export function createLoadBalancer(
         subnetIds: pulumi.Input<string[]>;
         securityGroupId: pulumi.Input<string>;
         vpcId: pulumi.Input<string>;
+        /** HTTPS on 443: for the ALB only (an NLB's listener has no redirect). */
+        https?: HttpsSettings;
     },
     tags: Record<string, string>,
     parent: pulumi.Resource,
@@ -139,15 +149,36 @@ export function createLoadBalancer(
         },
         tags: { ...tags, Name: `${tags.ecosystem}-${kind}-tg` },
     }, { parent });
-    const listener = new aws.lb.Listener(`${prefix}-listener`, {
+    const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+    if (!options.https) {
+        const listener = new aws.lb.Listener(`${prefix}-listener`, {
+            loadBalancerArn: loadBalancer.arn,
+            port: profile.listenerPort,
+            protocol: profile.listenerProtocol,
+            defaultActions: forward,
+            ...profile.listenerArgs,
+            tags,
+        }, { parent });
+        return { kind, loadBalancer, targetGroup, listener };
+    }
+    const listener = new aws.lb.Listener(`${prefix}-https-listener`, {
+        loadBalancerArn: loadBalancer.arn,
+        port: httpsListenerPort,
+        protocol: "HTTPS",
+        certificateArn: options.https.certificateArn,
+        sslPolicy: options.https.sslPolicy,
+        defaultActions: forward,
+        tags,
+    }, { parent });
+    // Port 80 keeps its listener and name, so turning HTTPS on updates it in place; only once 443 serves does it redirect there.
+    const redirectListener = new aws.lb.Listener(`${prefix}-listener`, {
         loadBalancerArn: loadBalancer.arn,
         port: profile.listenerPort,
         protocol: profile.listenerProtocol,
-        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        ...profile.listenerArgs,
+        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(httpsListenerPort), statusCode: "HTTP_301" } }],
         tags,
-    }, { parent });
-    return { kind, loadBalancer, targetGroup, listener };
+    }, { parent, dependsOn: [listener] });
+    return { kind, loadBalancer, targetGroup, listener, redirectListener };
 }
 
 /** Registers member `index`'s instance as a target of `balancer`'s target group. */

@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 export interface Etcd3ClusterOutputs {
-    /** `http://<ALB DNS name or dnsName>`: the seed's one URL for curl and the REST API. */
+    /** `http://<dnsName or the ALB's DNS name>` (`https://` with `certificateArn`): the seed's one URL for curl and the REST API. */
     readonly etcd3ClusterUrl: pulumi.Output<string>;
     /** The discovery URL the members formed the cluster with (requested, or the `discoveryUrl` given); undefined with `bootstrap: "static"`. */
     readonly etcd3DiscoveryUrl: pulumi.Output<string | undefined>;

@@ -1,14 +1,14 @@
 /**
  * Who may talk to whom. Members accept 2379 from the load balancers and from
  * the client CIDRs (etcd v3 clients balance over the members themselves), 2381
- * (metrics) from the client CIDRs, and 2380 only from each other; each load balancer accepts its listener port only
- * from the allowed CIDRs. Each rule is its own resource, so rules can change
+ * (metrics) from the client CIDRs, and 2380 only from each other; each load balancer accepts its listener ports only
+ * from the allowed CIDRs (the ALB's 80, and 443 with HTTPS). Each rule is its own resource, so rules can change
  * without replacing a group.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { clientPort, metricsPort, peerPort } from "./etcd";
-import { LoadBalancerKind, loadBalancerProfiles } from "./loadbalancer";
+import { httpsListenerPort, LoadBalancerKind, loadBalancerProfiles } from "./loadbalancer";
 import { ClusterNetwork } from "./network";
 
 export interface ClusterSecurityGroups {
@@ -22,6 +22,8 @@ export interface SecurityGroupOptions {
     loadBalancers: LoadBalancerKind[];
     /** CIDRs allowed to reach the load balancers' listeners. */
     allowedCidrs: pulumi.Input<string>[];
+    /** Whether the ALB also listens on 443 (HTTPS). */
+    https: boolean;
     /** CIDRs allowed to reach the members' client port directly. */
     clientCidrs: pulumi.Input<string>[];
     /** CIDRs allowed to reach the members' SSH port, or none to leave it closed. */
@@ -74,6 +76,11 @@ export function createSecurityGroups(
         options.allowedCidrs.forEach((cidr, index) => ingress(`${kind}-in-${index}`, {
             securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: port, toPort: port, description: "etcd clients",
         }));
+        if (kind === "alb" && options.https) {
+            options.allowedCidrs.forEach((cidr, index) => ingress(`${kind}-https-in-${index}`, {
+                securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: httpsListenerPort, toPort: httpsListenerPort, description: "etcd clients over HTTPS",
+            }));
+        }
         egress(`${kind}-to-nodes`, {
             securityGroupId: balancer.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
             fromPort: clientPort, toPort: clientPort, description: "requests and health checks to the members",

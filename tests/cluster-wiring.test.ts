@@ -1,6 +1,6 @@
 /**
  * What lib/cluster.ts itself decides while it wires the modules together: the
- * guard's inputs, the warning for a cluster without redundancy, and alarms
+ * guard's inputs, the warnings (a cluster without redundancy, a certificate for no name), and alarms
  * only when asked for (Pulumi mocks).
  */
 import { expect } from "chai";
@@ -60,6 +60,20 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
             "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume",
         ]);
         expect(three.warnings.filter((w) => w.includes("redundancy"))).to.deep.equal([]);
+    });
+
+    it("warns that a certificate cannot cover the ALB's own name when certificateArn comes without dnsName, and only then", async () => {
+        const certificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab";
+        const [bare, named, plain] = [
+            await build({ certificateArn }),
+            await build({ certificateArn, dnsName: "etcd.example.com", hostedZoneId: "Z0123456789" }),
+            await build({}),
+        ];
+        expect(bare.warnings.filter((w) => w.includes("certificateArn"))).to.deep.equal([
+            "certificateArn without dnsName: etcd3ClusterUrl names the ALB's own DNS name, which your certificate cannot cover, so TLS clients " +
+            "will refuse it; give dnsName (and hostedZoneId), or point a name the certificate covers at loadBalancerDnsName",
+        ]);
+        expect([...named.warnings, ...plain.warnings].filter((w) => w.includes("certificateArn"))).to.deep.equal([]);
     });
 
     it("makes no alarm with alarms turned off, and the alarms without", async () => {

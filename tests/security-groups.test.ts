@@ -22,7 +22,7 @@ describe("the security groups (lib/security-groups.ts)", () => {
         name = uniqueName();
         const parent = new pulumi.ComponentResource("test:index:Parent", name);
         createSecurityGroups(name, network, {
-            loadBalancers: ["alb", "nlb"], allowedCidrs: ["203.0.113.0/24"], clientCidrs: ["10.7.0.0/16"], sshCidrs: ["10.7.0.0/16"],
+            loadBalancers: ["alb", "nlb"], allowedCidrs: ["203.0.113.0/24"], https: false, clientCidrs: ["10.7.0.0/16"], sshCidrs: ["10.7.0.0/16"],
         }, tags, parent);
         await settle();
     });
