@@ -162,8 +162,8 @@ export interface Etcd3ClusterArgs {
     /**
      * CIDRs whose etcd clients (etcdctl, Kubernetes, gRPC client libraries) may
      * reach the members' 2379 directly, using `clientEndpoints`; `[]` leaves the
-     * members reachable only through the load balancers. `0.0.0.0/0` only when
-     * named here. Default the VPC's CIDR.
+     * members reachable by clients only through the load balancers (the members
+     * still reach each other's). `0.0.0.0/0` only when named here. Default the VPC's CIDR.
      */
     clientCidrs?: string[];
     /**

@@ -1,6 +1,6 @@
 /**
- * Who may talk to whom. Members accept 2379 from the load balancers and from
- * the client CIDRs (etcd v3 clients balance over the members themselves), 2381
+ * Who may talk to whom. Members accept 2379 from the load balancers, from
+ * each other and from the client CIDRs (etcd v3 clients balance over the members themselves), 2381
  * (metrics) from the client CIDRs, and 2380 only from each other; each load balancer accepts its listener ports only
  * from the allowed CIDRs (the ALB's 80, and 443 with HTTPS). Each rule is its own resource, so rules can change
  * without replacing a group.
@@ -51,6 +51,11 @@ export function createSecurityGroups(
     ingress("nodes-peer-from-nodes", {
         securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id,
         fromPort: peerPort, toPort: peerPort, description: "etcd peer traffic between members",
+    });
+    // A member's start decision, promotion, departure and maintenance ask the other members' client port, whatever clientCidrs says.
+    ingress("nodes-client-from-nodes", {
+        securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id,
+        fromPort: clientPort, toPort: clientPort, description: "etcd client API between members (joins, promotions, departures, maintenance)",
     });
     options.clientCidrs.forEach((cidr, index) => {
         ingress(`nodes-client-${index}`, {

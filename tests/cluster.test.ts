@@ -456,6 +456,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             args: {},
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
@@ -468,6 +469,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             args: { clientCidrs: [] },
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
@@ -478,6 +480,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             args: { sshAuthorizedKeys: [sshKey] },
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
@@ -491,6 +494,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             args: { grpcLoadBalancer: true },
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "group nlb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
@@ -506,6 +510,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             args: { internetFacing: true, allowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] },
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
@@ -515,10 +520,25 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
         }, {
+            title: "with certificateArn",
+            args: { certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/1234abcd", dnsName: "etcd.example.com", hostedZoneId: "Z0123456789" },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
+                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
+                ["alb", "in", "tcp", 443, 443, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
             title: "in an existing VPC (its CIDR looked up)",
             args: existingVpc,
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, existingVpcCidr],
                 ["nodes", "in", "tcp", 2381, 2381, existingVpcCidr],
@@ -534,11 +554,12 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             });
         }
 
-        it("lets clients reach 2379 from the ALB's group and the VPC's CIDR, never the world by default", async () => {
+        it("lets clients reach 2379 from the ALB's group, the members' and the VPC's CIDR, never the world by default", async () => {
             const { name, of } = await build({ vpcCidr: "10.42.0.0/16" });
             const toClientPort = of(INGRESS).filter((r) => r.inputs.fromPort === 2379);
-            expect(toClientPort.map((r) => [r.inputs.securityGroupId, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4]))
-                .to.have.deep.members([[`${name}-nodes-sg-id`, `${name}-alb-sg-id`], [`${name}-nodes-sg-id`, "10.42.0.0/16"]]);
+            expect(toClientPort.map((r) => [r.inputs.securityGroupId, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4])).to.have.deep.members([
+                [`${name}-nodes-sg-id`, `${name}-alb-sg-id`], [`${name}-nodes-sg-id`, `${name}-nodes-sg-id`], [`${name}-nodes-sg-id`, "10.42.0.0/16"],
+            ]);
         });
 
         it("lets exactly the clientCidrs reach the members' 2379 directly", async () => {
@@ -547,7 +568,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(direct.map((r) => r.inputs.cidrIpv4)).to.have.members(["10.1.0.0/16", "10.2.0.0/16"]);
         });
 
-        it("keeps members reachable only through the ALB with clientCidrs []", async () => {
+        it("keeps members reachable by clients only through the ALB with clientCidrs []", async () => {
             const { of } = await build({ clientCidrs: [] });
             expect(of(INGRESS).filter((r) => r.inputs.fromPort === 2379 && r.inputs.cidrIpv4 !== undefined)).to.have.length(0);
         });

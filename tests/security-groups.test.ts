@@ -45,6 +45,10 @@ describe("the security groups (lib/security-groups.ts)", () => {
                 ipProtocol: "tcp", securityGroupId: group("nodes"), referencedSecurityGroupId: group("nodes"), fromPort: 2380, toPort: 2380,
                 description: "etcd peer traffic between members", tags,
             },
+            "nodes-client-from-nodes": {
+                ipProtocol: "tcp", securityGroupId: group("nodes"), referencedSecurityGroupId: group("nodes"), fromPort: 2379, toPort: 2379,
+                description: "etcd client API between members (joins, promotions, departures, maintenance)", tags,
+            },
             "nodes-client-0": {
                 ipProtocol: "tcp", securityGroupId: group("nodes"), cidrIpv4: "10.7.0.0/16", fromPort: 2379, toPort: 2379,
                 description: "etcd clients (gRPC, REST)", tags,
