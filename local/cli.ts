@@ -24,6 +24,7 @@ const usage = `Usage: npm run local -- [options]
   --subnet N            use 127.0.N.0/24 (default: the first free from 127.0.10.0)
   --port P              load balancer port (default: a free one)
   --grpc-load-balancer  also a TCP load balancer for gRPC clients (the NLB) on port 2379
+  --https               HTTPS at the load balancer (certificateArn) with a test CA's certificate; port 80 redirects
   --keep                leave the cluster running and exit
   --stop                stop clusters left by --keep (or by a crashed run)
   --help`;
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
             subnet: { type: "string" },
             port: { type: "string" },
             "grpc-load-balancer": { type: "boolean", default: false },
+            https: { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
             stop: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
@@ -106,6 +108,7 @@ async function main(): Promise<number> {
         subnet: numberOption(values.subnet, "subnet"),
         loadBalancerPort: numberOption(values.port, "port"),
         grpcLoadBalancer: values["grpc-load-balancer"],
+        https: values.https,
         keep: values.keep,
         abortSignal: interruption.signal,
         log: (line) => console.log(`[${elapsed(start)}] ${line}`),
@@ -116,7 +119,8 @@ async function main(): Promise<number> {
         clientEndpoints: cluster.clientEndpoints,
         grpcEndpoint: cluster.grpcEndpoint,
     })}\n`);
-    console.log(`Try: curl ${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
+    const trust = cluster.caFile ? `--cacert ${cluster.caFile} ` : "";
+    console.log(`Try: curl ${trust}${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
     console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",")} member list -w table`);
     if (values.keep) {
         console.log("Left running. Stop it with: npm run local -- --stop");

@@ -34,6 +34,7 @@ import { InstanceMetadata, metadataUnitOf, writeInstanceMetadata } from "./insta
 import { InstanceMetadataService, startInstanceMetadataService } from "./instance-metadata-service";
 import { issueRoleSession, RoleSession } from "./iam-policy";
 import { S3ApiStandIn, startS3Api } from "./s3-api";
+import { createTestCertificateAuthority } from "./test-certificates";
 import { ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { JobOutcome, NodeSystemd, PlayedUnit, TimerStatus, unmount, UnitStatus } from "./systemd";
@@ -69,6 +70,9 @@ const localComponentName = "local";
 
 /** Last octet of the address the discovery service, the load balancers and their stats page share; slots use 1..7. */
 const servicesHost = 254;
+
+/** The certificate ARN the local cluster gives the component with `https`: the one certificate its ACM stand-in holds. */
+export const localCertificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/local-load-balancer";
 
 /**
  * What to boot. `size`, `etcdVersion`, `os` and the raft timing are the
@@ -115,6 +119,15 @@ export interface LocalClusterOptions {
     subnet?: number;
     /** Port the ALB stand-in listens on (at 127.0.N.254); default a free one. */
     loadBalancerPort?: number;
+    /**
+     * The component's `certificateArn`: an ACM stand-in holds a certificate for
+     * the load balancer's address, issued by a test CA (`caFile`), and the ALB
+     * stand-in serves HTTPS with it under the listener's `sslPolicy`; its port
+     * 80 redirects. Default off.
+     */
+    https?: boolean;
+    /** The component's `sslPolicy`, with `https`; default the component's. */
+    sslPolicy?: string;
     /**
      * The component's `grpcLoadBalancer`: a TCP load balancer on the NLB's
      * listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
@@ -314,6 +327,10 @@ export interface ReplacementTimings {
 export interface LocalCluster {
     /** The load balancer URL: what the stack outputs as `etcd3ClusterUrl`. */
     readonly clusterUrl: string;
+    /** With `https`: the PEM file of the test CA the load balancer's certificate chains to, what clients trust (`curl --cacert`). */
+    readonly caFile?: string;
+    /** With `https`: the URL of the ALB's port-80 listener, which redirects to `clusterUrl`. */
+    readonly redirectUrl?: string;
     /** Each member's `http://<ip>:2379`, in member order: what the stack outputs as `clientEndpoints`. */
     readonly clientEndpoints: string[];
     /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
@@ -692,6 +709,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         backups: options.backups,
         backupIntervalMinutes: options.backupIntervalMinutes,
         restoreFrom: options.restoreFrom,
+        certificateArn: options.https ? localCertificateArn : undefined,
+        sslPolicy: options.sslPolicy,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -959,10 +978,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         throwIfInterrupted();
 
         phase = Date.now();
+        const acm = options.https ? await acmStandIn(path.join(workDir, "acm"), servicesAddress) : undefined;
         const loadBalancer = await startLoadBalancer({
             address: servicesAddress,
             specs: loadBalancerSpecs,
             albPort: options.loadBalancerPort,
+            certificates: acm?.certificates,
+            caFile: acm?.caFile,
             targetFor: (instance) => ({ name: nodes[instance].name, address: nodes[instance].ip }),
             healthCheckTimeScale: timeScale,
             directory: workDir,
@@ -978,7 +1000,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         log(`load balancer: ${clusterUrl}${grpcEndpoint ? `, gRPC ${grpcEndpoint}` : ""} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the target groups' times)`);
 
         phase = Date.now();
-        await firstWrite(clusterUrl);
+        await firstWrite(clusterUrl, acm?.caFile);
         const firstWriteMs = elapsedSince(phase);
         log(`first write acknowledged (${firstWriteMs} ms)`);
         throwIfInterrupted();
@@ -1239,6 +1261,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
+            caFile: acm?.caFile, redirectUrl: loadBalancer.redirectUrl,
             loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
             get clientEndpoints() {
                 return nodes.map((node) => node.clientUrl);
@@ -1277,13 +1300,27 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 }
 
 /**
+ * The ACM stand-in: one certificate, `localCertificateArn`, for the load
+ * balancer's address, issued by a test CA made in `directory`; haproxy reads
+ * it as one PEM file (certificate, then key).
+ */
+async function acmStandIn(directory: string, address: string): Promise<{ certificates: Map<string, string>; caFile: string }> {
+    fs.mkdirSync(directory);
+    const authority = await createTestCertificateAuthority(directory, { commonName: "etcd3-cluster local ACM stand-in CA" });
+    const issued = await authority.issue("load-balancer", { ipAddresses: [address] });
+    const bundle = path.join(directory, "load-balancer.pem");
+    fs.writeFileSync(bundle, issued.certificate + issued.key, { mode: 0o600 });
+    return { certificates: new Map([[localCertificateArn, bundle]]), caFile: authority.certificateFile };
+}
+
+/**
  * Writes one key through the v3 JSON gateway, which every supported release
  * serves, so the v2 key space the seed's curl session uses stays untouched.
  */
-async function firstWrite(clusterUrl: string): Promise<void> {
+async function firstWrite(clusterUrl: string, caFile?: string): Promise<void> {
     const base64 = (text: string) => Buffer.from(text).toString("base64");
     const body = JSON.stringify({ key: base64("etcd3-cluster-local/first-write"), value: base64(new Date().toISOString()) });
-    const answer = await probe(`${clusterUrl}/v3/kv/put`, { method: "POST", body, headers: { "content-type": "application/json" } });
+    const answer = await probe(`${clusterUrl}/v3/kv/put`, { method: "POST", body, headers: { "content-type": "application/json" }, caFile });
     if (answer?.status !== 200) {
         throw new Error(`the first write through the load balancer failed: ${answer ? `HTTP ${answer.status} ${answer.body}` : "no answer"}`);
     }

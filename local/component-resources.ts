@@ -381,7 +381,10 @@ export interface LoadBalancerSpec {
     resourceName: string;
     /** Seconds an idle connection is kept (the ALB's `idleTimeout`, the NLB listener's `tcpIdleTimeoutSeconds`). */
     idleTimeoutSeconds: number;
-    listener: { port: number; protocol: "HTTP" | "TCP" };
+    /** The listener that forwards to the target group. */
+    listener: ListenerSpec;
+    /** Listeners that answer every request with a redirect to another listener of the load balancer (the ALB's 80 with HTTPS). */
+    redirects: RedirectSpec[];
     targetGroup: {
         resourceName: string;
         /** The ARN the mocks gave it, which the health gates name. */
@@ -393,6 +396,21 @@ export interface LoadBalancerSpec {
     };
     /** Attached targets: the instance (by its index among the instances) and the port traffic goes to. */
     targets: { instance: number; port: number }[];
+}
+
+/** A listener forwarding to a target group. */
+export interface ListenerSpec {
+    port: number;
+    protocol: "HTTP" | "HTTPS" | "TCP";
+    /** An HTTPS listener's certificate (an ARN the ACM stand-in must hold) and TLS security policy. */
+    tls?: { certificateArn: string; sslPolicy: string };
+}
+
+/** A listener whose one action redirects every request to `toPort` over HTTPS. */
+export interface RedirectSpec {
+    port: number;
+    toPort: number;
+    statusCode: 301 | 302;
 }
 
 /** What AWS itself refuses (Elastic Load Balancing's limits), so a value `pulumi up` would fail on fails locally too. */
@@ -420,6 +438,43 @@ function protocolOf(problems: string[], what: string, value: unknown): "HTTP" | 
         problems.push(`${what} ${JSON.stringify(value)}: the local stand-in plays HTTP and TCP only`);
     }
     return value as "HTTP" | "TCP";
+}
+
+/** A forwarding listener, checked: an HTTPS one (ALB only) needs its certificate and policy named, as no default is guessed. */
+function listenerOf(problems: string[], listener: RegisteredResource, kind: LoadBalancerKind): ListenerSpec {
+    const { port, protocol, certificateArn, sslPolicy } = listener.inputs;
+    const allowed = kind === "alb" ? ["HTTP", "HTTPS"] : ["TCP"];
+    if (!allowed.includes(protocol)) {
+        problems.push(`listener ${listener.name} protocol ${JSON.stringify(protocol)}: the local stand-in plays ${allowed.join(" and ")} on an ${kind.toUpperCase()}`);
+    }
+    if (protocol !== "HTTPS") {
+        return { port: Number(port), protocol };
+    }
+    if (typeof certificateArn !== "string") {
+        problems.push(`listener ${listener.name}: an HTTPS listener needs certificateArn, which AWS requires`);
+    }
+    if (typeof sslPolicy !== "string") {
+        problems.push(`listener ${listener.name} sslPolicy is left to a default: the local harness does not guess AWS's (ELBSecurityPolicy-2016-08, ` +
+            "which allows TLS 1.0); set it");
+    }
+    return { port: Number(port), protocol, tls: { certificateArn, sslPolicy } };
+}
+
+/** A redirecting listener, checked: plain HTTP, redirecting to an HTTPS listener of the same load balancer with a status the ALB offers. */
+function redirectOf(problems: string[], listener: RegisteredResource, target: ListenerSpec | undefined): RedirectSpec {
+    const [action] = listener.inputs.defaultActions ?? [];
+    const redirect = action?.redirect ?? {};
+    const statusCode = ({ HTTP_301: 301, HTTP_302: 302 } as const)[redirect.statusCode as "HTTP_301" | "HTTP_302"];
+    const toPort = Number(redirect.port);
+    if ((listener.inputs.defaultActions ?? []).length !== 1 || action.type !== "redirect" || listener.inputs.protocol !== "HTTP") {
+        problems.push(`listener ${listener.name}: ${listener.inputs.protocol} with default actions ${JSON.stringify(listener.inputs.defaultActions)} ` +
+            "is neither the one listener forwarding to a target group nor an HTTP listener redirecting to it");
+    } else if (statusCode === undefined) {
+        problems.push(`listener ${listener.name} redirect statusCode ${JSON.stringify(redirect.statusCode)}: the ALB redirects with HTTP_301 or HTTP_302`);
+    } else if (redirect.protocol !== "HTTPS" || target?.protocol !== "HTTPS" || toPort !== target.port) {
+        problems.push(`listener ${listener.name} redirects to ${redirect.protocol} port ${redirect.port}, which is not the load balancer's HTTPS listener`);
+    }
+    return { port: Number(listener.inputs.port), toPort, statusCode };
 }
 
 /** The health check of a target group resource; values left to defaults are refused rather than guessed. */
@@ -479,16 +534,23 @@ export function loadBalancersOf(resources: RegisteredResource[]): LoadBalancerSp
         }
         const kind: LoadBalancerKind = type === "application" ? "alb" : "nlb";
         const listeners = ofType("listener:Listener").filter((listener) => listener.inputs.loadBalancerArn === balancer.state.arn);
-        if (listeners.length !== 1) {
-            problems.push(`load balancer ${balancer.name} has ${listeners.length} listeners; the local stand-in plays exactly one`);
+        const forwarding = listeners.filter((listener) => (listener.inputs.defaultActions ?? []).some((action: { type: string }) => action.type === "forward"));
+        if (forwarding.length !== 1) {
+            problems.push(`load balancer ${balancer.name} has ${forwarding.length} listeners forwarding to a target group; the local stand-in plays exactly one`);
             return [];
         }
-        const [listener] = listeners;
-        const actions = listener.inputs.defaultActions ?? [];
-        if (actions.length !== 1 || actions[0].type !== "forward") {
+        const [listener] = forwarding;
+        const actions = listener.inputs.defaultActions;
+        if (actions.length !== 1) {
             problems.push(`listener ${listener.name}: its default actions ${JSON.stringify(actions)} are not one forward to a target group`);
             return [];
         }
+        const ports = listeners.map((candidate) => Number(candidate.inputs.port));
+        if (new Set(ports).size !== ports.length) {
+            problems.push(`load balancer ${balancer.name} has two listeners on one port (${ports.join(", ")}), which AWS refuses`);
+        }
+        const forwardingListener = listenerOf(problems, listener, kind);
+        const redirects = listeners.filter((candidate) => candidate !== listener).map((candidate) => redirectOf(problems, candidate, forwardingListener));
         const group = groups.find((candidate) => candidate.state.arn === actions[0].targetGroupArn);
         if (!group) {
             problems.push(`listener ${listener.name} forwards to ${actions[0].targetGroupArn}, which is no target group of the component`);
@@ -510,7 +572,8 @@ export function loadBalancersOf(resources: RegisteredResource[]): LoadBalancerSp
             kind,
             resourceName: balancer.name,
             idleTimeoutSeconds,
-            listener: { port: Number(listener.inputs.port), protocol: protocolOf(problems, `listener ${listener.name} protocol`, listener.inputs.protocol) },
+            listener: forwardingListener,
+            redirects,
             targetGroup: {
                 resourceName: group.name,
                 arn: String(group.state.arn),

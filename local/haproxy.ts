@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { freePort } from "./cluster-registry";
-import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec } from "./component-resources";
+import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec, RedirectSpec } from "./component-resources";
 import { answersOk, probe } from "./http";
 import { ManagedProcess, ProcessGroup, waitUntil } from "./processes";
 import { requireTool } from "./system-tools";
@@ -31,6 +31,10 @@ export interface PlayedLoadBalancer {
     port: number;
     /** Its targets, in attachment order, each with the port the attachment names. */
     targets: (Target & { port: number })[];
+    /** Its redirecting listeners, each on a local port of its own. */
+    redirects: (RedirectSpec & { localPort: number })[];
+    /** With an HTTPS listener: the PEM file (certificate, chain and key) the ACM stand-in holds for its certificate. */
+    certificateFile?: string;
 }
 
 export interface LoadBalancerConfig {
@@ -78,7 +82,23 @@ export function matcherExpectation(matcher: string): string {
 }
 
 /** haproxy's proxy mode for a listener or target protocol. */
-const haproxyModes = { HTTP: "http", TCP: "tcp" } as const;
+const haproxyModes = { HTTP: "http", HTTPS: "http", TCP: "tcp" } as const;
+
+/**
+ * The lowest TLS version an ELB security policy accepts, as haproxy's
+ * `ssl-min-ver`: read from the policy's name (`…-TLS13-1-2-…` is TLS 1.2 and
+ * up); the policies named only by a date accept TLS 1.0.
+ */
+export function tlsFloorOf(sslPolicy: string): string {
+    const floor = /^ELBSecurityPolicy-(?:TLS13-|FS-|TLS-)1-([0-3])-/.exec(sslPolicy);
+    if (floor) {
+        return `TLSv1.${floor[1]}`;
+    }
+    if (/^ELBSecurityPolicy-(?:FS-)?\d{4}-\d{2}$/.test(sslPolicy)) {
+        return "TLSv1.0";
+    }
+    throw new Error(`TLS security policy ${JSON.stringify(sslPolicy)}: not a name the local stand-in can read its lowest TLS version from`);
+}
 
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
 function targetGroupName(kind: LoadBalancerKind): string {
@@ -94,15 +114,27 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
         ? [`    option httpchk GET ${check.path}`, `    http-check expect ${check.expect}`]
         : [];
     const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
+    const tls = spec.listener.tls ? ` ssl crt ${balancer.certificateFile} ssl-min-ver ${tlsFloorOf(spec.listener.tls.sslPolicy)}` : "";
+    const scheme = spec.listener.protocol === "HTTPS" ? "https" : "http";
     return [
         `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +
-            `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: the most a replacement's drain waits for requests under way, scaled)`,
+            `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: the most a replacement's drain waits for requests under way, scaled)` +
+            (spec.listener.tls ? `; certificate ${spec.listener.tls.certificateArn}, policy ${spec.listener.tls.sslPolicy}` : ""),
         `frontend ${spec.kind}-listener`,
         `    mode ${haproxyModes[spec.listener.protocol]}`,
-        `    bind ${config.listenAddress}:${balancer.port}`,
+        `    bind ${config.listenAddress}:${balancer.port}${tls}`,
         `    timeout client ${idleTimeout}`,
         `    default_backend ${targetGroupName(spec.kind)}`,
         "",
+        ...balancer.redirects.flatMap((redirect) => [
+            `# ${spec.resourceName}: listener HTTP ${redirect.port} -> redirect ${redirect.statusCode} to port ${redirect.toPort}`,
+            `frontend ${spec.kind}-redirect-${redirect.port}`,
+            "    mode http",
+            `    bind ${config.listenAddress}:${redirect.localPort}`,
+            `    timeout client ${idleTimeout}`,
+            `    http-request redirect location ${scheme}://${config.listenAddress}:${balancer.port}%[capture.req.uri] code ${redirect.statusCode}`,
+            "",
+        ]),
         `backend ${targetGroupName(spec.kind)}`,
         `    mode ${haproxyModes[spec.targetGroup.protocol]}`,
         `    timeout server ${idleTimeout}`,
@@ -145,6 +177,14 @@ export interface LoadBalancerOptions {
     specs: LoadBalancerSpec[];
     /** The ALB's local port; default a free one (its port 80 is usually not free or not allowed locally). Other listeners keep their port. */
     albPort?: number;
+    /**
+     * The ACM stand-in: each certificate ARN the component may name, with the
+     * PEM file (certificate, chain and key) it stands for. An HTTPS listener
+     * naming another ARN is refused, as AWS refuses a certificate it does not hold.
+     */
+    certificates?: ReadonlyMap<string, string>;
+    /** The CA the certificates chain to: what the harness's own probes through an HTTPS listener trust. */
+    caFile?: string;
     /** The node standing for instance `index` (the component's instance order). */
     targetFor: (instance: number) => Target;
     healthCheckTimeScale: number;
@@ -159,8 +199,10 @@ export interface LoadBalancerOptions {
 
 /** The running load balancers (one haproxy). */
 export interface LoadBalancer {
-    /** The ALB's URL, `http://<address>:<port>`. */
+    /** The ALB's URL, `http://<address>:<port>` (`https://` when its listener is HTTPS). */
     url: string;
+    /** The URL of the ALB's redirecting listener (its port 80 with HTTPS), if it has one. */
+    redirectUrl?: string;
     /** The NLB's `<address>:<port>` if the component has one. */
     grpcEndpoint?: string;
     statsUrl: string;
@@ -193,15 +235,26 @@ async function playedBalancers(options: LoadBalancerOptions): Promise<PlayedLoad
     const played: PlayedLoadBalancer[] = [];
     for (const spec of options.specs) {
         const port = spec.kind === "alb" ? options.albPort ?? (await freePort(options.address)) : spec.listener.port;
+        // Each redirecting listener gets a free port of its own, as the ALB's own listener does.
+        const redirects = [];
+        for (const redirect of spec.redirects) {
+            redirects.push({ ...redirect, localPort: await freePort(options.address) });
+        }
+        const certificateArn = spec.listener.tls?.certificateArn;
+        const certificateFile = certificateArn === undefined ? undefined : options.certificates?.get(certificateArn);
+        if (certificateArn !== undefined && certificateFile === undefined) {
+            throw new Error(`${spec.resourceName}'s HTTPS listener names certificate ${certificateArn}, which the ACM stand-in does not hold ` +
+                `(it holds: ${[...(options.certificates?.keys() ?? [])].join(", ") || "none"}); AWS refuses such a listener`);
+        }
         const targets = spec.targets.map((target, index) => {
             const node = options.targetFor(target.instance);
             // Two attachments of one instance are two servers to haproxy; the stats page needs distinct names.
             const repeated = spec.targets.slice(0, index).some((earlier) => earlier.instance === target.instance);
             return { ...node, name: repeated ? `${node.name}-${index}` : node.name, port: target.port };
         });
-        played.push({ spec, port, targets });
+        played.push({ spec, port, targets, redirects, certificateFile });
     }
-    const ports = played.map((balancer) => balancer.port);
+    const ports = played.flatMap((balancer) => [balancer.port, ...balancer.redirects.map((redirect) => redirect.localPort)]);
     if (new Set(ports).size !== ports.length) {
         // haproxy binds with SO_REUSEPORT, so both would bind and the kernel would split connections between them.
         throw new Error(`two load balancers would listen on one port (${ports.join(", ")}): choose another load balancer port`);
@@ -237,6 +290,8 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         logFile: path.join(options.directory, "haproxy.log"),
     });
     const endpoint = (balancer: PlayedLoadBalancer) => `${options.address}:${balancer.port}`;
+    // etcd serves HTTP/1.1 on its gRPC port, so even the NLB's TCP listener answers http://.
+    const urlOf = (balancer: PlayedLoadBalancer) => `${balancer.spec.listener.protocol === "HTTPS" ? "https" : "http"}://${endpoint(balancer)}`;
     const statsUrl = `http://${options.address}:${statsPort}`;
     const lastStates = new Map<LoadBalancerKind, Record<string, string>>();
     const isReady = async (balancer: PlayedLoadBalancer) => {
@@ -244,7 +299,7 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         lastStates.set(balancer.spec.kind, seen);
         const states = Object.values(seen);
         return states.length === balancer.targets.length && states.every((state) => state === "UP")
-            && (await answersOk(`http://${endpoint(balancer)}/health`));
+            && (await answersOk(`${urlOf(balancer)}/health`, options.caFile));
     };
     // The members answer /health already, so targets that are still not UP after several rounds of checks
     // never will be: the target group's health check does not pass on a healthy member.
@@ -280,7 +335,8 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     const alb = balancers.find((balancer) => balancer.spec.kind === "alb")!;
     const nlb = balancers.find((balancer) => balancer.spec.kind === "nlb");
     return {
-        url: `http://${endpoint(alb)}`,
+        url: urlOf(alb),
+        redirectUrl: alb.redirects.length > 0 ? `http://${options.address}:${alb.redirects[0].localPort}` : undefined,
         grpcEndpoint: nlb && endpoint(nlb),
         statsUrl,
         kinds: balancers.map((balancer) => balancer.spec.kind),
