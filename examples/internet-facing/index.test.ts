@@ -2,13 +2,21 @@ import * as assert from "node:assert/strict";
 import { outputValue, setEtcd3ClusterMocks } from "etcd3-cluster/testing";
 
 // #region mocks
+const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab";
 const mocks = setEtcd3ClusterMocks({
     config: { "aws:region": "us-east-1" },
     mocks: {
-        // The program's own lookup: the cluster's mocks answer only what the cluster needs.
-        call: (args) => args.token === "aws:route53/getZone:getZone"
-            ? { id: "Z0123456789EXAMPLE", zoneId: "Z0123456789EXAMPLE", name: `${args.inputs.name}.` }
-            : undefined,
+        // The program's own lookups: the cluster's mocks answer only what the cluster needs.
+        call: (args) => {
+            switch (args.token) {
+                case "aws:route53/getZone:getZone":
+                    return { id: "Z0123456789EXAMPLE", zoneId: "Z0123456789EXAMPLE", name: `${args.inputs.name}.` };
+                case "aws:acm/getCertificate:getCertificate":
+                    return { id: certificateArn, arn: certificateArn, domain: args.inputs.domain, status: "ISSUED" };
+                default:
+                    return undefined;
+            }
+        },
     },
 });
 // #endregion mocks
@@ -19,8 +27,17 @@ describe("an internet-facing etcd cluster with a DNS name and a gRPC load balanc
         program = await mocks.run(() => import("./index"));
     });
 
-    it("exports the URL under the DNS name", async () => {
-        assert.equal(await outputValue(program.etcd3ClusterUrl), "http://etcd.example.com");
+    it("exports the URL under the DNS name, over HTTPS", async () => {
+        assert.equal(await outputValue(program.etcd3ClusterUrl), "https://etcd.example.com");
+    });
+
+    it("serves HTTPS with the issued certificate looked up for the name, and redirects port 80 there", () => {
+        assert.deepEqual(mocks.callsOf("aws:acm/getCertificate:getCertificate").map((call) => call.inputs),
+            [{ domain: "etcd.example.com", statuses: ["ISSUED"], mostRecent: true }]);
+        const listeners = mocks.resourcesOf("aws:lb/listener:Listener").map((listener) => [
+            listener.inputs.port, listener.inputs.protocol, listener.inputs.certificateArn, listener.inputs.defaultActions[0].type,
+        ]);
+        assert.deepEqual(listeners.sort(), [[2379, "TCP", undefined, "forward"], [443, "HTTPS", certificateArn, "forward"], [80, "HTTP", undefined, "redirect"]]);
     });
 
     it("points the DNS name, in the hosted zone looked up, at the ALB", () => {
@@ -47,7 +64,7 @@ describe("an internet-facing etcd cluster with a DNS name and a gRPC load balanc
         const toBalancers = mocks.resourcesOf("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
             .filter((rule) => balancerGroups.includes(rule.inputs.securityGroupId) && rule.inputs.cidrIpv4 !== undefined);
         assert.deepEqual(toBalancers.map((rule) => [rule.inputs.fromPort, rule.inputs.cidrIpv4]).sort(),
-            [[2379, "203.0.113.0/24"], [80, "203.0.113.0/24"]]);
+            [[2379, "203.0.113.0/24"], [443, "203.0.113.0/24"], [80, "203.0.113.0/24"]]);
     });
 
     it("exports the gRPC endpoint as the NLB's name and port 2379", async () => {
