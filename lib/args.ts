@@ -143,9 +143,16 @@ export interface Etcd3ClusterArgs {
     discoveryLogFile?: string | false;
     /**
      * OpenSSH public keys (one key a line, no newlines) for the OS's `core` user;
-     * SSH (22) is then open from the VPC's CIDR. Default none.
+     * needs `sshCidrs`. Without keys no one can log in and port 22 is closed. Default none.
      */
     sshAuthorizedKeys?: string[];
+    /**
+     * CIDRs that may reach the members' SSH port (22), e.g. the VPC's CIDR or a
+     * bastion's `/32`; needs `sshAuthorizedKeys`, and keys need it: SSH is open
+     * only when both say so, and port 22 is closed otherwise. `0.0.0.0/0` only
+     * when named here. Default none.
+     */
+    sshCidrs?: string[];
     /**
      * Whether the ALB is internet-facing, in the public subnets. `false` keeps an
      * internal ALB that only `allowedCidrs` can reach, because etcd behind it has
@@ -397,6 +404,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     discoveryService: { type: "string", default: defaultDiscoveryService },
     discoveryLogFile: { type: "path-or-false", default: "etcd3-discovery-url.log" },
     sshAuthorizedKeys: { type: "string-list" },
+    sshCidrs: { type: "string-list" },
     internetFacing: { type: "boolean", default: false },
     allowedCidrs: { type: "string-list", default: { words: "the VPC's CIDR" } },
     clientCidrs: { type: "string-list", default: { words: "the VPC's CIDR" } },
@@ -538,8 +546,8 @@ export interface ResolvedEtcd3ClusterArgs {
     allowedCidrs: CidrSource;
     /** Who may reach the members' client port directly. */
     clientCidrs: CidrSource;
-    /** Who may reach the members' SSH port: the VPC with SSH keys, nobody without. */
-    sshCidrs: CidrSource;
+    /** Who may reach the members' SSH port: nobody unless keys and CIDRs are both given. */
+    sshCidrs: string[];
     grpcLoadBalancer: boolean;
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
     /** The ALB's HTTPS listener; none for HTTP only. */
@@ -968,6 +976,15 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     if (args.clientCidrs !== undefined) {
         checkCidrs("clientCidrs", args.clientCidrs);
     }
+    const sshCidrs = args.sshCidrs ?? [];
+    checkCidrs("sshCidrs", sshCidrs);
+    if (sshAuthorizedKeys.length > 0 && sshCidrs.length === 0) {
+        problem("sshAuthorizedKeys: port 22 stays closed unless sshCidrs names who may connect (e.g. the VPC's CIDR or a bastion's /32); " +
+            "give sshCidrs, or leave the keys out");
+    }
+    if (sshCidrs.length > 0 && sshAuthorizedKeys.length === 0) {
+        problem("sshCidrs: with no sshAuthorizedKeys no one can log in, so port 22 stays closed; give the keys too, or leave sshCidrs out");
+    }
     if (args.allowedCidrs !== undefined) {
         if (args.allowedCidrs.length === 0) {
             problem("allowedCidrs: give at least one CIDR, or leave it out to allow the VPC's CIDR");
@@ -1084,7 +1101,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         internetFacing,
         allowedCidrs: args.allowedCidrs ?? "vpc-cidr",
         clientCidrs: args.clientCidrs ?? "vpc-cidr",
-        sshCidrs: sshAuthorizedKeys.length > 0 ? "vpc-cidr" : [],
+        sshCidrs,
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         https,

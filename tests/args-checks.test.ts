@@ -418,7 +418,7 @@ describe("argument checks (lib/args.ts)", () => {
         });
 
         it("refuses an SSH key that is not one key line, listing the key types allowed", () => {
-            expect(problemsOf({ sshAuthorizedKeys: ["ssh-ed25519"] })).to.deep.equal([
+            expect(problemsOf({ sshAuthorizedKeys: ["ssh-ed25519"], sshCidrs: ["10.99.0.0/16"] })).to.deep.equal([
                 'sshAuthorizedKeys[0]: not one OpenSSH public key line ("ssh-ed25519 AAAA... comment", no line breaks); types allowed: ' +
                     "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com",
             ]);
@@ -543,6 +543,7 @@ describe("argument checks (lib/args.ts)", () => {
                 ecosystem: "kv", clusterSize: 5, instanceType: "m7g.large", amiId: "ami-0123456789abcdef0", os: "flatcar",
                 etcdVersion: "3.6.14", bootstrap: "discovery", etcdImageRepository: "quay.io/coreos/etcd", heartbeatIntervalMs: 200, electionTimeoutMs: 2000,
                 discoveryUrl: url, discoveryService: "http://127.0.0.1:8087", discoveryLogFile: false, sshAuthorizedKeys: [goodKey],
+                sshCidrs: ["10.99.0.0/16", "192.0.2.1/32"],
                 internetFacing: true, allowedCidrs: ["203.0.113.0/24"], clientCidrs: [], grpcLoadBalancer: true,
                 dnsName: "etcd.example.com", hostedZoneId: "Z1", rootVolumeSizeGiB: 50, tags: { team: "db" },
                 certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", sslPolicy: "ELBSecurityPolicy-TLS13-1-3-2021-06",
@@ -573,7 +574,7 @@ describe("argument checks (lib/args.ts)", () => {
                 internetFacing: true,
                 allowedCidrs: ["203.0.113.0/24"],
                 clientCidrs: [],
-                sshCidrs: "vpc-cidr",
+                sshCidrs: ["10.99.0.0/16", "192.0.2.1/32"],
                 grpcLoadBalancer: true,
                 dns: { name: "etcd.example.com", hostedZoneId: "Z1" },
                 https: { certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", sslPolicy: "ELBSecurityPolicy-TLS13-1-3-2021-06" },

@@ -102,12 +102,12 @@ describe("Etcd3Cluster argument validation", () => {
 
     for (const key of ["ssh-ed25519", "ssh-ed25519 not-base64!", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "-----BEGIN OPENSSH PRIVATE KEY-----"]) {
         it(`rejects the malformed SSH key ${JSON.stringify(key.slice(0, 30))}`, async () => {
-            await expectProblem({ sshAuthorizedKeys: [goodKey, key] }, "sshAuthorizedKeys[1]", "OpenSSH public key");
+            await expectProblem({ sshAuthorizedKeys: [goodKey, key], sshCidrs: ["10.99.0.0/16"] }, "sshAuthorizedKeys[1]", "OpenSSH public key");
         });
     }
 
     it("accepts a well-formed ed25519 key", () => {
-        expect(resolveArgs("etcd3", { sshAuthorizedKeys: [goodKey] }).sshAuthorizedKeys).to.deep.equal([goodKey]);
+        expect(resolveArgs("etcd3", { sshAuthorizedKeys: [goodKey], sshCidrs: ["10.99.0.0/16"] }).sshAuthorizedKeys).to.deep.equal([goodKey]);
     });
 
     for (const dnsName of ["etcd", "-etcd.example.com", "etcd..example.com", "etcd_1.example.com", `${"a".repeat(64)}.example.com`]) {
@@ -260,7 +260,7 @@ describe("Etcd3Cluster argument validation", () => {
 
     it("rejects an SSH key entry that holds a second line", async () => {
         const otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJm other@example";
-        await expectProblem({ sshAuthorizedKeys: [`${goodKey}\n${otherKey}`] }, "sshAuthorizedKeys[0]", "no line breaks");
+        await expectProblem({ sshAuthorizedKeys: [`${goodKey}\n${otherKey}`], sshCidrs: ["10.99.0.0/16"] }, "sshAuthorizedKeys[0]", "no line breaks");
     });
 
     it("rejects an instance type @pulumi/aws does not know and names the nearest known ones", async () => {
@@ -305,10 +305,10 @@ describe("Etcd3Cluster argument validation", () => {
     });
 
     it("carries the OS row, the parsed release and the CIDR sources resolved once", () => {
-        const resolved = resolveArgs("etcd3", { os: "flatcar", etcdVersion: "3.6.14", clientCidrs: [], sshAuthorizedKeys: [goodKey] });
+        const resolved = resolveArgs("etcd3", { os: "flatcar", etcdVersion: "3.6.14", clientCidrs: [], sshAuthorizedKeys: [goodKey], sshCidrs: ["10.1.2.3/32"] });
         expect(resolved.osProfile).to.equal(operatingSystems.flatcar);
         expect(resolved.release).to.deep.equal({ tag: "v3.6.14", branch: "3.6", numbers: [3, 6, 14], servesV2Api: false, formsByV2Discovery: true });
-        expect([resolved.allowedCidrs, resolved.clientCidrs, resolved.sshCidrs]).to.deep.equal(["vpc-cidr", [], "vpc-cidr"]);
+        expect([resolved.allowedCidrs, resolved.clientCidrs, resolved.sshCidrs]).to.deep.equal(["vpc-cidr", [], ["10.1.2.3/32"]]);
         expect(resolveArgs("etcd3", {}).sshCidrs).to.deep.equal([]);
     });
 });

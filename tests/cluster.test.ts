@@ -76,7 +76,7 @@ describe("Etcd3Cluster resource graph, compared whole (Pulumi mocks)", () => {
         let registeredNames: string[];
         before(async () => {
             ({ name, children } = await buildRecordingOptions({
-                grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
+                grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], sshCidrs: ["10.99.0.0/16"], dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
             }));
             registeredNames = resourcesOf(name).filter((r) => r.type !== COMPONENT).map((r) => r.name);
         });
@@ -476,8 +476,8 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
         }, {
-            title: "with SSH keys",
-            args: { sshAuthorizedKeys: [sshKey] },
+            title: "with SSH keys and the CIDRs that may connect",
+            args: { sshAuthorizedKeys: [sshKey], sshCidrs: ["10.99.0.0/16", "192.0.2.1/32"] },
             rules: [
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
@@ -485,6 +485,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 22, 22, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 22, 22, "192.0.2.1/32"],
                 ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
@@ -606,11 +607,11 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
             expect(of(INGRESS).filter((r) => r.inputs.fromPort === 22)).to.have.length(0);
         });
 
-        it("opens SSH from the VPC only when keys are given", async () => {
+        it("opens SSH from exactly the sshCidrs when keys are given with them", async () => {
             const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
-            const { of } = await build({ sshAuthorizedKeys: [key] });
+            const { of } = await build({ sshAuthorizedKeys: [key], sshCidrs: ["192.0.2.1/32"] });
             const ssh = of(INGRESS).filter((r) => r.inputs.fromPort === 22);
-            expect(ssh.map((r) => r.inputs.cidrIpv4)).to.deep.equal(["10.99.0.0/16"]);
+            expect(ssh.map((r) => r.inputs.cidrIpv4)).to.deep.equal(["192.0.2.1/32"]);
             expect(userDataOf(of(INSTANCE)[0]).passwd.users[0]).to.deep.equal({ name: "core", sshAuthorizedKeys: [key] });
         });
     });
@@ -782,7 +783,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
 
         it("tags every resource of every taggable type with exactly the ecosystem, the user's tags and its own Name", async () => {
             const { name } = await build({
-                ecosystem: "billing-etcd", tags: { team: "platform" }, grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey],
+                ecosystem: "billing-etcd", tags: { team: "platform" }, grpcLoadBalancer: true, sshAuthorizedKeys: [sshKey], sshCidrs: ["10.99.0.0/16"],
                 dnsName: "etcd.example.com", hostedZoneId: "Z0123456789",
             });
             const common = { ecosystem: "billing-etcd", team: "platform" };
