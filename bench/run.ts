@@ -265,7 +265,7 @@ function benchUserData(): UserDataResult[] {
         { variant: "default", sshAuthorizedKeys: [] as string[] },
         { variant: "with one SSH key", sshAuthorizedKeys: [key] },
     ].map(({ variant, sshAuthorizedKeys }) => {
-        const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys });
+        const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys, sshCidrs: sshAuthorizedKeys.length > 0 ? ["10.99.0.0/16"] : undefined });
         const bytes = Math.max(...planMembers(args).map((member) =>
             Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };

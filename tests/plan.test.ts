@@ -40,7 +40,8 @@ describe("the per-member plan", () => {
         const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
         const args = resolveArgs("etcd3", {
             os: "flatcar", etcdVersion: "3.6.14", etcdImageRepository: "quay.io/coreos/etcd",
-            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key], quotaBackendMiB: 4096, snapshotCount: 50000,
+            heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key], sshCidrs: ["10.99.0.0/16"], quotaBackendMiB: 4096,
+            snapshotCount: 50000,
         });
         expect(memberIgnitionOptions(args, planMembers(args)[1], { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })).to.deep.equal({
             memberName: "etcd3-cluster-1", discoveryUrl, clusterToken: undefined, members: undefined, foundingClusterSize: undefined, dataVolumeId: "vol-0123456789abcdef0", enableV2Api: false, etcdVersion: "v3.6.14", os: "flatcar", imageRepository: "quay.io/coreos/etcd",
