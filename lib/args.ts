@@ -17,6 +17,7 @@ import {
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import type { BackupSettings } from "./backup";
+import { sslPolicyTlsVersions } from "./loadbalancer";
 import { maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 import { parseRestoreSource } from "./restore";
@@ -156,7 +157,8 @@ export interface Etcd3ClusterArgs {
     /**
      * Whether the ALB is internet-facing, in the public subnets. `false` keeps an
      * internal ALB that only `allowedCidrs` can reach, because etcd behind it has
-     * no TLS and no authentication; `true` requires `allowedCidrs`. Default `false`.
+     * no authentication (and TLS only at the ALB, with `certificateArn`); `true`
+     * requires `allowedCidrs`. Default `false`.
      */
     internetFacing?: boolean;
     /**
@@ -185,7 +187,7 @@ export interface Etcd3ClusterArgs {
     hostedZoneId?: pulumi.Input<string>;
     /**
      * An ACM certificate's ARN (`arn:aws:acm:<region>:<account>:certificate/<id>`,
-     * in the cluster's region) for HTTPS at the ALB: a listener on 443 serves
+     * in the cluster's region; IAM server certificates are not taken) for HTTPS at the ALB: a listener on 443 serves
      * the cluster with it under `sslPolicy`, port 80 answers every request with
      * a permanent redirect (301) to `https://`, and `etcd3ClusterUrl` becomes
      * `https://<dnsName or the ALB's DNS name>`. The certificate must cover
@@ -979,8 +981,9 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const sshCidrs = args.sshCidrs ?? [];
     checkCidrs("sshCidrs", sshCidrs);
     if (sshAuthorizedKeys.length > 0 && sshCidrs.length === 0) {
-        problem("sshAuthorizedKeys: port 22 stays closed unless sshCidrs names who may connect (e.g. the VPC's CIDR or a bastion's /32); " +
-            "give sshCidrs, or leave the keys out");
+        problem("sshAuthorizedKeys: SSH opens only to the CIDRs sshCidrs names, and none is given (keys alone opened port 22 to " +
+            "the VPC's CIDR before 0.1.0); give sshCidrs, e.g. pulumi config set --path 'sshCidrs[0]' <the VPC's CIDR or a bastion's /32>, " +
+            "or leave the keys out");
     }
     if (sshCidrs.length > 0 && sshAuthorizedKeys.length === 0) {
         problem("sshCidrs: with no sshAuthorizedKeys no one can log in, so port 22 stays closed; give the keys too, or leave sshCidrs out");
@@ -1121,13 +1124,6 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     };
 }
 
-/**
- * ALB security policies whose lowest TLS version is 1.2 or 1.3: the TLS 1.3
- * family from 1.2 up, the forward-secrecy and TLS 1.2 families, each with its
- * variants (`Res`, `Ext1`, `FIPS`, `PQ`, ...) and date.
- */
-const modernSslPolicy = /^ELBSecurityPolicy-(TLS13-1-[23]|FS-1-2|TLS-1-2)(-[A-Za-z0-9]+)*-\d{4}-\d{2}$/;
-
 /** The HTTPS listener's settings, or none without a certificate; each problem goes to `problem`. */
 function httpsSettings(args: Etcd3ClusterArgs, problem: (text: string) => void): HttpsSettings | undefined {
     if (typeof args.certificateArn === "string" && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(args.certificateArn)) {
@@ -1138,7 +1134,8 @@ function httpsSettings(args: Etcd3ClusterArgs, problem: (text: string) => void):
         problem("sslPolicy: it sets the HTTPS listener's TLS versions and ciphers, and there is none without certificateArn; " +
             "leave it out or give a certificate");
     }
-    if (args.sslPolicy !== undefined && !modernSslPolicy.test(args.sslPolicy)) {
+    const versions = args.sslPolicy === undefined ? undefined : sslPolicyTlsVersions(args.sslPolicy);
+    if (args.sslPolicy !== undefined && !(versions && versions.lowest >= "1.2")) {
         problem(`sslPolicy "${args.sslPolicy}": use an ALB security policy whose lowest version is TLS 1.2 or 1.3, such as ` +
             `${argumentDefaults.sslPolicy} or ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (TLS 1.0 and 1.1 are refused)`);
     }

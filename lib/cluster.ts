@@ -83,7 +83,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             subnetIds: resolved.internetFacing ? network.publicSubnetIds : network.privateSubnetIds,
             securityGroupId: securityGroups.loadBalancers[kind]!.id,
             vpcId: network.vpcId,
-            https: kind === "alb" ? resolved.https : undefined,
+            https: kind === "alb" && resolved.https ? { ...resolved.https, openedBy: securityGroups.httpsIngress } : undefined,
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 

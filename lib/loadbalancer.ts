@@ -94,14 +94,32 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
 /** The ALB's HTTPS listener's port. */
 export const httpsListenerPort = 443;
 
+/** A TLS version as ELB policy names write it (`1-2` is TLS 1.2). */
+export type TlsVersion = "1.0" | "1.1" | "1.2" | "1.3";
+
+/**
+ * The TLS versions an Elastic Load Balancing security policy accepts, read
+ * from its name: the TLS 1.3 family (`ELBSecurityPolicy-TLS13-1-2-…`) from the
+ * version it names up to 1.3, the forward-secrecy and TLS families
+ * (`…-FS-1-2-…`, `…-TLS-1-1-…`) from the version named up to 1.2, each with its
+ * variants (`Res`, `Ext1`, `FIPS`, `PQ`, ...) and date; the policies named by a
+ * date alone (`ELBSecurityPolicy-2016-08`, `…-FS-2018-06`) from 1.0 to 1.2.
+ * Undefined for a name that is no ELB policy's.
+ */
+export function sslPolicyTlsVersions(sslPolicy: string): { lowest: TlsVersion; highest: TlsVersion } | undefined {
+    const named = /^ELBSecurityPolicy-(TLS13|FS|TLS)-1-([0-3])(-[A-Za-z0-9]+)*-\d{4}-\d{2}$/.exec(sslPolicy);
+    if (named) {
+        return { lowest: `1.${named[2]}` as TlsVersion, highest: named[1] === "TLS13" ? "1.3" : "1.2" };
+    }
+    return /^ELBSecurityPolicy-(FS-)?\d{4}-\d{2}$/.test(sslPolicy) ? { lowest: "1.0", highest: "1.2" } : undefined;
+}
+
 export interface ClusterLoadBalancer {
     kind: LoadBalancerKind;
     loadBalancer: aws.lb.LoadBalancer;
     targetGroup: aws.lb.TargetGroup;
-    /** The listener that forwards to the members. */
+    /** The listener that forwards to the members: the HTTPS one when there is one. */
     listener: aws.lb.Listener;
-    /** With HTTPS, the port-80 listener that redirects to it. */
-    redirectListener?: aws.lb.Listener;
 }
 
 export function createLoadBalancer(
@@ -112,8 +130,12 @@ export function createLoadBalancer(
         subnetIds: pulumi.Input<string[]>;
         securityGroupId: pulumi.Input<string>;
         vpcId: pulumi.Input<string>;
-        /** HTTPS on 443: for the ALB only (an NLB's listener has no redirect). */
-        https?: HttpsSettings;
+        /**
+         * HTTPS on 443 (the ALB only: an NLB's listener has no redirect), and
+         * what lets clients reach it (the load balancer's ingress rules for 443),
+         * which port 80's redirect waits for.
+         */
+        https?: HttpsSettings & { openedBy: pulumi.Resource[] };
     },
     tags: Record<string, string>,
     parent: pulumi.Resource,
@@ -150,18 +172,7 @@ export function createLoadBalancer(
         tags: { ...tags, Name: `${tags.ecosystem}-${kind}-tg` },
     }, { parent });
     const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-    if (!options.https) {
-        const listener = new aws.lb.Listener(`${prefix}-listener`, {
-            loadBalancerArn: loadBalancer.arn,
-            port: profile.listenerPort,
-            protocol: profile.listenerProtocol,
-            defaultActions: forward,
-            ...profile.listenerArgs,
-            tags,
-        }, { parent });
-        return { kind, loadBalancer, targetGroup, listener };
-    }
-    const listener = new aws.lb.Listener(`${prefix}-https-listener`, {
+    const https = options.https && new aws.lb.Listener(`${prefix}-https-listener`, {
         loadBalancerArn: loadBalancer.arn,
         port: httpsListenerPort,
         protocol: "HTTPS",
@@ -170,15 +181,19 @@ export function createLoadBalancer(
         defaultActions: forward,
         tags,
     }, { parent });
-    // Port 80 keeps its listener and name, so turning HTTPS on updates it in place; only once 443 serves does it redirect there.
-    const redirectListener = new aws.lb.Listener(`${prefix}-listener`, {
+    // Port 80 keeps its listener and name whether it forwards or redirects, so turning HTTPS on or off updates it in place;
+    // it redirects only once 443 serves and clients may reach it.
+    const listener = new aws.lb.Listener(`${prefix}-listener`, {
         loadBalancerArn: loadBalancer.arn,
         port: profile.listenerPort,
         protocol: profile.listenerProtocol,
-        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(httpsListenerPort), statusCode: "HTTP_301" } }],
+        defaultActions: https
+            ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(httpsListenerPort), statusCode: "HTTP_301" } }]
+            : forward,
+        ...profile.listenerArgs,
         tags,
-    }, { parent, dependsOn: [listener] });
-    return { kind, loadBalancer, targetGroup, listener, redirectListener };
+    }, { parent, dependsOn: https && [https, ...options.https!.openedBy] });
+    return { kind, loadBalancer, targetGroup, listener: https || listener };
 }
 
 /** Registers member `index`'s instance as a target of `balancer`'s target group. */

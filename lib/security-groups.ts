@@ -15,6 +15,8 @@ export interface ClusterSecurityGroups {
     nodes: aws.ec2.SecurityGroup;
     /** One group per load balancer the cluster has. */
     loadBalancers: Partial<Record<LoadBalancerKind, aws.ec2.SecurityGroup>>;
+    /** The rules that let clients reach the ALB's 443 (none without HTTPS). */
+    httpsIngress: aws.vpc.SecurityGroupIngressRule[];
 }
 
 export interface SecurityGroupOptions {
@@ -74,6 +76,7 @@ export function createSecurityGroups(
     });
 
     const loadBalancers: ClusterSecurityGroups["loadBalancers"] = {};
+    const httpsIngress: aws.vpc.SecurityGroupIngressRule[] = [];
     for (const kind of options.loadBalancers) {
         const profile = loadBalancerProfiles[kind];
         const port = profile.listenerPort;
@@ -82,9 +85,9 @@ export function createSecurityGroups(
             securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: port, toPort: port, description: "etcd clients",
         }));
         if (kind === "alb" && options.https) {
-            options.allowedCidrs.forEach((cidr, index) => ingress(`${kind}-https-in-${index}`, {
+            httpsIngress.push(...options.allowedCidrs.map((cidr, index) => ingress(`${kind}-https-in-${index}`, {
                 securityGroupId: balancer.id, cidrIpv4: cidr, fromPort: httpsListenerPort, toPort: httpsListenerPort, description: "etcd clients over HTTPS",
-            }));
+            })));
         }
         egress(`${kind}-to-nodes`, {
             securityGroupId: balancer.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
@@ -96,5 +99,5 @@ export function createSecurityGroups(
         });
         loadBalancers[kind] = balancer;
     }
-    return { nodes, loadBalancers };
+    return { nodes, loadBalancers, httpsIngress };
 }

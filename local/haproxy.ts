@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import { sslPolicyTlsVersions } from "../lib/loadbalancer";
 import { freePort } from "./cluster-registry";
 import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec, RedirectSpec } from "./component-resources";
 import { answersOk, probe } from "./http";
@@ -85,19 +86,16 @@ export function matcherExpectation(matcher: string): string {
 const haproxyModes = { HTTP: "http", HTTPS: "http", TCP: "tcp" } as const;
 
 /**
- * The lowest TLS version an ELB security policy accepts, as haproxy's
- * `ssl-min-ver`: read from the policy's name (`…-TLS13-1-2-…` is TLS 1.2 and
- * up); the policies named only by a date accept TLS 1.0.
+ * The TLS versions an HTTPS listener's policy accepts, in haproxy's bind
+ * options: read by the component's own reading of policy names, so the
+ * stand-in accepts exactly what the ALB would under that policy.
  */
-export function tlsFloorOf(sslPolicy: string): string {
-    const floor = /^ELBSecurityPolicy-(?:TLS13-|FS-|TLS-)1-([0-3])-/.exec(sslPolicy);
-    if (floor) {
-        return `TLSv1.${floor[1]}`;
+export function tlsBindOptions(sslPolicy: string): string {
+    const versions = sslPolicyTlsVersions(sslPolicy);
+    if (!versions) {
+        throw new Error(`TLS security policy ${JSON.stringify(sslPolicy)}: not a name the local stand-in can read its TLS versions from`);
     }
-    if (/^ELBSecurityPolicy-(?:FS-)?\d{4}-\d{2}$/.test(sslPolicy)) {
-        return "TLSv1.0";
-    }
-    throw new Error(`TLS security policy ${JSON.stringify(sslPolicy)}: not a name the local stand-in can read its lowest TLS version from`);
+    return `ssl-min-ver TLSv${versions.lowest} ssl-max-ver TLSv${versions.highest}`;
 }
 
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
@@ -114,7 +112,7 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
         ? [`    option httpchk GET ${check.path}`, `    http-check expect ${check.expect}`]
         : [];
     const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
-    const tls = spec.listener.tls ? ` ssl crt ${balancer.certificateFile} ssl-min-ver ${tlsFloorOf(spec.listener.tls.sslPolicy)}` : "";
+    const tls = spec.listener.tls ? ` ssl crt ${balancer.certificateFile} ${tlsBindOptions(spec.listener.tls.sslPolicy)}` : "";
     const scheme = spec.listener.protocol === "HTTPS" ? "https" : "http";
     return [
         `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +

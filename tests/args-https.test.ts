@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { problemsOf } from "./support/argument-problems";
 import { resolveArgs } from "../lib/args";
+import { sslPolicyTlsVersions } from "../lib/loadbalancer";
 
 const certificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -49,6 +50,19 @@ describe("HTTPS arguments (lib/args.ts)", () => {
             `sslPolicy "${value}": use an ALB security policy whose lowest version is TLS 1.2 or 1.3, such as ` +
             "ELBSecurityPolicy-TLS13-1-2-Res-2021-06 or ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (TLS 1.0 and 1.1 are refused)",
         ]));
+    });
+
+    it("reads a policy's TLS versions from its name, and nothing from a name that is no ELB policy's", () => {
+        const policies = [
+            "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-0-2021-06",
+            "ELBSecurityPolicy-FS-1-2-Res-2020-10", "ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-FS-2018-06",
+            "ELBSecurityPolicy-TLS13-1-4-2021-06", "ELBSecurityPolicy-TLS13-1-2", "elbsecuritypolicy-2016-08",
+        ];
+        expect(policies.map(sslPolicyTlsVersions)).to.deep.equal([
+            { lowest: "1.2", highest: "1.3" }, { lowest: "1.3", highest: "1.3" }, { lowest: "1.0", highest: "1.3" },
+            { lowest: "1.2", highest: "1.2" }, { lowest: "1.1", highest: "1.2" }, { lowest: "1.0", highest: "1.2" }, { lowest: "1.0", highest: "1.2" },
+            undefined, undefined, undefined,
+        ]);
     });
 
     it("refuses a policy without a certificate", () => {

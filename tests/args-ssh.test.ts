@@ -21,8 +21,8 @@ describe("SSH arguments (lib/args.ts)", () => {
 
     it("refuses keys without the CIDRs that may connect, saying what to give", () => {
         expect(problemsOf({ sshAuthorizedKeys: [key] })).to.deep.equal([
-            "sshAuthorizedKeys: port 22 stays closed unless sshCidrs names who may connect (e.g. the VPC's CIDR or a bastion's /32); " +
-            "give sshCidrs, or leave the keys out",
+            "sshAuthorizedKeys: SSH opens only to the CIDRs sshCidrs names, and none is given (keys alone opened port 22 to the VPC's CIDR " +
+            "before 0.1.0); give sshCidrs, e.g. pulumi config set --path 'sshCidrs[0]' <the VPC's CIDR or a bastion's /32>, or leave the keys out",
         ]);
         expect(problemsOf({ sshAuthorizedKeys: [key], sshCidrs: [] })).to.have.length(1);
     });

@@ -47,9 +47,11 @@ describe("HTTPS at the ALB (certificateArn)", () => {
         expect(listeners["alb-https-listener"].sslPolicy).to.equal("ELBSecurityPolicy-TLS13-1-3-PQ-2025-09");
     });
 
-    it("keeps the port-80 listener's name, so turning HTTPS on updates it in place, after the HTTPS listener exists", async () => {
-        const { name, children } = await build({ certificateArn, ...dns });
-        expect(children.get(`${name}-alb-listener`)!.options).to.deep.equal({ parent: name, dependsOn: [`${name}-alb-https-listener`] });
+    it("keeps the port-80 listener's name, so turning HTTPS on updates it in place, after 443 serves and clients may reach it", async () => {
+        const { name, children } = await build({ certificateArn, allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24"], ...dns });
+        expect(children.get(`${name}-alb-listener`)!.options).to.deep.equal({
+            parent: name, dependsOn: [`${name}-alb-https-listener`, `${name}-alb-https-in-0`, `${name}-alb-https-in-1`],
+        });
         expect(children.get(`${name}-alb-https-listener`)!.options).to.deep.equal({ parent: name });
     });
 

@@ -46,9 +46,9 @@ describe("local cluster with certificateArn: the seed's session over HTTPS throu
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", https: true });
     const trusted = () => ["--cacert", cluster().caFile!];
 
-    it("gives an https:// cluster URL and plays the listener with the certificate and the default policy's TLS 1.2 floor", () => {
+    it("gives an https:// cluster URL and plays the listener with the certificate and the default policy's TLS 1.2 to 1.3", () => {
         expect(cluster().clusterUrl).to.match(/^https:\/\/127\.0\.\d+\.254:\d+$/);
-        expect(cluster().loadBalancerConfig).to.match(/\n {4}bind 127\.0\.\d+\.254:\d+ ssl crt \S+load-balancer\.pem ssl-min-ver TLSv1\.2\n/);
+        expect(cluster().loadBalancerConfig).to.match(/\n {4}bind 127\.0\.\d+\.254:\d+ ssl crt \S+load-balancer\.pem ssl-min-ver TLSv1\.2 ssl-max-ver TLSv1\.3\n/);
     });
 
     it("answers /health with health true to a client that trusts the certificate's CA", async () => {

@@ -3,7 +3,8 @@
  * balancers (the ALB for curl and REST, an NLB for gRPC clients), open only to
  * the CIDRs named, with a name in a Route53 hosted zone the account already
  * has and HTTPS with an ACM certificate for it. etcd here has no
- * authentication, and TLS ends at the ALB: name only addresses you trust.
+ * authentication, TLS ends at the ALB, and the NLB carries plain gRPC: name
+ * only addresses you trust.
  */
 // #region cluster
 import * as aws from "@pulumi/aws";
