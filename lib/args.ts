@@ -17,7 +17,7 @@ import {
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import type { BackupSettings } from "./backup";
-import { sslPolicyTlsVersions } from "./loadbalancer";
+import { sslPolicyTlsVersions } from "./tls-policy";
 import { maintenanceProblems } from "./maintenance";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 import { parseRestoreSource } from "./restore";

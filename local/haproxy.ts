@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { sslPolicyTlsVersions } from "../lib/loadbalancer";
+import { sslPolicyTlsVersions } from "../lib/tls-policy";
 import { freePort } from "./cluster-registry";
 import { HealthCheckSpec, LoadBalancerKind, LoadBalancerSpec, RedirectSpec } from "./component-resources";
 import { answersOk, probe } from "./http";

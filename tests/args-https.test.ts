@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { problemsOf } from "./support/argument-problems";
 import { resolveArgs } from "../lib/args";
-import { sslPolicyTlsVersions } from "../lib/loadbalancer";
+import { sslPolicyTlsVersions } from "../lib/tls-policy";
 
 const certificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab";
 
