@@ -172,7 +172,7 @@ export function createLoadBalancer(
             : forward,
         ...profile.listenerArgs,
         tags,
-    }, { parent, dependsOn: https && [https, ...options.https!.openedBy] });
+    }, { parent, ...https ? { dependsOn: [https, ...options.https!.openedBy] } : {} });
     return { kind, loadBalancer, targetGroup, listener: https || listener };
 }
 
