@@ -98,8 +98,6 @@ export interface ClusterLoadBalancer {
     kind: LoadBalancerKind;
     loadBalancer: aws.lb.LoadBalancer;
     targetGroup: aws.lb.TargetGroup;
-    /** The listener that forwards to the members: the HTTPS one when there is one. */
-    listener: aws.lb.Listener;
 }
 
 export function createLoadBalancer(
@@ -163,7 +161,7 @@ export function createLoadBalancer(
     }, { parent });
     // Port 80 keeps its listener and name whether it forwards or redirects, so turning HTTPS on or off updates it in place;
     // it redirects only once 443 serves and clients may reach it.
-    const listener = new aws.lb.Listener(`${prefix}-listener`, {
+    new aws.lb.Listener(`${prefix}-listener`, {
         loadBalancerArn: loadBalancer.arn,
         port: profile.listenerPort,
         protocol: profile.listenerProtocol,
@@ -173,7 +171,7 @@ export function createLoadBalancer(
         ...profile.listenerArgs,
         tags,
     }, { parent, ...https ? { dependsOn: [https, ...options.https!.openedBy] } : {} });
-    return { kind, loadBalancer, targetGroup, listener: https || listener };
+    return { kind, loadBalancer, targetGroup };
 }
 
 /** Registers member `index`'s instance as a target of `balancer`'s target group. */

@@ -57,11 +57,12 @@ describe("HTTPS arguments (lib/args.ts)", () => {
             "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-0-2021-06",
             "ELBSecurityPolicy-FS-1-2-Res-2020-10", "ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-FS-2018-06",
             "ELBSecurityPolicy-TLS13-1-4-2021-06", "ELBSecurityPolicy-TLS13-1-2", "elbsecuritypolicy-2016-08",
+            "my-ELBSecurityPolicy-TLS13-1-2-2021-06", "x-ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-2016-08-x",
         ];
         expect(policies.map(sslPolicyTlsVersions)).to.deep.equal([
             { lowest: "1.2", highest: "1.3" }, { lowest: "1.3", highest: "1.3" }, { lowest: "1.0", highest: "1.3" },
             { lowest: "1.2", highest: "1.2" }, { lowest: "1.1", highest: "1.2" }, { lowest: "1.0", highest: "1.2" }, { lowest: "1.0", highest: "1.2" },
-            undefined, undefined, undefined,
+            undefined, undefined, undefined, undefined, undefined, undefined,
         ]);
     });
 
