@@ -461,7 +461,7 @@ function listenerOf(problems: string[], listener: RegisteredResource, kind: Load
 }
 
 /** A redirecting listener, checked: plain HTTP, redirecting to an HTTPS listener of the same load balancer with a status the ALB offers. */
-function redirectOf(problems: string[], listener: RegisteredResource, target: ListenerSpec | undefined): RedirectSpec {
+function redirectOf(problems: string[], listener: RegisteredResource, target: ListenerSpec): RedirectSpec {
     const [action] = listener.inputs.defaultActions ?? [];
     const redirect = action?.redirect ?? {};
     const statusCode = ({ HTTP_301: 301, HTTP_302: 302 } as const)[redirect.statusCode as "HTTP_301" | "HTTP_302"];
@@ -471,7 +471,7 @@ function redirectOf(problems: string[], listener: RegisteredResource, target: Li
             "is neither the one listener forwarding to a target group nor an HTTP listener redirecting to it");
     } else if (statusCode === undefined) {
         problems.push(`listener ${listener.name} redirect statusCode ${JSON.stringify(redirect.statusCode)}: the ALB redirects with HTTP_301 or HTTP_302`);
-    } else if (redirect.protocol !== "HTTPS" || target?.protocol !== "HTTPS" || toPort !== target.port) {
+    } else if (redirect.protocol !== "HTTPS" || target.protocol !== "HTTPS" || toPort !== target.port) {
         problems.push(`listener ${listener.name} redirects to ${redirect.protocol} port ${redirect.port}, which is not the load balancer's HTTPS listener`);
     }
     return { port: Number(listener.inputs.port), toPort, statusCode };

@@ -98,6 +98,15 @@ export function tlsBindOptions(sslPolicy: string): string {
     return `ssl-min-ver TLSv${versions.lowest} ssl-max-ver TLSv${versions.highest}`;
 }
 
+/**
+ * The URL of a load balancer's forwarding listener at `address`: `https://`
+ * for an HTTPS listener, else `http://` (etcd serves HTTP/1.1 on its gRPC
+ * port, so even the NLB's TCP listener answers it).
+ */
+function listenerUrl(address: string, balancer: PlayedLoadBalancer): string {
+    return `${balancer.spec.listener.protocol === "HTTPS" ? "https" : "http"}://${address}:${balancer.port}`;
+}
+
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
 function targetGroupName(kind: LoadBalancerKind): string {
     return `${kind}-targets`;
@@ -113,7 +122,6 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
         : [];
     const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
     const tls = spec.listener.tls ? ` ssl crt ${balancer.certificateFile} ${tlsBindOptions(spec.listener.tls.sslPolicy)}` : "";
-    const scheme = spec.listener.protocol === "HTTPS" ? "https" : "http";
     return [
         `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +
             `(deregistration delay ${spec.targetGroup.deregistrationDelaySeconds} s: the most a replacement's drain waits for requests under way, scaled)` +
@@ -130,7 +138,7 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
             "    mode http",
             `    bind ${config.listenAddress}:${redirect.localPort}`,
             `    timeout client ${idleTimeout}`,
-            `    http-request redirect location ${scheme}://${config.listenAddress}:${balancer.port}%[capture.req.uri] code ${redirect.statusCode}`,
+            `    http-request redirect location ${listenerUrl(config.listenAddress, balancer)}%[capture.req.uri] code ${redirect.statusCode}`,
             "",
         ]),
         `backend ${targetGroupName(spec.kind)}`,
@@ -287,9 +295,6 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         args: ["-db", "-f", configFile],
         logFile: path.join(options.directory, "haproxy.log"),
     });
-    const endpoint = (balancer: PlayedLoadBalancer) => `${options.address}:${balancer.port}`;
-    // etcd serves HTTP/1.1 on its gRPC port, so even the NLB's TCP listener answers http://.
-    const urlOf = (balancer: PlayedLoadBalancer) => `${balancer.spec.listener.protocol === "HTTPS" ? "https" : "http"}://${endpoint(balancer)}`;
     const statsUrl = `http://${options.address}:${statsPort}`;
     const lastStates = new Map<LoadBalancerKind, Record<string, string>>();
     const isReady = async (balancer: PlayedLoadBalancer) => {
@@ -297,7 +302,7 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         lastStates.set(balancer.spec.kind, seen);
         const states = Object.values(seen);
         return states.length === balancer.targets.length && states.every((state) => state === "UP")
-            && (await answersOk(`${urlOf(balancer)}/health`, options.caFile));
+            && (await answersOk(`${listenerUrl(options.address, balancer)}/health`, options.caFile));
     };
     // The members answer /health already, so targets that are still not UP after several rounds of checks
     // never will be: the target group's health check does not pass on a healthy member.
@@ -333,9 +338,9 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     const alb = balancers.find((balancer) => balancer.spec.kind === "alb")!;
     const nlb = balancers.find((balancer) => balancer.spec.kind === "nlb");
     return {
-        url: urlOf(alb),
+        url: listenerUrl(options.address, alb),
         redirectUrl: alb.redirects.length > 0 ? `http://${options.address}:${alb.redirects[0].localPort}` : undefined,
-        grpcEndpoint: nlb && endpoint(nlb),
+        grpcEndpoint: nlb && `${options.address}:${nlb.port}`,
         statsUrl,
         kinds: balancers.map((balancer) => balancer.spec.kind),
         process: haproxy,
