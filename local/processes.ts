@@ -247,11 +247,22 @@ export class ProcessGroup {
     }
 
     records(): ProcessRecord[] {
-        return this.members.filter((member) => member.running).map((member) => member.record());
+        return this.runningMembers().map((member) => member.record());
     }
 
-    /** Stops all at once: one by one, each etcd leader left alone would spend seconds trying to hand over leadership. */
+    /**
+     * Stops all at once: one by one, each etcd leader left alone would spend
+     * seconds trying to hand over leadership. A process started while the
+     * others stop (a unit's start that was already past its last check) is
+     * stopped in the next round, so none outlives the call.
+     */
     async stopAll(graceMs = defaultStopGraceMs): Promise<void> {
-        await Promise.all(this.members.map((member) => member.stop(graceMs)));
+        for (let running = this.runningMembers(); running.length > 0; running = this.runningMembers()) {
+            await Promise.all(running.map((member) => member.stop(graceMs)));
+        }
+    }
+
+    private runningMembers(): ManagedProcess[] {
+        return this.members.filter((member) => member.running);
     }
 }

@@ -243,6 +243,9 @@ const defaults = {
     deviceTimeoutMs: 90_000,
 };
 
+/** Why no process starts once the harness halted a node (teardown is stopping its processes). */
+const haltedFailure = "not started: the node is halted";
+
 /** Unit kinds that exist in systemd but are not played here yet. */
 const unplayedKinds = ["socket", "path", "automount", "swap", "slice", "scope"];
 
@@ -1356,6 +1359,9 @@ export class NodeSystemd {
     }
 
     private async runProcessToEnd(unitName: string, setting: string, command: Extract<LocalCommand, { kind: "process" }>, timeoutMs: number): Promise<ActionOutcome> {
+        if (this.halted) {
+            return { failure: haltedFailure, code: 1 };
+        }
         try {
             command.prepare?.();
         } catch (error) {
@@ -1401,6 +1407,9 @@ export class NodeSystemd {
             return { result: prepared.result, description: `ExecStart=${line}: ${prepared.failure}` };
         }
         const { command } = prepared;
+        if (this.halted) {
+            return { result: "resources", description: `ExecStart=${prepared.description}: ${haltedFailure}` };
+        }
         if (command.kind !== "process") {
             return { result: "resources", description: `ExecStart=${prepared.description}: does nothing on the test host (${command.description}); a service needs a process` };
         }

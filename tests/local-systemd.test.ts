@@ -274,6 +274,33 @@ describe("local harness: systemd", function () {
         });
     });
 
+    describe("halt (the harness's teardown, which stops the processes itself)", () => {
+        /** Boots `unit` as app.service and halts the node while its `ExecStartPre=/usr/bin/sleep 0.4` runs; resolves once that has ended. */
+        async function haltDuringStartPre(unit: string[]): Promise<NodeSystemd> {
+            node.unit("app.service", unit, true);
+            const systemd = node.systemd();
+            void systemd.boot();
+            await eventually(() => node.processes.records().length === 1, 5_000, "ExecStartPre to run");
+            systemd.halt();
+            await eventually(() => systemd.journal.some((line) => line.startsWith("app.service: ExecStartPre: code=exited")), 5_000, "ExecStartPre to end");
+            await eventually(() => systemd.status("app.service").activeState !== "activating", 5_000, "the start to settle");
+            return systemd;
+        }
+
+        it("starts no main process once halted, though the ExecStartPre= before it ends after the halt", async () => {
+            const systemd = await haltDuringStartPre(service([], ["ExecStartPre=/usr/bin/sleep 0.4", "ExecStart=/usr/bin/sleep 60"]));
+            expect(node.processes.records()).to.deep.equal([]);
+            expect(systemd.status("app.service").mainPid).to.equal(undefined);
+            expect(systemd.journal.join("\n")).to.include("ExecStart=/usr/bin/sleep 60: not started: the node is halted");
+        });
+
+        it("runs no further command of a oneshot once halted", async () => {
+            const systemd = await haltDuringStartPre(oneshot("/usr/bin/sleep 60", ["ExecStartPre=/usr/bin/sleep 0.4"]));
+            expect(node.processes.records()).to.deep.equal([]);
+            expect(systemd.journal.join("\n")).to.include("not started: the node is halted");
+        });
+    });
+
     describe("SuccessAction=poweroff", () => {
         /** A boot of the node that counts its power-offs; `poweredOff` settles at the first, or fails after `timeoutMs`. */
         function poweringBoot(): { systemd: NodeSystemd; powerOffs: () => number; poweredOff: (timeoutMs?: number) => Promise<void> } {
