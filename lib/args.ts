@@ -939,7 +939,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
 
     const etcdImageRepository = args.etcdImageRepository ?? argumentDefaults.etcdImageRepository;
     if (!isImageRepository(etcdImageRepository)) {
-        problem(`etcdImageRepository "${etcdImageRepository}": use a repository without a tag, e.g. quay.io/coreos/etcd`);
+        problem(`etcdImageRepository "${etcdImageRepository}": use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd`);
     }
 
     const discoveryService = (args.discoveryService ?? argumentDefaults.discoveryService).replace(/\/+$/, "");

@@ -11,6 +11,7 @@ import { CidrSource, Etcd3ClusterArgs, ResolvedEtcd3ClusterArgs, resolveArgs } f
 import { initialClusterToken } from "./bootstrap";
 import { DiscoveryUrl } from "./discovery";
 import { createDnsRecord } from "./dns";
+import { memberOutboundPorts } from "./egress";
 import { ClusterFounding } from "./founding";
 import { ClusterGuard } from "./guard";
 import { clientPort, peerPort } from "./etcd";
@@ -76,6 +77,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             https: resolved.https !== undefined,
             clientCidrs: cidrs(resolved.clientCidrs),
             sshCidrs: cidrs(resolved.sshCidrs),
+            outbound: memberOutboundPorts(resolved),
         }, tags, this);
 
         const balancers = loadBalancerKinds.map((kind) => createLoadBalancer(name, kind, {

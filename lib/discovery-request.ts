@@ -28,11 +28,21 @@ const serviceUrlPattern = new RegExp(`^${serviceUrlSource}$`);
 export const discoveryUrlPattern = new RegExp(`^${serviceUrlSource}\\/[0-9a-f]{32}$`);
 
 export function isDiscoveryServiceUrl(value: string): boolean {
-    return serviceUrlPattern.test(value);
+    return serviceUrlPattern.test(value) && parsesAsUrl(value);
 }
 
 export function isDiscoveryUrl(value: string): boolean {
-    return discoveryUrlPattern.test(value);
+    return discoveryUrlPattern.test(value) && parsesAsUrl(value);
+}
+
+/** False for what the patterns let through but no client can use: a port above 65535. */
+function parsesAsUrl(value: string): boolean {
+    try {
+        new URL(value);
+        return true;
+    } catch {
+        return false;
+    }
 }
 
 /**

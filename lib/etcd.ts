@@ -79,8 +79,17 @@ export const isWholeNumberIn = (value: unknown, min: number, max: number): value
     typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
 /** A registry host (optional port) and path, no tag: the release's tag is appended to it. */
+const imageRepositoryPattern = /^[a-z0-9.-]+(?::(\d+))?(\/[a-z0-9._-]+)+$/;
+
 export function isImageRepository(value: string): boolean {
-    return /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(value);
+    const match = imageRepositoryPattern.exec(value);
+    return match !== null && (match[1] === undefined || isWholeNumberIn(Number(match[1]), 1, 65535));
+}
+
+/** The port an image repository's registry is reached on: the one its host names, else HTTPS's 443. */
+export function registryPort(repository: string): number {
+    const port = imageRepositoryPattern.exec(repository)?.[1];
+    return port === undefined ? 443 : Number(port);
 }
 
 /** etcd's limits: it refuses to start with an election timeout under 5 heartbeats or over 50 s. */

@@ -174,7 +174,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
         problems.push(`os ${shown(options.os)}: use one of ${supportedOperatingSystems.join(", ")}`);
     }
     if (imageRepository !== undefined && (typeof imageRepository !== "string" || !isImageRepository(imageRepository))) {
-        problems.push(`imageRepository ${shown(imageRepository)}: use a repository without a tag, e.g. quay.io/coreos/etcd`);
+        problems.push(`imageRepository ${shown(imageRepository)}: use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd`);
     }
     problems.push(...etcdTimingProblems(options.heartbeatIntervalMs, options.electionTimeoutMs));
     problems.push(...updateWindowProblems(options.updateWindow));

@@ -2,11 +2,13 @@
  * Who may talk to whom. Members accept 2379 from the load balancers, from
  * each other and from the client CIDRs (etcd v3 clients balance over the members themselves), 2381
  * (metrics) from the client CIDRs, and 2380 only from each other; each load balancer accepts its listener ports only
- * from the allowed CIDRs (the ALB's 80, and 443 with HTTPS). Each rule is its own resource, so rules can change
- * without replacing a group.
+ * from the allowed CIDRs (the ALB's 80, and 443 with HTTPS). Out, the members reach each other's 2379 and 2380
+ * and, anywhere, only the ports of what they use (lib/egress.ts). Each rule is its own resource, so rules can
+ * change without replacing a group.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { OutboundPort } from "./egress";
 import { clientPort, metricsPort, peerPort } from "./etcd";
 import { httpsListenerPort, LoadBalancerKind, loadBalancerProfiles } from "./loadbalancer";
 import { ClusterNetwork } from "./network";
@@ -30,6 +32,8 @@ export interface SecurityGroupOptions {
     clientCidrs: pulumi.Input<string>[];
     /** CIDRs allowed to reach the members' SSH port, or none to leave it closed. */
     sshCidrs: pulumi.Input<string>[];
+    /** The ports the members reach outside their group (`memberOutboundPorts`); nothing else goes out. */
+    outbound: OutboundPort[];
 }
 
 export function createSecurityGroups(
@@ -70,10 +74,20 @@ export function createSecurityGroups(
     options.sshCidrs.forEach((cidr, index) => ingress(`nodes-ssh-${index}`, {
         securityGroupId: nodes.id, cidrIpv4: cidr, fromPort: 22, toPort: 22, description: "SSH",
     }));
-    // The members pull the etcd image and reach the discovery service over the internet (through NAT).
-    egress("nodes-outbound", {
-        securityGroupId: nodes.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "image pulls, discovery, OS updates",
+    // Out, the members reach each other's etcd ports and, through NAT, only the ports of what they use outside (lib/egress.ts).
+    egress("nodes-peer-to-nodes", {
+        securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
+        fromPort: peerPort, toPort: peerPort, description: "etcd peer traffic between members",
     });
+    egress("nodes-client-to-nodes", {
+        securityGroupId: nodes.id, referencedSecurityGroupId: nodes.id, ipProtocol: "tcp",
+        fromPort: clientPort, toPort: clientPort, description: "etcd client API between members (joins, promotions, departures, maintenance)",
+    });
+    for (const { protocol, port, purposes } of options.outbound) {
+        egress(`nodes-out-${protocol}-${port}`, {
+            securityGroupId: nodes.id, ipProtocol: protocol, cidrIpv4: "0.0.0.0/0", fromPort: port, toPort: port, description: purposes.join(", "),
+        });
+    }
 
     const loadBalancers: ClusterSecurityGroups["loadBalancers"] = {};
     const httpsIngress: aws.vpc.SecurityGroupIngressRule[] = [];

@@ -392,8 +392,15 @@ describe("argument checks (lib/args.ts)", () => {
 
         it("refuses an image repository with a tag, with an example", () => {
             expect(problemsOf({ etcdImageRepository: "quay.io/coreos/etcd:v3.5.33" })).to.deep.equal([
-                'etcdImageRepository "quay.io/coreos/etcd:v3.5.33": use a repository without a tag, e.g. quay.io/coreos/etcd',
+                'etcdImageRepository "quay.io/coreos/etcd:v3.5.33": use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd',
             ]);
+        });
+
+        it("refuses an image registry on a port no TCP connection can use, and takes one that can", () => {
+            expect(problemsOf({ etcdImageRepository: "registry.internal:70000/etcd" })).to.deep.equal([
+                'etcdImageRepository "registry.internal:70000/etcd": use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd',
+            ]);
+            expect(resolveArgs("etcd3", { etcdImageRepository: "registry.internal:65535/etcd" }).etcdImageRepository).to.equal("registry.internal:65535/etcd");
         });
 
         it("refuses a discovery service that is not an http(s) base URL, quoting it as given", () => {

@@ -450,6 +450,13 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
         }
         const sorted = (rules: Rule[]) => [...rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
+        /** The members' egress with the default image repository and discovery service: each other's etcd ports, HTTPS and NTP. */
+        const memberEgress: Rule[] = [
+            ["nodes", "out", "tcp", 2380, 2380, "group nodes"],
+            ["nodes", "out", "tcp", 2379, 2379, "group nodes"],
+            ["nodes", "out", "tcp", 443, 443, "0.0.0.0/0"],
+            ["nodes", "out", "udp", 123, 123, "0.0.0.0/0"],
+        ];
         const existingVpc = { vpcId: "vpc-0abc1234", privateSubnetIds: ["subnet-0c000001", "subnet-0c000002"] };
         const scenarios: { title: string; args: Etcd3ClusterArgs; rules: Rule[] }[] = [{
             title: "by default",
@@ -460,7 +467,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
@@ -471,7 +478,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
@@ -486,7 +493,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 22, 22, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 22, 22, "192.0.2.1/32"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
@@ -500,7 +507,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group nlb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
                 ["nlb", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
@@ -515,7 +522,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "203.0.113.0/24"],
                 ["alb", "in", "tcp", 80, 80, "198.51.100.7/32"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
@@ -529,9 +536,24 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
                 ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "in", "tcp", 443, 443, "10.99.0.0/16"],
+                ["alb", "out", "tcp", 2379, 2379, "group nodes"],
+            ],
+        }, {
+            title: "with a discovery service and an image registry on ports of their own",
+            args: { discoveryService: "http://discovery.internal:8087", etcdImageRepository: "registry.internal:5000/etcd" },
+            rules: [
+                ["nodes", "in", "tcp", 2380, 2380, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group nodes"],
+                ["nodes", "in", "tcp", 2379, 2379, "group alb"],
+                ["nodes", "in", "tcp", 2379, 2379, "10.99.0.0/16"],
+                ["nodes", "in", "tcp", 2381, 2381, "10.99.0.0/16"],
+                ...memberEgress,
+                ["nodes", "out", "tcp", 8087, 8087, "0.0.0.0/0"],
+                ["nodes", "out", "tcp", 5000, 5000, "0.0.0.0/0"],
+                ["alb", "in", "tcp", 80, 80, "10.99.0.0/16"],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],
         }, {
@@ -543,7 +565,7 @@ describe("Etcd3Cluster resource graph (Pulumi mocks)", () => {
                 ["nodes", "in", "tcp", 2379, 2379, "group alb"],
                 ["nodes", "in", "tcp", 2379, 2379, existingVpcCidr],
                 ["nodes", "in", "tcp", 2381, 2381, existingVpcCidr],
-                ["nodes", "out", "-1", undefined, undefined, "0.0.0.0/0"],
+                ...memberEgress,
                 ["alb", "in", "tcp", 80, 80, existingVpcCidr],
                 ["alb", "out", "tcp", 2379, 2379, "group nodes"],
             ],

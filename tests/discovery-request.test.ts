@@ -192,6 +192,11 @@ describe("the discovery request (lib/discovery-request.ts)", () => {
                 .to.deep.equal(Array(8).fill(false));
         });
 
+        it("refuses a port above 65535 in a service URL and in a discovery URL, and takes 65535", () => {
+            expect(["http://host:65536", "http://host:99999", `http://host:65536/${token}`, "http://host:65535", `http://host:65535/${token}`]
+                .map((url) => (url.endsWith(token) ? isDiscoveryUrl(url) : isDiscoveryServiceUrl(url)))).to.deep.equal([false, false, false, true, true]);
+        });
+
         it("takes a service URL followed by a 32-hex-digit token", () => {
             expect([`https://discovery.etcd.io/${token}`, `http://127.0.0.1:8087/prefix/${token}`].map(isDiscoveryUrl)).to.deep.equal([true, true]);
         });

@@ -31,7 +31,7 @@ describe("the Ignition builder's refusals of options (lib/ignition.ts)", () => {
         expect([failure({ discoveryUrl: 12345 }), failure({ imageRepository: 42 })]).to.deep.equal([
             refusal("discoveryUrl 12345: use the URL a discovery service returned: http(s), a host, an optional port and path, then a 32-hex-digit " +
                 "token, e.g. https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e"),
-            refusal("imageRepository 42: use a repository without a tag, e.g. quay.io/coreos/etcd"),
+            refusal("imageRepository 42: use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd"),
         ]);
     });
 
@@ -48,7 +48,7 @@ describe("the Ignition builder's refusals of options (lib/ignition.ts)", () => {
 
     it("lists every problem, one a line", () => {
         expect(failure({ enableV2Api: "yes", imageRepository: 42 })).to.equal(refusal(
-            "imageRepository 42: use a repository without a tag, e.g. quay.io/coreos/etcd", 'enableV2Api "yes": use true or false'));
+            "imageRepository 42: use a registry host (its port, if any, 1–65535) and a path without a tag, e.g. quay.io/coreos/etcd", 'enableV2Api "yes": use true or false'));
     });
 });
 

@@ -23,6 +23,7 @@ describe("the security groups (lib/security-groups.ts)", () => {
         const parent = new pulumi.ComponentResource("test:index:Parent", name);
         createSecurityGroups(name, network, {
             loadBalancers: ["alb", "nlb"], allowedCidrs: ["203.0.113.0/24"], https: false, clientCidrs: ["10.7.0.0/16"], sshCidrs: ["10.7.0.0/16"],
+            outbound: [{ protocol: "tcp", port: 443, purposes: ["AWS APIs", "OS updates"] }, { protocol: "udp", port: 123, purposes: ["NTP"] }],
         }, tags, parent);
         await settle();
     });
@@ -74,7 +75,18 @@ describe("the security groups (lib/security-groups.ts)", () => {
     it("gives every egress rule its group, protocol, ports, one peer, description and the tags", () => {
         const group = (role: string) => `${name}-${role}-sg-id`;
         expect(inputsOf("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).to.deep.equal({
-            "nodes-outbound": { securityGroupId: group("nodes"), ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "image pulls, discovery, OS updates", tags },
+            "nodes-peer-to-nodes": {
+                securityGroupId: group("nodes"), referencedSecurityGroupId: group("nodes"), ipProtocol: "tcp", fromPort: 2380, toPort: 2380,
+                description: "etcd peer traffic between members", tags,
+            },
+            "nodes-client-to-nodes": {
+                securityGroupId: group("nodes"), referencedSecurityGroupId: group("nodes"), ipProtocol: "tcp", fromPort: 2379, toPort: 2379,
+                description: "etcd client API between members (joins, promotions, departures, maintenance)", tags,
+            },
+            "nodes-out-tcp-443": {
+                securityGroupId: group("nodes"), ipProtocol: "tcp", cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443, description: "AWS APIs, OS updates", tags,
+            },
+            "nodes-out-udp-123": { securityGroupId: group("nodes"), ipProtocol: "udp", cidrIpv4: "0.0.0.0/0", fromPort: 123, toPort: 123, description: "NTP", tags },
             "alb-to-nodes": {
                 securityGroupId: group("alb"), referencedSecurityGroupId: group("nodes"), ipProtocol: "tcp", fromPort: 2379, toPort: 2379,
                 description: "requests and health checks to the members", tags,
