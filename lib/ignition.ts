@@ -23,7 +23,7 @@ export const ignitionSpecVersion = "3.3.0";
 export { etcdUnitName };
 /** Where the member keeps its data on the host, mounted at the same path in the container. */
 export { etcdDataDirectory };
-/** EC2 refuses user data larger than this (and Ignition on AWS does not take gzip). */
+/** EC2 refuses user data larger than this (and Ignition does not take gzipped user data itself; see `compressedConfig`). */
 export const ec2UserDataLimitBytes = 16 * 1024;
 
 /** What one node's Ignition config is made from. */
@@ -373,12 +373,32 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
     return config;
 }
 
-/** The EC2 user data for one node: the Ignition config as compact JSON, checked against EC2's size limit. */
+/**
+ * The EC2 user data for one node: the Ignition config as compact JSON, or,
+ * when that is over EC2's limit, the config compressed (`compressedConfig`).
+ * A config that fits is kept as it is, readable in the console and unchanged
+ * for the members that have it.
+ */
 export function renderUserData(options: EtcdNodeIgnitionOptions): string {
-    const userData = JSON.stringify(buildIgnitionConfig(options));
-    const size = Buffer.byteLength(userData, "utf8");
-    if (size > ec2UserDataLimitBytes) {
-        throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes; EC2 accepts at most ${ec2UserDataLimitBytes}`);
+    const config = JSON.stringify(buildIgnitionConfig(options));
+    const size = Buffer.byteLength(config, "utf8");
+    if (size <= ec2UserDataLimitBytes) {
+        return config;
     }
-    return userData;
+    const compressed = compressedConfig(config);
+    const compressedSize = Buffer.byteLength(compressed, "utf8");
+    if (compressedSize > ec2UserDataLimitBytes) {
+        throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes, ${compressedSize} compressed; EC2 accepts at most ${ec2UserDataLimitBytes}`);
+    }
+    return compressed;
+}
+
+/**
+ * `config` gzipped inside a one-line config that replaces itself with it:
+ * Ignition reads the inline `data:` URL and decompresses it before any
+ * stage acts, so the node gets exactly `config`.
+ */
+export function compressedConfig(config: string): string {
+    const source = `data:;base64,${gzipSync(Buffer.from(config, "utf8"), { level: 9 }).toString("base64")}`;
+    return JSON.stringify({ ignition: { version: ignitionSpecVersion, config: { replace: { source, compression: "gzip" } } } });
 }

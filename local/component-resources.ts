@@ -15,7 +15,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Etcd3ClusterArgs } from "../lib/args";
-import { decodeInlineContents, encodeInlineContentsLike } from "./ignition-contents";
+import { compressedConfig } from "../lib/ignition";
+import { compressedConfigContents, decodeInlineContents, encodeInlineContentsLike } from "./ignition-contents";
 import type { MockRunRequest } from "./component-under-mocks";
 import { registryDirectory } from "./cluster-registry";
 
@@ -299,6 +300,10 @@ export const departuresOf = (resources: RegisteredResource[]) => dynamicResource
  * were), so a value the mocks invented is replaced wherever the config puts it.
  */
 function rewriteUserData(userData: string, rewrite: (text: string) => string): string {
+    const compressed = compressedConfigContents(userData);
+    if (compressed !== undefined) {
+        return compressedConfig(rewriteUserData(compressed, rewrite));
+    }
     const config = JSON.parse(userData);
     for (const unit of config.systemd?.units ?? []) {
         if (typeof unit.contents === "string") {

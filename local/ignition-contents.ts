@@ -34,3 +34,12 @@ export function encodeInlineContentsLike(like: InlineContents, text: string): In
     return like.compression ? { source, compression: like.compression } : { source };
 }
 
+/**
+ * The config inside user data that `compressedConfig` (lib/ignition.ts)
+ * wrote: a config whose only content replaces it with a gzipped `data:` URL.
+ * Undefined for a config that carries its contents itself.
+ */
+export function compressedConfigContents(userData: string): string | undefined {
+    const replace = JSON.parse(userData).ignition?.config?.replace as InlineContents | undefined;
+    return replace === undefined ? undefined : decodeInlineContents(replace);
+}

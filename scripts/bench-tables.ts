@@ -150,7 +150,8 @@ function userDataSection(results: BenchResults): string {
     const [plain, withKey] = userData;
     const share = (u: typeof plain) => (u.shareOfLimit * 100).toFixed(1);
     return `**User data** is ${plain.bytes} bytes per member (${withKey.bytes} with one SSH key), ${share(plain)}–${share(withKey)} % of EC2's 16 KB `
-        + "limit; the builder refuses anything over the limit rather than letting the launch fail.";
+        + "limit; a config over the limit goes out gzipped in one that replaces itself with it, and only one over the limit even compressed "
+        + "is refused, rather than letting the launch fail.";
 }
 
 function scenario(results: BenchResults, fault: FaultScenarioResult["fault"]): FaultScenarioResult {

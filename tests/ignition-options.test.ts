@@ -4,7 +4,7 @@
  * EC2's user-data limit at its exact edge.
  */
 import { expect } from "chai";
-import { ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
 import { ignitionFailure } from "./support/ignition-failure";
 
 const base: EtcdNodeIgnitionOptions = { memberName: "kv-0", etcdVersion: "v3.5.33", discoveryUrl: "https://discovery.etcd.io/0123456789abcdef0123456789abcdef" };
@@ -59,11 +59,13 @@ describe("EC2's user-data limit (lib/ignition.ts)", () => {
         sshAuthorizedKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ${"c".repeat(length)}`],
     });
 
-    it("takes user data of exactly the limit, and refuses one byte more", () => {
+    it("sends a config of exactly the limit as it is, and one a byte longer compressed", () => {
         const shortest = Buffer.byteLength(renderUserData(withComment(1)), "utf8");
         const exact = withComment(1 + ec2UserDataLimitBytes - shortest);
         expect(Buffer.byteLength(renderUserData(exact), "utf8")).to.equal(ec2UserDataLimitBytes);
-        expect(() => renderUserData(withComment(2 + ec2UserDataLimitBytes - shortest)))
-            .to.throw(`the Ignition config for kv-0 is ${ec2UserDataLimitBytes + 1} bytes; EC2 accepts at most ${ec2UserDataLimitBytes}`);
+        expect(renderUserData(exact)).to.equal(JSON.stringify(buildIgnitionConfig(exact)));
+        const longer = withComment(2 + ec2UserDataLimitBytes - shortest);
+        expect(Buffer.byteLength(JSON.stringify(buildIgnitionConfig(longer)), "utf8")).to.equal(ec2UserDataLimitBytes + 1);
+        expect(JSON.parse(renderUserData(longer)).ignition.config.replace.compression).to.equal("gzip");
     });
 });

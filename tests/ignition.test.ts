@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -290,9 +291,37 @@ describe("Ignition builder", () => {
         expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes);
     });
 
-    it("refuses user data over EC2's limit instead of letting the launch fail", () => {
-        const keys = Array.from({ length: 40 }, () => `ssh-rsa ${"A".repeat(540)} ops@example`);
-        expect(() => renderUserData({ ...base, sshAuthorizedKeys: keys })).to.throw(/bytes; EC2 accepts at most 16384/);
+    it("keeps a config that fits EC2's limit as it is", () => {
+        expect(renderUserData(base)).to.equal(JSON.stringify(buildIgnitionConfig(base)));
+    });
+
+    describe("a config over EC2's limit", () => {
+        // 40 keys of one repeated letter: 22 KB that gzip makes small.
+        const overLimit: EtcdNodeIgnitionOptions = { ...base, sshAuthorizedKeys: Array.from({ length: 40 }, () => `ssh-rsa ${"A".repeat(540)} ops@example`) };
+
+        it("is sent gzipped in a config that replaces itself with it, under the limit", () => {
+            const plain = JSON.stringify(buildIgnitionConfig(overLimit));
+            expect(Buffer.byteLength(plain)).to.be.greaterThan(ec2UserDataLimitBytes);
+            const userData = renderUserData(overLimit);
+            expect(Buffer.byteLength(userData)).to.be.at.most(ec2UserDataLimitBytes);
+            const replace = JSON.parse(userData).ignition.config.replace;
+            expect(JSON.parse(userData)).to.deep.equal({ ignition: { version: "3.3.0", config: { replace } } });
+            expect(replace.compression).to.equal("gzip");
+            expect(replace.source).to.match(/^data:;base64,/);
+            expect(decodeInlineContents(replace)).to.equal(plain);
+        });
+
+        it("is sent compressed in a form ignition-validate accepts", () => {
+            validate(renderUserData(overLimit));
+        });
+
+        it("is refused, with both sizes, when even compressed it is over the limit", () => {
+            // Keys that do not compress: each a different run of SHA-512 digests.
+            const keys = Array.from({ length: 40 }, (_, index) => `ssh-rsa ${Array.from({ length: 6 }, (_, part) =>
+                createHash("sha512").update(`${index}-${part}`).digest("base64")).join("")} ops@example`);
+            expect(() => renderUserData({ ...base, sshAuthorizedKeys: keys }))
+                .to.throw(/^the Ignition config for etcd3-cluster-1 is \d+ bytes, \d+ compressed; EC2 accepts at most 16384$/);
+        });
     });
 
     for (const [label, options] of [
