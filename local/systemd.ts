@@ -338,7 +338,13 @@ export class NodeSystemd {
     /** Daemon units (docker.service) of programs the node's units run: the stand-in plays them. */
     private readonly usedDaemons = new Set<string>();
     private readonly root: string;
+    /** Nothing more is scheduled: halted, crashed or shutting down. */
     private halted = false;
+    /**
+     * No process starts any more: the harness halted the node (teardown stops
+     * the processes itself) or it lost power. A clean shutdown still runs `ExecStop=`.
+     */
+    private processesEnded = false;
     private emergency: string | undefined;
     private transaction: Promise<void> | undefined;
     /** The one clean shutdown of this boot, once begun. */
@@ -489,6 +495,7 @@ export class NodeSystemd {
     /** The node loses power: every process dies at once, nothing cleans up, nothing restarts. */
     async crash(): Promise<void> {
         this.halted = true;
+        this.processesEnded = true;
         this.cancelPendingStarts();
         this.options.host.containers.crash();
         await Promise.all([
@@ -508,9 +515,10 @@ export class NodeSystemd {
         }
     }
 
-    /** Stops scheduling anything (restarts, timers, pending jobs): for teardown, which kills the processes itself. */
+    /** Stops scheduling anything (restarts, timers, pending jobs) and starting any process: for teardown, which kills the processes itself. */
     halt(): void {
         this.halted = true;
+        this.processesEnded = true;
         this.cancelPendingStarts();
         for (const state of this.runtime.values()) {
             state.stopping = true;
@@ -1359,7 +1367,7 @@ export class NodeSystemd {
     }
 
     private async runProcessToEnd(unitName: string, setting: string, command: Extract<LocalCommand, { kind: "process" }>, timeoutMs: number): Promise<ActionOutcome> {
-        if (this.halted) {
+        if (this.processesEnded) {
             return { failure: haltedFailure, code: 1 };
         }
         try {
@@ -1407,7 +1415,7 @@ export class NodeSystemd {
             return { result: prepared.result, description: `ExecStart=${line}: ${prepared.failure}` };
         }
         const { command } = prepared;
-        if (this.halted) {
+        if (this.processesEnded) {
             return { result: "resources", description: `ExecStart=${prepared.description}: ${haltedFailure}` };
         }
         if (command.kind !== "process") {
