@@ -117,7 +117,8 @@ describe("local harness: scripts run by bash in a node's unit", function () {
     });
 
     it("ends every process the script started when its unit stops", async () => {
-        script(["( sleep 300; echo survived > /run/late ) &", "sleep 300"]);
+        // A duration no other test or script uses, so only this script's sleeps are counted.
+        script(["( sleep 317; echo survived > /run/late ) &", "sleep 317"]);
         fs.mkdirSync(path.join(testNode().root, "run"), { recursive: true });
         testNode().unit("script.service", ["[Unit]", "[Service]", "ExecStart=/bin/bash /opt/test/script", "[Install]", "WantedBy=multi-user.target"], true);
         const systemd = testNode().systemd();
@@ -125,12 +126,12 @@ describe("local harness: scripts run by bash in a node's unit", function () {
         expect(systemd.status("script.service").activeState).to.equal("active");
         const sleeping = () => fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
             try {
-                return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\u0000300\u0000";
+                return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\u0000317\u0000";
             } catch {
                 return false;
             }
         });
-        await eventually(() => sleeping().length === 2, 5000, "the script and its child to sleep");
+        await eventually(() => sleeping().length === 2, 10_000, "the script and its child to sleep (two sleep 317)");
         await systemd.shutdown();
         expect(sleeping()).to.deep.equal([]);
     });
