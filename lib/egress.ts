@@ -30,7 +30,7 @@ const httpsPort = 443;
 
 /**
  * The ports the members open connections to on other hosts, each once:
- * HTTPS for the AWS APIs (EC2, ELB, S3 for backups and restores), the image
+ * HTTPS for the AWS API they call (S3, for backups and restores), the image
  * registry and OS updates; NTP for an OS whose time servers are not the
  * Amazon Time Sync Service; and the discovery service and a registry on a
  * port of their own.
