@@ -4,10 +4,12 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { resolveArgs } from "../lib/args";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
 import { decodeInlineContents } from "../local/ignition-contents";
 import { OperatingSystem, operatingSystems } from "../lib/os";
+import { memberIgnitionOptions, planMembers } from "../lib/plan";
 
 const base: EtcdNodeIgnitionOptions = {
     memberName: "etcd3-cluster-1",
@@ -268,14 +270,14 @@ describe("Ignition builder", () => {
         });
     });
 
-    it("leaves a third of EC2's 16 KB user data limit free with 7 members, a data volume, an update window and an SSH key", () => {
-        const members = Array.from({ length: 7 }, (_, index) => ({ name: `etcd3-cluster-${index}`, ip: `10.99.${index % 3 + 1}.${10 + index}` }));
-        const largest: EtcdNodeIgnitionOptions = {
-            ...base, discoveryUrl: undefined, clusterToken: "etcd3-cluster-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99", members,
-            dataVolumeId: "vol-0123456789abcdef0", updateWindow: { startHourUtc: 2, lengthMinutes: 60 },
-            sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"],
-        };
-        expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes * 2 / 3);
+    it("sends every member of a default 7-member cluster with an SSH key its config uncompressed, as the component renders it", () => {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
+        const args = resolveArgs("etcd3", { clusterSize: 7, sshAuthorizedKeys: [key], sshCidrs: ["10.99.0.0/16"] });
+        const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
+        for (const member of planMembers(args)) {
+            const options = memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" });
+            expect(renderUserData(options), member.name).to.equal(JSON.stringify(buildIgnitionConfig(options)));
+        }
     });
 
     it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix", () => {
