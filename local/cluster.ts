@@ -19,7 +19,7 @@ import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
     bucketsOf, componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind,
-    loadBalancersOf, localStackRegion, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
+    loadBalancersOf, localStackRegion, nodeInternetPortsOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
 import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
@@ -806,6 +806,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         /** The component's latest construction: the one the stack now matches (after a grow or a shrink). */
         let current = resources;
         const loadBalancerSpecs = loadBalancersOf(resources);
+        /** Where the members' security group lets them connect outside the VPC: their proxy tunnels nowhere else. */
+        const internetPorts = nodeInternetPortsOf(resources);
         if (instances.length !== size) {
             throw new Error(`the component registers ${instances.length} instances for clusterSize ${size}`);
         }
@@ -897,7 +899,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 instanceId: metadata.instanceId,
                 tags: async () => (setup.metadataTags ? tags : undefined),
                 credentials: async () => session,
-            }, { tunnels: s3 ? [s3.tunnel] : [] });
+            }, { tunnels: s3 ? [s3.tunnel] : [], egressTcpPorts: internetPorts });
             metadataServices.push(metadataService);
             const host: NodeHost = {
                 root, address: ip, etcd, containers: new ContainerStore(path.join(nodeDir, "containers")), devices,

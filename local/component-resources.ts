@@ -19,6 +19,7 @@ import { compressedConfig } from "../lib/ignition";
 import { compressedConfigContents, decodeInlineContents, encodeInlineContentsLike } from "./ignition-contents";
 import type { MockRunRequest } from "./component-under-mocks";
 import { registryDirectory } from "./cluster-registry";
+import type { PortRange } from "./instance-metadata-service";
 
 /** A resource as the mocks recorded it. */
 export interface RegisteredResource {
@@ -246,6 +247,27 @@ export const localStackRegion = "eu-west-2";
 /** The S3 buckets the component creates, by the name and region AWS (here the mocks) gives them. */
 export function bucketsOf(resources: RegisteredResource[]): { name: string; region: string }[] {
     return resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => ({ name: r.state.bucket, region: r.state.region }));
+}
+
+/**
+ * The TCP port ranges the members' security group (`<name>-nodes-sg`) lets
+ * them reach anywhere: its egress rules to 0.0.0.0/0, a rule for every
+ * protocol (`-1`) opening every port. Its rules that name a group reach the
+ * members only.
+ */
+export function nodeInternetPortsOf(resources: RegisteredResource[]): PortRange[] {
+    const nodesGroups = resources.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && r.name.endsWith("-nodes-sg"));
+    if (nodesGroups.length !== 1 || nodesGroups[0].id === undefined) {
+        throw new Error(`the component registered ${nodesGroups.length} members' security groups (<name>-nodes-sg) with an id under mocks; the harness plays one`);
+    }
+    return resources.filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+        && r.inputs.securityGroupId === nodesGroups[0].id && r.inputs.cidrIpv4 === "0.0.0.0/0")
+        .flatMap((rule): PortRange[] => {
+            if (rule.inputs.ipProtocol === "-1") {
+                return [{ from: 0, to: 65535 }];
+            }
+            return rule.inputs.ipProtocol === "tcp" ? [{ from: rule.inputs.fromPort, to: rule.inputs.toPort }] : [];
+        });
 }
 
 /**

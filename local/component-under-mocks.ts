@@ -47,6 +47,9 @@ const relevantTypes = [
     "aws:s3/bucket:Bucket",
     "aws:iam/instanceProfile:InstanceProfile",
     "aws:iam/rolePolicy:RolePolicy",
+    // The members' security group and its egress rules: the ports a node's proxy lets it reach outside the VPC.
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

@@ -9,7 +9,8 @@
  * nothing: any other target is refused with 403, and so is any CONNECT tunnel
  * but one to a TLS stand-in the node was given (`tunnels`, e.g. S3's at
  * `BUCKET.s3.REGION.amazonaws.com:443`, see s3-api.ts), which it pipes to that
- * stand-in's loopback listener and nowhere else.
+ * stand-in's loopback listener and nowhere else, and only on a port the
+ * node's security group lets it reach (`egressTcpPorts`).
  *
  * Played: `PUT /latest/api/token` (a TTL of 1 to 21600 s in
  * `X-aws-ec2-metadata-token-ttl-seconds`), and with a token it issued and that
@@ -69,6 +70,18 @@ export interface TunnelTarget {
 export interface InstanceMetadataServiceOptions {
     /** TLS stand-ins the proxy tunnels to (the node's S3); every other CONNECT is refused. */
     tunnels?: readonly TunnelTarget[];
+    /**
+     * The TCP port ranges the node's security group lets it reach anywhere
+     * (`nodeInternetPortsOf`): a tunnel to any other port is refused, as the
+     * group would drop the connection on EC2. Default: every port.
+     */
+    egressTcpPorts?: readonly PortRange[];
+}
+
+/** TCP ports `from` to `to`, both included. */
+export interface PortRange {
+    from: number;
+    to: number;
 }
 
 /** One request the stand-in answered. */
@@ -140,6 +153,8 @@ function errorPage(status: number): string {
 const refusal = (target: string, tunnels: readonly TunnelTarget[]) => `the node's instance metadata stand-in answers only http://${instanceMetadataAddress}/ ` +
     `${tunnels.length > 0 ? `and tunnels only to ${tunnels.map((tunnel) => tunnel.description).join(", ")}; it ` : "and "}` +
     `forwards nothing: ${target} refused\n`;
+
+const describeRange = (range: PortRange) => (range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`);
 
 /** The host and port of a CONNECT target (`host:port`, `[v6]:port`), or undefined if it is not one. */
 function connectTarget(target: string): { host: string; port: number } | undefined {
@@ -249,10 +264,18 @@ export async function startInstanceMetadataService(
         socket.on("error", () => undefined);
         const parsed = connectTarget(target);
         const tunnel = parsed && tunnels.find((candidate) => candidate.accepts(parsed.host, parsed.port));
-        if (!tunnel) {
+        const refuse = (body: string) => {
             requests.push({ method: "CONNECT", target, status: 403 });
-            const body = refusal(`CONNECT ${target}`, tunnels);
             socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        };
+        if (!tunnel) {
+            refuse(refusal(`CONNECT ${target}`, tunnels));
+            return;
+        }
+        const egress = options.egressTcpPorts;
+        if (egress && !egress.some((range) => parsed.port >= range.from && parsed.port <= range.to)) {
+            refuse(`CONNECT ${target} refused: the node's security group lets it reach TCP ${egress.map(describeRange).join(", ") || "no port"} ` +
+                `outside the VPC, not ${parsed.port}\n`);
             return;
         }
         const upstream = net.connect(tunnel.address.port, tunnel.address.host);

@@ -11,10 +11,11 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { issueRoleSession, RoleSession } from "../local/iam-policy";
-import { instanceMetadataProxyEnvironment, InstanceMetadataService, startInstanceMetadataService } from "../local/instance-metadata-service";
+import { instanceMetadataProxyEnvironment, InstanceMetadataService, PortRange, startInstanceMetadataService } from "../local/instance-metadata-service";
 import { S3ApiStandIn, startS3Api } from "../local/s3-api";
 
 const bucket = "etcd3-backups-test";
@@ -35,6 +36,22 @@ const memberPolicy = JSON.stringify({
 const sha256 = (body: Buffer | string) => crypto.createHash("sha256").update(body).digest("hex");
 const md5Base64 = (body: Buffer | string) => crypto.createHash("md5").update(body).digest("base64");
 const emptySha256 = sha256("");
+
+/** The body of the proxy's answer to `CONNECT target`, which curl does not show. */
+function connectRefusal(proxy: string, target: string): Promise<string> {
+    const { hostname, port } = new URL(proxy);
+    return new Promise((resolve, reject) => {
+        const request = http.request({ host: hostname, port, method: "CONNECT", path: target, timeout: 5000 });
+        request.once("connect", (_response, socket, head: Buffer) => {
+            let body = head.toString("utf8");
+            socket.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).once("end", () => resolve(body));
+            socket.once("error", reject);
+        });
+        request.once("timeout", () => request.destroy(new Error(`no answer to CONNECT ${target} in 5 s`)));
+        request.once("error", reject);
+        request.end();
+    });
+}
 
 describe("local harness: the S3 stand-in, as a node's script reaches S3", function () {
     this.timeout(30_000);
@@ -344,6 +361,36 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
     });
 
     describe("the node's proxy and trust store", () => {
+        /** The node's proxy again, letting it reach only `egressTcpPorts` outside the VPC. */
+        async function proxyWithEgress(egressTcpPorts: PortRange[]): Promise<InstanceMetadataService> {
+            await service!.stop();
+            service = await startInstanceMetadataService(
+                { instanceId, tags: async () => undefined, credentials: async () => session }, { tunnels: [s3!.tunnel], egressTcpPorts },
+            );
+            return service;
+        }
+
+        it("tunnels to S3 on 443 when the node's security group opens it", async () => {
+            const proxy = await proxyWithEgress([{ from: 443, to: 443 }, { from: 8087, to: 8087 }]);
+            // Unsigned, so S3 itself answers (403 AccessDenied) and curl, without -f, succeeds.
+            const { code } = await onNode("curl", ["-sS", "--max-time", "5", `https://${bucket}.s3.${region}.amazonaws.com/`]);
+            expect(code).to.equal(0);
+            expect(proxy.requests.map((request) => request.status)).to.deep.equal([200]);
+            expect(s3!.requests).to.have.length(1);
+        });
+
+        it("refuses a tunnel to S3 when the node's security group opens no TCP 443 outside the VPC, naming what it opens", async () => {
+            const proxy = await proxyWithEgress([{ from: 80, to: 80 }, { from: 5000, to: 5010 }]);
+            const target = `${bucket}.s3.${region}.amazonaws.com:443`;
+            const { code } = await onNode("curl", ["-sS", "--max-time", "5", `https://${target}/`]);
+            // 56: curl's "CONNECT tunnel failed, response 403".
+            expect(code).to.equal(56);
+            expect(await connectRefusal(proxy.proxy, target)).to.equal(
+                `CONNECT ${target} refused: the node's security group lets it reach TCP 80, 5000-5010 outside the VPC, not 443\n`);
+            expect(proxy.requests.map((request) => `${request.method} ${request.target} ${request.status}`)).to.deep.equal([`CONNECT ${target} 403`, `CONNECT ${target} 403`]);
+            expect(s3!.requests).to.deep.equal([]);
+        });
+
         it("still refuses a CONNECT to any other host, another region's S3 included: 403 from the proxy, and nothing reaches S3", async () => {
             for (const url of [`https://sts.${region}.amazonaws.com/`, `https://${bucket}.s3.us-east-1.amazonaws.com/`, "https://example.com/",
                 `https://${bucket}.s3.${region}.amazonaws.com:8443/`]) {
