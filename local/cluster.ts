@@ -35,7 +35,7 @@ import { InstanceMetadataService, startInstanceMetadataService } from "./instanc
 import { issueRoleSession, RoleSession } from "./iam-policy";
 import { S3ApiStandIn, startS3Api } from "./s3-api";
 import { createTestCertificateAuthority } from "./test-certificates";
-import { ProcessGroup, waitUntil } from "./processes";
+import { killStrays, ProcessGroup, waitUntil } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { JobOutcome, NodeSystemd, PlayedUnit, TimerStatus, unmount, UnitStatus } from "./systemd";
 import { defaultVolumeBytes, SlotVolumes, volumeAttachmentsOf, withSlotVolumeIds } from "./volumes";
@@ -778,6 +778,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         interruption.abort();
         nodes.forEach((node) => node.halt());
         await processes.stopAll(teardownGraceMs);
+        const strays = await killStrays(workDir);
+        if (strays.length > 0) {
+            log(`teardown: killed ${strays.length} process(es) of this cluster that the harness had not tracked (a bug to report): ${strays.join("; ")}`);
+        }
         for (const mount of nodes.flatMap((node) => node.mounts())) {
             await unmount(mount, true);
         }
@@ -1288,6 +1292,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             stop,
         };
     } catch (error) {
+        // A wait bounded by the time left can give up a moment before the deadline's timer fires: it is the deadline.
+        if (Date.now() >= deadline) {
+            interruption.abort();
+        }
         // A wait cut short by the abort or the deadline fails with whatever it was doing: say why first.
         const reason = interrupted();
         const teardownFailure = await stop().then(() => undefined, (failure: Error) => failure);

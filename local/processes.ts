@@ -157,6 +157,30 @@ function signal(pid: number, name: NodeJS.Signals): void {
     }
 }
 
+/**
+ * Kills every process whose command line names `marker` (a cluster's own
+ * directory, which each of its processes is started with) and that `stopAll`
+ * did not end, and waits until they are gone. A safety net for teardown that
+ * reports what it caught: each is a start the harness failed to track.
+ */
+export async function killStrays(marker: string, timeoutMs = 5_000): Promise<string[]> {
+    const strays = fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid).flatMap((pid) => {
+        try {
+            const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+            return commandLine.includes(marker) ? [{ pid: Number(pid), commandLine }] : [];
+        } catch {
+            return [];
+        }
+    });
+    strays.forEach((stray) => signal(stray.pid, "SIGKILL"));
+    const deadline = Date.now() + timeoutMs;
+    while (strays.some((stray) => fs.existsSync(`/proc/${stray.pid}/cmdline`) && fs.readFileSync(`/proc/${stray.pid}/cmdline`, "utf8") !== "")
+        && Date.now() < deadline) {
+        await sleep(20);
+    }
+    return strays.map((stray) => `${stray.pid} ${stray.commandLine}`);
+}
+
 /** True if `record` still names a live process running the same executable (not a reused pid). */
 export function isAlive(record: ProcessRecord): boolean {
     let commandLine: string;

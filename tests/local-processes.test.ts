@@ -6,7 +6,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ProcessGroup } from "../local/processes";
+import { spawn } from "child_process";
+import { killStrays, ProcessGroup } from "../local/processes";
 
 describe("local harness: a process group", function () {
     this.timeout(20_000);
@@ -37,5 +38,29 @@ describe("local harness: a process group", function () {
         await stopping;
         expect(late.running, "the process started during stopAll still runs").to.equal(false);
         expect(processes.records()).to.deep.equal([]);
+    });
+
+    it("has teardown's safety net kill, and report, an untracked process naming the cluster's directory, and no other", async () => {
+        // Each in a process group of its own, so that the cleanup below also ends its sleep.
+        const untracked = (marker: string) => spawn("/usr/bin/bash", ["-c", "sleep 60; true", marker], { stdio: "ignore", detached: true });
+        const killGroup = (pid: number | undefined) => {
+            try {
+                process.kill(-pid!, "SIGKILL");
+            } catch {
+                // Gone already.
+            }
+        };
+        const stray = untracked(path.join(directory, "member"));
+        const bystander = untracked("/elsewhere/member");
+        try {
+            const alive = (pid: number | undefined) => fs.existsSync(`/proc/${pid}`) && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") !== "";
+            const exited = new Promise((resolve) => stray.once("exit", resolve));
+            expect(await killStrays(directory)).to.deep.equal([`${stray.pid} /usr/bin/bash -c sleep 60; true ${path.join(directory, "member")}`]);
+            await exited;
+            expect([alive(stray.pid), alive(bystander.pid)]).to.deep.equal([false, true]);
+        } finally {
+            killGroup(stray.pid);
+            killGroup(bystander.pid);
+        }
     });
 });
