@@ -29,6 +29,27 @@ async function backendSizes(endpoints: string[]): Promise<number[]> {
     return sizes;
 }
 
+/**
+ * Waits, at most 10 s, until the member at `endpoint` reports more than
+ * `share` of its backend free, as its defragmentation script reads it: the
+ * in-use size falls only when the backend next commits after a compaction.
+ */
+async function untilFree(endpoint: string, share: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        const status = await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]);
+        const size = Number(/"dbSize":(\d+)/.exec(status)![1]);
+        const free = size - Number(/"dbSizeInUse":(\d+)/.exec(status)![1]);
+        if (free > size * share) {
+            return;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`the member at ${endpoint} still has only ${free} of ${size} bytes free after 10 s, not more than ${share * 100} %`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+}
+
 /** The current revision, as a member reports it. */
 async function currentRevision(endpoint: string): Promise<number> {
     return Number(/"revision":(\d+)/.exec(await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]))![1]);
@@ -80,6 +101,7 @@ describe("local cluster of 3: the daily defragmentation", function () {
         }
         // --physical: returns once the member asked has freed the old revisions' pages, which its script's decision reads.
         await etcdctl([clientEndpoints[1]], ["compact", "--physical", String(await currentRevision(clientEndpoints[0]))]);
+        await untilFree(clientEndpoints[1], 0.5);
         const before = await backendSizes(clientEndpoints);
         expect(await nodes[1].startUnit(defragmentServiceName), nodes[1].unitOutput(defragmentServiceName)).to.equal("done");
         const after = await backendSizes(clientEndpoints);
