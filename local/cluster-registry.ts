@@ -152,8 +152,27 @@ function portProblem(address: string, port: number): Promise<string | undefined>
     });
 }
 
-/** A port the kernel considers free on `address` right now. */
-export function freePort(address: string): Promise<number> {
+/**
+ * Ports this process handed out lately. A port probed free is closed again at
+ * once, so the kernel may hand it out to the next probe too, before whoever
+ * asked first has bound it (seen in CI: a discovery service's port given again
+ * to its store's peer).
+ */
+const recentlyGivenPorts: number[] = [];
+
+/** A port the kernel considers free on `address` right now, and that this process has not handed out lately. */
+export async function freePort(address: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+        const port = await probeFreePort(address);
+        if (!recentlyGivenPorts.includes(port) || attempt >= 20) {
+            recentlyGivenPorts.push(port);
+            recentlyGivenPorts.splice(0, Math.max(0, recentlyGivenPorts.length - 256));
+            return port;
+        }
+    }
+}
+
+function probeFreePort(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.once("error", reject);
