@@ -165,32 +165,31 @@ function signal(pid: number, name: NodeJS.Signals): void {
  */
 export async function killStrays(marker: string, timeoutMs = 5_000): Promise<string[]> {
     const strays = fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid).flatMap((pid) => {
-        try {
-            const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
-            return commandLine.includes(marker) ? [{ pid: Number(pid), commandLine }] : [];
-        } catch {
-            return [];
-        }
+        const commandLine = rawCommandLine(Number(pid))?.replace(/\0/g, " ").trim();
+        return commandLine?.includes(marker) ? [{ pid: Number(pid), commandLine }] : [];
     });
     strays.forEach((stray) => signal(stray.pid, "SIGKILL"));
     const deadline = Date.now() + timeoutMs;
-    while (strays.some((stray) => fs.existsSync(`/proc/${stray.pid}/cmdline`) && fs.readFileSync(`/proc/${stray.pid}/cmdline`, "utf8") !== "")
-        && Date.now() < deadline) {
+    // A zombie's command line is empty: it has exited already.
+    while (strays.some((stray) => (rawCommandLine(stray.pid) ?? "") !== "") && Date.now() < deadline) {
         await sleep(20);
     }
     return strays.map((stray) => `${stray.pid} ${stray.commandLine}`);
 }
 
+/** `/proc/<pid>/cmdline` (arguments NUL-separated), or undefined once the process is gone. */
+function rawCommandLine(pid: number): string | undefined {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+        return undefined;
+    }
+}
+
 /** True if `record` still names a live process running the same executable (not a reused pid). */
 export function isAlive(record: ProcessRecord): boolean {
-    let commandLine: string;
-    try {
-        commandLine = fs.readFileSync(`/proc/${record.pid}/cmdline`, "utf8");
-    } catch {
-        return false;
-    }
     // A zombie has an empty command line: it has exited already.
-    return commandLine.split("\0")[0] === record.command;
+    return rawCommandLine(record.pid)?.split("\0")[0] === record.command;
 }
 
 /**
