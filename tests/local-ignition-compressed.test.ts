@@ -18,6 +18,15 @@ const options: EtcdNodeIgnitionOptions = {
     dataVolumeId: "vol-0123456789abcdef0", updateWindow: { startHourUtc: 2, lengthMinutes: 60 },
 };
 
+/** A written file's text, without what differs between two applies of one config. */
+function comparable(relative: string, text: string): string {
+    // Ignition writes its preset lines in Go's map order, which differs from run to run.
+    if (relative.includes("system-preset/")) return text.split("\n").sort().join("\n");
+    // Its result file records the second it ran; two applies can straddle a second.
+    if (relative === "etc/.ignition-result.json") return text.replace(/"provisioningDate": "[^"]*"/, `"provisioningDate": "…"`);
+    return text;
+}
+
 /** Every path under `root` with its type, mode and contents (or link target). */
 function treeOf(root: string): Record<string, string> {
     const tree: Record<string, string> = {};
@@ -32,9 +41,7 @@ function treeOf(root: string): Record<string, string> {
                 tree[relative] = `directory ${mode}`;
                 walk(full);
             } else {
-                const text = fs.readFileSync(full, "utf8");
-                // Ignition writes its preset lines in Go's map order, which differs from run to run.
-                tree[relative] = `file ${mode}\n${relative.includes("system-preset/") ? text.split("\n").sort().join("\n") : text}`;
+                tree[relative] = `file ${mode}\n${comparable(relative, fs.readFileSync(full, "utf8"))}`;
             }
         }
     };
