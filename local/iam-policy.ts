@@ -10,9 +10,11 @@
  * every Allow. A statement matches when its Action (a string or a list, with
  * `*` and `?` wildcards, case-insensitive as IAM's actions are), its Resource
  * (ARNs with `*` and `?`, case-sensitive) and each of its conditions match.
- * Conditions played: `StringEquals` and `StringLike` on `s3:prefix`, several
- * values matching if any does, several keys and operators all having to;
- * a key the request has no value for fails its condition, as in IAM.
+ * Conditions played: `StringEquals` and `StringLike` on `s3:prefix` (what a
+ * ListBucket lists) and on `kms:ViaService` (the service that calls KMS on the
+ * caller's behalf, as S3 does to decrypt an SSE-KMS object), several values
+ * matching if any does, several keys and operators all having to; a key the
+ * request has no value for fails its condition, as in IAM.
  *
  * Never kinder than AWS: a document IAM would refuse (no Effect, a Principal
  * in an identity-based policy) throws as `MalformedPolicyDocument`, and an
@@ -84,7 +86,7 @@ export interface AuthorizationRequest {
     action: string;
     /** The resource's ARN. */
     resource: string;
-    /** Condition keys (lower case) and their values, e.g. `{ "s3:prefix": "etcd/" }`. */
+    /** Condition keys (lower case) and their values, e.g. `{ "s3:prefix": "etcd/" }` or `{ "kms:viaservice": "s3.eu-west-2.amazonaws.com" }`. */
     context?: Readonly<Record<string, string>>;
 }
 
@@ -100,7 +102,7 @@ export class MalformedPolicyDocument extends Error {
 
 /** Condition operators played, and the condition keys played with them. */
 const playedOperators = ["StringEquals", "StringLike"];
-const playedConditionKeys = ["s3:prefix"];
+const playedConditionKeys = ["s3:prefix", "kms:ViaService"];
 const playedStatementElements = ["Sid", "Effect", "Action", "Resource", "Condition"];
 
 interface Statement {
@@ -202,7 +204,7 @@ function parseConditions(condition: unknown, where: string): Statement["conditio
         }
         return Object.entries(block as Record<string, unknown>).map(([key, values]) => {
             // Condition key names are case-insensitive in IAM; their values are not.
-            if (!playedConditionKeys.includes(key.toLowerCase())) {
+            if (!playedConditionKeys.some((played) => played.toLowerCase() === key.toLowerCase())) {
                 throw new Error(`${where}: the condition key ${key} is not played by the local IAM policy evaluator ` +
                     `(it plays ${playedConditionKeys.join(", ")})`);
             }

@@ -77,6 +77,28 @@ describe("local harness: the IAM policy evaluator", () => {
             expect(evaluatePolicies(listing("StringLike", "*"), { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}` })).to.equal("implicit-deny");
         });
 
+        it("applies StringEquals and StringLike on kms:ViaService, the service that asks KMS for the caller", () => {
+            const keyArn = "arn:aws:kms:eu-west-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+            const decrypt = (viaService?: string): AuthorizationRequest => ({
+                action: "kms:Decrypt", resource: keyArn, ...(viaService === undefined ? {} : { context: { "kms:viaservice": viaService } }),
+            });
+            const decryptVia = (operator: string, values: unknown) => [policy({
+                Sid: "DecryptTlsSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn, Condition: { [operator]: { "kms:ViaService": values } },
+            })];
+            expect(evaluatePolicies(decryptVia("StringEquals", "s3.eu-west-2.amazonaws.com"), decrypt("s3.eu-west-2.amazonaws.com"))).to.equal("allow");
+            expect(evaluatePolicies(decryptVia("StringEquals", "s3.eu-west-2.amazonaws.com"), decrypt("s3.us-east-1.amazonaws.com"))).to.equal("implicit-deny");
+            expect(evaluatePolicies(decryptVia("StringEquals", "s3.eu-west-2.amazonaws.com"), decrypt("secretsmanager.eu-west-2.amazonaws.com")))
+                .to.equal("implicit-deny");
+            // Called directly, not through a service: no value, so the condition fails.
+            expect(evaluatePolicies(decryptVia("StringEquals", "s3.eu-west-2.amazonaws.com"), decrypt())).to.equal("implicit-deny");
+            expect(evaluatePolicies(decryptVia("StringLike", "s3.*.amazonaws.com"), decrypt("s3.us-east-1.amazonaws.com"))).to.equal("allow");
+            expect(evaluatePolicies(decryptVia("StringLike", ["ec2.*.amazonaws.com", "s3.eu-*"]), decrypt("s3.eu-west-2.amazonaws.com"))).to.equal("allow");
+            expect(evaluatePolicies(decryptVia("StringLike", "s3.*.amazonaws.com"), decrypt("ec2.eu-west-2.amazonaws.com"))).to.equal("implicit-deny");
+            // The key name in any case, as IAM takes it.
+            expect(evaluatePolicies([policy({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "KMS:viaservice": "s3.eu-west-2.amazonaws.com" } } })],
+                decrypt("s3.eu-west-2.amazonaws.com"))).to.equal("allow");
+        });
+
         it("requires every condition of a statement to hold", () => {
             const both = [policy({
                 Effect: "Allow", Action: "s3:ListBucket", Resource: "*",
@@ -109,6 +131,8 @@ describe("local harness: the IAM policy evaluator", () => {
                 .to.throw(/condition operator StringNotLike is not played/);
             expect(check(policy({ Effect: "Allow", Action: "s3:*", Resource: "*", Condition: { StringLike: { "aws:SourceVpce": "vpce-1" } } })))
                 .to.throw(/condition key aws:SourceVpce is not played/);
+            expect(check(policy({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:CallerAccount": "123456789012" } } })))
+                .to.throw(/condition key kms:CallerAccount is not played/);
             expect(check(policy({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b/${aws:username}/*" }))).to.throw(/policy variables are not played/);
             // The refusal comes from the evaluation too, never a silent skip of the statement.
             expect(() => evaluatePolicies([policy({ Effect: "Deny", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } })],
