@@ -28,6 +28,18 @@
  * ListObjectsV2 `s3:ListBucket` on `arn:aws:s3:::BUCKET` with `s3:prefix` the
  * request's prefix ("" without one).
  *
+ * Objects are kept encrypted as S3 keeps them: with SSE-S3 (`AES256`, S3's
+ * default) unless a seed asks for SSE-KMS with a KMS key's ARN (`putObject`,
+ * as the component's `BucketObjectv2` with `kmsKeyId` has it). S3 decrypts
+ * such an object by calling KMS on the caller's behalf, so a GetObject or
+ * HeadObject of it also needs `kms:Decrypt` on the key, with `kms:ViaService`
+ * `s3.REGION.amazonaws.com` (the bucket's region) in the request context. The
+ * key's policy is taken to be KMS's default one, which lets the account's
+ * IAM policies decide. Such an object is answered with
+ * `x-amz-server-side-encryption: aws:kms` and its key's ARN in
+ * `x-amz-server-side-encryption-aws-kms-key-id`, and its ETag is not the MD5
+ * of its body, as on S3.
+ *
  * Never kinder than AWS, each refusal with S3's status, error code and XML
  * error document (a HEAD's with no body): an anonymous request
  * (`AccessDenied`), another signing algorithm (`InvalidArgument`), a
@@ -42,7 +54,8 @@
  * (`XAmzContentSHA256Mismatch`, `BadDigest`; nothing is stored), a PUT over
  * 5 GiB (`EntityTooLarge`) or without a length, a bucket it does not have
  * (`NoSuchBucket`) or that is in another region (`PermanentRedirect`), what
- * the role's policies do not allow (`AccessDenied`), and a missing key:
+ * the role's policies do not allow (`AccessDenied`, `kms:Decrypt` on an
+ * SSE-KMS object's key included, worded as S3 relays KMS's refusal), and a missing key:
  * `NoSuchKey` only for a caller allowed `s3:ListBucket`, `AccessDenied`
  * otherwise, as S3 hides which keys exist. Anything it does not play (another
  * operation, query parameter or `x-amz-*` header, a range or conditional
@@ -60,7 +73,7 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { assumedRoleArn, evaluatePolicies, RoleSession } from "./iam-policy";
+import { assumedRoleArn, evaluatePolicies, localAccountId, RoleSession } from "./iam-policy";
 import type { TunnelTarget } from "./instance-metadata-service";
 import { createTestCertificateAuthority, TestCertificateAuthority } from "./test-certificates";
 
@@ -87,14 +100,25 @@ export interface S3ApiOptions {
     clock?: () => number;
 }
 
+/** SSE-KMS: the object's data key is under this KMS key, which a reader must be allowed to decrypt with. */
+export interface S3ObjectKmsEncryption {
+    /** `arn:aws:kms:REGION:ACCOUNT:key/ID`, in the bucket's region and the stand-in's account, as S3 records it. */
+    kmsKeyArn: string;
+}
+
 /** An object as the stand-in keeps it. */
 export interface S3Object {
     body: Buffer;
-    /** The quoted MD5 of the body, in hex, as S3 gives a single PUT's object. */
+    /**
+     * The quoted MD5 of the body, in hex, as S3 gives a single PUT's object;
+     * for an SSE-KMS object 32 hex digits that are not its MD5, as on S3.
+     */
     etag: string;
     /** To the second, as S3 keeps it. */
     lastModified: Date;
     contentType: string;
+    /** Its SSE-KMS key; undefined for SSE-S3 (`AES256`). */
+    encryption?: S3ObjectKmsEncryption;
 }
 
 /** One request the stand-in answered. */
@@ -119,8 +143,13 @@ export interface S3ApiStandIn {
     /** What a node's proxy tunnels to it (`startInstanceMetadataService(source, { tunnels: [s3.tunnel] })`). */
     tunnel: TunnelTarget;
     requests: S3Request[];
-    /** Stores an object as a PutObject would, without a request: a test's seed. Throws for a bucket it does not have. */
-    putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): void;
+    /**
+     * Stores an object as a PutObject would, without a request: a test's or
+     * the component's seed. Content type `binary/octet-stream` and SSE-S3
+     * unless given. Throws for a bucket it does not have, and for a KMS key
+     * S3 would not encrypt with (not a key ARN, another region or account).
+     */
+    putObject(bucket: string, key: string, body: Buffer | string, options?: { contentType?: string; encryption?: S3ObjectKmsEncryption }): void;
     /** The bucket's objects by key (a copy). Throws for a bucket it does not have. */
     objects(bucket: string): Map<string, S3Object>;
     /** Closes the listener and every connection, and removes its own CA's files. */
@@ -295,6 +324,26 @@ function checkBucketName(name: string): void {
     }
 }
 
+/**
+ * Throws unless S3 would encrypt an object of `bucket` (in `region`) with
+ * `kmsKeyArn`: a key's ARN (S3 records the ARN; an id or alias it would
+ * resolve is not played), in the bucket's region as S3 requires, and of the
+ * stand-in's account (another account's key policy is not played).
+ */
+function checkKmsKey(kmsKeyArn: string, bucket: string, region: string): void {
+    const match = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/.exec(kmsKeyArn);
+    if (!match) {
+        throw new Error(`bucket ${bucket}: ${JSON.stringify(kmsKeyArn)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), ` +
+            "which the S3 stand-in takes for SSE-KMS (key ids and aliases are not played)");
+    }
+    if (match[1] !== region) {
+        throw new Error(`bucket ${bucket} is in ${region}: S3 does not encrypt its objects with the KMS key ${kmsKeyArn} of another region`);
+    }
+    if (match[2] !== localAccountId) {
+        throw new Error(`KMS key ${kmsKeyArn}: a key of another account than ${localAccountId} (its key policy) is not played by the S3 stand-in`);
+    }
+}
+
 /** The operation a request is, played or not, by its method, whether it names a key, its query and headers. */
 function operationOf(method: string, key: string | undefined, query: Array<[string, string]>, headers: Map<string, string>): string {
     const names = query.map(([name]) => name);
@@ -369,6 +418,12 @@ function accessDenied(session: RoleSession, action: string, resource: string, ex
         (explicit ? "with an explicit deny in an identity-based policy" : `because no identity-based policy allows the ${action} action`));
 }
 
+/** S3's refusal of an SSE-KMS object's read when KMS refuses to decrypt for the caller: KMS's words, whose resource is not quoted. */
+function kmsDecryptDenied(session: RoleSession, keyArn: string, explicit: boolean): S3Error {
+    return new S3Error(403, "AccessDenied", `User: ${assumedRoleArn(session)} is not authorized to perform: kms:Decrypt on resource: ${keyArn} ` +
+        (explicit ? "with an explicit deny in an identity-based policy" : "because no identity-based policy allows the kms:Decrypt action"));
+}
+
 /** The space-separated hex bytes S3 shows beside a string to sign. */
 const bytesOf = (text: string) => [...Buffer.from(text, "utf8")].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
 
@@ -415,10 +470,16 @@ export async function startS3Api(options: S3ApiOptions): Promise<S3ApiStandIn> {
         }
         return bucket;
     };
-    const store = (bucket: string, key: string, body: Buffer, contentType: string) => {
-        storedBucket(bucket).objects.set(key, {
-            body, contentType, etag: `"${crypto.createHash("md5").update(body).digest("hex")}"`,
+    const store = (bucket: string, key: string, body: Buffer, contentType: string, encryption?: S3ObjectKmsEncryption) => {
+        const stored = storedBucket(bucket);
+        if (encryption) {
+            checkKmsKey(encryption.kmsKeyArn, bucket, stored.region);
+        }
+        stored.objects.set(key, {
+            body, contentType,
+            etag: `"${encryption ? crypto.randomBytes(16).toString("hex") : crypto.createHash("md5").update(body).digest("hex")}"`,
             lastModified: new Date(Math.floor(clock() / 1000) * 1000),
+            ...(encryption ? { encryption: { kmsKeyArn: encryption.kmsKeyArn } } : {}),
         });
     };
 
@@ -576,7 +637,9 @@ export async function startS3Api(options: S3ApiOptions): Promise<S3ApiStandIn> {
     const objectHeaders = (object: S3Object) => ({
         "last-modified": object.lastModified.toUTCString(),
         "etag": object.etag,
-        "x-amz-server-side-encryption": "AES256",
+        ...(object.encryption
+            ? { "x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": object.encryption.kmsKeyArn }
+            : { "x-amz-server-side-encryption": "AES256" }),
         "accept-ranges": "bytes",
         "content-type": object.contentType,
         "content-length": String(object.body.length),
@@ -615,6 +678,15 @@ export async function startS3Api(options: S3ApiOptions): Promise<S3ApiStandIn> {
                 throw accessDenied(session, "s3:ListBucket", `arn:aws:s3:::${target.bucket}`, false);
             }
             throw new S3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: target.key! });
+        }
+        if (object.encryption) {
+            // S3 asks KMS for the object's data key as the caller, through S3 in the bucket's region.
+            const decision = evaluatePolicies(session.policies, {
+                action: "kms:Decrypt", resource: object.encryption.kmsKeyArn, context: { "kms:viaservice": `s3.${bucket.region}.amazonaws.com` },
+            });
+            if (decision !== "allow") {
+                throw kmsDecryptDenied(session, object.encryption.kmsKeyArn, decision === "explicit-deny");
+            }
         }
         return { status: 200, headers: objectHeaders(object), body: target.operation === "GetObject" ? object.body : undefined };
     };
@@ -716,7 +788,7 @@ export async function startS3Api(options: S3ApiOptions): Promise<S3ApiStandIn> {
             description: regions.map((region) => `S3 at BUCKET.s3.${region}.amazonaws.com:443`).join(", "),
         },
         requests,
-        putObject: (bucket, key, body, contentType = "binary/octet-stream") => store(bucket, key, Buffer.from(body), contentType),
+        putObject: (bucket, key, body, { contentType = "binary/octet-stream", encryption } = {}) => store(bucket, key, Buffer.from(body), contentType, encryption),
         objects: (bucket) => new Map(storedBucket(bucket).objects),
         stop: () => new Promise<void>((resolve) => {
             server.closeAllConnections();

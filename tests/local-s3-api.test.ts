@@ -336,6 +336,84 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
         });
     });
 
+    describe("SSE-KMS objects: S3 decrypts them with KMS as the caller", () => {
+        const keyArn = `arn:aws:kms:${region}:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`;
+        const caKey = "tls/peer-ca.key";
+        /** The statements the component gives a member to read its TLS secrets, decrypting through S3 in `viaService`. */
+        const tlsSecretsPolicy = (viaService: string, decrypt = true) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/tls/*` },
+                ...(decrypt ? [{
+                    Sid: "DecryptTlsSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn,
+                    Condition: { StringEquals: { "kms:ViaService": viaService } },
+                }] : []),
+            ],
+        });
+        const get = (key: string) => s3Call(`${endpoint}/${key}`, ["--include", "--suppress-connect-headers"]);
+        const head = (key: string) => s3Call(`${endpoint}/${key}`, ["--head", "--suppress-connect-headers"]);
+
+        beforeEach(() => {
+            s3!.putObject(bucket, caKey, "-----BEGIN EC PRIVATE KEY-----\n", { contentType: "application/x-pem-file", encryption: { kmsKeyArn: keyArn } });
+            s3!.putObject(bucket, "tls/readme.txt", "not a secret");
+        });
+
+        it("answers a caller allowed s3:GetObject and kms:Decrypt through S3 in the bucket's region, naming the key; SSE-S3 objects stay AES256", async () => {
+            session.policies = [tlsSecretsPolicy(`s3.${region}.amazonaws.com`)];
+            const answer = await get(caKey);
+            expect(answer.status, answer.body).to.equal(200);
+            expect(answer.body).to.include("x-amz-server-side-encryption: aws:kms\r\n")
+                .and.include(`x-amz-server-side-encryption-aws-kms-key-id: ${keyArn}\r\n`)
+                .and.include("content-type: application/x-pem-file\r\n")
+                .and.match(/\r\n\r\n-----BEGIN EC PRIVATE KEY-----\n$/);
+            // An SSE-KMS object's ETag is not its MD5, as on S3: a script must not check the body against it.
+            const etag = /etag: "([0-9a-f]{32})"\r\n/.exec(answer.body)?.[1];
+            expect(etag).to.be.a("string").and.not.equal(crypto.createHash("md5").update("-----BEGIN EC PRIVATE KEY-----\n").digest("hex"));
+            const headAnswer = await head(caKey);
+            expect(headAnswer.status).to.equal(200);
+            expect(headAnswer.body).to.include(`x-amz-server-side-encryption-aws-kms-key-id: ${keyArn}\r\n`);
+            const plain = await get("tls/readme.txt");
+            expect(plain.body).to.include("x-amz-server-side-encryption: AES256\r\n").and.not.include("aws-kms-key-id");
+            expect(s3!.objects(bucket).get(caKey)?.encryption).to.deep.equal({ kmsKeyArn: keyArn });
+        });
+
+        it("refuses a caller allowed s3:GetObject but not kms:Decrypt: 403 AccessDenied naming kms:Decrypt on the key, a HEAD's without a body", async () => {
+            session.policies = [tlsSecretsPolicy(`s3.${region}.amazonaws.com`, false)];
+            const answer = await get(caKey);
+            expect([answer.status, errorCode(answer.body)]).to.deep.equal([403, "AccessDenied"]);
+            expect(answer.body).to.include(`User: arn:aws:sts::123456789012:assumed-role/etcd3-cluster-member/${instanceId} is not authorized to perform: ` +
+                `kms:Decrypt on resource: ${keyArn} because no identity-based policy allows the kms:Decrypt action`);
+            const headAnswer = await head(caKey);
+            expect([headAnswer.status, headAnswer.code]).to.deep.equal([403, 22]);
+            expect(headAnswer.body).to.match(/\r\ncontent-length: 0\r\n.*\r\n\r\n$/s);
+            // The SSE-S3 object beside it needs no key.
+            expect((await get("tls/readme.txt")).status).to.equal(200);
+        });
+
+        it("refuses a kms:Decrypt allowed only through S3 in another region, or through another service: 403 AccessDenied", async () => {
+            for (const viaService of ["s3.us-east-1.amazonaws.com", `secretsmanager.${region}.amazonaws.com`]) {
+                session.policies = [tlsSecretsPolicy(viaService)];
+                const answer = await get(caKey);
+                expect([answer.status, errorCode(answer.body)], viaService).to.deep.equal([403, "AccessDenied"]);
+                expect(answer.body, viaService).to.include(`kms:Decrypt on resource: ${keyArn}`);
+            }
+            session.policies = [tlsSecretsPolicy(`s3.${region}.amazonaws.com`), JSON.stringify({
+                Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "kms:*", Resource: "*" }],
+            })];
+            const denied = await get(caKey);
+            expect(denied.body).to.include(`kms:Decrypt on resource: ${keyArn} with an explicit deny in an identity-based policy`);
+        });
+
+        it("refuses to seed an object under a KMS key S3 would not encrypt with: not a key ARN, another region's, another account's", () => {
+            const seed = (kmsKeyArn: string) => () => s3!.putObject(bucket, "tls/x", "x", { encryption: { kmsKeyArn } });
+            expect(seed(`arn:aws:kms:${region}:123456789012:alias/etcd3-secrets`)).to.throw(/is not a KMS key ARN/);
+            expect(seed("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")).to.throw(/is not a KMS key ARN/);
+            expect(seed(keyArn.replace(region, "us-east-1"))).to.throw(/of another region/);
+            expect(seed(keyArn.replace("123456789012", "210987654321"))).to.throw(/another account/);
+            expect(s3!.objects(bucket).has("tls/x")).to.equal(false);
+        });
+    });
+
     describe("what it does not play, refused by name", () => {
         it("refuses another operation, query parameter or x-amz-* header as InvalidRequest naming it, and does nothing", async () => {
             s3!.putObject(bucket, `${prefix}snapshot.db`, "data");
