@@ -47,7 +47,9 @@ function sourceFingerprint(): string {
     const files = [
         ...fs.readdirSync(path.join(packageRoot, "lib")).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(packageRoot, "lib", f)),
         childScript,
-        ...["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"].map((pkg) => require.resolve(`${pkg}/package.json`, { paths: [packageRoot] })),
+        // The tls provider the child plays: what it gives a key or certificate is part of what the component registers.
+        path.join(__dirname, "tls-provider.ts"),
+        ...["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx", "@pulumi/tls"].map((pkg) => require.resolve(`${pkg}/package.json`, { paths: [packageRoot] })),
     ];
     for (const file of files) {
         hash.update(file).update("\0").update(fs.readFileSync(file)).update("\0");

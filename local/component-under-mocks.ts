@@ -2,7 +2,8 @@
  * A child process of component-resources.ts: constructs the Etcd3Cluster
  * component under the package's own Pulumi mocks (`etcd3-cluster/testing`),
  * once per request, and answers with what each construction registered for
- * the instances and load balancers, inputs and mocked state. A process of its
+ * the instances, load balancers and S3 objects, inputs and mocked state. The
+ * tls provider's resources get real keys and certificates (tls-provider.ts). A process of its
  * own, because Pulumi's mocks are one per process and a test run of the
  * component's unit tests has its own installed.
  *
@@ -13,6 +14,7 @@
 import type { Etcd3ClusterArgs } from "../lib/args";
 import { Etcd3ClusterMockOptions, Etcd3ClusterMocks, setEtcd3ClusterMocks } from "../lib/testing";
 import { localStackRegion } from "./component-resources";
+import { newTlsResource } from "./tls-provider";
 
 /** What the parent asks for. */
 export interface MockRunRequest {
@@ -50,6 +52,9 @@ const relevantTypes = [
     // The members' security group and its egress rules: the ports a node's proxy lets it reach outside the VPC.
     "aws:ec2/securityGroup:SecurityGroup",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    // The objects the component puts in its buckets (the members' TLS secrets), which the S3 stand-in is seeded with, and the KMS keys they are under.
+    "aws:s3/bucketObjectv2:BucketObjectv2",
+    "aws:kms/key:Key",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;
@@ -61,7 +66,11 @@ async function construct(request: MockRunRequest): Promise<unknown[]> {
     if (request.patch) {
         require(request.patch);
     }
-    mockOptions ??= { project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl, region: localStackRegion };
+    mockOptions ??= {
+        project: "etcd3-cluster-local", stack: "local", discoveryUrl: request.discoveryUrl, region: localStackRegion,
+        // The tls provider's keys and certificates are real, so what the component builds from them works on the local cluster.
+        mocks: { newResource: newTlsResource },
+    };
     mocks ??= setEtcd3ClusterMocks(mockOptions);
     mockOptions.foundingClusterSize = request.foundingClusterSize;
     const first = mocks.resources.length;
