@@ -19,7 +19,7 @@ import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
     bucketsOf, componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind,
-    loadBalancersOf, localStackRegion, nodeInternetPortsOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
+    loadBalancersOf, localStackRegion, nodeInternetPortsOf, objectsOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
 } from "./component-resources";
 import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
@@ -916,14 +916,27 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             };
         };
 
-        /** The S3 stand-in: the component's buckets, and the given objects' buckets with the objects in them. */
+        /**
+         * The S3 stand-in: the component's buckets with the objects it puts
+         * in them (its first construction's: the stack keeps them), and the
+         * given objects' buckets with the objects in them.
+         */
         const startSeededS3Api = async () => {
             const seeded = options.s3Objects ?? [];
+            const componentObjects = objectsOf(resources);
             const api = await startS3Api({
                 buckets: [...bucketsOf(resources), ...[...new Set(seeded.map((object) => object.bucket))].map((name) => ({ name, region: localStackRegion }))],
                 session: async (id) => roleSessions.get(id),
             });
-            seeded.forEach((object) => api.putObject(object.bucket, object.key, object.body));
+            try {
+                componentObjects.forEach((object) => api.putObject(object.bucket, object.key, object.body,
+                    { contentType: object.contentType, encryption: object.encryption }));
+                seeded.forEach((object) => api.putObject(object.bucket, object.key, object.body));
+            } catch (error) {
+                // A start that fails leaves the teardown no stand-in to stop.
+                await api.stop();
+                throw error;
+            }
             return api;
         };
 

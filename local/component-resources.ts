@@ -10,6 +10,8 @@
  * cached on disk under a hash of both; a miss is answered by one child
  * process shared by the whole run, which exits with it.
  */
+// The SDK's secret unwrapping alone: the whole SDK would add most of a second to every process that builds a local cluster.
+import { unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
 import { ChildProcess, fork } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -20,6 +22,7 @@ import { compressedConfigContents, decodeInlineContents, encodeInlineContentsLik
 import type { MockRunRequest } from "./component-under-mocks";
 import { registryDirectory } from "./cluster-registry";
 import type { PortRange } from "./instance-metadata-service";
+import type { S3ObjectKmsEncryption } from "./s3-api";
 
 /** A resource as the mocks recorded it. */
 export interface RegisteredResource {
@@ -249,6 +252,87 @@ export const localStackRegion = "eu-west-2";
 /** The S3 buckets the component creates, by the name and region AWS (here the mocks) gives them. */
 export function bucketsOf(resources: RegisteredResource[]): { name: string; region: string }[] {
     return resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => ({ name: r.state.bucket, region: r.state.region }));
+}
+
+/** An object the component puts in one of its buckets, as the S3 stand-in is seeded with it. */
+export interface BucketObjectSeed {
+    /** The `BucketObjectv2` resource's name. */
+    resourceName: string;
+    bucket: string;
+    key: string;
+    body: Buffer;
+    /** The content type it was given; undefined for S3's default. */
+    contentType?: string;
+    /** Its SSE-KMS key; undefined for SSE-S3. */
+    encryption?: S3ObjectKmsEncryption;
+}
+
+/** The `BucketObjectv2` inputs played; `tags` change nothing S3 serves. */
+const playedObjectInputs = ["bucket", "key", "content", "contentType", "serverSideEncryption", "kmsKeyId", "tags"];
+
+/**
+ * The objects the component puts in its buckets (`aws:s3/bucketObjectv2`),
+ * checked, for the S3 stand-in to hold from the start as S3 would. Each names
+ * one of the component's buckets by its name, has its content inline (a
+ * secret one unwrapped), and names its encryption: `AES256`, or `aws:kms`
+ * with `kmsKeyId` the ARN of a KMS key of the component's. Anything missing
+ * (an input whose source has no such state field under mocks) fails here,
+ * loudly, rather than seeding an empty object; so do a bucket's default
+ * encryption and a key's own policy, which the harness does not play.
+ */
+export function objectsOf(resources: RegisteredResource[]): BucketObjectSeed[] {
+    const problems: string[] = [];
+    const bucketNames = bucketsOf(resources).map((bucket) => bucket.name);
+    const keys = resources.filter((r) => r.type === "aws:kms/key:Key");
+    const seeds = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").map((object): BucketObjectSeed => {
+        const where = `bucket object ${object.name}`;
+        const inputs = object.inputs ?? {};
+        const unplayed = Object.keys(inputs).filter((input) => !playedObjectInputs.includes(input));
+        if (unplayed.length > 0) {
+            problems.push(`${where}: ${unplayed.join(", ")} not played by the local harness (it plays ${playedObjectInputs.join(", ")})`);
+        }
+        const { bucket, key, contentType, serverSideEncryption, kmsKeyId } = inputs;
+        const content: unknown = unwrapRpcSecret(inputs.content);
+        if (typeof bucket !== "string" || !bucketNames.includes(bucket)) {
+            problems.push(`${where}: bucket ${JSON.stringify(bucket)} is not the name of a bucket of the component's (${bucketNames.join(", ") || "none"}); ` +
+                "a bucket's id under mocks is not its name, so give the bucket's `bucket`");
+        }
+        if (typeof key !== "string" || key === "") {
+            problems.push(`${where}: key ${JSON.stringify(key)} is no object key`);
+        }
+        if (typeof content !== "string") {
+            problems.push(`${where}: content ${JSON.stringify(content)} is not the object's text (an output the mocks' state does not have?)`);
+        }
+        if (contentType !== undefined && typeof contentType !== "string") {
+            problems.push(`${where}: contentType ${JSON.stringify(contentType)} is not a content type`);
+        }
+        let encryption: S3ObjectKmsEncryption | undefined;
+        if (serverSideEncryption === "aws:kms") {
+            const componentKey = keys.find((candidate) => typeof candidate.state?.arn === "string" && candidate.state.arn === kmsKeyId);
+            if (typeof kmsKeyId !== "string") {
+                problems.push(`${where}: serverSideEncryption aws:kms without a kmsKeyId (${JSON.stringify(kmsKeyId)}: the key's arn missing from its state under mocks?); ` +
+                    "the AWS managed key aws/s3 is not played");
+            } else if (!componentKey) {
+                problems.push(`${where}: kmsKeyId ${kmsKeyId} is not the ARN of a KMS key of the component's (${keys.map((k) => k.state?.arn).filter((arn) => typeof arn === "string").join(", ") || "none"})`);
+            } else if (componentKey.inputs?.policy !== undefined) {
+                problems.push(`${where}: the KMS key ${componentKey.name} has a key policy of its own, which the local harness does not play ` +
+                    "(it plays KMS's default policy, which lets the account's IAM policies decide)");
+            } else {
+                encryption = { kmsKeyArn: kmsKeyId };
+            }
+        } else if (serverSideEncryption !== "AES256" || kmsKeyId !== undefined) {
+            problems.push(`${where}: serverSideEncryption ${JSON.stringify(serverSideEncryption)} with kmsKeyId ${JSON.stringify(kmsKeyId)}: the local harness ` +
+                "plays AES256, or aws:kms with a key's ARN, named on the object (a bucket's default encryption is not played)");
+        }
+        return {
+            resourceName: object.name, bucket, key, body: Buffer.from(typeof content === "string" ? content : "", "utf8"),
+            ...(contentType === undefined ? {} : { contentType }), ...(encryption ? { encryption } : {}),
+        };
+    });
+    if (problems.length > 0) {
+        throw new Error(`the component's bucket objects cannot be played locally:\n  - ${problems.join("\n  - ")}`);
+    }
+    return seeds;
 }
 
 /**

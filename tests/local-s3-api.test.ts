@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { objectsOf, RegisteredResource } from "../local/component-resources";
 import { issueRoleSession, RoleSession } from "../local/iam-policy";
 import { instanceMetadataProxyEnvironment, InstanceMetadataService, PortRange, startInstanceMetadataService } from "../local/instance-metadata-service";
 import { S3ApiStandIn, startS3Api } from "../local/s3-api";
@@ -411,6 +412,83 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
             expect(seed(keyArn.replace(region, "us-east-1"))).to.throw(/of another region/);
             expect(seed(keyArn.replace("123456789012", "210987654321"))).to.throw(/another account/);
             expect(s3!.objects(bucket).has("tls/x")).to.equal(false);
+        });
+    });
+
+    describe("seeded with the objects the component registers (objectsOf)", () => {
+        const keyArn = `arn:aws:kms:${region}:123456789012:key/local-secrets-id`;
+        const caCertificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        const caKey = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n";
+        /** A secret as the mocks hand it over when the program marked it. */
+        const secret = (value: string) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
+        const registered = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = inputs): RegisteredResource =>
+            ({ type, name, inputs, id: `${name}-id`, state });
+        /**
+         * What the component registers for its TLS secrets, as the mocks record
+         * it: `object` changes the CA key's object, `keyState` the KMS key's
+         * state, whose arn the objects' kmsKeyId is.
+         */
+        const secretsResources = (object: Record<string, unknown> = {}, keyState: Record<string, unknown> = { arn: keyArn }) => [
+            registered("aws:s3/bucket:Bucket", "local-secrets", { bucketPrefix: "local-secrets-" }, { bucket, region }),
+            registered("aws:kms/key:Key", "local-secrets", { description: "etcd3-cluster local secrets" }, keyState),
+            registered("aws:s3/bucketObjectv2:BucketObjectv2", "local-peer-ca-crt", {
+                bucket, key: "tls/peer-ca.crt", content: caCertificate, contentType: "application/x-pem-file", serverSideEncryption: "aws:kms", kmsKeyId: keyState.arn,
+            }),
+            registered("aws:s3/bucketObjectv2:BucketObjectv2", "local-peer-ca-key", {
+                bucket, key: "tls/peer-ca.key", content: secret(caKey), serverSideEncryption: "aws:kms", kmsKeyId: keyState.arn, ...object,
+            }),
+        ];
+        /** The statements the component gives a member for its TLS secrets. */
+        const tlsSecretsPolicy = JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/tls/*` },
+                { Sid: "DecryptTlsSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn,
+                    Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+            ],
+        });
+
+        it("seeds each object with its content (a secret's unwrapped), content type and KMS key, which a member's policy then reads", async () => {
+            const objects = objectsOf(secretsResources());
+            expect(objects.map(({ resourceName, key, encryption, contentType }) => ({ resourceName, key, encryption, contentType }))).to.deep.equal([
+                { resourceName: "local-peer-ca-crt", key: "tls/peer-ca.crt", encryption: { kmsKeyArn: keyArn }, contentType: "application/x-pem-file" },
+                { resourceName: "local-peer-ca-key", key: "tls/peer-ca.key", encryption: { kmsKeyArn: keyArn }, contentType: undefined },
+            ]);
+            // As local/cluster.ts seeds them.
+            for (const { bucket: objectBucket, key, body, contentType, encryption } of objects) {
+                s3!.putObject(objectBucket, key, body, { contentType, encryption });
+            }
+            session.policies = [tlsSecretsPolicy];
+            const key = await s3Call(`${endpoint}/tls/peer-ca.key`);
+            expect([key.status, key.body]).to.deep.equal([200, caKey]);
+            const certificate = await s3Call(`${endpoint}/tls/peer-ca.crt`);
+            expect([certificate.status, certificate.body]).to.deep.equal([200, caCertificate]);
+            expect(s3!.objects(bucket).get("tls/peer-ca.key")?.contentType).to.equal("binary/octet-stream");
+        });
+
+        it("fails loudly, naming each, for what would seed a wrong or empty object rather than the component's", () => {
+            const problems = (object: Record<string, unknown>, keyState?: Record<string, unknown>) => {
+                let message = "";
+                try {
+                    objectsOf(secretsResources(object, keyState));
+                } catch (error) {
+                    message = (error as Error).message;
+                }
+                expect(message).to.match(/^the component's bucket objects cannot be played locally:/);
+                return message;
+            };
+            // An output whose source has no such state field under mocks reaches the object as nothing at all.
+            expect(problems({ content: undefined })).to.include("bucket object local-peer-ca-key: content undefined is not the object's text");
+            // So does a key whose arn is not in its state: both objects name no key.
+            expect(problems({}, {})).to.include("local-peer-ca-crt: serverSideEncryption aws:kms without a kmsKeyId")
+                .and.include("local-peer-ca-key: serverSideEncryption aws:kms without a kmsKeyId");
+            expect(problems({ kmsKeyId: keyArn.replace("local-secrets-id", "another") })).to.match(/kmsKeyId \S+another is not the ARN of a KMS key of the component's/);
+            expect(problems({ bucket: "local-secrets-id" })).to.include(`bucket "local-secrets-id" is not the name of a bucket of the component's (${bucket})`);
+            expect(problems({ serverSideEncryption: undefined, kmsKeyId: undefined })).to.include("a bucket's default encryption is not played");
+            expect(problems({ source: "./peer-ca.key" })).to.include("local-peer-ca-key: source not played by the local harness");
+            const withKeyPolicy = secretsResources();
+            withKeyPolicy[1].inputs.policy = JSON.stringify({ Version: "2012-10-17", Statement: [] });
+            expect(() => objectsOf(withKeyPolicy)).to.throw(/has a key policy of its own, which the local harness does not play/);
         });
     });
 
