@@ -267,13 +267,19 @@ export interface BucketObjectSeed {
     encryption?: S3ObjectKmsEncryption;
 }
 
-/** The `BucketObjectv2` inputs played; `tags` change nothing S3 serves. */
-const playedObjectInputs = ["bucket", "key", "content", "contentType", "serverSideEncryption", "kmsKeyId", "tags"];
+/**
+ * The `BucketObjectv2` inputs played. `tags` change nothing S3 serves, nor
+ * does `bucketKeyEnabled`: an S3 Bucket Key changes the encryption context S3
+ * sends KMS, which the IAM evaluator refuses by name as a condition, not who
+ * may decrypt.
+ */
+const playedObjectInputs = ["bucket", "key", "content", "contentType", "serverSideEncryption", "kmsKeyId", "bucketKeyEnabled", "tags"];
 
 /**
  * The objects the component puts in its buckets (`aws:s3/bucketObjectv2`),
  * checked, for the S3 stand-in to hold from the start as S3 would. Each names
- * one of the component's buckets by its name, has its content inline (a
+ * one of the component's buckets by its name or its id (which is its name on
+ * AWS, though not under mocks), has its content inline (a
  * secret one unwrapped), and names its encryption: `AES256`, or `aws:kms`
  * with `kmsKeyId` the ARN of a KMS key of the component's. Anything missing
  * (an input whose source has no such state field under mocks) fails here,
@@ -282,7 +288,7 @@ const playedObjectInputs = ["bucket", "key", "content", "contentType", "serverSi
  */
 export function objectsOf(resources: RegisteredResource[]): BucketObjectSeed[] {
     const problems: string[] = [];
-    const bucketNames = bucketsOf(resources).map((bucket) => bucket.name);
+    const buckets = resources.filter((r) => r.type === "aws:s3/bucket:Bucket");
     const keys = resources.filter((r) => r.type === "aws:kms/key:Key");
     const seeds = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").map((object): BucketObjectSeed => {
         const where = `bucket object ${object.name}`;
@@ -291,11 +297,12 @@ export function objectsOf(resources: RegisteredResource[]): BucketObjectSeed[] {
         if (unplayed.length > 0) {
             problems.push(`${where}: ${unplayed.join(", ")} not played by the local harness (it plays ${playedObjectInputs.join(", ")})`);
         }
-        const { bucket, key, contentType, serverSideEncryption, kmsKeyId } = inputs;
+        const { key, contentType, serverSideEncryption, kmsKeyId } = inputs;
         const content: unknown = unwrapRpcSecret(inputs.content);
-        if (typeof bucket !== "string" || !bucketNames.includes(bucket)) {
-            problems.push(`${where}: bucket ${JSON.stringify(bucket)} is not the name of a bucket of the component's (${bucketNames.join(", ") || "none"}); ` +
-                "a bucket's id under mocks is not its name, so give the bucket's `bucket`");
+        const bucket = buckets.find((candidate) => candidate.state?.bucket === inputs.bucket || candidate.id === inputs.bucket)?.state.bucket;
+        if (typeof bucket !== "string") {
+            problems.push(`${where}: bucket ${JSON.stringify(inputs.bucket)} is neither the name nor the id of a bucket of the component's ` +
+                `(${buckets.map((candidate) => `${candidate.state?.bucket}, id ${candidate.id}`).join("; ") || "none"})`);
         }
         if (typeof key !== "string" || key === "") {
             problems.push(`${where}: key ${JSON.stringify(key)} is no object key`);

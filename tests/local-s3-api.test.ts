@@ -430,9 +430,12 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
          */
         const secretsResources = (object: Record<string, unknown> = {}, keyState: Record<string, unknown> = { arn: keyArn }) => [
             registered("aws:s3/bucket:Bucket", "local-secrets", { bucketPrefix: "local-secrets-" }, { bucket, region }),
+            registered("aws:s3/bucket:Bucket", "local-backups", { bucketPrefix: "local-backups-" }, { bucket: "local-backups-1", region }),
             registered("aws:kms/key:Key", "local-secrets", { description: "etcd3-cluster local secrets" }, keyState),
             registered("aws:s3/bucketObjectv2:BucketObjectv2", "local-peer-ca-crt", {
-                bucket, key: "tls/peer-ca.crt", content: caCertificate, contentType: "application/x-pem-file", serverSideEncryption: "aws:kms", kmsKeyId: keyState.arn,
+                // By its id, as a bucket is often named: on AWS its id is its name.
+                bucket: "local-secrets-id", key: "tls/peer-ca.crt", content: caCertificate, contentType: "application/x-pem-file",
+                serverSideEncryption: "aws:kms", kmsKeyId: keyState.arn, bucketKeyEnabled: true, tags: { Name: "local-secrets" },
             }),
             registered("aws:s3/bucketObjectv2:BucketObjectv2", "local-peer-ca-key", {
                 bucket, key: "tls/peer-ca.key", content: secret(caKey), serverSideEncryption: "aws:kms", kmsKeyId: keyState.arn, ...object,
@@ -450,13 +453,14 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
 
         it("seeds each object with its content (a secret's unwrapped), content type and KMS key, which a member's policy then reads", async () => {
             const objects = objectsOf(secretsResources());
-            expect(objects.map(({ resourceName, key, encryption, contentType }) => ({ resourceName, key, encryption, contentType }))).to.deep.equal([
-                { resourceName: "local-peer-ca-crt", key: "tls/peer-ca.crt", encryption: { kmsKeyArn: keyArn }, contentType: "application/x-pem-file" },
-                { resourceName: "local-peer-ca-key", key: "tls/peer-ca.key", encryption: { kmsKeyArn: keyArn }, contentType: undefined },
+            const encryption = { kmsKeyArn: keyArn };
+            expect(objects.map((object) => ({ ...object, body: object.body.toString() }))).to.deep.equal([
+                { resourceName: "local-peer-ca-crt", bucket, key: "tls/peer-ca.crt", body: caCertificate, encryption, contentType: "application/x-pem-file" },
+                { resourceName: "local-peer-ca-key", bucket, key: "tls/peer-ca.key", body: caKey, encryption },
             ]);
             // As local/cluster.ts seeds them.
-            for (const { bucket: objectBucket, key, body, contentType, encryption } of objects) {
-                s3!.putObject(objectBucket, key, body, { contentType, encryption });
+            for (const object of objects) {
+                s3!.putObject(object.bucket, object.key, object.body, { contentType: object.contentType, encryption: object.encryption });
             }
             session.policies = [tlsSecretsPolicy];
             const key = await s3Call(`${endpoint}/tls/peer-ca.key`);
@@ -483,11 +487,12 @@ s3 -H "x-amz-content-sha256: $empty" -I --suppress-connect-headers "$url/${prefi
             expect(problems({}, {})).to.include("local-peer-ca-crt: serverSideEncryption aws:kms without a kmsKeyId")
                 .and.include("local-peer-ca-key: serverSideEncryption aws:kms without a kmsKeyId");
             expect(problems({ kmsKeyId: keyArn.replace("local-secrets-id", "another") })).to.match(/kmsKeyId \S+another is not the ARN of a KMS key of the component's/);
-            expect(problems({ bucket: "local-secrets-id" })).to.include(`bucket "local-secrets-id" is not the name of a bucket of the component's (${bucket})`);
+            expect(problems({ bucket: "another-bucket" })).to.include(`bucket "another-bucket" is neither the name nor the id of a bucket of the component's ` +
+                `(${bucket}, id local-secrets-id; local-backups-1, id local-backups-id)`);
             expect(problems({ serverSideEncryption: undefined, kmsKeyId: undefined })).to.include("a bucket's default encryption is not played");
             expect(problems({ source: "./peer-ca.key" })).to.include("local-peer-ca-key: source not played by the local harness");
             const withKeyPolicy = secretsResources();
-            withKeyPolicy[1].inputs.policy = JSON.stringify({ Version: "2012-10-17", Statement: [] });
+            withKeyPolicy.find((r) => r.type === "aws:kms/key:Key")!.inputs.policy = JSON.stringify({ Version: "2012-10-17", Statement: [] });
             expect(() => objectsOf(withKeyPolicy)).to.throw(/has a key policy of its own, which the local harness does not play/);
         });
     });
