@@ -30,7 +30,7 @@
  * etcd's journal (`journalctl -u etcd-member`).
  */
 import type { UnitPart } from "./data-volume";
-import { clientPort, isMemberName, peerPort, shown } from "./etcd";
+import { clientPort, isMemberName, peerPort, PeerScheme, peerUrl, shown } from "./etcd";
 
 /** The `bootstrap` argument's values. */
 export type BootstrapMethod = "discovery" | "static";
@@ -49,9 +49,9 @@ export function initialClusterToken(ecosystem: string, uniqueId: string): string
     return `${ecosystem}-${uniqueId}`;
 }
 
-/** `name=http://ip:2380,...`, as etcd's `--initial-cluster` takes it. */
-export function initialClusterFlag(members: readonly SlotMember[]): string {
-    return members.map(({ name, ip }) => `${name}=http://${ip}:${peerPort}`).join(",");
+/** `name=http://ip:2380,...` (`https` with peer TLS), as etcd's `--initial-cluster` takes it. */
+export function initialClusterFlag(members: readonly SlotMember[], scheme: PeerScheme = "http"): string {
+    return members.map(({ name, ip }) => `${name}=${peerUrl(ip, scheme)}`).join(",");
 }
 
 const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -103,9 +103,9 @@ export function clusterTokenProblems(token: unknown): string[] {
 }
 
 /** The flags with which a member forms the cluster from the static member list. */
-export function staticBootstrapFlags(members: readonly SlotMember[], clusterToken: string): string[] {
+export function staticBootstrapFlags(members: readonly SlotMember[], clusterToken: string, scheme: PeerScheme = "http"): string[] {
     return [
-        `--initial-cluster=${initialClusterFlag(members)}`,
+        `--initial-cluster=${initialClusterFlag(members, scheme)}`,
         "--initial-cluster-state=new",
         `--initial-cluster-token=${clusterToken}`,
     ];
@@ -179,7 +179,7 @@ if [[ $mode != decide && $mode != promote && $mode != leave ]]; then
     echo "usage: $0 decide|promote|leave PRIVATE_IP" >&2
     exit 2
 fi
-peer_url="http://\${ip}:${peerPort}"
+peer_url="$PEER_URL_SCHEME://\${ip}:${peerPort}"
 say() { echo "$mode: $*"; }
 ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s "$@"; }
 
@@ -215,8 +215,9 @@ reads_with_quorum() {
 # etcd's peer port serves the member's own view of the members, \`GET /members\`, without a quorum (what etcd itself asks
 # before it forms a cluster); while the cluster forms, the others list this member without client URLs.
 lists_this_member_started() {
-    local listed mine_listed
-    listed=$(curl --silent --fail --max-time 3 "\${1%:*}:${peerPort}/members") &&
+    local listed mine_listed host=\${1#http://}
+    # With peer TLS, $PEER_CURL_OPTIONS name the CA and this member's certificate, which the peer port asks for.
+    listed=$(curl --silent --fail --max-time 3 $PEER_CURL_OPTIONS "$PEER_URL_SCHEME://\${host%:*}:${peerPort}/members") &&
         mine_listed=$(grep -o '{[^{}]*}' <<< "$listed" | grep -F "\\"peerURLs\\":[\\"$peer_url\\"]") &&
         [[ $mine_listed == *'"clientURLs":["'* ]]
 }
@@ -423,6 +424,10 @@ export interface BootstrapContext {
     privateIpVariable: string;
     /** Where etcd keeps its data (etcd's unit makes sure it is mounted before it starts, decision included). */
     dataDirectory: string;
+    /** The members' peer URLs' scheme: `https` with peer TLS. */
+    peerScheme: PeerScheme;
+    /** curl's options for a request to a peer's port: with peer TLS, the CA and the member's certificate; else none. */
+    peerCurlOptions: string;
 }
 
 /** The promote and leave units, the script and its settings, and what etcd's own unit gains. */
@@ -495,6 +500,8 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
         ETCDCTL: context.etcdctl,
         ETCD_DATA_DIR: context.dataDirectory,
         ETCD_BOOTSTRAP_FILE: bootstrapFlagsPath,
+        PEER_URL_SCHEME: context.peerScheme,
+        PEER_CURL_OPTIONS: context.peerCurlOptions,
     });
     return {
         units: [{ name: promoteUnitName, enabled: true, contents: promoteUnit }, { name: leaveUnitName, enabled: true, contents: leaveUnit }],

@@ -7,6 +7,10 @@
 export const clientPort = 2379;
 /** Members talk raft to each other here. */
 export const peerPort = 2380;
+/** The peer port's scheme: `https` when the members talk mutual TLS (member-certificate.ts). */
+export type PeerScheme = "http" | "https";
+/** A member's peer URL, as etcd advertises it and the member list holds it. */
+export const peerUrl = (ip: string, scheme: PeerScheme) => `${scheme}://${ip}:${peerPort}`;
 /** Members serve `/metrics` and `/health` here too, apart from client traffic (`--listen-metrics-urls`). */
 export const metricsPort = 2381;
 

@@ -12,9 +12,10 @@ import {
 import { isDiscoveryUrl } from "./discovery-request";
 import {
     clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
-    parseEtcdRelease, peerPort, shown, supportedEtcdBranches,
+    parseEtcdRelease, PeerScheme, peerUrl, shown, supportedEtcdBranches,
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
+import { MemberCertificatePart, memberCertificatePart, PeerTlsOptions, peerTlsProblems } from "./member-certificate";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 import { RestoreOptions, restorePart, restoreProblems } from "./restore";
 import { SnapshotOptions, snapshotPart, snapshotProblems } from "./snapshots";
@@ -86,6 +87,12 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
      * none: a forming member starts empty.
      */
     restore?: RestoreOptions;
+    /**
+     * Mutual TLS between the members: each issues its own peer certificate at
+     * boot from the cluster's CA, read from this bucket (member-certificate.ts),
+     * and the peer URLs are `https://`. Default none: peers talk plain HTTP.
+     */
+    peerTls?: PeerTlsOptions;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -184,6 +191,9 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     if (options.snapshots !== undefined) {
         problems.push(...snapshotProblems(options.snapshots));
     }
+    if (options.peerTls !== undefined) {
+        problems.push(...peerTlsProblems(options.peerTls));
+    }
     if (options.restore !== undefined) {
         problems.push(...restoreProblems(options.restore));
         if (clusterToken === undefined) {
@@ -206,16 +216,16 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
  * in from the metadata file and `$ETCD_BOOTSTRAP_FLAGS` for how the member
  * forms or joins the cluster, decided at boot (bootstrap.ts).
  */
-function etcdFlags({ options, os, release }: ResolvedOptions, bootstrapFlags: string[]): string[] {
+function etcdFlags({ options, os, release }: ResolvedOptions, parts: EtcdUnitParts): string[] {
     const ip = `\${${os.privateIpv4Variable}}`;
     const flags = [
         `--name=${options.memberName}`,
         `--data-dir=${etcdDataDirectory}`,
         `--listen-client-urls=http://0.0.0.0:${clientPort}`,
         `--advertise-client-urls=http://${ip}:${clientPort}`,
-        `--listen-peer-urls=http://0.0.0.0:${peerPort}`,
-        `--initial-advertise-peer-urls=http://${ip}:${peerPort}`,
-        ...bootstrapFlags,
+        `--listen-peer-urls=${peerUrl("0.0.0.0", parts.peerScheme)}`,
+        `--initial-advertise-peer-urls=${peerUrl(ip, parts.peerScheme)}`,
+        ...parts.flags,
         ...maintenanceFlags(options),
     ];
     if (options.heartbeatIntervalMs !== undefined) {
@@ -251,6 +261,9 @@ interface EtcdUnitParts {
     serviceLines: string[];
     startPre: string[];
     flags: string[];
+    /** Host directories mounted at the same path, besides the data directory. */
+    volumes: string[];
+    peerScheme: PeerScheme;
 }
 
 /** The systemd unit that runs the etcd member in a container on the host network. */
@@ -259,9 +272,9 @@ function etcdUnit(resolved: ResolvedOptions, parts: EtcdUnitParts): string {
     const runtime = os.containerRuntime;
     const command = [
         `${runtime} run --name etcd-member --rm --net=host --pull=missing`,
-        `--volume ${etcdDataDirectory}:${etcdDataDirectory}${os.volumeOptions}`,
+        ...[etcdDataDirectory, ...parts.volumes].map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`),
         `${etcdImage(resolved)} /usr/local/bin/etcd`,
-        ...etcdFlags(resolved, parts.flags),
+        ...etcdFlags(resolved, parts),
     ];
     return [
         "[Unit]",
@@ -315,8 +328,14 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
     const founders = members.slice(0, options.foundingClusterSize ?? members.length);
     // A member added when the cluster grew joins it and never forms one.
     const founder = members.length === 0 || founders.some((member) => member.name === options.memberName);
+    const certificate: MemberCertificatePart | undefined = options.peerTls && memberCertificatePart(options.peerTls, {
+        memberName: options.memberName,
+        metadataEnvironmentFile: os.metadataEnvironmentFile,
+        privateIpVariable: os.privateIpv4Variable,
+    });
+    const peerScheme: PeerScheme = certificate ? "https" : "http";
     const formFlags = options.clusterToken !== undefined
-        ? staticBootstrapFlags(founders, options.clusterToken) : discoveryBootstrapFlags(options.discoveryUrl!);
+        ? staticBootstrapFlags(founders, options.clusterToken, peerScheme) : discoveryBootstrapFlags(options.discoveryUrl!);
     const bootstrap = bootstrapPart({
         memberName: options.memberName,
         members,
@@ -326,6 +345,8 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
         dataDirectory: etcdDataDirectory,
+        peerScheme,
+        peerCurlOptions: certificate?.peerCurlOptions ?? "",
     });
     const maintenance = maintenancePart(options, {
         memberName: options.memberName,
@@ -345,17 +366,23 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
             enabled: true,
             contents: etcdUnit(resolved, {
                 unitLines: dataVolume?.etcdUnitLines ?? [],
-                serviceLines: [...bootstrap.etcdServiceLines, ...restore?.etcdServiceLines ?? []],
-                startPre: bootstrap.etcdStartPre,
-                flags: bootstrap.etcdFlags,
+                serviceLines: [...bootstrap.etcdServiceLines, ...restore?.etcdServiceLines ?? [], ...certificate?.etcdServiceLines ?? []],
+                // The certificate first: deciding how to start may ask a peer.
+                startPre: [...certificate?.etcdStartPre ?? [], ...bootstrap.etcdStartPre],
+                flags: [...bootstrap.etcdFlags, ...certificate?.etcdFlags ?? []],
+                volumes: certificate?.etcdVolumes ?? [],
+                peerScheme,
             }),
         },
         ...bootstrap.units,
         ...dataVolume?.units ?? [],
         ...maintenance.units,
         ...snapshots?.units ?? [],
+        ...certificate?.units ?? [],
     ];
-    const files: FilePart[] = [...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? [], ...restore?.files ?? []];
+    const files: FilePart[] = [
+        ...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? [], ...restore?.files ?? [], ...certificate?.files ?? [],
+    ];
     if (options.updateWindow) {
         files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });
     }

@@ -76,7 +76,7 @@ for flag in $FORM_FLAGS; do
     if [[ $flag != --initial-cluster-state=* ]]; then flags+=("$flag"); fi
 done
 $RESTORE_RUN /usr/local/bin/etcdutl snapshot restore "$work/snapshot.db" --name "$MEMBER_NAME" --data-dir "$work/data" \\
-    --initial-advertise-peer-urls "http://\${ip}:${peerPort}" --bump-revision ${restoreRevisionBump} --mark-compacted "\${flags[@]}" > /dev/null
+    --initial-advertise-peer-urls "$PEER_URL_SCHEME://\${ip}:${peerPort}" --bump-revision ${restoreRevisionBump} --mark-compacted "\${flags[@]}" > /dev/null
 mv "$work/data/member" "$ETCD_DATA_DIR/member"
 rm -rf "$work"
 say "restored $MEMBER_NAME's data from s3://$RESTORE_BUCKET/$RESTORE_KEY, revisions bumped by ${restoreRevisionBump}"

@@ -59,6 +59,9 @@ case "\${args[1]} \${args[2]:-}" in
 esac
 `;
 
+/** What the member's settings give curl for a peer's port with peer TLS (member-certificate.ts). */
+const peerCurlOptions = "--cacert /run/tls/peer-ca.crt --cert /run/tls/peer.crt --key /run/tls/peer.key";
+
 /**
  * curl as a shell script; each call logged. \`GET <peer URL>/members\` of a member in peers-answering answers with
  * peer-view; the instance metadata service hands out a token for an IMDSv2 PUT and, with it, serves the leave tag.
@@ -72,12 +75,18 @@ case $url in
         [[ " $* " == *" -X PUT "* && " $* " == *"X-aws-ec2-metadata-token-ttl-seconds: 300"* ]] && echo token-1 ;;
     http://169.254.169.254/latest/meta-data/tags/instance/*)
         [[ " $* " == *"X-aws-ec2-metadata-token: token-1"* && -e $here/leave-tag && \${url##*/} == etcd3-cluster:leave ]] && cat "$here/leave-tag" ;;
+    # A TLS peer port answers only a client that trusts the CA and shows the member's certificate.
+    https://*) [[ " $* " == *" ${peerCurlOptions} "* ]] && grep -qxF "\${url%/members}" "$here/peers-answering" && cat "$here/peer-view" ;;
     *) grep -qxF "\${url%/members}" "$here/peers-answering" && cat "$here/peer-view" ;;
 esac
 `;
 
-/** Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`; returns its output, exit code, flags file and calls. */
-async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster, options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean } = {}) {
+/**
+ * Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`
+ * (with `peerTls`, peers talk TLS); returns its output, exit code, flags file and calls.
+ */
+async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster,
+    options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean; peerTls?: boolean } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
     try {
         const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
@@ -113,6 +122,8 @@ async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster,
             ETCDCTL: path.join(directory, "etcdctl"),
             ETCD_DATA_DIR: path.join(directory, "data"),
             ETCD_BOOTSTRAP_FILE: path.join(directory, "run", "bootstrap.env"),
+            PEER_URL_SCHEME: options.peerTls ? "https" : "http",
+            PEER_CURL_OPTIONS: options.peerTls ? peerCurlOptions : "",
         };
         const outcome = await run("bash", [path.join(directory, "script"), mode, "10.0.0.1"], { env, timeout: 60_000 })
             .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
@@ -173,6 +184,26 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result.stdout).to.match(new RegExp("^decide: no data, and no other member answers a quorum read, but http://10\\.0\\.0\\.3:2379 lists this " +
             "slot's member as started: the cluster formed before and has lost its quorum; kv-0 waits for it to return rather than form another\n", "m"))
             .and.contain(`decide: giving up after ${bootstrapRetry.decide.attempts} attempts\n`);
+    });
+
+    it("asks the others' peer ports over TLS with the member's certificate, and knows its slot by its https:// peer URL, when peers talk TLS", async () => {
+        const peerView = JSON.stringify([
+            { id: 1, peerURLs: ["https://10.0.0.1:2380"], name: "kv-0", clientURLs: ["http://10.0.0.1:2379"] },
+            { id: 3, peerURLs: ["https://10.0.0.3:2380"], name: "kv-2", clientURLs: ["http://10.0.0.3:2379"] },
+        ]);
+        const tlsPeers = peers.map((url) => url.replace("http://", "https://"));
+        const result = await runScript("decide", { answering: [], members: [], peersAnswering: [tlsPeers[1]], peerView }, { peerTls: true });
+        expect(result).to.deep.include({ code: 1, flags: undefined });
+        expect(result.calls).to.include(`curl ${tlsPeers[1]}/members`);
+        expect(result.stdout).to.contain("but http://10.0.0.3:2379 lists this slot's member as started: the cluster formed before and has lost its quorum");
+    });
+
+    it("adds itself with its https:// peer URL when peers talk TLS", async () => {
+        const result = await runScript("decide", { answering: [others[0]], members: otherTwo }, { formFlags: "", peerTls: true });
+        expect(result).to.deep.include({ code: 0 });
+        expect(result.calls.filter((call) => call.includes(" member add "))).to.deep.equal([
+            `--endpoints=${others[0]} member add kv-0 --peer-urls=https://10.0.0.1:2380 --learner`,
+        ]);
     });
 
     it("never forms a cluster as a member added when the cluster grew: it waits for the cluster, and gives up after the bounded retries", async () => {

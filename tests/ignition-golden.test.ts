@@ -93,6 +93,8 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     cases[`${osName}-etcd3.5-backups`] = member({
         snapshots: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", prefix: "etcd3-cluster/", intervalMinutes: 15 },
     });
+    // peerTls: a static cluster whose members issue their peer certificates from the CA in the secrets bucket, and renew them.
+    cases[`${osName}-etcd3.5-peer-tls`] = staticMember({ peerTls: { bucket: "etcd3-secrets-20261126000000000000000001", region: "eu-west-2" } });
     // restoreFrom: a static cluster whose forming members restore a snapshot first.
     cases[`${osName}-etcd3.5-restore`] = staticMember({
         restore: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", key: "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db" },

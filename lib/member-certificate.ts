@@ -1,0 +1,185 @@
+/**
+ * Each member's peer certificate, issued on the member itself from the
+ * cluster's peer CA: plain data in, a script, its settings, a renewal timer and
+ * etcd's TLS flags out, no Pulumi (the CA and the store it is read from are
+ * tls.ts).
+ *
+ * - **Issued where it is used**, as kops' etcd-manager does: before etcd
+ *   starts (an `ExecStartPre=` of its unit) the script reads the CA's
+ *   certificate and key from the cluster's secrets bucket (the instance
+ *   profile's credentials, SSE-KMS), makes the member a key and signs it a
+ *   certificate for its slot's address, valid `memberCertificateDays`. The CA
+ *   key is held only in a temporary file under `/run` (memory) for the
+ *   signing, then deleted; the member's key and certificate live in
+ *   `/run/etcd3-cluster/tls`, memory too, so a new instance (or a reboot)
+ *   makes a new key and nothing secret reaches a disk or the user data.
+ * - **Renewed before it expires, without a restart**: a timer runs the
+ *   script every 6 hours; it issues a new certificate, for the same key, once
+ *   less than `memberCertificateRenewalDays` are left. etcd reads the
+ *   certificate and key from disk at every TLS handshake, and with the key
+ *   unchanged a handshake can never read a certificate and a key that do not
+ *   belong together, so peers see the new certificate at their next
+ *   connection and no request fails.
+ * - **Mutual TLS between peers**: etcd's peer port asks every peer for a
+ *   certificate from the same CA (`--peer-client-cert-auth`).
+ */
+import type { FilePart } from "./bootstrap";
+import type { UnitPart } from "./data-volume";
+import { peerPort, shown } from "./etcd";
+import { timedOneshot } from "./maintenance";
+import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
+import { isVirtualHostedBucketName } from "./snapshots";
+
+/** Where a member reads the peer CA from: the cluster's secrets bucket (tls.ts) and its region. */
+export interface PeerTlsOptions {
+    /** The secrets bucket's name. */
+    bucket: string;
+    /** The bucket's region (`eu-west-2`). */
+    region: string;
+}
+
+/** The secrets bucket's keys the members may read (the role's policy allows this prefix only). */
+export const tlsSecretsPrefix = "tls/";
+/** The peer CA's certificate in the secrets bucket. */
+export const peerCaCertificateKey = `${tlsSecretsPrefix}peer-ca.crt`;
+/** The peer CA's private key in the secrets bucket. */
+export const peerCaPrivateKeyKey = `${tlsSecretsPrefix}peer-ca.key`;
+
+/** How long a member's certificate is valid. */
+export const memberCertificateDays = 90;
+/** A certificate with fewer days than this left is renewed: a third of its life, so a member has 30 days of retries. */
+export const memberCertificateRenewalDays = 30;
+
+/** Memory-backed: the member's key, its certificate and the CA's certificate, mounted into etcd's container. */
+export const memberTlsDirectory = "/run/etcd3-cluster/tls";
+export const memberCertificateFiles = {
+    certificate: `${memberTlsDirectory}/peer.crt`,
+    key: `${memberTlsDirectory}/peer.key`,
+    ca: `${memberTlsDirectory}/peer-ca.crt`,
+} as const;
+
+export const memberCertificateScriptPath = "/opt/etcd3-cluster/etcd-member-certificate";
+export const memberCertificateSettingsPath = "/etc/etcd3-cluster/certificate.env";
+export const memberCertificateServiceName = "etcd-member-certificate.service";
+export const memberCertificateTimerName = "etcd-member-certificate.timer";
+/** Every 6 hours: a failed renewal is retried well within the 30 days left. */
+export const memberCertificateCalendar = "*-*-* 00/6:00:00 UTC";
+
+/** Why the options cannot make a member that reads its CA. */
+export function peerTlsProblems(options: PeerTlsOptions): string[] {
+    const problems: string[] = [];
+    if (!isVirtualHostedBucketName(options.bucket)) {
+        problems.push(`peerTls.bucket ${shown(options.bucket)}: use an S3 bucket name of 3 to 63 lowercase letters, digits and hyphens`);
+    }
+    if (!isAwsRegion(options.region)) {
+        problems.push(`peerTls.region ${shown(options.region)}: use the bucket's AWS region, such as eu-west-2`);
+    }
+    return problems;
+}
+
+/**
+ * `etcd-member-certificate IP`: makes sure the member has a key, the CA's
+ * certificate and a certificate for IP with more than the renewal days left,
+ * issuing one from the CA in the secrets bucket if not. Every outcome is
+ * logged; a failure fails the unit (etcd's start then retries).
+ */
+export const memberCertificateScript = `#!/bin/bash
+# Issues this member's peer certificate from the cluster's CA (s3://$TLS_BUCKET/${peerCaCertificateKey}), unless the one it has is for
+# this address and has more than $RENEWAL_DAYS days left. Settings: ${memberCertificateSettingsPath}, written by Ignition from the stack.
+set -euo pipefail
+ip=$1
+say() { echo "certificate: $*"; }
+cert=${memberCertificateFiles.certificate} key=${memberCertificateFiles.key} ca=${memberCertificateFiles.ca}
+# Nothing this script writes is for other users: the key least of all.
+umask 077
+mkdir -p ${memberTlsDirectory}
+
+# The certificate in place is for this address and has more than the renewal days left.
+current_will_do() {
+    [[ -s $cert && -s $key && -s $ca ]] && openssl x509 -in "$cert" -noout -checkend $((RENEWAL_DAYS * 86400)) > /dev/null &&
+        openssl x509 -in "$cert" -noout -ext subjectAltName | grep -qE "IP Address:\${ip//./\\\\.}(,|$)"
+}
+if current_will_do; then
+    say "kept: $(openssl x509 -in "$cert" -noout -enddate) (renewed once fewer than $RENEWAL_DAYS days are left)"
+    exit 0
+fi
+
+${s3ClientFragment("TLS_BUCKET", "TLS_REGION")}
+work=$(mktemp -d ${memberTlsDirectory}/.issue.XXXXXX)
+# The CA's key leaves memory only for this directory, and the directory goes whatever happens.
+trap 'rm -rf "$work"' EXIT
+s3 ${peerCaCertificateKey} ${emptyPayloadSha256} --output "$work/ca.crt"
+s3 ${peerCaPrivateKeyKey} ${emptyPayloadSha256} --output "$work/ca.key"
+# The key is kept across renewals, so etcd never reads a certificate and a key that do not belong together.
+if [[ ! -s $key ]]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/peer.key"
+    mv "$work/peer.key" "$key"
+fi
+openssl req -new -key "$key" -subj "/O=etcd3-cluster/CN=$MEMBER_NAME" -out "$work/peer.csr"
+printf '%s\\n' "subjectAltName=IP:$ip" "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \\
+    "extendedKeyUsage=serverAuth,clientAuth" > "$work/extensions"
+openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -set_serial "0x$(openssl rand -hex 16)" \\
+    -days "$CERTIFICATE_DAYS" -sha256 -extfile "$work/extensions" -out "$work/peer.crt"
+# Each file is replaced whole (a rename), so a handshake reads either the old one or the new one.
+mv "$work/ca.crt" "$ca"
+mv "$work/peer.crt" "$cert"
+say "issued for $MEMBER_NAME at $ip:${peerPort}: $(openssl x509 -in "$cert" -noout -enddate)"
+`;
+
+/** What the member's certificate adds to its user data and to etcd's unit. */
+export interface MemberCertificatePart {
+    units: UnitPart[];
+    files: FilePart[];
+    /** `[Service]` lines of etcd's unit, before its commands. */
+    etcdServiceLines: string[];
+    /** etcd's unit's `ExecStartPre=` commands: the certificate before anything that talks to a peer. */
+    etcdStartPre: string[];
+    /** etcd's peer TLS flags. */
+    etcdFlags: string[];
+    /** Host directories etcd's container mounts at the same path. */
+    etcdVolumes: string[];
+    /** curl's options for a request to a peer's port, as the bootstrap script sends it. */
+    peerCurlOptions: string;
+}
+
+/** Where the script runs from, and what it reads the member's name and address from. */
+export interface MemberCertificateContext {
+    memberName: string;
+    metadataEnvironmentFile: string;
+    privateIpVariable: string;
+}
+
+export function memberCertificatePart(options: PeerTlsOptions, context: MemberCertificateContext): MemberCertificatePart {
+    const settings = [
+        `MEMBER_NAME=${context.memberName}`,
+        `TLS_BUCKET=${options.bucket}`,
+        `TLS_REGION=${options.region}`,
+        `CERTIFICATE_DAYS=${memberCertificateDays}`,
+        `RENEWAL_DAYS=${memberCertificateRenewalDays}`,
+        "",
+    ].join("\n");
+    const command = `/bin/bash ${memberCertificateScriptPath} \${${context.privateIpVariable}}`;
+    const environmentFiles = [context.metadataEnvironmentFile, memberCertificateSettingsPath];
+    const { certificate, key, ca } = memberCertificateFiles;
+    return {
+        units: timedOneshot({
+            serviceName: memberCertificateServiceName,
+            timerName: memberCertificateTimerName,
+            description: `Renew etcd member ${context.memberName}'s peer certificate when fewer than ${memberCertificateRenewalDays} days are left`,
+            timerDescription: `Check etcd member ${context.memberName}'s peer certificate every 6 hours`,
+            calendar: memberCertificateCalendar,
+            environmentFiles,
+            command,
+        }),
+        files: [
+            { path: memberCertificateScriptPath, mode: 0o755, contents: memberCertificateScript },
+            { path: memberCertificateSettingsPath, mode: 0o644, contents: settings },
+        ],
+        etcdServiceLines: [`EnvironmentFile=${memberCertificateSettingsPath}`],
+        etcdStartPre: [command],
+        etcdFlags: [`--peer-cert-file=${certificate}`, `--peer-key-file=${key}`, `--peer-trusted-ca-file=${ca}`, "--peer-client-cert-auth=true"],
+        etcdVolumes: [memberTlsDirectory],
+        // HTTP/1.1 as etcd's own peers ask: over HTTP/2, which curl would negotiate, the peer port drops the request.
+        peerCurlOptions: `--http1.1 --cacert ${ca} --cert ${certificate} --key ${key}`,
+    };
+}
