@@ -208,6 +208,22 @@ export interface Etcd3ClusterArgs {
      */
     sslPolicy?: string;
     /**
+     * Mutual TLS between the members on the peer port (2380). The component
+     * creates the cluster's peer CA (ECDSA P-256, valid 10 years; its key a
+     * secret in the stack's state) and a bucket for it, encrypted with a KMS
+     * key of the cluster's own, that only the members' instance role may read
+     * (and decrypt, through S3). Each member issues itself a certificate for
+     * its slot's address at boot, valid 90 days, with a key that never leaves
+     * its memory-backed `/run`, and renews it when fewer than 30 days are left
+     * (a timer checks every 6 hours; etcd picks the new one up at the next
+     * connection, without a restart). Peers without a certificate from the CA
+     * are refused. Nothing secret is in the user data. Clients still reach
+     * the members over HTTP. It cannot change on a running cluster (the members
+     * would stop understanding each other); choose it when the stack is
+     * created. Default `false`.
+     */
+    peerTls?: boolean;
+    /**
      * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
      * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
      */
@@ -415,6 +431,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     hostedZoneId: { type: "string-input" },
     certificateArn: { type: "string-input" },
     sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
+    peerTls: { type: "boolean", default: false },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeIops: { type: "integer", default: 3000 },
@@ -460,6 +477,7 @@ export const argumentDefaults = {
     internetFacing: valueDefault("internetFacing"),
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     sslPolicy: valueDefault("sslPolicy"),
+    peerTls: valueDefault("peerTls"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -554,6 +572,8 @@ export interface ResolvedEtcd3ClusterArgs {
     dns?: { name: string; hostedZoneId: pulumi.Input<string> };
     /** The ALB's HTTPS listener; none for HTTP only. */
     https?: HttpsSettings;
+    /** Mutual TLS between the members. */
+    peerTls: boolean;
     rootVolumeSizeGiB: number;
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
@@ -1108,6 +1128,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         https,
+        peerTls: args.peerTls ?? argumentDefaults.peerTls,
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,

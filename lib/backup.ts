@@ -15,6 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { SecretStore } from "./tls";
 
 /** How the snapshots are kept, as resolved from the arguments. */
 export interface BackupSettings {
@@ -36,22 +37,40 @@ export interface MemberStorage {
     backupBucket?: { name: pulumi.Output<string>; region: pulumi.Output<string> };
     /** With `restoreFrom`: the snapshot's bucket, its region, and the key. */
     restoreSource?: { bucket: string; region: pulumi.Output<string>; key: string };
+    /** With peer TLS: the secrets bucket the members read the peer CA from, and its region. */
+    secretsBucket?: { name: pulumi.Output<string>; region: pulumi.Output<string> };
     /** The members' instance profile. */
     instanceProfile: aws.iam.InstanceProfile;
     /** The members' role (for users that add their own policies to it). */
     role: aws.iam.Role;
     /** The role's one policy: the members need it before their first boot reads or writes S3. */
     rolePolicy: aws.iam.RolePolicy;
+    /** What a member's first boot reads or needs in place: the policy, and the secrets' objects. */
+    bootDependencies: pulumi.Resource[];
+}
+
+/** The secrets a member's role may read: objects under a prefix of a bucket, encrypted with a KMS key in the bucket's region. */
+export interface SecretsAccess {
+    bucketArn: string;
+    prefix: string;
+    kmsKeyArn: string;
+    region: string;
 }
 
 /**
  * The members' permissions. With backups: put snapshots under the prefix,
  * and list the prefix (to skip a revision uploaded already, and to check an
  * upload); no read, no delete, so a member cannot destroy a snapshot. With
- * `restoreFrom`: read that one object.
+ * `restoreFrom`: read that one object. With secrets: read the objects under
+ * their prefix, and decrypt with their key only as S3 asks on the member's
+ * behalf (`kms:ViaService`), so the key decrypts nothing else for them.
  */
-export function memberStoragePolicy(access: { snapshots?: { bucketArn: string; prefix: string }; restoreObjectArn?: string }): string {
-    const { snapshots, restoreObjectArn } = access;
+export function memberStoragePolicy(access: {
+    snapshots?: { bucketArn: string; prefix: string };
+    restoreObjectArn?: string;
+    secrets?: SecretsAccess;
+}): string {
+    const { snapshots, restoreObjectArn, secrets } = access;
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
@@ -66,6 +85,16 @@ export function memberStoragePolicy(access: { snapshots?: { bucketArn: string; p
                 },
             ] : [],
             ...restoreObjectArn ? [{ Sid: "GetRestoredSnapshot", Effect: "Allow", Action: "s3:GetObject", Resource: restoreObjectArn }] : [],
+            ...secrets ? [
+                { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `${secrets.bucketArn}/${secrets.prefix}*` },
+                {
+                    Sid: "DecryptTlsSecrets",
+                    Effect: "Allow",
+                    Action: "kms:Decrypt",
+                    Resource: secrets.kmsKeyArn,
+                    Condition: { StringEquals: { "kms:ViaService": `s3.${secrets.region}.amazonaws.com` } },
+                },
+            ] : [],
         ],
     });
 }
@@ -113,34 +142,42 @@ function existingBucket(bucket: string, parent: pulumi.Resource) {
 /** The buckets the members use, and their role; none when they use none. */
 export function createMemberStorage(
     name: string,
-    { backup, restore }: { backup?: BackupSettings; restore?: { bucket: string; key: string } },
+    { backup, restore, secrets }: { backup?: BackupSettings; restore?: { bucket: string; key: string }; secrets?: SecretStore },
     tags: Record<string, string>,
     parent: pulumi.Resource,
 ): MemberStorage | undefined {
-    if (!backup && !restore) {
+    if (!backup && !restore && !secrets) {
         return undefined;
     }
     const snapshots = backup && (backup.bucket === undefined ? createBucket(name, backup, tags, parent) : existingBucket(backup.bucket, parent));
     const source = restore && existingBucket(restore.bucket, parent);
     const role = new aws.iam.Role(`${name}-member`, {
-        description: `etcd members of ${name}: ${[backup && `upload snapshots under ${backup.prefix}`, restore && `read s3://${restore.bucket}/${restore.key}`]
-            .filter(Boolean).join("; ")}`,
+        description: `etcd members of ${name}: ${[
+            backup && `upload snapshots under ${backup.prefix}`,
+            restore && `read s3://${restore.bucket}/${restore.key}`,
+            secrets && `read their TLS secrets under ${secrets.prefix}`,
+        ].filter(Boolean).join("; ")}`,
         assumeRolePolicy: ec2AssumeRolePolicy,
         tags,
     }, { parent });
     const rolePolicy = new aws.iam.RolePolicy(`${name}-member-s3`, {
         role: role.name,
-        policy: pulumi.all([snapshots?.bucketArn, source?.bucketArn]).apply(([snapshotsArn, sourceArn]) => memberStoragePolicy({
-            snapshots: snapshotsArn === undefined ? undefined : { bucketArn: snapshotsArn, prefix: backup!.prefix },
-            restoreObjectArn: sourceArn === undefined ? undefined : `${sourceArn}/${restore!.key}`,
-        })),
+        policy: pulumi.all([snapshots?.bucketArn, source?.bucketArn, secrets?.bucketArn, secrets?.kmsKeyArn, secrets?.region])
+            .apply(([snapshotsArn, sourceArn, secretsArn, kmsKeyArn, secretsRegion]) => memberStoragePolicy({
+                snapshots: snapshotsArn === undefined ? undefined : { bucketArn: snapshotsArn, prefix: backup!.prefix },
+                restoreObjectArn: sourceArn === undefined ? undefined : `${sourceArn}/${restore!.key}`,
+                secrets: secretsArn === undefined ? undefined
+                    : { bucketArn: secretsArn, prefix: secrets!.prefix, kmsKeyArn: kmsKeyArn!, region: secretsRegion! },
+            })),
     }, { parent });
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags }, { parent });
     return {
         backupBucket: snapshots && { name: snapshots.bucketName, region: snapshots.bucketRegion },
         restoreSource: restore && source && { bucket: restore.bucket, region: source.bucketRegion, key: restore.key },
+        secretsBucket: secrets && { name: secrets.bucketName, region: secrets.region },
         instanceProfile,
         role,
         rolePolicy,
+        bootDependencies: [rolePolicy, ...secrets?.objects ?? []],
     };
 }

@@ -14,12 +14,13 @@ import { createDnsRecord } from "./dns";
 import { memberOutboundPorts } from "./egress";
 import { ClusterFounding } from "./founding";
 import { ClusterGuard } from "./guard";
-import { clientPort, peerPort } from "./etcd";
+import { clientPort, peerUrl } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
 import { createSecurityGroups } from "./security-groups";
+import { createPeerCertificateAuthority } from "./tls";
 
 export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3ClusterOutputs {
     public readonly etcd3ClusterUrl: pulumi.Output<string>;
@@ -57,6 +58,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             etcdVersion: resolved.etcdVersion,
             enableV2Api: resolved.enableV2Api,
             bootstrap: resolved.bootstrap,
+            peerTls: resolved.peerTls,
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -89,7 +91,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
-        const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore }, tags, this);
+        const secrets = resolved.peerTls ? createPeerCertificateAuthority(name, tags, this) : undefined;
+        const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,
             foundingClusterSize: founding.clusterSize,
@@ -135,7 +138,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.loadBalancerSecurityGroupId = securityGroups.loadBalancers.alb!.id;
         this.targetGroupArn = balancer.targetGroup.arn;
         this.clientEndpoints = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${clientPort}`));
-        this.peerUrls = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${peerPort}`));
+        this.peerUrls = this.privateIps.apply((ips) => ips.map((ip) => peerUrl(ip, resolved.peerTls ? "https" : "http")));
         this.grpcEndpoint = grpcBalancer
             ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
             : pulumi.output<string | undefined>(undefined);

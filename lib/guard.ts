@@ -26,6 +26,8 @@ export interface ClusterGuardFacts {
     enableV2Api: boolean;
     /** How the cluster formed: `discovery` or `static`. */
     bootstrap: BootstrapMethod;
+    /** Whether the members talk mutual TLS to each other. */
+    peerTls: boolean;
 }
 
 /** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
@@ -36,7 +38,7 @@ export interface ClusterGuardState extends ClusterGuardFacts {
 
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
-    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
+    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
@@ -47,6 +49,8 @@ export interface ClusterGuardRule {
     refusal(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string | undefined;
     /** The refusal when a state made by an older version of the component lacks the fact, if its absence matters. */
     whenMissing?: string;
+    /** The value in effect on a cluster whose state, made by an older version of the component, lacks the fact: checked as if recorded. */
+    valueWhenMissing?: ClusterGuardFacts[keyof ClusterGuardFacts];
 }
 
 /** A rule for a number, in the form "<argument> cannot change from <old> to <next> on a running cluster: <why>. <instead>". */
@@ -101,16 +105,26 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
               "service, and a token requested now would name none of them. Keep bootstrap: \"static\"."
             : undefined),
     },
+    {
+        argument: "peerTls",
+        // Versions before the argument existed had plain HTTP between the members.
+        valueWhenMissing: false,
+        refusal: (olds, news) => (olds.peerTls === news.peerTls ? undefined
+            : `peerTls cannot change from ${olds.peerTls} to ${news.peerTls} on a running cluster: the members replaced first would ` +
+              "speak another protocol on the peer port than the others, which would refuse them, and the cluster would lose its quorum. " +
+              `Keep peerTls: ${olds.peerTls}; for the other, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`),
+    },
 ];
 
 /** Every refusal for going from `olds` (state) to `news` (program), as the messages the user will read. */
 export function clusterGuardRefusals(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string[] {
     const stateHasFacts = clusterGuardFactNames.some((fact) => olds[fact] !== undefined);
     return clusterGuardRules.flatMap((rule) => {
-        if (olds[rule.argument] === undefined) {
+        const old = olds[rule.argument] ?? (stateHasFacts ? rule.valueWhenMissing : undefined);
+        if (old === undefined) {
             return stateHasFacts && rule.whenMissing ? [rule.whenMissing] : [];
         }
-        const refusal = rule.refusal(olds, news);
+        const refusal = rule.refusal({ ...olds, [rule.argument]: old }, news);
         return refusal ? [refusal] : [];
     });
 }

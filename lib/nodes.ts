@@ -63,7 +63,7 @@ export interface NodeOptions {
     region: pulumi.Input<string>;
     /** The stack's `aws:profile`, if any, for the same calls. */
     profile?: string;
-    /** With backups or restoreFrom: the buckets the members use, and their instance profile. */
+    /** With backups, restoreFrom or peer TLS: the buckets the members use, and their instance profile. */
     storage?: MemberStorage;
 }
 
@@ -86,11 +86,14 @@ export function createNodes(
     const bootstrap: pulumi.Output<Pick<MemberRuntimeFacts, "discoveryUrl" | "clusterToken" | "members" | "foundingClusterSize">> = formation.method === "discovery"
         ? pulumi.all([formation.discoveryUrl, known]).apply(([discoveryUrl, facts]) => ({ discoveryUrl, ...facts }))
         : pulumi.all([formation.clusterToken, known]).apply(([clusterToken, facts]) => ({ clusterToken, ...facts }));
-    const buckets = pulumi.all([storage?.backupBucket?.name, storage?.backupBucket?.region, storage?.restoreSource?.region])
-        .apply(([backupName, backupRegion, restoreRegion]) => ({
-            backupBucket: backupName === undefined ? undefined : { name: backupName, region: backupRegion! },
-            restoreSource: storage?.restoreSource && { bucket: storage.restoreSource.bucket, region: restoreRegion!, key: storage.restoreSource.key },
-        }));
+    const buckets = pulumi.all([
+        storage?.backupBucket?.name, storage?.backupBucket?.region, storage?.restoreSource?.region,
+        storage?.secretsBucket?.name, storage?.secretsBucket?.region,
+    ]).apply(([backupName, backupRegion, restoreRegion, secretsName, secretsRegion]) => ({
+        backupBucket: backupName === undefined ? undefined : { name: backupName, region: backupRegion! },
+        restoreSource: storage?.restoreSource && { bucket: storage.restoreSource.bucket, region: restoreRegion!, key: storage.restoreSource.key },
+        secretsBucket: secretsName === undefined ? undefined : { name: secretsName, region: secretsRegion! },
+    }));
     const nodes: ClusterNode[] = [];
     for (const [index, member] of members.entries()) {
         const slot = slots[index];
@@ -119,8 +122,8 @@ export function createNodes(
             parent,
             // The guard refuses what a running cluster cannot take before any member is touched; the previous
             // member's health gate orders the replacements one member at a time.
-            // With backups or a restore, its role's policy is in place before the member first reaches S3.
-            dependsOn: [guard, ...previous ? [previous.healthGate] : [], ...storage ? [storage.rolePolicy] : []],
+            // With backups, a restore or peer TLS, its role's policy (and the secrets it reads) are in place before the member first reaches S3.
+            dependsOn: [guard, ...previous ? [previous.healthGate] : [], ...storage?.bootDependencies ?? []],
             // The slot's interface is the primary interface of one instance at a time.
             deleteBeforeReplace: true,
             // In place, a new type would stop and start the member while the load balancer still sends it requests.

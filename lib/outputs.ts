@@ -34,7 +34,7 @@ export interface Etcd3ClusterOutputs {
     readonly targetGroupArn: pulumi.Output<string>;
     /** `http://<private ip>:2379` per member, in member order: what `etcdctl --endpoints` and gRPC client libraries take. */
     readonly clientEndpoints: pulumi.Output<string[]>;
-    /** `http://<private ip>:2380` per member, in member order. */
+    /** `http://<private ip>:2380` per member (`https://` with `peerTls`), in member order. */
     readonly peerUrls: pulumi.Output<string[]>;
     /** `<NLB DNS name>:2379` for gRPC clients with `grpcLoadBalancer`, otherwise undefined. */
     readonly grpcEndpoint: pulumi.Output<string | undefined>;

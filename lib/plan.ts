@@ -88,6 +88,8 @@ export interface MemberRuntimeFacts {
     backupBucket?: { name: string; region: string };
     /** With `restoreFrom`: the snapshot's bucket, its region, and its key. */
     restoreSource?: { bucket: string; region: string; key: string };
+    /** With peer TLS: the secrets bucket the member reads the peer CA from, by name, and its region. */
+    secretsBucket?: { name: string; region: string };
 }
 
 /** What a member's Ignition config is built from: the one place arguments become user data. */
@@ -117,5 +119,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
             intervalMinutes: args.backup.intervalMinutes,
         },
         restore: facts.restoreSource,
+        peerTls: args.peerTls && facts.secretsBucket ? { bucket: facts.secretsBucket.name, region: facts.secretsBucket.region } : undefined,
     };
 }

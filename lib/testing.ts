@@ -105,7 +105,8 @@ const sharedResourceTypes = new Set([
     "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:iam/instanceProfile:InstanceProfile", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketObjectv2:BucketObjectv2", "aws:kms/key:Key",
+    "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert",
 ]);
 /** Functions programs often call themselves, answered by the user's mocks first. */
 const sharedFunctionTokens = new Set(["aws:s3/getBucket:getBucket"]);
@@ -409,6 +410,14 @@ export class Etcd3ClusterMocks implements pulumi.runtime.Mocks {
                     name: inputs.name ?? `${args.name}-1234567`,
                     arn: `arn:aws:iam::${this.accountId()}:instance-profile/${inputs.name ?? `${args.name}-1234567`}`,
                 };
+            case "aws:kms/key:Key":
+                return { arn: this.arn("kms", `key/${this.idOf(args)}`), keyId: this.idOf(args) };
+            // The TLS provider's keys and certificates are computed by the provider: under mocks they have none
+            // unless the user's mocks make them (the local harness makes real ones).
+            case "tls:index/privateKey:PrivateKey":
+            case "tls:index/selfSignedCert:SelfSignedCert":
+            case "aws:s3/bucketPolicy:BucketPolicy":
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
             case "aws:iam/rolePolicy:RolePolicy":
             case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
             case "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":

@@ -12,7 +12,7 @@ import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, v2O
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -23,12 +23,16 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag and the bootstrap method, in that order", () => {
-        expect(clusterGuardFactNames).to.deep.equal(["clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap"]);
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method and peer TLS, in that order", () => {
+        expect(clusterGuardFactNames).to.deep.equal([
+            "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls",
+        ]);
     });
 
-    it("has a rule for the two volume sizes, the data volumes' key, the etcd version and the bootstrap method, in that order", () => {
-        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal(["rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap"]);
+    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method and peer TLS, in that order", () => {
+        expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal([
+            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls",
+        ]);
     });
 
     it("refuses a state for lacking the data volume size alone", () => {
@@ -48,6 +52,24 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         it("keeps the data volumes' key when it stays", () => {
             const key = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
             expect(clusterGuardRefusals(facts({ dataVolumeKmsKey: key }), facts({ dataVolumeKmsKey: key }))).to.deep.equal([]);
+        });
+
+        it("refuses turning peer TLS on, or off, on a running cluster: the members would stop understanding each other", () => {
+            const refusal = (from: boolean, to: boolean) => `peerTls cannot change from ${from} to ${to} on a running cluster: the members ` +
+                "replaced first would speak another protocol on the peer port than the others, which would refuse them, and the cluster " +
+                `would lose its quorum. Keep peerTls: ${from}; for the other, build a new cluster (backups and restoreFrom move the data): ` +
+                "run `pulumi destroy` first, or create a second Etcd3Cluster.";
+            expect(clusterGuardRefusals(facts(), facts({ peerTls: true }))).to.deep.equal([refusal(false, true)]);
+            expect(clusterGuardRefusals(facts({ peerTls: true }), facts())).to.deep.equal([refusal(true, false)]);
+            expect(clusterGuardRefusals(facts({ peerTls: true }), facts({ peerTls: true }))).to.deep.equal([]);
+        });
+
+        it("takes a state from before peer TLS existed as plain HTTP between the members: refuses turning it on, lets it stay off", () => {
+            const { peerTls: _absent, ...older } = facts();
+            const refusals = clusterGuardRefusals(older, facts({ peerTls: true }));
+            expect(refusals).to.have.length(1);
+            expect(refusals[0]).to.match(/^peerTls cannot change from false to true on a running cluster/);
+            expect(clusterGuardRefusals(older, facts())).to.deep.equal([]);
         });
 
         it("refuses nothing when the facts stay", () => {
@@ -141,7 +163,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(created.outs).to.deep.equal({
                 clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
-                foundingClusterSize: 3,
+                peerTls: false, foundingClusterSize: 3,
             });
         });
 
@@ -197,7 +219,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
                 { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
                 .to.deep.equal({ outs: {
                     clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
-                    foundingClusterSize: 3,
+                    peerTls: false, foundingClusterSize: 3,
                 } });
         });
 
@@ -218,7 +240,8 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         const { __provider, ...inputs } = resource.inputs;
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
-            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery" },
+            inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery",
+                peerTls: false },
             provider: "string",
         });
     });

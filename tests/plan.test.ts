@@ -48,6 +48,7 @@ describe("the per-member plan", () => {
             heartbeatIntervalMs: 200, electionTimeoutMs: 2000, sshAuthorizedKeys: [key],
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
             quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 }, snapshots: undefined, restore: undefined,
+            peerTls: undefined,
         });
     });
 

@@ -31,6 +31,14 @@ export const registered: RegisteredResource[] = mocks.resources;
 /** Every function called so far. */
 export const calls: pulumi.runtime.MockCallArgs[] = mocks.calls;
 
+/**
+ * Plays, until called again with undefined, the user's own mocks beside the
+ * package's (e.g. key material for the TLS provider's resources).
+ */
+export function playUserMocks(userMocks: Etcd3ClusterMockOptions["mocks"]): void {
+    mockOptions.mocks = userMocks;
+}
+
 let loadBalancerGate: Promise<void> = Promise.resolve();
 
 /** Holds every load balancer's creation until the returned function is called. */

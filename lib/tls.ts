@@ -1,0 +1,109 @@
+/**
+ * The cluster's peer certificate authority and the store the members read it
+ * from (member-certificate.ts issues each member's certificate from it).
+ *
+ * - **The CA**: an ECDSA P-256 key and a self-signed CA certificate valid
+ *   `peerCaValidityYears`, made by Pulumi's TLS provider. Its key is a secret
+ *   in the stack's state (encrypted there like every Pulumi secret), never a
+ *   plain output and never in the user data.
+ * - **The store**: S3 with SSE-KMS rather than SSM Parameter Store, because
+ *   the members already read S3 with nothing but curl (s3-client.ts), and a
+ *   bucket keeps the certificate and key as the files openssl reads. The
+ *   bucket is the cluster's own: encrypted by default with a KMS key the
+ *   component creates (rotated yearly), closed to public access, refusing
+ *   any request not made over TLS; each object is also written with that key.
+ *   The members' role may read `tls/*` and decrypt with the key only through
+ *   S3 (backup.ts has the policy); nobody else is granted anything, so only
+ *   the account's administrators and the members can read the CA's key.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as tls from "@pulumi/tls";
+import { peerCaCertificateKey, peerCaPrivateKeyKey, tlsSecretsPrefix } from "./member-certificate";
+
+/** How long the peer CA is valid; its members' certificates are renewed on the members, the CA itself is not (see the README). */
+export const peerCaValidityYears = 10;
+
+/** The bucket the members read their TLS secrets from, its encryption key, and the CA's certificate. */
+export interface SecretStore {
+    bucketName: pulumi.Output<string>;
+    bucketArn: pulumi.Output<string>;
+    region: pulumi.Output<string>;
+    kmsKeyArn: pulumi.Output<string>;
+    /** What the members' role may read: keys under it. */
+    prefix: string;
+    /** The peer CA's certificate (PEM), public. */
+    peerCaCertificatePem: pulumi.Output<string>;
+    /** The objects the members read at boot: their first boot needs them in place. */
+    objects: aws.s3.BucketObjectv2[];
+}
+
+/** The bucket policy that refuses every request not made over TLS. */
+export function secureTransportPolicy(bucketArn: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [bucketArn, `${bucketArn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        }],
+    });
+}
+
+/** The peer CA, its secrets bucket and key, and the CA's certificate and key in the bucket. */
+export function createPeerCertificateAuthority(name: string, tags: Record<string, string>, parent: pulumi.Resource): SecretStore {
+    const opts = { parent };
+    const key = new aws.kms.Key(`${name}-secrets`, {
+        description: `${name}: encrypts the etcd members' TLS secrets in S3`,
+        enableKeyRotation: true,
+        tags: { ...tags, Name: `${name}-secrets` },
+    }, opts);
+    const bucket = new aws.s3.Bucket(`${name}-secrets`, {
+        bucketPrefix: `${name}-secrets-`,
+        // Its objects are the stack's own and go with it; nothing in it outlives the cluster it secures.
+        forceDestroy: true,
+        tags: { ...tags, Name: `${name}-secrets` },
+    }, opts);
+    new aws.s3.BucketPublicAccessBlock(`${name}-secrets-public-access`, {
+        bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    }, opts);
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-secrets-encryption`, {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+    }, opts);
+    new aws.s3.BucketPolicy(`${name}-secrets-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(secureTransportPolicy) }, opts);
+
+    const caKey = new tls.PrivateKey(`${name}-peer-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const caCertificate = new tls.SelfSignedCert(`${name}-peer-ca`, {
+        privateKeyPem: caKey.privateKeyPem,
+        subject: { commonName: `${name} etcd peer CA`, organization: "etcd3-cluster" },
+        validityPeriodHours: peerCaValidityYears * 365 * 24,
+        isCaCertificate: true,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+    }, opts);
+    const object = (objectName: string, objectKey: string, content: pulumi.Output<string>) => new aws.s3.BucketObjectv2(objectName, {
+        bucket: bucket.id,
+        key: objectKey,
+        content,
+        contentType: "application/x-pem-file",
+        serverSideEncryption: "aws:kms",
+        kmsKeyId: key.arn,
+        bucketKeyEnabled: true,
+        tags,
+    }, opts);
+    return {
+        bucketName: bucket.bucket,
+        bucketArn: bucket.arn,
+        region: bucket.region,
+        kmsKeyArn: key.arn,
+        prefix: tlsSecretsPrefix,
+        peerCaCertificatePem: caCertificate.certPem,
+        objects: [
+            object(`${name}-peer-ca-certificate`, peerCaCertificateKey, caCertificate.certPem),
+            object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, caKey.privateKeyPem),
+        ],
+    };
+}

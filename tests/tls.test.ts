@@ -1,0 +1,202 @@
+/**
+ * Peer TLS in the resource graph (lib/tls.ts, lib/backup.ts, Pulumi mocks):
+ * the peer CA, the secrets bucket and its KMS key read whole, the members'
+ * least-privilege policy, what each member is told, and no key material in
+ * any member's user data.
+ */
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { expect } from "chai";
+import { gunzipSync } from "zlib";
+import { installMocks, playUserMocks, recordChildOptions, resourcesOf, settle, uniqueName, valueOf } from "./support/pulumi-mocks";
+
+installMocks();
+import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
+import { memberCertificateSettingsPath } from "../lib/member-certificate";
+import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
+
+const INSTANCE = "aws:ec2/instance:Instance";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+/** The mocks' created secrets bucket: the prefix the component gives, then AWS's unique suffix. */
+const secretsBucket = (name: string) => `${name}-secrets-20261126000000000000000001`;
+/** The mocks' account and region (lib/testing.ts). */
+const keyArn = (name: string) => `arn:aws:kms:eu-west-2:123456789012:key/${name}-secrets-id`;
+
+/** Key material the TLS provider's resources get here, so that a leak into user data shows. */
+const caPrivateKeyPem = "-----BEGIN EC PRIVATE KEY-----\nTHE-CA-PRIVATE-KEY\n-----END EC PRIVATE KEY-----\n";
+const caCertificatePem = "-----BEGIN CERTIFICATE-----\nTHE-CA-CERTIFICATE\n-----END CERTIFICATE-----\n";
+
+async function build(args: Etcd3ClusterArgs) {
+    const name = uniqueName();
+    const recorder = recordChildOptions();
+    playUserMocks({
+        newResource: async ({ type, name: resourceName, inputs }) => {
+            switch (type) {
+                case "tls:index/privateKey:PrivateKey":
+                    return { id: `${resourceName}-id`, state: { ...inputs, privateKeyPem: caPrivateKeyPem } };
+                case "tls:index/selfSignedCert:SelfSignedCert":
+                    return { id: `${resourceName}-id`, state: { ...inputs, certPem: caCertificatePem } };
+                default:
+                    return undefined;
+            }
+        },
+    });
+    try {
+        const cluster = new Etcd3Cluster(name, { discoveryLogFile: false, ...args }, { transformations: [recorder.transformation] });
+        await settle();
+        return { name, cluster, children: recorder.children };
+    } finally {
+        playUserMocks(undefined);
+    }
+}
+
+const inputsOf = (name: string, type: string) => resourcesOf(name, type).map((resource) => ({ name: resource.name, inputs: resource.inputs }));
+
+/** A member's Ignition config as the node reads it: its user data, unwrapped from the compressed form when sent so. */
+function configOf(userData: string): any {
+    const config = JSON.parse(userData);
+    const replaced: string | undefined = config.ignition.config?.replace?.source;
+    return replaced ? JSON.parse(gunzipSync(Buffer.from(replaced.replace(/^data:;base64,/, ""), "base64")).toString("utf8")) : config;
+}
+
+/** Every file of a member's config with its text, and every unit's text. */
+function everythingIn(userData: string): string {
+    const config = configOf(userData);
+    const files: { path: string; contents: InlineContents }[] = config.storage.files ?? [];
+    return [userData, ...files.map((file) => decodeInlineContents(file.contents)), ...config.systemd.units.map((unit: { contents: string }) => unit.contents)].join("\n");
+}
+
+describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
+    describe("with peerTls", () => {
+        let built: Awaited<ReturnType<typeof build>>;
+        before(async () => {
+            built = await build({ peerTls: true, bootstrap: "static", tags: { team: "db" } });
+        });
+
+        it("creates the peer CA: an ECDSA P-256 key and a self-signed CA certificate for signing, valid 10 years, its key passed as a secret", () => {
+            const { name } = built;
+            expect(inputsOf(name, "tls:index/privateKey:PrivateKey")).to.deep.equal([
+                { name: `${name}-peer-ca`, inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } },
+            ]);
+            expect(inputsOf(name, "tls:index/selfSignedCert:SelfSignedCert")).to.deep.equal([{
+                name: `${name}-peer-ca`,
+                inputs: {
+                    // A secret in the stack's state, as the TLS provider's SDK marks it.
+                    privateKeyPem: { [specialSigKey]: specialSecretSig, value: caPrivateKeyPem },
+                    subject: { commonName: `${name} etcd peer CA`, organization: "etcd3-cluster" },
+                    validityPeriodHours: 87600,
+                    isCaCertificate: true,
+                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                },
+            }]);
+        });
+
+        it("keeps the CA in a bucket of its own: encrypted by default with a rotated KMS key, closed to the public, TLS only", () => {
+            const { name } = built;
+            const tags = { team: "db", ecosystem: "etcd3-cluster", Name: `${name}-secrets` };
+            const bucketId = `${name}-secrets-id`;
+            const bucketArn = `arn:aws:s3:::${secretsBucket(name)}`;
+            expect(inputsOf(name, "aws:kms/key:Key")).to.deep.equal([{
+                name: `${name}-secrets`,
+                inputs: { description: `${name}: encrypts the etcd members' TLS secrets in S3`, enableKeyRotation: true, tags },
+            }]);
+            expect(inputsOf(name, "aws:s3/bucket:Bucket")).to.deep.equal([
+                { name: `${name}-secrets`, inputs: { bucketPrefix: `${name}-secrets-`, forceDestroy: true, tags } },
+            ]);
+            expect(inputsOf(name, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).to.deep.equal([{
+                name: `${name}-secrets-public-access`,
+                inputs: { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            }]);
+            expect(inputsOf(name, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).to.deep.equal([{
+                name: `${name}-secrets-encryption`,
+                inputs: { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn(name) }, bucketKeyEnabled: true }] },
+            }]);
+            const [policy] = inputsOf(name, "aws:s3/bucketPolicy:BucketPolicy");
+            expect(policy.name).to.equal(`${name}-secrets-tls-only`);
+            expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
+                Version: "2012-10-17",
+                Statement: [{
+                    Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`],
+                    Condition: { Bool: { "aws:SecureTransport": "false" } },
+                }],
+            });
+        });
+
+        it("stores the CA's certificate and key under tls/, each encrypted with the cluster's key", () => {
+            const { name } = built;
+            const object = (objectName: string, key: string, content: string) => ({
+                name: objectName,
+                inputs: {
+                    bucket: `${name}-secrets-id`, key, content, contentType: "application/x-pem-file", serverSideEncryption: "aws:kms",
+                    kmsKeyId: keyArn(name), bucketKeyEnabled: true, tags: { team: "db", ecosystem: "etcd3-cluster" },
+                },
+            });
+            // Registered as their contents resolve: in either order.
+            expect(inputsOf(name, "aws:s3/bucketObjectv2:BucketObjectv2").sort((a, b) => a.name.localeCompare(b.name))).to.deep.equal([
+                object(`${name}-peer-ca-certificate`, "tls/peer-ca.crt", caCertificatePem),
+                object(`${name}-peer-ca-key`, "tls/peer-ca.key", caPrivateKeyPem),
+            ]);
+        });
+
+        it("lets the members read tls/ and decrypt it only through S3 in the bucket's region, and nothing else", () => {
+            const { name } = built;
+            const [policy] = inputsOf(name, ROLE_POLICY);
+            expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
+                Version: "2012-10-17",
+                Statement: [
+                    { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${secretsBucket(name)}/tls/*` },
+                    {
+                        Sid: "DecryptTlsSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn(name),
+                        Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-2.amazonaws.com" } },
+                    },
+                ],
+            });
+            expect(inputsOf(name, "aws:iam/role:Role")[0].inputs.description).to.equal(`etcd members of ${name}: read their TLS secrets under tls/`);
+        });
+
+        it("creates every member after its role's policy and the CA's objects, which its first boot reads", () => {
+            const { name, children } = built;
+            for (const index of [0, 1, 2]) {
+                expect(children.get(`${name}-${index}`)!.options.dependsOn, `member ${index}`)
+                    .to.include.members([`${name}-member-s3`, `${name}-peer-ca-certificate`, `${name}-peer-ca-key`]);
+            }
+        });
+
+        it("tells each member the secrets bucket and its region, and names https:// peer URLs", async () => {
+            const { name, cluster } = built;
+            for (const instance of resourcesOf(name, INSTANCE)) {
+                const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
+                const settings = decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents);
+                expect(settings).to.contain(`TLS_BUCKET=${secretsBucket(name)}\nTLS_REGION=eu-west-2\n`);
+            }
+            const peerUrls = await valueOf(cluster.peerUrls);
+            expect(peerUrls).to.have.length(3);
+            peerUrls.forEach((url) => expect(url).to.match(/^https:\/\/[\d.]+:2380$/));
+        });
+
+        it("puts no key material in any member's user data: not the CA's key, not its certificate", () => {
+            const { name } = built;
+            const instances = resourcesOf(name, INSTANCE);
+            expect(instances).to.have.length(3);
+            for (const instance of instances) {
+                const everything = everythingIn(instance.inputs.userData);
+                expect(everything).to.contain("etcd-member-certificate");
+                expect(everything).to.not.contain("THE-CA-PRIVATE-KEY").and.to.not.contain("THE-CA-CERTIFICATE").and.to.not.contain("PRIVATE KEY-----");
+            }
+        });
+    });
+
+    it("creates no CA, secrets bucket, key or role without peerTls, and keeps http:// peer URLs", async () => {
+        const { name, cluster } = await build({});
+        for (const type of ["tls:index/privateKey:PrivateKey", "aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:s3/bucketObjectv2:BucketObjectv2", ROLE_POLICY]) {
+            expect(resourcesOf(name, type), type).to.deep.equal([]);
+        }
+        expect((await valueOf(cluster.peerUrls)).every((url) => url.startsWith("http://"))).to.equal(true);
+    });
+
+    it("gives the members one role for backups and peer TLS: both sets of statements in its one policy", async () => {
+        const { name } = await build({ peerTls: true, backups: true });
+        const [policy] = inputsOf(name, ROLE_POLICY);
+        expect(JSON.parse(policy.inputs.policy).Statement.map((statement: { Sid: string }) => statement.Sid))
+            .to.deep.equal(["PutSnapshots", "ListSnapshots", "GetTlsSecrets", "DecryptTlsSecrets"]);
+    });
+});
