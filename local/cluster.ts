@@ -129,6 +129,12 @@ export interface LocalClusterOptions {
     /** The component's `sslPolicy`, with `https`; default the component's. */
     sslPolicy?: string;
     /**
+     * The component's `peerTls`: the members issue their peer certificates from
+     * the CA the component stores (the S3 stand-in serves it under its KMS
+     * key) and talk mutual TLS on their peer ports. Default off.
+     */
+    peerTls?: boolean;
+    /**
      * The component's `grpcLoadBalancer`: a TCP load balancer on the NLB's
      * listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
      */
@@ -711,6 +717,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         restoreFrom: options.restoreFrom,
         certificateArn: options.https ? localCertificateArn : undefined,
         sslPolicy: options.sslPolicy,
+        peerTls: options.peerTls,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */

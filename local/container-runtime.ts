@@ -265,6 +265,18 @@ function mapValue(flag: string | undefined, value: string, volumes: Volume[], ro
     return value.startsWith("/") ? hostPathOf(value, volumes, rootfs, context) : value;
 }
 
+/**
+ * The one check of etcd's that the harness turns off, and only for a member
+ * that asks its peers for certificates: that a peer's client certificate
+ * names the address the peer connects from. On EC2 a member connects from its
+ * own private address, the one its certificate names; here every member's
+ * etcd shares this host's loopback, and the kernel sends each connection from
+ * 127.0.0.1 whatever member makes it. The CA, the expiry, the key usages and
+ * the server's name are all still checked.
+ */
+export const sharedLoopbackPeerFlag = "--experimental-peer-skip-client-san-verification=true";
+const asksPeersForCertificates = (args: readonly string[]) => args.some((arg) => /^--?peer-client-cert-auth(=true)?$/.test(arg));
+
 /** Maps every argument of the container's command: `--flag=value`, `--flag value` for address flags, and bare values. */
 function mapArguments(args: string[], volumes: Volume[], rootfs: string, context: NodeContext): string[] {
     const mapped: string[] = [];
@@ -336,7 +348,10 @@ function mapRun(runtime: string, args: string[], context: NodeContext): LocalCom
     return {
         kind: "process",
         command: path.join(path.dirname(context.etcd.path), path.basename(command)),
-        args: mapArguments(commandArgs, volumes, rootfs, context),
+        args: [
+            ...mapArguments(commandArgs, volumes, rootfs, context),
+            ...command === imageEtcdPath && asksPeersForCertificates(commandArgs) ? [sharedLoopbackPeerFlag] : [],
+        ],
         // A container sees neither the host's environment nor the unit's (no --env is passed): were the
         // harness's own ETCD_* variables to leak in, they would configure etcd behind the user data's back.
         env: {},

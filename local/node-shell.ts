@@ -38,9 +38,12 @@ import { workDirPrefix } from "./cluster-registry";
 import { instanceMetadataProxyEnvironment } from "./instance-metadata-service";
 import type { NodeHost } from "./host-commands";
 
-/** Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed) that node scripts may call. */
+/**
+ * Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed, and openssl: FCOS's manifest lists
+ * it, Flatcar's base ebuild depends on it) that node scripts may call.
+ */
 export const nodeShellPrograms: readonly string[] = [
-    "base64", "bash", "cat", "curl", "date", "grep", "md5sum", "mkdir", "mv", "rm", "sed", "sha256sum", "sleep", "stat",
+    "base64", "bash", "cat", "curl", "date", "grep", "md5sum", "mkdir", "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "stat",
 ];
 
 /** The node directories the script sees in place of the host's. */

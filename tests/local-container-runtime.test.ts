@@ -125,6 +125,18 @@ describe("local harness: container runtime stand-in", () => {
         });
     });
 
+    describe("peer client certificates on one loopback", () => {
+        it("turns off only etcd's check of the address a peer connects from, for a member that asks its peers for certificates", () => {
+            expect(run(image, "/usr/local/bin/etcd", "--name=etcd-1", "--peer-client-cert-auth=true").args)
+                .to.deep.equal(["--name=etcd-1", "--peer-client-cert-auth=true", "--experimental-peer-skip-client-san-verification=true"]);
+        });
+
+        it("leaves a member that asks no peer for a certificate, and etcd's tools, as they are", () => {
+            expect(run(image, "/usr/local/bin/etcd", "--name=etcd-1", "--peer-client-cert-auth=false").args).to.deep.equal(["--name=etcd-1", "--peer-client-cert-auth=false"]);
+            expect(run(image, "/usr/local/bin/etcdctl", "--peer-client-cert-auth=true").args).to.deep.equal(["--peer-client-cert-auth=true"]);
+        });
+    });
+
     describe("volumes and options", () => {
         it("fails like podman when a volume's host path does not exist on the node, where docker creates it", () => {
             expect(() => run("-v", "/srv/missing:/data", image, "/usr/local/bin/etcd")).to.throw(/\/srv\/missing does not exist on the node/);
