@@ -17,7 +17,8 @@ import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
 import type { LocalNode } from "../local/cluster";
 import { createTestCertificateAuthority } from "../local/test-certificates";
-import { etcdctl, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { waitUntil } from "../local/processes";
+import { etcdctl, members, settledMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -161,5 +162,21 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         // The peers still talk: a write through another member reaches this one.
         expect((await v3Put(cluster().nodes[0].clientUrl, "peer-tls/after-renewal", Buffer.from("ok"))).status).to.equal(200);
         expect((await v3Get(node.clientUrl, "peer-tls/after-renewal"))?.toString()).to.equal("ok");
+    });
+
+    it("rejoins a member whose data is gone over TLS: it asks the others' peer ports with its certificate and adds itself at its https:// URL", async () => {
+        const node = cluster().nodes[0];
+        const before = await members(cluster());
+        await node.stop();
+        for (const volume of node.volumes) {
+            await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
+        }
+        await node.start();
+        await waitUntil(() => settledMembers(cluster(), "https"), { timeoutMs: 90_000, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+        const after = await members(cluster());
+        expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
+        expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);
+        expect(node.unitOutput("etcd-member.service")).to.match(/decide: adding etcd3-cluster-0 at https:\/\/[\d.]+:2380 as a learner/);
+        expect((await v3Get(node.clientUrl, "peer-tls/formed"))?.toString(), "the data, caught up from the others").to.equal("yes");
     });
 });

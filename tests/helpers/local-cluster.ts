@@ -246,10 +246,10 @@ export async function members(cluster: LocalCluster): Promise<Member[]> {
 }
 
 /** Every slot's member started, voting, under its own name at its own peer URL: the cluster as the slots describe it. */
-export async function settledMembers(cluster: LocalCluster): Promise<boolean> {
+export async function settledMembers(cluster: LocalCluster, peerScheme: "http" | "https" = "http"): Promise<boolean> {
     const listed = await members(cluster).catch(() => []);
     return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
-        listed.some((member) => member.name === node.name && member.peerUrl === `http://${node.ip}:2380` && member.started && !member.learner));
+        listed.some((member) => member.name === node.name && member.peerUrl === `${peerScheme}://${node.ip}:2380` && member.started && !member.learner));
 }
 
 /** The README's runbook `name`, as written between its `<!-- runbook:NAME:start -->` and `<!-- runbook:NAME:end -->` markers. */
