@@ -1,0 +1,75 @@
+/**
+ * A member's peer certificate in its user data (lib/member-certificate.ts):
+ * what the part gives etcd's unit, its settings, the renewal timer, and the
+ * options it refuses. The script itself runs for real in
+ * tests/local-peer-tls.test.ts; its text is in tests/golden.
+ */
+import { expect } from "chai";
+import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
+import {
+    memberCertificatePart, memberCertificateScript, memberCertificateServiceName, memberCertificateTimerName, peerTlsProblems,
+} from "../lib/member-certificate";
+
+const context = { memberName: "kv-1", metadataEnvironmentFile: "/run/metadata/afterburn", privateIpVariable: "AFTERBURN_AWS_IPV4_LOCAL" };
+const options = { bucket: "kv-secrets-20261126000000000000000001", region: "eu-west-2" };
+
+describe("a member's peer certificate (lib/member-certificate.ts)", () => {
+    const part = memberCertificatePart(options, context);
+
+    it("issues the certificate before etcd starts, with the member's address, and reads its settings in etcd's unit", () => {
+        expect(part.etcdStartPre).to.deep.equal(["/bin/bash /opt/etcd3-cluster/etcd-member-certificate ${AFTERBURN_AWS_IPV4_LOCAL}"]);
+        expect(part.etcdServiceLines).to.deep.equal(["EnvironmentFile=/etc/etcd3-cluster/certificate.env"]);
+    });
+
+    it("gives etcd the member's certificate, key and CA on the peer port, asks peers for theirs, and mounts the memory-backed directory", () => {
+        expect(part.etcdFlags).to.deep.equal([
+            "--peer-cert-file=/run/etcd3-cluster/tls/peer.crt",
+            "--peer-key-file=/run/etcd3-cluster/tls/peer.key",
+            "--peer-trusted-ca-file=/run/etcd3-cluster/tls/peer-ca.crt",
+            "--peer-client-cert-auth=true",
+        ]);
+        expect(part.etcdVolumes).to.deep.equal(["/run/etcd3-cluster/tls"]);
+    });
+
+    it("gives the bootstrap script curl's options for a peer's port: HTTP/1.1, the CA and the member's own certificate", () => {
+        expect(part.peerCurlOptions).to.equal("--http1.1 --cacert /run/etcd3-cluster/tls/peer-ca.crt --cert /run/etcd3-cluster/tls/peer.crt " +
+            "--key /run/etcd3-cluster/tls/peer.key");
+    });
+
+    it("writes the script and its settings: the member, the bucket and region, 90-day certificates renewed with 30 days left", () => {
+        expect(part.files).to.deep.equal([
+            { path: "/opt/etcd3-cluster/etcd-member-certificate", mode: 0o755, contents: memberCertificateScript },
+            {
+                path: "/etc/etcd3-cluster/certificate.env",
+                mode: 0o644,
+                contents: "MEMBER_NAME=kv-1\nTLS_BUCKET=kv-secrets-20261126000000000000000001\nTLS_REGION=eu-west-2\nCERTIFICATE_DAYS=90\nRENEWAL_DAYS=30\n",
+            },
+        ]);
+    });
+
+    it("runs the script from an enabled timer every 6 hours, with the member's address and settings", () => {
+        expect(part.units.map(({ name, enabled }) => [name, enabled]))
+            .to.deep.equal([[memberCertificateTimerName, true], [memberCertificateServiceName, false]]);
+        const [timer, service] = part.units.map((unit) => unit.contents);
+        expect(timer).to.contain("\n[Timer]\nOnCalendar=*-*-* 00/6:00:00 UTC\nPersistent=false\n");
+        expect(service).to.contain("\n[Service]\nType=oneshot\nEnvironmentFile=/run/metadata/afterburn\nEnvironmentFile=/etc/etcd3-cluster/certificate.env\n" +
+            "ExecStart=/bin/bash /opt/etcd3-cluster/etcd-member-certificate ${AFTERBURN_AWS_IPV4_LOCAL}\n");
+    });
+
+    it("refuses a bucket whose name S3's certificate would not match, and a region that is not one", () => {
+        expect(peerTlsProblems(options)).to.deep.equal([]);
+        expect(peerTlsProblems({ bucket: "kv.secrets", region: "Europe" })).to.deep.equal([
+            'peerTls.bucket "kv.secrets": use an S3 bucket name of 3 to 63 lowercase letters, digits and hyphens',
+            'peerTls.region "Europe": use the bucket\'s AWS region, such as eu-west-2',
+        ]);
+    });
+
+    it("makes the builder refuse bad peerTls options, naming each, before building anything", () => {
+        const member: EtcdNodeIgnitionOptions = {
+            memberName: "kv-1", clusterToken: "kv-token", members: [{ name: "kv-1", ip: "10.0.0.1" }], etcdVersion: "v3.5.33",
+            peerTls: { bucket: "kv.secrets", region: "eu-west-2" },
+        };
+        expect(() => buildIgnitionConfig(member)).to.throw('cannot build the Ignition config for etcd member "kv-1":\n' +
+            '  - peerTls.bucket "kv.secrets": use an S3 bucket name of 3 to 63 lowercase letters, digits and hyphens');
+    });
+});
