@@ -9,8 +9,9 @@
  *   certificate and key from the cluster's secrets bucket (the instance
  *   profile's credentials, SSE-KMS), makes the member a key and signs it a
  *   certificate for its slot's address, valid `memberCertificateDays`. The CA
- *   key is held only in a temporary file under `/run` (memory) for the
- *   signing, then deleted; the member's key and certificate live in
+ *   key is held only in a temporary file under `/run` (memory), outside what
+ *   etcd's container sees, for the signing, then deleted; the member's key
+ *   and certificate live in
  *   `/run/etcd3-cluster/tls`, memory too, so a new instance (or a reboot)
  *   makes a new key and nothing secret reaches a disk or the user data.
  * - **Renewed before it expires, without a restart**: a timer runs the
@@ -19,7 +20,8 @@
  *   certificate and key from disk at every TLS handshake, and with the key
  *   unchanged a handshake can never read a certificate and a key that do not
  *   belong together, so peers see the new certificate at their next
- *   connection and no request fails.
+ *   connection and no request fails. Runs never overlap (a lock), and a
+ *   certificate that is not for the key beside it is replaced.
  * - **Mutual TLS between peers**: etcd's peer port asks every peer for a
  *   certificate from the same CA (`--peer-client-cert-auth`).
  */
@@ -58,6 +60,11 @@ export const memberCertificateFiles = {
     ca: `${memberTlsDirectory}/peer-ca.crt`,
 } as const;
 
+/** Held while the script runs, so that runs never overlap. */
+const memberCertificateLockPath = "/run/etcd3-cluster/certificate.lock";
+/** Where the CA's key is while it signs: memory too, outside the directory etcd's container mounts. */
+const caSigningDirectoryStem = "/run/etcd3-cluster/.ca-signing.";
+
 export const memberCertificateScriptPath = "/opt/etcd3-cluster/etcd-member-certificate";
 export const memberCertificateSettingsPath = "/etc/etcd3-cluster/certificate.env";
 export const memberCertificateServiceName = "etcd-member-certificate.service";
@@ -93,11 +100,17 @@ cert=${memberCertificateFiles.certificate} key=${memberCertificateFiles.key} ca=
 # Nothing this script writes is for other users: the key least of all.
 umask 077
 mkdir -p ${memberTlsDirectory}
+# One run at a time: etcd's start and the timer's run can overlap, and two runs could leave one's certificate with the other's key.
+exec {lock}> ${memberCertificateLockPath}
+flock "$lock"
+# What a run killed midway left behind.
+rm -rf ${memberTlsDirectory}/.issue.* ${caSigningDirectoryStem}*
 
-# The certificate in place is for this address and has more than the renewal days left.
+# The certificate in place is for the key beside it and this address, and has more than the renewal days left.
 current_will_do() {
     [[ -s $cert && -s $key && -s $ca ]] && openssl x509 -in "$cert" -noout -checkend $((RENEWAL_DAYS * 86400)) > /dev/null &&
-        openssl x509 -in "$cert" -noout -ext subjectAltName | grep -qE "IP Address:\${ip//./\\\\.}(,|$)"
+        openssl x509 -in "$cert" -noout -ext subjectAltName | grep -qE "IP Address:\${ip//./\\\\.}(,|$)" &&
+        [[ $(openssl x509 -in "$cert" -noout -pubkey) == "$(openssl pkey -in "$key" -pubout)" ]]
 }
 if current_will_do; then
     say "kept: $(openssl x509 -in "$cert" -noout -enddate) (renewed once fewer than $RENEWAL_DAYS days are left)"
@@ -105,11 +118,13 @@ if current_will_do; then
 fi
 
 ${s3ClientFragment("TLS_BUCKET", "TLS_REGION")}
+# The member's files are made in the directory etcd's container mounts, so that they carry its SELinux label; the CA's
+# key in one the container never sees. Both go whatever happens.
 work=$(mktemp -d ${memberTlsDirectory}/.issue.XXXXXX)
-# The CA's key leaves memory only for this directory, and the directory goes whatever happens.
-trap 'rm -rf "$work"' EXIT
+signing=$(mktemp -d ${caSigningDirectoryStem}XXXXXX)
+trap 'rm -rf "$work" "$signing"' EXIT
 s3 ${peerCaCertificateKey} ${emptyPayloadSha256} --output "$work/ca.crt"
-s3 ${peerCaPrivateKeyKey} ${emptyPayloadSha256} --output "$work/ca.key"
+s3 ${peerCaPrivateKeyKey} ${emptyPayloadSha256} --output "$signing/ca.key"
 # The key is kept across renewals, so etcd never reads a certificate and a key that do not belong together.
 if [[ ! -s $key ]]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/peer.key"
@@ -118,7 +133,7 @@ fi
 openssl req -new -key "$key" -subj "/O=etcd3-cluster/CN=$MEMBER_NAME" -out "$work/peer.csr"
 printf '%s\\n' "subjectAltName=IP:$ip" "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \\
     "extendedKeyUsage=serverAuth,clientAuth" > "$work/extensions"
-openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -set_serial "0x$(openssl rand -hex 16)" \\
+openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$signing/ca.key" -set_serial "0x$(openssl rand -hex 16)" \\
     -days "$CERTIFICATE_DAYS" -sha256 -extfile "$work/extensions" -out "$work/peer.crt"
 # Each file is replaced whole (a rename), so a handshake reads either the old one or the new one.
 mv "$work/ca.crt" "$ca"

@@ -32,8 +32,6 @@ export interface SecretStore {
     kmsKeyArn: pulumi.Output<string>;
     /** What the members' role may read: keys under it. */
     prefix: string;
-    /** The peer CA's certificate (PEM), public. */
-    peerCaCertificatePem: pulumi.Output<string>;
     /** The objects the members read at boot: their first boot needs them in place. */
     objects: aws.s3.BucketObjectv2[];
 }
@@ -92,7 +90,7 @@ export function createPeerCertificateAuthority(name: string, tags: Record<string
         serverSideEncryption: "aws:kms",
         kmsKeyId: key.arn,
         bucketKeyEnabled: true,
-        tags,
+        // No tags: S3 allows an object 10, fewer than the stack's tags may be; the bucket has them.
     }, opts);
     return {
         bucketName: bucket.bucket,
@@ -100,10 +98,10 @@ export function createPeerCertificateAuthority(name: string, tags: Record<string
         region: bucket.region,
         kmsKeyArn: key.arn,
         prefix: tlsSecretsPrefix,
-        peerCaCertificatePem: caCertificate.certPem,
         objects: [
             object(`${name}-peer-ca-certificate`, peerCaCertificateKey, caCertificate.certPem),
-            object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, caKey.privateKeyPem),
+            // A secret in the object's state by the component's own say, not only by the TLS provider's.
+            object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(caKey.privateKeyPem)),
         ],
     };
 }

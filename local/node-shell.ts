@@ -39,11 +39,12 @@ import { instanceMetadataProxyEnvironment } from "./instance-metadata-service";
 import type { NodeHost } from "./host-commands";
 
 /**
- * Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed, and openssl: FCOS's manifest lists
- * it, Flatcar's base ebuild depends on it) that node scripts may call.
+ * Programs in /usr/bin of both Fedora CoreOS and Flatcar (bash, coreutils, grep, sed, util-linux's flock, and openssl:
+ * FCOS's manifest lists it, Flatcar's base ebuild depends on it) that node scripts may call.
  */
 export const nodeShellPrograms: readonly string[] = [
-    "base64", "bash", "cat", "curl", "date", "grep", "md5sum", "mkdir", "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "stat",
+    "base64", "bash", "cat", "curl", "date", "flock", "grep", "md5sum", "mkdir", "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep",
+    "stat",
 ];
 
 /** The node directories the script sees in place of the host's. */

@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { bootstrapFlagsVariable, bootstrapRetry, leaveWatchIntervalSeconds, memberBootstrapScript } from "../lib/bootstrap";
+import { memberCertificatePart } from "../lib/member-certificate";
 
 const run = promisify(execFile);
 
@@ -59,8 +60,9 @@ case "\${args[1]} \${args[2]:-}" in
 esac
 `;
 
-/** What the member's settings give curl for a peer's port with peer TLS (member-certificate.ts). */
-const peerCurlOptions = "--cacert /run/tls/peer-ca.crt --cert /run/tls/peer.crt --key /run/tls/peer.key";
+/** What the member's settings give curl for a peer's port with peer TLS. */
+const { peerCurlOptions } = memberCertificatePart({ bucket: "kv-secrets", region: "eu-west-2" },
+    { memberName: "kv-0", metadataEnvironmentFile: "/run/metadata/afterburn", privateIpVariable: "AFTERBURN_AWS_IPV4_LOCAL" });
 
 /**
  * curl as a shell script; each call logged. \`GET <peer URL>/members\` of a member in peers-answering answers with

@@ -96,6 +96,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
             expect((notAfter - Date.now()) / 86_400_000, node.name).to.be.within(89.9, 90);
             expect((fs.statSync(onNode(node, memberCertificateFiles.key)).mode & 0o777).toString(8)).to.equal("600");
             expect(fs.readdirSync(path.dirname(onNode(node, memberCertificateFiles.key))).sort()).to.deep.equal(["peer-ca.crt", "peer.crt", "peer.key"]);
+            expect(fs.readdirSync(onNode(node, "/run/etcd3-cluster")).sort(), "no CA key left behind").to.deep.equal(["certificate.lock", "tls"]);
         }
     });
 
@@ -120,6 +121,28 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect(await node.startUnit(memberCertificateServiceName)).to.equal("done");
         expect(await certificateFields(certificate, "-serial")).to.equal(before);
         expect(node.unitOutput(memberCertificateServiceName)).to.match(/certificate: kept: notAfter=.* \(renewed once fewer than 30 days are left\)\n$/);
+    });
+
+    it("re-issues a certificate that names another member's address, and one that is not for the key beside it", async () => {
+        const [node, other] = cluster().nodes;
+        const file = (of: LocalNode, which: keyof typeof memberCertificateFiles) => onNode(of, memberCertificateFiles[which]);
+        const publicKeys = async () => [
+            await certificateFields(file(node, "certificate"), "-pubkey"),
+            (await run("openssl", ["pkey", "-in", file(node, "key"), "-pubout"], { timeout: 10_000 })).stdout.trim(),
+        ];
+        // Another member's certificate and key: valid, from the CA, for the wrong address.
+        fs.copyFileSync(file(other, "certificate"), file(node, "certificate"));
+        fs.copyFileSync(file(other, "key"), file(node, "key"));
+        expect(await node.startUnit(memberCertificateServiceName)).to.equal("done");
+        expect(await certificateFields(file(node, "certificate"), "-ext", "subjectAltName")).to.equal(`X509v3 Subject Alternative Name: \n    IP Address:${node.ip}`);
+        // A key the certificate is not for.
+        await run("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file(node, "key")], { timeout: 10_000 });
+        const [certificateKey, key] = await publicKeys();
+        expect(certificateKey).to.not.equal(key);
+        expect(await node.startUnit(memberCertificateServiceName)).to.equal("done");
+        const [renewedCertificateKey, keptKey] = await publicKeys();
+        expect([renewedCertificateKey, keptKey]).to.deep.equal([key, key]);
+        expect(node.unitOutput(memberCertificateServiceName).match(/certificate: issued for /g)).to.have.length(2);
     });
 
     it("renews a short-lived certificate, for the same key, while requests through the load balancer go on without a failure", async () => {
@@ -167,6 +190,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
     it("rejoins a member whose data is gone over TLS: it asks the others' peer ports with its certificate and adds itself at its https:// URL", async () => {
         const node = cluster().nodes[0];
         const before = await members(cluster());
+        const keyBefore = fs.readFileSync(onNode(node, memberCertificateFiles.key), "utf8");
         await node.stop();
         for (const volume of node.volumes) {
             await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
@@ -178,5 +202,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);
         expect(node.unitOutput("etcd-member.service")).to.match(/decide: adding etcd3-cluster-0 at https:\/\/[\d.]+:2380 as a learner/);
         expect((await v3Get(node.clientUrl, "peer-tls/formed"))?.toString(), "the data, caught up from the others").to.equal("yes");
+        // /run is memory: the booted member made itself a new key and fetched the CA again.
+        expect(fs.readFileSync(onNode(node, memberCertificateFiles.key), "utf8")).to.not.equal(keyBefore);
     });
 });

@@ -52,6 +52,15 @@ describe("the per-member plan", () => {
         });
     });
 
+    it("tells each member with peerTls the secrets bucket, and refuses to plan one without it rather than let it talk plain HTTP", () => {
+        const args = resolveArgs("kv", { ecosystem: "kv", peerTls: true, discoveryLogFile: false });
+        const [member] = planMembers(args);
+        const secretsBucket = { name: "kv-secrets-20261126000000000000000001", region: "eu-west-2" };
+        expect(memberIgnitionOptions(args, member, { discoveryUrl, secretsBucket }).peerTls).to.deep.equal({ bucket: secretsBucket.name, region: "eu-west-2" });
+        expect(() => memberIgnitionOptions(args, member, { discoveryUrl }))
+            .to.throw("peerTls: the members need the secrets bucket that holds the peer CA, and none was given");
+    });
+
     it("renders user data without loading the Pulumi SDK or the AWS SDK", function () {
         this.timeout(30_000);
         const script = `

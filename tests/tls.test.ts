@@ -121,19 +121,19 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
             });
         });
 
-        it("stores the CA's certificate and key under tls/, each encrypted with the cluster's key", () => {
+        it("stores the CA's certificate and key under tls/, each encrypted with the cluster's key, the key as a secret, neither tagged", () => {
             const { name } = built;
-            const object = (objectName: string, key: string, content: string) => ({
+            const object = (objectName: string, key: string, content: unknown) => ({
                 name: objectName,
                 inputs: {
                     bucket: `${name}-secrets-id`, key, content, contentType: "application/x-pem-file", serverSideEncryption: "aws:kms",
-                    kmsKeyId: keyArn(name), bucketKeyEnabled: true, tags: { team: "db", ecosystem: "etcd3-cluster" },
+                    kmsKeyId: keyArn(name), bucketKeyEnabled: true,
                 },
             });
             // Registered as their contents resolve: in either order.
             expect(inputsOf(name, "aws:s3/bucketObjectv2:BucketObjectv2").sort((a, b) => a.name.localeCompare(b.name))).to.deep.equal([
                 object(`${name}-peer-ca-certificate`, "tls/peer-ca.crt", caCertificatePem),
-                object(`${name}-peer-ca-key`, "tls/peer-ca.key", caPrivateKeyPem),
+                object(`${name}-peer-ca-key`, "tls/peer-ca.key", { [specialSigKey]: specialSecretSig, value: caPrivateKeyPem }),
             ]);
         });
 
