@@ -43,7 +43,7 @@ async function build(args: Etcd3ClusterArgs) {
     try {
         const cluster = new Etcd3Cluster(name, { discoveryLogFile: false, ...args }, { transformations: [recorder.transformation] });
         await settle();
-        return { name, cluster, children: recorder.children };
+        return { name, cluster, children: recorder.children, everyChild: recorder.everyChild };
     } finally {
         playUserMocks(undefined);
     }
@@ -134,6 +134,26 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
             expect(inputsOf(name, "aws:s3/bucketObjectv2:BucketObjectv2").sort((a, b) => a.name.localeCompare(b.name))).to.deep.equal([
                 object(`${name}-peer-ca-certificate`, "tls/peer-ca.crt", caCertificatePem),
                 object(`${name}-peer-ca-key`, "tls/peer-ca.key", { [specialSigKey]: specialSecretSig, value: caPrivateKeyPem }),
+            ]);
+        });
+
+        it("makes the CA, the bucket, its settings, the key and the objects children of the component, with no other option", () => {
+            const { name, everyChild } = built;
+            // The SDK's own options aside: `aliases` (the S3 types' former V2 tokens), and the secret outputs it names for the certificate.
+            const made = everyChild.filter((child) => /^(tls:|aws:kms\/|aws:s3\/)/.test(child.type))
+                .map(({ name: child, type, options: { aliases: _aliases, additionalSecretOutputs: _secrets, ...options } }) => [child, type, options])
+                .sort(([a, typeA], [b, typeB]) => `${a} ${typeA}`.localeCompare(`${b} ${typeB}`));
+            const child = { parent: name };
+            expect(made).to.deep.equal([
+                [`${name}-peer-ca`, "tls:index/privateKey:PrivateKey", child],
+                [`${name}-peer-ca`, "tls:index/selfSignedCert:SelfSignedCert", child],
+                [`${name}-peer-ca-certificate`, "aws:s3/bucketObjectv2:BucketObjectv2", child],
+                [`${name}-peer-ca-key`, "aws:s3/bucketObjectv2:BucketObjectv2", child],
+                [`${name}-secrets`, "aws:kms/key:Key", child],
+                [`${name}-secrets`, "aws:s3/bucket:Bucket", child],
+                [`${name}-secrets-encryption`, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", child],
+                [`${name}-secrets-public-access`, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", child],
+                [`${name}-secrets-tls-only`, "aws:s3/bucketPolicy:BucketPolicy", child],
             ]);
         });
 

@@ -96,13 +96,17 @@ export interface ChildOptions {
  * Records the options the component gives each of its children: pass
  * `transformation` in the component's `transformations` (the SDK runs them
  * under mocks; the engine-side `transforms` do not run there), then read
- * `children` (child name → type and options). Keys the SDK itself adds to
+ * `children` (child name → type and options; `everyChild` has each child,
+ * for children that share a name across types). Keys the SDK itself adds to
  * every resource it constructs are left out: `version` (the provider
  * package's version) and, on load balancer types, the `aliases` that
  * @pulumi/aws adds for their old `elasticloadbalancingv2` tokens.
  */
-export function recordChildOptions(): { transformation: pulumi.ResourceTransformation; children: Map<string, ChildOptions>; order: string[] } {
+export function recordChildOptions(): {
+    transformation: pulumi.ResourceTransformation; children: Map<string, ChildOptions>; everyChild: (ChildOptions & { name: string })[]; order: string[];
+} {
     const children = new Map<string, ChildOptions>();
+    const everyChild: (ChildOptions & { name: string })[] = [];
     const order: string[] = [];
     const nameOf = (resource: unknown) => (resource as { __name?: string }).__name ?? "<unnamed resource>";
     const transformation: pulumi.ResourceTransformation = ({ type, name, opts }) => {
@@ -130,9 +134,10 @@ export function recordChildOptions(): { transformation: pulumi.ResourceTransform
             }
         }
         children.set(name, { type, options });
+        everyChild.push({ name, type, options });
         return undefined;
     };
-    return { transformation, children, order };
+    return { transformation, children, everyChild, order };
 }
 
 /** Waits until every resource registration started so far has gone through the mocks; fails on anything they could not answer. */
