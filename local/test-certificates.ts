@@ -61,11 +61,12 @@ export interface TestCertificateAuthority extends IssuedCertificate {
 }
 
 /** The time as `openssl ca -startdate` takes it: YYYYMMDDHHMMSSZ. */
-function opensslTime(time: Date): string {
+export function opensslTime(time: Date): string {
     return time.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:T]/g, "");
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
+/** Runs the openssl CLI in `cwd`, bounded; its error names the subcommand and what openssl said. */
+export async function openssl(args: string[], cwd: string): Promise<void> {
     try {
         await run("openssl", args, { cwd, timeout: 30_000 });
     } catch (error) {

@@ -24,15 +24,12 @@
  * (which the provider refuses) are refused by name. The key's OpenSSH forms
  * and fingerprints are not in its state.
  */
-import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
-
-const run = promisify(execFile);
+import { openssl, opensslTime } from "./test-certificates";
 
 export const tlsPrivateKeyType = "tls:index/privateKey:PrivateKey";
 export const tlsSelfSignedCertType = "tls:index/selfSignedCert:SelfSignedCert";
@@ -100,19 +97,8 @@ function opensslSubject(where: string, subject: unknown): string {
         .map(([field, attribute]) => `/${attribute}=${String(fields[field]).replace(/[\\/+=]/g, "\\$&")}`).join("");
 }
 
-/** The time as `openssl ca -startdate` takes it: YYYYMMDDHHMMSSZ. */
-const opensslTime = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:T]/g, "");
 /** RFC 3339 to the second, as the certificate holds it. */
 const rfc3339 = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, "Z");
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-    try {
-        await run("openssl", args, { cwd, timeout: 30_000 });
-    } catch (error) {
-        const { stderr } = error as { stderr?: string };
-        throw new Error(`openssl ${args[0]} failed: ${stderr?.trim() || (error as Error).message}`);
-    }
-}
 
 /** A certificate for the given key, self-signed by openssl as the provider's Go code would make it. */
 async function selfSignedCertState(name: string, inputs: Record<string, unknown>): Promise<pulumi.runtime.MockResourceResult> {
