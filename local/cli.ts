@@ -25,6 +25,7 @@ const usage = `Usage: npm run local -- [options]
   --port P              load balancer port (default: a free one)
   --grpc-load-balancer  also a TCP load balancer for gRPC clients (the NLB) on port 2379
   --https               HTTPS at the load balancer (certificateArn) with a test CA's certificate; port 80 redirects
+  --peer-tls            mutual TLS between the members (peerTls): each issues its certificate from the CA in the S3 stand-in
   --keep                leave the cluster running and exit
   --stop                stop clusters left by --keep (or by a crashed run)
   --help`;
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
             port: { type: "string" },
             "grpc-load-balancer": { type: "boolean", default: false },
             https: { type: "boolean", default: false },
+            "peer-tls": { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
             stop: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
@@ -109,6 +111,7 @@ async function main(): Promise<number> {
         loadBalancerPort: numberOption(values.port, "port"),
         grpcLoadBalancer: values["grpc-load-balancer"],
         https: values.https,
+        peerTls: values["peer-tls"],
         keep: values.keep,
         abortSignal: interruption.signal,
         log: (line) => console.log(`[${elapsed(start)}] ${line}`),
