@@ -101,7 +101,7 @@ for (const name of Object.keys(manifest.dependencies ?? {})) {
         problems.push(`${name} is a dependency: it must be a peer dependency, or consumers get a second copy of it`);
     }
 }
-for (const name of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"]) {
+for (const name of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx", "@pulumi/tls"]) {
     if (!manifest.peerDependencies?.[name]) {
         problems.push(`${name} is not a peer dependency`);
     }

@@ -26,7 +26,7 @@ npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.
 tarball="$(ls "$work"/etcd3-cluster-*.tgz)"
 npx ts-node --transpile-only scripts/check-package.ts "$tarball"
 
-peers=(@pulumi/pulumi @pulumi/aws @pulumi/awsx)
+peers=(@pulumi/pulumi @pulumi/aws @pulumi/awsx @pulumi/tls)
 range() { node -p "require('./package.json').peerDependencies['$1']"; }
 
 passed=0
@@ -48,12 +48,13 @@ for end in "${ends[@]}"; do
     for example in examples/*/; do
         name="$(basename "$example")"
         tar --exclude=node_modules -cf - -C examples "$name" | tar -xf - -C "$dir/examples"
-        node - "$dir/examples/$name/package.json" "$tarball" "${versions[@pulumi/pulumi]}" "${versions[@pulumi/aws]}" "${versions[@pulumi/awsx]}" <<'EOF'
+        node - "$dir/examples/$name/package.json" "$tarball" "${versions[@pulumi/pulumi]}" "${versions[@pulumi/aws]}" "${versions[@pulumi/awsx]}" \
+            "${versions[@pulumi/tls]}" <<'EOF'
 const fs = require("fs");
-const [file, tarball, pulumi, aws, awsx] = process.argv.slice(2);
+const [file, tarball, pulumi, aws, awsx, tls] = process.argv.slice(2);
 const manifest = JSON.parse(fs.readFileSync(file, "utf8"));
 Object.assign(manifest.dependencies, {
-    "etcd3-cluster": `file:${tarball}`, "@pulumi/pulumi": pulumi, "@pulumi/aws": aws, "@pulumi/awsx": awsx,
+    "etcd3-cluster": `file:${tarball}`, "@pulumi/pulumi": pulumi, "@pulumi/aws": aws, "@pulumi/awsx": awsx, "@pulumi/tls": tls,
 });
 fs.writeFileSync(file, JSON.stringify(manifest, null, 4) + "\n");
 EOF
@@ -61,7 +62,7 @@ EOF
     cat >"$dir/package.json" <<EOF
 { "name": "etcd3-cluster-examples-$end", "private": true, "workspaces": ["examples/*"] }
 EOF
-    echo "==> $end: npm install (${peers[*]} at ${versions[@pulumi/pulumi]} / ${versions[@pulumi/aws]} / ${versions[@pulumi/awsx]})"
+    echo "==> $end: npm install (${peers[*]} at ${versions[@pulumi/pulumi]} / ${versions[@pulumi/aws]} / ${versions[@pulumi/awsx]} / ${versions[@pulumi/tls]})"
     install_started=$SECONDS
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >"$dir/install.log" 2>&1) || { cat "$dir/install.log"; exit 1; }
 
