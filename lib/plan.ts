@@ -92,12 +92,12 @@ export interface MemberRuntimeFacts {
     secretsBucket?: { name: string; region: string };
 }
 
-/** The secrets bucket a member with peer TLS reads its CA from: without it the member would talk plain HTTP to its peers. */
-function secretsBucketOf(facts: MemberRuntimeFacts): { name: string; region: string } {
+/** Where a member with peer TLS reads its CA from: without the secrets bucket the member would talk plain HTTP to its peers. */
+function peerCertificateSource(facts: MemberRuntimeFacts): { bucket: string; region: string } {
     if (!facts.secretsBucket) {
         throw new Error("peerTls: the members need the secrets bucket that holds the peer CA, and none was given");
     }
-    return facts.secretsBucket;
+    return { bucket: facts.secretsBucket.name, region: facts.secretsBucket.region };
 }
 
 /** What a member's Ignition config is built from: the one place arguments become user data. */
@@ -127,6 +127,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
             intervalMinutes: args.backup.intervalMinutes,
         },
         restore: facts.restoreSource,
-        peerTls: args.peerTls ? { bucket: secretsBucketOf(facts).name, region: secretsBucketOf(facts).region } : undefined,
+        peerTls: args.peerTls ? peerCertificateSource(facts) : undefined,
     };
 }

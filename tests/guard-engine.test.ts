@@ -9,7 +9,7 @@ import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
-import { dataShrinkRefusal, downgradeRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
 /** Declares a ClusterGuard in the mocked program and returns it as the engine received it. */
@@ -129,5 +129,18 @@ describe("ClusterGuard as the engine runs it", function () {
         const resource = await declare(facts({ etcdVersion: "v3.6.14", enableV2Api: false }));
         expect(await engine.host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
         expect(await engine.host.update(resource, created.id, olderState)).to.deep.equal({ ...created.outs, etcdVersion: "v3.6.14", enableV2Api: false });
+    });
+
+    it("takes a state from before peer TLS existed as plain HTTP between the members: refuses turning it on", async () => {
+        const { peerTls: _absent, ...olderState } = created.outs;
+        const resource = await declare(facts({ peerTls: true }));
+        expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(peerTlsRefusal(false, true));
+    });
+
+    it("takes a state from before peer TLS existed as plain HTTP between the members: lets it stay off, recording it", async () => {
+        const { peerTls: _absent, ...olderState } = created.outs;
+        const resource = await declare(facts());
+        expect(await engine.host.diff(resource, created.id, olderState)).to.deep.equal(inPlace);
+        expect(await engine.host.update(resource, created.id, olderState)).to.deep.equal(created.outs);
     });
 });

@@ -20,3 +20,7 @@ export const downgradeRefusal = "etcdVersion cannot go down from v3.6.14 to v3.5
 export const v2OnRefusal = "etcdVersion cannot go from v3.5.33 to v3.6.14 yet: roll with enableV2Api: false first, after moving " +
     "any data out of the v2 key space (etcd 3.6 refuses to start on a v2 store holding data; `etcdutl check v2store` on " +
     "a member's snapshot tells). Then set etcdVersion to v3.6.14 again.";
+export const peerTlsRefusal = (from: boolean, to: boolean) => `peerTls cannot change from ${from} to ${to} on a running cluster: the members ` +
+    "replaced first would speak another protocol on the peer port than the others, which would refuse them, and the cluster " +
+    `would lose its quorum. Keep peerTls: ${from}; for the other, build a new cluster (backups and restoreFrom move the data): ` +
+    "run `pulumi destroy` first, or create a second Etcd3Cluster.";
