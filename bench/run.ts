@@ -261,13 +261,25 @@ function benchProgram(): ProgramResult[] {
 function benchUserData(): UserDataResult[] {
     const discoveryUrl = "https://discovery.etcd.io/9a69d64726338dabf0a279d4fa7e803e";
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
+    const withKey = { sshAuthorizedKeys: [key], sshCidrs: ["10.99.0.0/16"] };
     const results = [
-        { variant: "default", sshAuthorizedKeys: [] as string[] },
-        { variant: "with one SSH key", sshAuthorizedKeys: [key] },
-    ].map(({ variant, sshAuthorizedKeys }) => {
-        const args = resolveArgs("bench", { clusterSize: 7, sshAuthorizedKeys, sshCidrs: sshAuthorizedKeys.length > 0 ? ["10.99.0.0/16"] : undefined });
-        const bytes = Math.max(...planMembers(args).map((member) =>
-            Buffer.byteLength(renderUserData(memberIgnitionOptions(args, member, { discoveryUrl, dataVolumeId: "vol-0123456789abcdef0" })))));
+        { variant: "default", args: {}, facts: { discoveryUrl } },
+        { variant: "with one SSH key", args: withKey, facts: { discoveryUrl } },
+        {
+            variant: "every feature: static, backups, peer TLS, one SSH key",
+            args: { ...withKey, bootstrap: "static" as const, backups: true, peerTls: true },
+            facts: {
+                clusterToken: "bench-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99", foundingClusterSize: 7,
+                backupBucket: { name: "bench-backups-20261127000000000000000001", region: "eu-west-2" },
+                secretsBucket: { name: "bench-secrets-20261127000000000000000002", region: "eu-west-2" },
+            },
+        },
+    ].map(({ variant, args: given, facts }) => {
+        const args = resolveArgs("bench", { clusterSize: 7, ...given });
+        const members = planMembers(args);
+        const slots = members.map((member) => ({ name: member.name, ip: `10.0.${member.index % 3}.${10 + member.index}` }));
+        const bytes = Math.max(...members.map((member) => Buffer.byteLength(renderUserData(
+            memberIgnitionOptions(args, member, { members: slots, ...facts, dataVolumeId: "vol-0123456789abcdef0" })))));
         return { variant, bytes, shareOfLimit: bytes / ec2UserDataLimitBytes };
     });
     for (const result of results.filter((r) => r.shareOfLimit > 1)) {

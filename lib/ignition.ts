@@ -309,18 +309,25 @@ function etcdUnit(resolved: ResolvedOptions, parts: EtcdUnitParts): string {
 type IgnitionFileContents = { source: string; compression?: "gzip" };
 
 /**
- * A file's contents as Ignition takes them inline, in the shortest form:
+ * How files' contents go inline. `shortest`: each in its shortest form,
  * percent-encoded text for a short file, gzip in base64 for a script (EC2's
- * 16 KB limit is on the whole config).
+ * 16 KB limit is on the whole config). `text`: percent-encoded text only, for
+ * a config that is itself compressed whole (`compressedConfig`): gzip over
+ * text finds the words the scripts share, gzip over base64 finds nothing.
  */
-function inlineContents(contents: string): IgnitionFileContents {
+export type FileEncoding = "shortest" | "text";
+
+function inlineContents(contents: string, encoding: FileEncoding): IgnitionFileContents {
     const encoded = `data:,${encodeURIComponent(contents)}`;
+    if (encoding === "text") {
+        return { source: encoded };
+    }
     const gzipped = `data:;base64,${gzipSync(Buffer.from(contents, "utf8"), { level: 9 }).toString("base64")}`;
     return gzipped.length < encoded.length ? { source: gzipped, compression: "gzip" } : { source: encoded };
 }
 
 /** The whole Ignition config for one node. Throws one error listing every option that cannot make a working unit. */
-export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionConfig {
+export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncoding: FileEncoding = "shortest"): IgnitionConfig {
     const resolved = resolve(options);
     const { os } = resolved;
     const dataVolume = options.dataVolumeId !== undefined ? dataVolumePart(options.dataVolumeId) : undefined;
@@ -392,7 +399,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
         // Units only something else starts carry no `enabled`: Ignition would otherwise try to disable them.
         systemd: { units: units.map(({ name, enabled, contents }) => (enabled ? { name, enabled, contents } : { name, contents })) },
     };
-    config.storage.files = files.map(({ path, mode, contents }) => ({ path, mode, overwrite: true, contents: inlineContents(contents) }));
+    config.storage.files = files.map(({ path, mode, contents }) => ({ path, mode, overwrite: true, contents: inlineContents(contents, fileEncoding) }));
     const keys = options.sshAuthorizedKeys ?? [];
     if (keys.length > 0) {
         config.passwd = { users: [{ name: os.loginUser, sshAuthorizedKeys: keys }] };
@@ -402,9 +409,10 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions): IgnitionC
 
 /**
  * The EC2 user data for one node: the Ignition config as compact JSON, or,
- * when that is over EC2's limit, the config compressed (`compressedConfig`).
- * A config that fits is kept as it is, readable in the console and unchanged
- * for the members that have it.
+ * when that is over EC2's limit, the config compressed (`compressedConfig`)
+ * with its files as text inside it, which compresses best. A config that
+ * fits is kept as it is, readable in the console and unchanged for the
+ * members that have it.
  */
 export function renderUserData(options: EtcdNodeIgnitionOptions): string {
     const config = JSON.stringify(buildIgnitionConfig(options));
@@ -412,7 +420,7 @@ export function renderUserData(options: EtcdNodeIgnitionOptions): string {
     if (size <= ec2UserDataLimitBytes) {
         return config;
     }
-    const compressed = compressedConfig(config);
+    const compressed = compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text")));
     const compressedSize = Buffer.byteLength(compressed, "utf8");
     if (compressedSize > ec2UserDataLimitBytes) {
         throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes, ${compressedSize} compressed; EC2 accepts at most ${ec2UserDataLimitBytes}`);

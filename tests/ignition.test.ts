@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { resolveArgs } from "../lib/args";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
-import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, renderUserData } from "../lib/ignition";
+import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
 import { decodeInlineContents } from "../local/ignition-contents";
 import { OperatingSystem, operatingSystems } from "../lib/os";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
@@ -280,7 +280,7 @@ describe("Ignition builder", () => {
         }
     });
 
-    it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix", () => {
+    it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix, peer TLS", () => {
         const members = Array.from({ length: 7 }, (_, index) => ({ name: `abcdefghijklmnop-${index}`, ip: `10.199.${100 + index % 3}.${100 + index}` }));
         const largest: EtcdNodeIgnitionOptions = {
             ...base, memberName: "abcdefghijklmnop-6", discoveryUrl: undefined, clusterToken: "abcdefghijklmnop-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99",
@@ -289,8 +289,10 @@ describe("Ignition builder", () => {
             quotaBackendMiB: 5120, snapshotCount: 100000, defragmentationTime: { hourUtc: 21, minute: 30 },
             sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"],
             snapshots: { bucket: "a".repeat(63), region: "ap-southeast-2", prefix: `${"abcdefghi/".repeat(19)}abcdefghi/`, intervalMinutes: 15 },
+            peerTls: { bucket: "b".repeat(63), region: "ap-southeast-2" },
         };
         expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes);
+        validate(renderUserData(largest));
     });
 
     it("keeps a config that fits EC2's limit as it is", () => {
@@ -302,15 +304,25 @@ describe("Ignition builder", () => {
         const overLimit: EtcdNodeIgnitionOptions = { ...base, sshAuthorizedKeys: Array.from({ length: 40 }, () => `ssh-rsa ${"A".repeat(540)} ops@example`) };
 
         it("is sent gzipped in a config that replaces itself with it, under the limit", () => {
-            const plain = JSON.stringify(buildIgnitionConfig(overLimit));
-            expect(Buffer.byteLength(plain)).to.be.greaterThan(ec2UserDataLimitBytes);
+            expect(Buffer.byteLength(JSON.stringify(buildIgnitionConfig(overLimit)))).to.be.greaterThan(ec2UserDataLimitBytes);
             const userData = renderUserData(overLimit);
             expect(Buffer.byteLength(userData)).to.be.at.most(ec2UserDataLimitBytes);
             const replace = JSON.parse(userData).ignition.config.replace;
             expect(JSON.parse(userData)).to.deep.equal({ ignition: { version: "3.3.0", config: { replace } } });
             expect(replace.compression).to.equal("gzip");
             expect(replace.source).to.match(/^data:;base64,/);
-            expect(decodeInlineContents(replace)).to.equal(plain);
+            expect(decodeInlineContents(replace)).to.equal(JSON.stringify(buildIgnitionConfig(overLimit, "text")));
+        });
+
+        it("carries its files inside the compression as text, each with the contents the uncompressed config gives it", () => {
+            const inner = JSON.parse(decodeInlineContents(JSON.parse(renderUserData(overLimit)).ignition.config.replace)) as IgnitionConfig;
+            const shortest = buildIgnitionConfig(overLimit);
+            expect(shortest.storage.files!.some((file) => file.contents.compression === "gzip"), "the uncompressed config gzips its scripts").to.equal(true);
+            expect(inner.storage.files!.map((file) => file.contents.source.slice(0, 6))).to.deep.equal(shortest.storage.files!.map(() => "data:,"));
+            const decoded = (config: IgnitionConfig) => config.storage.files!.map((file) => ({ ...file, contents: decodeInlineContents(file.contents) }));
+            expect(decoded(inner)).to.deep.equal(decoded(shortest));
+            const withoutFiles = (config: IgnitionConfig) => ({ ...config, storage: { ...config.storage, files: undefined } });
+            expect(withoutFiles(inner)).to.deep.equal(withoutFiles(shortest));
         });
 
         it("is sent compressed in a form ignition-validate accepts", () => {

@@ -71,6 +71,11 @@ describe("local harness: compressed user data", function () {
         expect(await applied("compressed", compressedConfig(config))).to.deep.equal(plain);
     });
 
+    it("makes the real Ignition write the same files from the config with its files as text, the form compressed user data carries", async () => {
+        const plain = await applied("plain", JSON.stringify(buildIgnitionConfig(options)));
+        expect(await applied("text", compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text"))))).to.deep.equal(plain);
+    });
+
     it("is rewritten by the harness inside the compression, as plain user data is", () => {
         const config = JSON.stringify(buildIgnitionConfig(options));
         const discoveryUrl = "http://127.0.0.1:8087/0123456789abcdef0123456789abcdef";
