@@ -483,7 +483,8 @@ export type LoadBalancerKind = "alb" | "nlb";
 
 /** A target group's health check, as the target group resource says it. */
 export interface HealthCheckSpec {
-    protocol: "HTTP" | "TCP";
+    /** `HTTPS`: the check speaks HTTP over TLS, not verifying the target's certificate (as ELB's checks do not). */
+    protocol: "HTTP" | "HTTPS" | "TCP";
     /** `traffic-port` or a port number. */
     port: "traffic-port" | number;
     path: string;
@@ -509,7 +510,8 @@ export interface LoadBalancerSpec {
         resourceName: string;
         /** The ARN the mocks gave it, which the health gates name. */
         arn: string;
-        protocol: "HTTP" | "TCP";
+        /** `HTTPS` (an ALB's only): the load balancer speaks HTTP/1.1 over TLS to the targets, not verifying their certificates. */
+        protocol: "HTTP" | "HTTPS" | "TCP";
         port: number;
         healthCheck: HealthCheckSpec;
         deregistrationDelaySeconds: number;
@@ -553,11 +555,23 @@ function checkRange(problems: string[], what: string, value: unknown, [min, max]
     return value as number;
 }
 
-function protocolOf(problems: string[], what: string, value: unknown): "HTTP" | "TCP" {
-    if (value !== "HTTP" && value !== "TCP") {
-        problems.push(`${what} ${JSON.stringify(value)}: the local stand-in plays HTTP and TCP only`);
+/** A target group's protocol, checked: HTTPS (TLS to the targets) on an ALB's target group only, as AWS has it. */
+function targetGroupProtocolOf(problems: string[], group: RegisteredResource, kind: LoadBalancerKind): "HTTP" | "HTTPS" | "TCP" {
+    const value = group.inputs.protocol;
+    const allowed = kind === "alb" ? ["HTTP", "HTTPS", "TCP"] : ["HTTP", "TCP"];
+    if (!allowed.includes(value)) {
+        const played = `${allowed.slice(0, -1).join(", ")} and ${allowed[allowed.length - 1]}`;
+        problems.push(`target group ${group.name} protocol ${JSON.stringify(value)}: the local stand-in plays ${played} on an ${kind.toUpperCase()}'s target group`);
     }
-    return value as "HTTP" | "TCP";
+    return value;
+}
+
+/** A health check's protocol, checked. */
+function healthCheckProtocolOf(problems: string[], what: string, value: unknown): "HTTP" | "HTTPS" | "TCP" {
+    if (value !== "HTTP" && value !== "HTTPS" && value !== "TCP") {
+        problems.push(`${what} ${JSON.stringify(value)}: the local stand-in plays HTTP, HTTPS and TCP only`);
+    }
+    return value as "HTTP" | "HTTPS" | "TCP";
 }
 
 /** A forwarding listener, checked: an HTTPS one (ALB only) needs its certificate and policy named, as no default is guessed. */
@@ -609,7 +623,10 @@ function healthCheckOf(problems: string[], group: RegisteredResource, kind: Load
     if (check.enabled === false) {
         problems.push(`${where} is disabled: every target would count as healthy, dead members included`);
     }
-    const protocol = protocolOf(problems, `${where}.protocol`, check.protocol);
+    const protocol = healthCheckProtocolOf(problems, `${where}.protocol`, check.protocol);
+    if (group.inputs.protocol === "HTTPS" && protocol === "TCP") {
+        problems.push(`${where}.protocol "TCP" on an HTTPS target group, which AWS refuses (an ALB's targets are checked over HTTP or HTTPS)`);
+    }
     const spec: HealthCheckSpec = {
         protocol,
         port: check.port === undefined || check.port === "traffic-port" ? "traffic-port" : Number(check.port),
@@ -620,9 +637,9 @@ function healthCheckOf(problems: string[], group: RegisteredResource, kind: Load
         unhealthyThreshold: checkRange(problems, `${where}.unhealthyThreshold`, check.unhealthyThreshold, awsLimits.threshold),
         matcher: check.matcher,
     };
-    if (protocol === "HTTP") {
+    if (protocol === "HTTP" || protocol === "HTTPS") {
         if (typeof spec.path !== "string" || !spec.path.startsWith("/")) {
-            problems.push(`${where}.path ${JSON.stringify(spec.path)}: an HTTP health check needs a path starting with /`);
+            problems.push(`${where}.path ${JSON.stringify(spec.path)}: an ${protocol} health check needs a path starting with /`);
         }
         const [low, high] = kind === "alb" ? [200, 499] : [200, 599];
         const codes = typeof spec.matcher === "string" ? spec.matcher.split(/[,-]/).map(Number) : [NaN];
@@ -697,7 +714,7 @@ export function loadBalancersOf(resources: RegisteredResource[]): LoadBalancerSp
             targetGroup: {
                 resourceName: group.name,
                 arn: String(group.state.arn),
-                protocol: protocolOf(problems, `target group ${group.name} protocol`, group.inputs.protocol),
+                protocol: targetGroupProtocolOf(problems, group, kind),
                 port: Number(group.inputs.port),
                 healthCheck: healthCheckOf(problems, group, kind),
                 deregistrationDelaySeconds: checkRange(problems, `target group ${group.name} deregistrationDelay`,

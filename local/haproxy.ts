@@ -6,10 +6,12 @@
  * protocol, the target group's protocol, targets and health check (path,
  * matcher, interval, timeout, thresholds) on a uniform time scale so tests
  * need not wait ALB-long, round robin, and no retries because neither load
- * balancer retries a failed request on another target. A loopback stats page
- * shows each target's state.
+ * balancer retries a failed request on another target. An HTTPS target group
+ * or health check speaks TLS to the targets without verifying their
+ * certificates, as ELB does. A loopback stats page shows each target's state.
  */
 import * as fs from "fs";
+import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { sslPolicyTlsVersions } from "../lib/tls-policy";
@@ -82,8 +84,61 @@ export function matcherExpectation(matcher: string): string {
     return `rstatus ^(${codes.join("|")})$`;
 }
 
-/** haproxy's proxy mode for a listener or target protocol. */
+/**
+ * haproxy's proxy mode for a listener or target protocol. To an HTTPS target
+ * group's servers haproxy speaks HTTP/1.1 (it offers no ALPN and forces no
+ * other protocol unless told, `alpn`/`proto`), as the ALB does to targets of
+ * its default protocol version, HTTP1.
+ */
 const haproxyModes = { HTTP: "http", HTTPS: "http", TCP: "tcp" } as const;
+
+/**
+ * The options of every server of a target group (each target): the health
+ * check's timing and port, `ssl` when the target group is HTTPS, `check-ssl`
+ * when its health check is, and then `verify none`. One text for the rendered
+ * config's `default-server` line and for the runtime API's `add server`,
+ * which takes nothing from `default-server`.
+ */
+export function targetServerOptions(targetGroup: LoadBalancerSpec["targetGroup"], healthCheckTimeScale: number): string {
+    const check = scaledHealthCheck(targetGroup.healthCheck, healthCheckTimeScale);
+    const traffic = targetGroup.protocol === "HTTPS" ? ["ssl"] : [];
+    const checks = check.protocol === "HTTPS" ? ["check-ssl"] : [];
+    // Neither the ALB nor an HTTPS health check verifies a target's certificate: any one will do (self-signed,
+    // expired, naming another host). haproxy verifies by default (and refuses to start without a CA to verify with).
+    const verification = traffic.length + checks.length > 0 ? ["verify none"] : [];
+    return [
+        `check inter ${check.intervalMs}ms fall ${check.fall} rise ${check.rise}`,
+        ...(check.port === "traffic-port" ? [] : [`port ${check.port}`]),
+        ...traffic, ...checks, ...verification,
+    ].join(" ");
+}
+
+/**
+ * The backend's health-check lines: none for a TCP check (a connection, or a
+ * TLS handshake with `check-ssl`), else an HTTP request and the matcher. An
+ * HTTP check of an HTTPS target group must stay plain, though haproxy's checks
+ * inherit the servers' `ssl` on the traffic port: an explicit connect rule
+ * without `ssl` opens a plain connection (the runtime API's `add server` takes
+ * no `no-check-ssl`), and then the request must be an explicit rule too.
+ */
+function healthCheckLines(targetGroup: LoadBalancerSpec["targetGroup"], check: ReturnType<typeof scaledHealthCheck>): string[] {
+    if (check.protocol === "TCP") {
+        return [];
+    }
+    const plainOnTls = targetGroup.protocol === "HTTPS" && check.protocol === "HTTP"
+        ? ["    http-check connect", `    http-check send meth GET uri ${check.path}`]
+        : [];
+    return [`    option httpchk GET ${check.path}`, ...plainOnTls, `    http-check expect ${check.expect}`];
+}
+
+/** How a target group's targets are checked, for a message about targets that never come UP. */
+function healthCheckDescription(targetGroup: LoadBalancerSpec["targetGroup"]): string {
+    const check = targetGroup.healthCheck;
+    const request = check.protocol === "TCP"
+        ? "a TCP connection"
+        : `${check.protocol} GET ${check.path}${check.protocol === "HTTPS" ? " over TLS, certificate not verified," : ""} expecting ${check.matcher}`;
+    return `target group ${targetGroup.protocol} ${targetGroup.port}, checks ${request} on ${check.port === "traffic-port" ? "the traffic port" : `port ${check.port}`}`;
+}
 
 /**
  * The TLS versions an HTTPS listener's policy accepts, in haproxy's bind
@@ -99,12 +154,42 @@ export function tlsBindOptions(sslPolicy: string): string {
 }
 
 /**
+ * A TCP listener whose targets are checked over HTTPS on the traffic port:
+ * they serve TLS there (the members' client TLS), which the listener passes
+ * through untouched.
+ */
+function passesTls(spec: LoadBalancerSpec): boolean {
+    return spec.listener.protocol === "TCP" && spec.targetGroup.healthCheck.protocol === "HTTPS" && spec.targetGroup.healthCheck.port === "traffic-port";
+}
+
+/**
  * The URL of a load balancer's forwarding listener at `address`: `https://`
- * for an HTTPS listener, else `http://` (etcd serves HTTP/1.1 on its gRPC
- * port, so even the NLB's TCP listener answers it).
+ * for an HTTPS listener or a TCP one passing the targets' TLS through, else
+ * `http://` (etcd serves HTTP/1.1 on its gRPC port, so even the NLB's TCP
+ * listener answers it).
  */
 function listenerUrl(address: string, balancer: PlayedLoadBalancer): string {
-    return `${balancer.spec.listener.protocol === "HTTPS" ? "https" : "http"}://${address}:${balancer.port}`;
+    return `${balancer.spec.listener.protocol === "HTTPS" || passesTls(balancer.spec) ? "https" : "http"}://${address}:${balancer.port}`;
+}
+
+/** Milliseconds the probe through a listener passing TLS may take. */
+const tlsProbeTimeoutMs = 2000;
+
+/**
+ * True if `url`, a listener passing the targets' TLS through, answers 200
+ * with a certificate chaining to `caFile`. The name in it is not checked: a
+ * target's certificate names the target, not the stand-in's address.
+ */
+function answersOkThroughTls(url: string, caFile: string): Promise<boolean> {
+    return new Promise((resolve) => {
+        const request = https.get(url, { ca: fs.readFileSync(caFile), checkServerIdentity: () => undefined, timeout: tlsProbeTimeoutMs }, (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode === 200));
+            response.on("error", () => resolve(false));
+        });
+        request.on("timeout", () => request.destroy());
+        request.on("error", () => resolve(false));
+    });
 }
 
 /** The haproxy backend playing `kind`'s target group; its name is what the stats page reports targets under. */
@@ -117,10 +202,6 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
     const { spec } = balancer;
     const check = scaledHealthCheck(spec.targetGroup.healthCheck, config.healthCheckTimeScale);
     const idleTimeout = `${spec.idleTimeoutSeconds}s`;
-    const checkLines = check.protocol === "HTTP"
-        ? [`    option httpchk GET ${check.path}`, `    http-check expect ${check.expect}`]
-        : [];
-    const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
     const tls = spec.listener.tls ? ` ssl crt ${balancer.certificateFile} ${tlsBindOptions(spec.listener.tls.sslPolicy)}` : "";
     return [
         `# ${spec.resourceName}: listener ${spec.listener.protocol} ${spec.listener.port} -> target group ${spec.targetGroup.resourceName} ` +
@@ -145,9 +226,9 @@ function renderLoadBalancer(balancer: PlayedLoadBalancer, config: LoadBalancerCo
         `    mode ${haproxyModes[spec.targetGroup.protocol]}`,
         `    timeout server ${idleTimeout}`,
         "    balance roundrobin",
-        ...checkLines,
+        ...healthCheckLines(spec.targetGroup, check),
         `    timeout check ${check.timeoutMs}ms`,
-        `    default-server check inter ${check.intervalMs}ms fall ${check.fall} rise ${check.rise}${checkPort}`,
+        `    default-server ${targetServerOptions(spec.targetGroup, config.healthCheckTimeScale)}`,
         ...balancer.targets.map((target) => `    server ${target.name} ${target.address}:${target.port}`),
         "",
     ];
@@ -191,6 +272,12 @@ export interface LoadBalancerOptions {
     certificates?: ReadonlyMap<string, string>;
     /** The CA the certificates chain to: what the harness's own probes through an HTTPS listener trust. */
     caFile?: string;
+    /**
+     * The CA the targets' own certificates chain to, needed when a TCP
+     * listener passes their TLS through (its target group checked over HTTPS):
+     * what the harness's probe through that listener trusts.
+     */
+    targetCaFile?: string;
     /** The node standing for instance `index` (the component's instance order). */
     targetFor: (instance: number) => Target;
     healthCheckTimeScale: number;
@@ -279,6 +366,11 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     if (!balancers.some((balancer) => balancer.spec.kind === "alb")) {
         throw new Error("the component registers no application load balancer: there is no cluster URL to play");
     }
+    const passing = balancers.filter((balancer) => passesTls(balancer.spec));
+    if (passing.length > 0 && options.targetCaFile === undefined) {
+        throw new Error(`${passing.map((balancer) => balancer.spec.resourceName).join(", ")} passes the targets' TLS through (its target group is checked over HTTPS): ` +
+            "give targetCaFile, the CA their certificates chain to, for the harness's probe through its listener");
+    }
     const statsPort = await freePort(options.address);
     const configFile = path.join(options.directory, "haproxy.cfg");
     const adminSocket = path.join(options.directory, "haproxy.sock");
@@ -301,8 +393,9 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         const seen = await targetStates(statsUrl, balancer.spec.kind);
         lastStates.set(balancer.spec.kind, seen);
         const states = Object.values(seen);
+        const health = `${listenerUrl(options.address, balancer)}/health`;
         return states.length === balancer.targets.length && states.every((state) => state === "UP")
-            && (await answersOk(`${listenerUrl(options.address, balancer)}/health`, options.caFile));
+            && (await (passesTls(balancer.spec) ? answersOkThroughTls(health, options.targetCaFile!) : answersOk(health, options.caFile)));
     };
     // The members answer /health already, so targets that are still not UP after several rounds of checks
     // never will be: the target group's health check does not pass on a healthy member.
@@ -318,8 +411,7 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
         const stuck = balancers.filter((balancer) => Object.values(lastStates.get(balancer.spec.kind) ?? {}).some((state) => state.startsWith("DOWN")));
         return stuck.length === 0 ? undefined : `after ${checksGraceMs} ms of health checks, targets of healthy members are still DOWN: ` +
             stuck.map((balancer) => `${balancer.spec.targetGroup.resourceName} ${JSON.stringify(lastStates.get(balancer.spec.kind))} ` +
-                `(checks ${balancer.spec.targetGroup.healthCheck.protocol} ${balancer.spec.targetGroup.healthCheck.path ?? ""}, ` +
-                `expecting ${balancer.spec.targetGroup.healthCheck.matcher})`).join("; ");
+                `(${healthCheckDescription(balancer.spec.targetGroup)})`).join("; ");
     };
     try {
         await waitUntil(
@@ -377,12 +469,10 @@ export async function registerTarget(balancer: LoadBalancer, specs: LoadBalancer
             throw new Error(`the component attaches instance ${instance} to a ${spec.kind} target group, which the running load balancers do not play`);
         }
         for (const attachment of spec.targets.filter((candidate) => candidate.instance === instance)) {
-            const check = scaledHealthCheck(played.spec.targetGroup.healthCheck, balancer.healthCheckTimeScale);
             const backend = targetGroupName(spec.kind);
             const server = `${backend}/${target.name}`;
-            const checkPort = check.port === "traffic-port" ? "" : ` port ${check.port}`;
-            await command(`add server ${server} ${target.address}:${attachment.port} check inter ${check.intervalMs}ms fall ${check.fall} ` +
-                `rise ${check.rise}${checkPort}`, /^New server registered\.$/);
+            await command(`add server ${server} ${target.address}:${attachment.port} ${targetServerOptions(played.spec.targetGroup, balancer.healthCheckTimeScale)}`,
+                /^New server registered\.$/);
             await command(`enable health ${server}`, /^$/);
             await command(`set server ${server} health down`, /^$/);
             await command(`set server ${server} state ready`, /^$/);
