@@ -26,3 +26,4 @@ export const clientEndpoints = cluster.clientEndpoints;
 export const peerUrls = cluster.peerUrls;
 export const grpcEndpoint = cluster.grpcEndpoint;
 export const backupLocation = cluster.backupLocation;
+export const caCertificate = cluster.caCertificate;

@@ -10,7 +10,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { InstanceType } from "@pulumi/aws/types/enums/ec2";
 import {
-    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isImageRepository, isWholeNumberIn,
+    defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isDnsName, isImageRepository, isWholeNumberIn,
     parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
@@ -224,6 +224,20 @@ export interface Etcd3ClusterArgs {
      */
     peerTls?: boolean;
     /**
+     * TLS on the members' client port (2379) too: each member serves it with
+     * the certificate `peerTls` issues it (so it needs `peerTls`), which names
+     * its slot's address and, with `grpcLoadBalancer`, the NLB's DNS name.
+     * `clientEndpoints` become `https://`, the ALB's target group and both
+     * load balancers' health checks speak HTTPS to the members (an ALB does not
+     * check a target's certificate; the NLB passes TLS through to the members,
+     * so gRPC clients verify it), and `caCertificate` is the CA clients verify
+     * the members with (`etcdctl --cacert`). Clients are not asked for
+     * certificates: the ALB has none to give. The metrics port (2381) stays
+     * plain HTTP. Like `peerTls`, it cannot change on a running cluster.
+     * Default `false`.
+     */
+    clientTls?: boolean;
+    /**
      * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
      * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
      */
@@ -432,6 +446,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     certificateArn: { type: "string-input" },
     sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
     peerTls: { type: "boolean", default: false },
+    clientTls: { type: "boolean", default: false },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeIops: { type: "integer", default: 3000 },
@@ -478,6 +493,7 @@ export const argumentDefaults = {
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     sslPolicy: valueDefault("sslPolicy"),
     peerTls: valueDefault("peerTls"),
+    clientTls: valueDefault("clientTls"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -574,6 +590,8 @@ export interface ResolvedEtcd3ClusterArgs {
     https?: HttpsSettings;
     /** Mutual TLS between the members. */
     peerTls: boolean;
+    /** TLS on the members' client port, with the certificates peer TLS issues. */
+    clientTls: boolean;
     rootVolumeSizeGiB: number;
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
@@ -658,14 +676,6 @@ export function isOpenSshPublicKey(value: string): boolean {
     }
     const typeLength = decoded.readUInt32BE(0);
     return decoded.subarray(4, 4 + typeLength).toString("latin1") === type && decoded.length > 4 + typeLength;
-}
-
-/** A fully qualified DNS name: at least two labels of letters, digits and inner hyphens, at most 253 characters. */
-export function isDnsName(value: string): boolean {
-    const name = value.endsWith(".") ? value.slice(0, -1) : value;
-    const labels = name.split(".");
-    return name.length <= 253 && labels.length >= 2 &&
-        labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
 }
 
 /**
@@ -1025,6 +1035,11 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         problem(`dnsName "${args.dnsName}": use a fully qualified DNS name such as etcd.example.com`);
     }
     const https = httpsSettings(args, problem);
+    const peerTls = args.peerTls ?? argumentDefaults.peerTls;
+    const clientTls = args.clientTls ?? argumentDefaults.clientTls;
+    if (clientTls && !peerTls) {
+        problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
+    }
 
     const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? argumentDefaults.rootVolumeSizeGiB;
     if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 10 || rootVolumeSizeGiB > 16384) {
@@ -1128,7 +1143,8 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         grpcLoadBalancer: args.grpcLoadBalancer ?? argumentDefaults.grpcLoadBalancer,
         dns: args.dnsName !== undefined ? { name: args.dnsName, hostedZoneId: args.hostedZoneId! } : undefined,
         https,
-        peerTls: args.peerTls ?? argumentDefaults.peerTls,
+        peerTls,
+        clientTls,
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,

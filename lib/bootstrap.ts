@@ -30,7 +30,7 @@
  * etcd's journal (`journalctl -u etcd-member`).
  */
 import type { UnitPart } from "./data-volume";
-import { clientPort, isMemberName, peerPort, PeerScheme, peerUrl, shown } from "./etcd";
+import { clientPort, clientUrl, isMemberName, peerPort, peerUrl, shown, UrlScheme } from "./etcd";
 
 /** The `bootstrap` argument's values. */
 export type BootstrapMethod = "discovery" | "static";
@@ -50,7 +50,7 @@ export function initialClusterToken(ecosystem: string, uniqueId: string): string
 }
 
 /** `name=http://ip:2380,...` (`https` with peer TLS), as etcd's `--initial-cluster` takes it. */
-export function initialClusterFlag(members: readonly SlotMember[], scheme: PeerScheme = "http"): string {
+export function initialClusterFlag(members: readonly SlotMember[], scheme: UrlScheme = "http"): string {
     return members.map(({ name, ip }) => `${name}=${peerUrl(ip, scheme)}`).join(",");
 }
 
@@ -103,7 +103,7 @@ export function clusterTokenProblems(token: unknown): string[] {
 }
 
 /** The flags with which a member forms the cluster from the static member list. */
-export function staticBootstrapFlags(members: readonly SlotMember[], clusterToken: string, scheme: PeerScheme = "http"): string[] {
+export function staticBootstrapFlags(members: readonly SlotMember[], clusterToken: string, scheme: UrlScheme = "http"): string[] {
     return [
         `--initial-cluster=${initialClusterFlag(members, scheme)}`,
         "--initial-cluster-state=new",
@@ -179,7 +179,7 @@ if [[ $mode != decide && $mode != promote && $mode != leave ]]; then
     echo "usage: $0 decide|promote|leave PRIVATE_IP" >&2
     exit 2
 fi
-peer_url="$PEER_URL_SCHEME://\${ip}:${peerPort}"
+peer_url="$PEER_URL_SCHEME://\${ip}:${peerPort}" client_url="$CLIENT_URL_SCHEME://\${ip}:${clientPort}"
 say() { echo "$mode: $*"; }
 ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s "$@"; }
 
@@ -187,7 +187,7 @@ ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s "$@"; }
 others=()
 IFS=, read -ra slot_urls <<< "$MEMBER_CLIENT_URLS"
 for url in "\${slot_urls[@]}"; do
-    if [[ $url != "http://\${ip}:${clientPort}" ]]; then others+=("$url"); fi
+    if [[ $url != "$client_url" ]]; then others+=("$url"); fi
 done
 
 # Prints the client URL of the first other member for which \`"$@" URL\` succeeds. Every other slot is asked at once,
@@ -215,7 +215,7 @@ reads_with_quorum() {
 # etcd's peer port serves the member's own view of the members, \`GET /members\`, without a quorum (what etcd itself asks
 # before it forms a cluster); while the cluster forms, the others list this member without client URLs.
 lists_this_member_started() {
-    local listed mine_listed host=\${1#http://}
+    local listed mine_listed host=\${1#*://}
     # With peer TLS, $PEER_CURL_OPTIONS name the CA and this member's certificate, which the peer port asks for.
     listed=$(curl --silent --fail --max-time 3 $PEER_CURL_OPTIONS "$PEER_URL_SCHEME://\${host%:*}:${peerPort}/members") &&
         mine_listed=$(grep -o '{[^{}]*}' <<< "$listed" | grep -F "\\"peerURLs\\":[\\"$peer_url\\"]") &&
@@ -306,7 +306,7 @@ decide() {
 promote() {
     local status url list
     # The member's own view first, which needs no quorum: every member but one that joined with empty data is done here.
-    if status=$(ctl --endpoints="http://\${ip}:${clientPort}" --command-timeout=3s endpoint status -w fields 2> /dev/null) &&
+    if status=$(ctl --endpoints="$client_url" --command-timeout=3s endpoint status -w fields 2> /dev/null) &&
         grep -qx '"IsLearner" : false' <<< "$status"; then
         say "$MEMBER_NAME is a voting member"
         return 0
@@ -349,7 +349,7 @@ leave() {
     local url list status
     if ! url=$(first_other reads_with_quorum) || ! list=$(ctl --endpoints="$url" member list -w simple); then
         # The last member (a destroy removes them all, highest slot first) has no one to leave: the cluster ends with it.
-        if list=$(ctl --endpoints="http://\${ip}:${clientPort}" member list -w simple 2> /dev/null) && read_members "$list" &&
+        if list=$(ctl --endpoints="$client_url" member list -w simple 2> /dev/null) && read_members "$list" &&
             (( \${#mine[@]} > 0 && \${#cluster[@]} == 1 )); then
             say "$MEMBER_NAME is the cluster's last member: there is no cluster to leave"
             return 0
@@ -367,12 +367,12 @@ leave() {
         return 1
     fi
     # A leader that removes itself leaves the others without one until they elect another: hand leadership over first.
-    if status=$(ctl --endpoints="http://\${ip}:${clientPort}" endpoint status -w fields 2> /dev/null) && leads "$status"; then
+    if status=$(ctl --endpoints="$client_url" endpoint status -w fields 2> /dev/null) && leads "$status"; then
         if (( \${#voters[@]} == 0 )); then
             say "$MEMBER_NAME leads and no other member can take over"
             return 1
         fi
-        ctl --endpoints="http://\${ip}:${clientPort}" move-leader "\${voters[0]}" > /dev/null || return 1
+        ctl --endpoints="$client_url" move-leader "\${voters[0]}" > /dev/null || return 1
         say "handed leadership to member \${voters[0]}"
     fi
     ctl --endpoints="$url" member remove "\${mine[0]}" > /dev/null || return 1
@@ -425,9 +425,11 @@ export interface BootstrapContext {
     /** Where etcd keeps its data (etcd's unit makes sure it is mounted before it starts, decision included). */
     dataDirectory: string;
     /** The members' peer URLs' scheme: `https` with peer TLS. */
-    peerScheme: PeerScheme;
+    peerScheme: UrlScheme;
     /** curl's options for a request to a peer's port: with peer TLS, the CA and the member's certificate; else none. */
     peerCurlOptions: string;
+    /** The members' client URLs' scheme: `https` with client TLS (`etcdctl` then carries the CA). */
+    clientScheme: UrlScheme;
 }
 
 /** The promote and leave units, the script and its settings, and what etcd's own unit gains. */
@@ -495,13 +497,14 @@ export function bootstrapPart(context: BootstrapContext): BootstrapPart {
     ].join("\n");
     const settings = settingsFile({
         MEMBER_NAME: context.memberName,
-        MEMBER_CLIENT_URLS: context.members.map((member) => `http://${member.ip}:${clientPort}`).join(","),
+        MEMBER_CLIENT_URLS: context.members.map((member) => clientUrl(member.ip, context.clientScheme)).join(","),
         FORM_FLAGS: context.formFlags.join(" "),
         ETCDCTL: context.etcdctl,
         ETCD_DATA_DIR: context.dataDirectory,
         ETCD_BOOTSTRAP_FILE: bootstrapFlagsPath,
         PEER_URL_SCHEME: context.peerScheme,
         PEER_CURL_OPTIONS: context.peerCurlOptions,
+        CLIENT_URL_SCHEME: context.clientScheme,
     });
     return {
         units: [{ name: promoteUnitName, enabled: true, contents: promoteUnit }, { name: leaveUnitName, enabled: true, contents: leaveUnit }],

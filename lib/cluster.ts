@@ -14,7 +14,7 @@ import { createDnsRecord } from "./dns";
 import { memberOutboundPorts } from "./egress";
 import { ClusterFounding } from "./founding";
 import { ClusterGuard } from "./guard";
-import { clientPort, peerUrl } from "./etcd";
+import { clientPort, clientUrl, peerUrl } from "./etcd";
 import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
@@ -40,6 +40,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
     public readonly peerUrls: pulumi.Output<string[]>;
     public readonly grpcEndpoint: pulumi.Output<string | undefined>;
     public readonly backupLocation: pulumi.Output<string | undefined>;
+    public readonly caCertificate: pulumi.Output<string | undefined>;
 
     /**
      * @throws Etcd3ClusterArgumentError before registering anything when an argument is invalid.
@@ -59,6 +60,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             enableV2Api: resolved.enableV2Api,
             bootstrap: resolved.bootstrap,
             peerTls: resolved.peerTls,
+            clientTls: resolved.clientTls,
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -88,6 +90,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             securityGroupId: securityGroups.loadBalancers[kind]!.id,
             vpcId: network.vpcId,
             https: kind === "alb" && resolved.https ? { ...resolved.https, openedBy: securityGroups.httpsIngress } : undefined,
+            membersServeTls: resolved.clientTls,
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
@@ -137,7 +140,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.nodeSecurityGroupId = securityGroups.nodes.id;
         this.loadBalancerSecurityGroupId = securityGroups.loadBalancers.alb!.id;
         this.targetGroupArn = balancer.targetGroup.arn;
-        this.clientEndpoints = this.privateIps.apply((ips) => ips.map((ip) => `http://${ip}:${clientPort}`));
+        this.clientEndpoints = this.privateIps.apply((ips) => ips.map((ip) => clientUrl(ip, resolved.clientTls ? "https" : "http")));
         this.peerUrls = this.privateIps.apply((ips) => ips.map((ip) => peerUrl(ip, resolved.peerTls ? "https" : "http")));
         this.grpcEndpoint = grpcBalancer
             ? pulumi.interpolate`${grpcBalancer.loadBalancer.dnsName}:${clientPort}`
@@ -145,6 +148,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         this.backupLocation = storage?.backupBucket
             ? pulumi.interpolate`s3://${storage.backupBucket.name}/${resolved.backup!.prefix}`
             : pulumi.output<string | undefined>(undefined);
+
+        this.caCertificate = secrets ? secrets.caCertificatePem : pulumi.output<string | undefined>(undefined);
 
         this.registerOutputs(Object.fromEntries(outputNames.map((output) => [output, this[output]])));
     }

@@ -5,14 +5,24 @@
 
 /** Clients (REST, gRPC, /health) talk to a member here. */
 export const clientPort = 2379;
+/** A member's client URL, as etcd advertises it and `clientEndpoints` give it. */
+export const clientUrl = (ip: string, scheme: UrlScheme) => `${scheme}://${ip}:${clientPort}`;
 /** Members talk raft to each other here. */
 export const peerPort = 2380;
-/** The peer port's scheme: `https` when the members talk mutual TLS (member-certificate.ts). */
-export type PeerScheme = "http" | "https";
+/** A port's scheme: `https` where the members serve TLS with their certificates (member-certificate.ts). */
+export type UrlScheme = "http" | "https";
 /** A member's peer URL, as etcd advertises it and the member list holds it. */
-export const peerUrl = (ip: string, scheme: PeerScheme) => `${scheme}://${ip}:${peerPort}`;
+export const peerUrl = (ip: string, scheme: UrlScheme) => `${scheme}://${ip}:${peerPort}`;
 /** Members serve `/metrics` and `/health` here too, apart from client traffic (`--listen-metrics-urls`). */
 export const metricsPort = 2381;
+
+/** A fully qualified DNS name: at least two labels of letters, digits and inner hyphens, at most 253 characters. */
+export function isDnsName(value: string): boolean {
+    const name = value.endsWith(".") ? value.slice(0, -1) : value;
+    const labels = name.split(".");
+    return name.length <= 253 && labels.length >= 2 &&
+        labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
 
 /** Where the official multi-arch etcd images are published. */
 export const defaultImageRepository = "gcr.io/etcd-development/etcd";

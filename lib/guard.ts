@@ -28,6 +28,8 @@ export interface ClusterGuardFacts {
     bootstrap: BootstrapMethod;
     /** Whether the members talk mutual TLS to each other. */
     peerTls: boolean;
+    /** Whether the members serve their client port over TLS. */
+    clientTls: boolean;
 }
 
 /** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
@@ -38,7 +40,7 @@ export interface ClusterGuardState extends ClusterGuardFacts {
 
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
-    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls",
+    "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
@@ -113,6 +115,16 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
             : `peerTls cannot change from ${olds.peerTls} to ${news.peerTls} on a running cluster: the members replaced first would ` +
               "speak another protocol on the peer port than the others, which would refuse them, and the cluster would lose its quorum. " +
               `Keep peerTls: ${olds.peerTls}; for the other, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`),
+    },
+    {
+        argument: "clientTls",
+        // Versions before the argument existed served clients plain HTTP.
+        valueWhenMissing: false,
+        refusal: (olds, news) => (olds.clientTls === news.clientTls ? undefined
+            : `clientTls cannot change from ${olds.clientTls} to ${news.clientTls} on a running cluster: the load balancers' new ` +
+              "target groups would find none of the members not yet replaced healthy, and a member joining would speak another " +
+              `protocol to the others' client port than they serve. Keep clientTls: ${olds.clientTls}; for the other, build a new ` +
+              `cluster (backups and restoreFrom move the data): ${rebuild}.`),
     },
 ];
 

@@ -11,11 +11,13 @@ import {
 } from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
-    clientPort, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
-    parseEtcdRelease, PeerScheme, peerUrl, shown, supportedEtcdBranches,
+    clientUrl, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
+    parseEtcdRelease, UrlScheme, peerUrl, shown, supportedEtcdBranches,
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
-import { MemberCertificatePart, memberCertificatePart, PeerTlsOptions, peerTlsProblems } from "./member-certificate";
+import {
+    ClientTlsOptions, clientTlsProblems, MemberCertificatePart, memberCertificatePart, memberTlsDirectory, PeerTlsOptions, peerTlsProblems,
+} from "./member-certificate";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 import { RestoreOptions, restorePart, restoreProblems } from "./restore";
 import { SnapshotOptions, snapshotPart, snapshotProblems } from "./snapshots";
@@ -93,6 +95,12 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
      * and the peer URLs are `https://`. Default none: peers talk plain HTTP.
      */
     peerTls?: PeerTlsOptions;
+    /**
+     * TLS on the client port too, with the member's certificate (so it needs
+     * `peerTls`): client URLs are `https://`, and the member's own etcdctl
+     * verifies the members with the CA. Default none: clients talk plain HTTP.
+     */
+    clientTls?: ClientTlsOptions;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -194,6 +202,12 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
     if (options.peerTls !== undefined) {
         problems.push(...peerTlsProblems(options.peerTls));
     }
+    if (options.clientTls !== undefined) {
+        problems.push(...clientTlsProblems(options.clientTls));
+        if (options.peerTls === undefined) {
+            problems.push("clientTls: the client port serves the member's certificate, which peerTls issues; give peerTls");
+        }
+    }
     if (options.restore !== undefined) {
         problems.push(...restoreProblems(options.restore));
         if (clusterToken === undefined) {
@@ -221,8 +235,8 @@ function etcdFlags({ options, os, release }: ResolvedOptions, parts: EtcdUnitPar
     const flags = [
         `--name=${options.memberName}`,
         `--data-dir=${etcdDataDirectory}`,
-        `--listen-client-urls=http://0.0.0.0:${clientPort}`,
-        `--advertise-client-urls=http://${ip}:${clientPort}`,
+        `--listen-client-urls=${clientUrl("0.0.0.0", parts.clientScheme)}`,
+        `--advertise-client-urls=${clientUrl(ip, parts.clientScheme)}`,
         `--listen-peer-urls=${peerUrl("0.0.0.0", parts.peerScheme)}`,
         `--initial-advertise-peer-urls=${peerUrl(ip, parts.peerScheme)}`,
         ...parts.flags,
@@ -245,10 +259,10 @@ function etcdImage({ options, release }: ResolvedOptions): string {
     return `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
 }
 
-/** The runtime's `run` of the member's image on the host network, with `volume` mounted at the same path if given; the program follows. */
-function imageRun(resolved: ResolvedOptions, volume?: string): string {
+/** The runtime's `run` of the member's image on the host network, with `volumes` mounted at the same paths; the program follows. */
+function imageRun(resolved: ResolvedOptions, volumes: string[] = []): string {
     const { os } = resolved;
-    return [`${os.containerRuntime} run --rm --net=host --pull=missing`, ...volume ? [`--volume ${volume}:${volume}${os.volumeOptions}`] : [], etcdImage(resolved)]
+    return [`${os.containerRuntime} run --rm --net=host --pull=missing`, ...volumes.map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`), etcdImage(resolved)]
         .join(" ");
 }
 
@@ -263,7 +277,8 @@ interface EtcdUnitParts {
     flags: string[];
     /** Host directories mounted at the same path, besides the data directory. */
     volumes: string[];
-    peerScheme: PeerScheme;
+    peerScheme: UrlScheme;
+    clientScheme: UrlScheme;
 }
 
 /** The systemd unit that runs the etcd member in a container on the host network. */
@@ -339,21 +354,26 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
         memberName: options.memberName,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
-    });
-    const peerScheme: PeerScheme = certificate ? "https" : "http";
+    }, options.clientTls);
+    const peerScheme: UrlScheme = certificate ? "https" : "http";
+    const clientScheme = certificate?.clientScheme ?? "http";
+    // etcdctl verifies the members with the CA it finds in the member's TLS directory.
+    const etcdctlVolumes = clientScheme === "https" ? [memberTlsDirectory] : [];
+    const etcdctlOptions = certificate?.etcdctlOptions ?? "";
     const formFlags = options.clusterToken !== undefined
         ? staticBootstrapFlags(founders, options.clusterToken, peerScheme) : discoveryBootstrapFlags(options.discoveryUrl!);
     const bootstrap = bootstrapPart({
         memberName: options.memberName,
         members,
         formFlags: founder ? formFlags : [],
-        etcdctl: `${imageRun(resolved)} /usr/local/bin/etcdctl`,
+        etcdctl: `${imageRun(resolved, etcdctlVolumes)} /usr/local/bin/etcdctl${etcdctlOptions}`,
         metadataUnit: os.metadataUnit,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
         dataDirectory: etcdDataDirectory,
         peerScheme,
         peerCurlOptions: certificate?.peerCurlOptions ?? "",
+        clientScheme,
     });
     const maintenance = maintenancePart(options, {
         memberName: options.memberName,
@@ -364,9 +384,10 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
         memberName: options.memberName,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
-        imageRun: (volume) => imageRun(resolved, volume),
+        imageRun: (volume) => imageRun(resolved, [volume]),
+        etcdctl: (volume) => `${imageRun(resolved, [volume, ...etcdctlVolumes])} /usr/local/bin/etcdctl${etcdctlOptions}`,
     });
-    const restore = options.restore && restorePart(options.restore, imageRun(resolved, etcdDataDirectory));
+    const restore = options.restore && restorePart(options.restore, imageRun(resolved, [etcdDataDirectory]));
     const units: UnitPart[] = [
         {
             name: etcdUnitName,
@@ -379,6 +400,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
                 flags: [...bootstrap.etcdFlags, ...certificate?.etcdFlags ?? []],
                 volumes: certificate?.etcdVolumes ?? [],
                 peerScheme,
+                clientScheme,
             }),
         },
         ...bootstrap.units,

@@ -46,6 +46,8 @@ interface LoadBalancerProfile {
     listenerPort: number;
     listenerProtocol: "HTTP" | "TCP";
     targetProtocol: "HTTP" | "TCP";
+    /** The target group's protocol when the members serve TLS. */
+    tlsTargetProtocol: "HTTPS" | "TCP";
     /** Description of its security group. */
     description: string;
     /** Seconds a connection may sit idle before the load balancer closes it (set explicitly; AWS's defaults). */
@@ -69,6 +71,8 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
         listenerPort: 80,
         listenerProtocol: "HTTP",
         targetProtocol: "HTTP",
+        // The ALB does not check the members' certificates: TLS here keeps the hop private, the VPC keeps it to the members.
+        tlsTargetProtocol: "HTTPS",
         description: "etcd REST API load balancer: HTTP from the allowed CIDRs",
         idleTimeoutSeconds: albIdleTimeoutSeconds,
         loadBalancerArgs: { dropInvalidHeaderFields: true, idleTimeout: albIdleTimeoutSeconds },
@@ -81,6 +85,7 @@ export const loadBalancerProfiles: Readonly<Record<LoadBalancerKind, LoadBalance
         listenerPort: clientPort,
         listenerProtocol: "TCP",
         targetProtocol: "TCP",
+        tlsTargetProtocol: "TCP",
         description: `etcd gRPC load balancer: TCP ${clientPort} from the allowed CIDRs`,
         // An NLB keeps each zone's traffic in its zone unless told otherwise; members are one per zone.
         loadBalancerArgs: { enableCrossZoneLoadBalancing: true },
@@ -114,6 +119,12 @@ export function createLoadBalancer(
          * which port 80's redirect waits for.
          */
         https?: HttpsSettings & { openedBy: pulumi.Resource[] };
+        /**
+         * The members serve TLS on the client port (`clientTls`): the ALB's
+         * target group speaks HTTPS to them, and both load balancers' health
+         * checks do. The NLB passes the TLS through.
+         */
+        membersServeTls: boolean;
     },
     tags: Record<string, string>,
     parent: pulumi.Resource,
@@ -132,13 +143,13 @@ export function createLoadBalancer(
     const targetGroup = new aws.lb.TargetGroup(`${prefix}-tg`, {
         vpcId: options.vpcId,
         targetType: "instance",
-        protocol: profile.targetProtocol,
+        protocol: options.membersServeTls ? profile.tlsTargetProtocol : profile.targetProtocol,
         port: loadBalancerSettings.targetPort,
         deregistrationDelay: loadBalancerSettings.deregistrationDelaySeconds,
         ...profile.targetGroupArgs,
         healthCheck: {
             enabled: true,
-            protocol: "HTTP",
+            protocol: options.membersServeTls ? "HTTPS" : "HTTP",
             port: "traffic-port",
             path: health.path,
             matcher: health.matcher,

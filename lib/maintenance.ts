@@ -94,7 +94,7 @@ export const defragmentScript = `#!/bin/bash
 # and at least ${defragmentMinFreePercent} % of the backend is free. Settings: ${bootstrapSettingsPath}.
 set -euo pipefail
 ip=$1
-url="http://\${ip}:${clientPort}"
+url="$CLIENT_URL_SCHEME://\${ip}:${clientPort}"
 say() { echo "defragment: $*"; }
 # Answers take seconds; a defragmentation rewrites the whole backend and takes as long as it takes.
 ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s --endpoints="$url" "$@"; }

@@ -27,7 +27,7 @@
  */
 import type { FilePart } from "./bootstrap";
 import type { UnitPart } from "./data-volume";
-import { peerPort, shown } from "./etcd";
+import { isDnsName, shown, UrlScheme } from "./etcd";
 import { timedOneshot } from "./maintenance";
 import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
 import { isVirtualHostedBucketName } from "./snapshots";
@@ -38,6 +38,11 @@ export interface PeerTlsOptions {
     bucket: string;
     /** The bucket's region (`eu-west-2`). */
     region: string;
+}
+
+/** With client TLS too: the names the member's certificate gives besides its address (the gRPC NLB's DNS name). */
+export interface ClientTlsOptions {
+    dnsNames: string[];
 }
 
 /** The secrets bucket's keys the members may read (the role's policy allows this prefix only). */
@@ -84,6 +89,12 @@ export function peerTlsProblems(options: PeerTlsOptions): string[] {
     return problems;
 }
 
+/** Why the options cannot make a member that serves its clients TLS. */
+export function clientTlsProblems(options: ClientTlsOptions): string[] {
+    return options.dnsNames.filter((name) => !isDnsName(name))
+        .map((name) => `clientTls.dnsNames: ${shown(name)} is not a DNS name a certificate can give (such as etcd-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com)`);
+}
+
 /**
  * `etcd-member-certificate IP`: makes sure the member has a key, the CA's
  * certificate and a certificate for IP with more than the renewal days left,
@@ -106,10 +117,14 @@ flock "$lock"
 # What a run killed midway left behind.
 rm -rf ${memberTlsDirectory}/.issue.* ${caSigningDirectoryStem}*
 
-# The certificate in place is for the key beside it and this address, and has more than the renewal days left.
+# The names the certificate gives: this address, and the DNS names in the settings; as openssl prints them, and as it takes them.
+names_shown="IP Address:$ip" names_given="IP:$ip"
+for name in $CERTIFICATE_DNS_NAMES; do names_shown+=", DNS:$name" names_given+=",DNS:$name"; done
+
+# The certificate in place is for the key beside it and exactly these names, and has more than the renewal days left.
 current_will_do() {
     [[ -s $cert && -s $key && -s $ca ]] && openssl x509 -in "$cert" -noout -checkend $((RENEWAL_DAYS * 86400)) > /dev/null &&
-        openssl x509 -in "$cert" -noout -ext subjectAltName | grep -qE "IP Address:\${ip//./\\\\.}(,|$)" &&
+        [[ $(openssl x509 -in "$cert" -noout -ext subjectAltName | sed -n '2s/^ *//p') == "$names_shown" ]] &&
         [[ $(openssl x509 -in "$cert" -noout -pubkey) == "$(openssl pkey -in "$key" -pubout)" ]]
 }
 if current_will_do; then
@@ -131,14 +146,14 @@ if [[ ! -s $key ]]; then
     mv "$work/peer.key" "$key"
 fi
 openssl req -new -key "$key" -subj "/O=etcd3-cluster/CN=$MEMBER_NAME" -out "$work/peer.csr"
-printf '%s\\n' "subjectAltName=IP:$ip" "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \\
+printf '%s\\n' "subjectAltName=$names_given" "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \\
     "extendedKeyUsage=serverAuth,clientAuth" > "$work/extensions"
 openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$signing/ca.key" -set_serial "0x$(openssl rand -hex 16)" \\
     -days "$CERTIFICATE_DAYS" -sha256 -extfile "$work/extensions" -out "$work/peer.crt"
 # Each file is replaced whole (a rename), so a handshake reads either the old one or the new one.
 mv "$work/ca.crt" "$ca"
 mv "$work/peer.crt" "$cert"
-say "issued for $MEMBER_NAME at $ip:${peerPort}: $(openssl x509 -in "$cert" -noout -enddate)"
+say "issued for $MEMBER_NAME ($names_shown): $(openssl x509 -in "$cert" -noout -enddate)"
 `;
 
 /** What the member's certificate adds to its user data and to etcd's unit. */
@@ -155,6 +170,10 @@ export interface MemberCertificatePart {
     etcdVolumes: string[];
     /** curl's options for a request to a peer's port, as the bootstrap script sends it. */
     peerCurlOptions: string;
+    /** With client TLS: the scheme of the member's client URLs. */
+    clientScheme: UrlScheme;
+    /** etcdctl's options for the members' client port: with client TLS, the CA it verifies them with. */
+    etcdctlOptions: string;
 }
 
 /** Where the script runs from, and what it reads the member's name and address from. */
@@ -164,13 +183,15 @@ export interface MemberCertificateContext {
     privateIpVariable: string;
 }
 
-export function memberCertificatePart(options: PeerTlsOptions, context: MemberCertificateContext): MemberCertificatePart {
+/** The member's certificate for the peer port, and with `clientTls` for the client port too. */
+export function memberCertificatePart(options: PeerTlsOptions, context: MemberCertificateContext, clientTls?: ClientTlsOptions): MemberCertificatePart {
     const settings = [
         `MEMBER_NAME=${context.memberName}`,
         `TLS_BUCKET=${options.bucket}`,
         `TLS_REGION=${options.region}`,
         `CERTIFICATE_DAYS=${memberCertificateDays}`,
         `RENEWAL_DAYS=${memberCertificateRenewalDays}`,
+        `CERTIFICATE_DNS_NAMES=${clientTls?.dnsNames.join(" ") ?? ""}`,
         "",
     ].join("\n");
     const command = `/bin/bash ${memberCertificateScriptPath} \${${context.privateIpVariable}}`;
@@ -192,9 +213,15 @@ export function memberCertificatePart(options: PeerTlsOptions, context: MemberCe
         ],
         etcdServiceLines: [`EnvironmentFile=${memberCertificateSettingsPath}`],
         etcdStartPre: [command],
-        etcdFlags: [`--peer-cert-file=${certificate}`, `--peer-key-file=${key}`, `--peer-trusted-ca-file=${ca}`, "--peer-client-cert-auth=true"],
+        etcdFlags: [
+            `--peer-cert-file=${certificate}`, `--peer-key-file=${key}`, `--peer-trusted-ca-file=${ca}`, "--peer-client-cert-auth=true",
+            // No --trusted-ca-file: etcd would then ask clients for certificates, which the ALB has none of.
+            ...clientTls ? [`--cert-file=${certificate}`, `--key-file=${key}`] : [],
+        ],
         etcdVolumes: [memberTlsDirectory],
         // HTTP/1.1 as etcd's own peers ask: over HTTP/2, which curl would negotiate, the peer port drops the request.
         peerCurlOptions: `--http1.1 --cacert ${ca} --cert ${certificate} --key ${key}`,
+        clientScheme: clientTls ? "https" : "http",
+        etcdctlOptions: clientTls ? ` --cacert=${ca}` : "",
     };
 }

@@ -94,11 +94,14 @@ export function createNodes(
         restoreSource: storage?.restoreSource && { bucket: storage.restoreSource.bucket, region: restoreRegion!, key: storage.restoreSource.key },
         secretsBucket: secretsName === undefined ? undefined : { name: secretsName, region: secretsRegion! },
     }));
+    // With client TLS, gRPC clients reach the members through the NLB by its name: the members' certificates give it.
+    const grpcBalancer = balancers.find((balancer) => balancer.kind === "nlb");
+    const certificateDnsNames = pulumi.output(args.clientTls && grpcBalancer ? [grpcBalancer.loadBalancer.dnsName] : []);
     const nodes: ClusterNode[] = [];
     for (const [index, member] of members.entries()) {
         const slot = slots[index];
-        const userData = pulumi.all([bootstrap, slot.dataVolume.id, buckets]).apply(([formed, dataVolumeId, used]) =>
-            renderUserData(memberIgnitionOptions(args, member, { ...formed, dataVolumeId, ...used })));
+        const userData = pulumi.all([bootstrap, slot.dataVolume.id, buckets, certificateDnsNames]).apply(([formed, dataVolumeId, used, dnsNames]) =>
+            renderUserData(memberIgnitionOptions(args, member, { ...formed, dataVolumeId, ...used, certificateDnsNames: dnsNames })));
         const previous = nodes[nodes.length - 1];
         const instance = new aws.ec2.Instance(`${name}-${member.index}`, {
             ami,

@@ -32,7 +32,7 @@ export interface Etcd3ClusterOutputs {
     readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
     /** The ALB's target group, e.g. for alarms on unhealthy members. */
     readonly targetGroupArn: pulumi.Output<string>;
-    /** `http://<private ip>:2379` per member, in member order: what `etcdctl --endpoints` and gRPC client libraries take. */
+    /** `http://<private ip>:2379` per member (`https://` with `clientTls`), in member order: what `etcdctl --endpoints` and gRPC client libraries take. */
     readonly clientEndpoints: pulumi.Output<string[]>;
     /** `http://<private ip>:2380` per member (`https://` with `peerTls`), in member order. */
     readonly peerUrls: pulumi.Output<string[]>;
@@ -40,6 +40,12 @@ export interface Etcd3ClusterOutputs {
     readonly grpcEndpoint: pulumi.Output<string | undefined>;
     /** `s3://<bucket>/<prefix>` where the snapshots go with `backups`, otherwise undefined. */
     readonly backupLocation: pulumi.Output<string | undefined>;
+    /**
+     * The cluster CA's certificate (PEM) with `peerTls`, otherwise undefined:
+     * with `clientTls`, what clients verify the members with
+     * (`etcdctl --cacert`, a gRPC client's root CA). Not a secret.
+     */
+    readonly caCertificate: pulumi.Output<string | undefined>;
 }
 
 /** Every output, once, in the README's order. The type makes a missing or extra name a compile error. */
@@ -48,6 +54,7 @@ const outputs: Record<keyof Etcd3ClusterOutputs, true> = {
     privateIps: true, networkInterfaceIds: true, dataVolumeIds: true, vpcId: true, privateSubnetIds: true, nodeSecurityGroupId: true,
     loadBalancerSecurityGroupId: true,
     targetGroupArn: true, clientEndpoints: true, peerUrls: true, grpcEndpoint: true, backupLocation: true,
+    caCertificate: true,
 };
 
 export const outputNames = Object.keys(outputs) as (keyof Etcd3ClusterOutputs)[];

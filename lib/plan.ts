@@ -90,6 +90,8 @@ export interface MemberRuntimeFacts {
     restoreSource?: { bucket: string; region: string; key: string };
     /** With peer TLS: the secrets bucket the member reads the peer CA from, by name, and its region. */
     secretsBucket?: { name: string; region: string };
+    /** With client TLS: the DNS names the member's certificate gives besides its address (the gRPC NLB's). */
+    certificateDnsNames?: string[];
 }
 
 /** Where a member with peer TLS reads its CA from: without the secrets bucket the member would talk plain HTTP to its peers. */
@@ -128,5 +130,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         },
         restore: facts.restoreSource,
         peerTls: args.peerTls ? peerCertificateSource(facts) : undefined,
+        clientTls: args.clientTls ? { dnsNames: facts.certificateDnsNames ?? [] } : undefined,
     };
 }

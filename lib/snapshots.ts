@@ -116,7 +116,7 @@ export const snapshotScript = `#!/bin/bash
 # Uploads a snapshot of etcd to s3://$BACKUP_BUCKET/$BACKUP_PREFIX on the leader, unless one of this revision is there.
 set -euo pipefail
 ip=$1
-url="http://\${ip}:${clientPort}"
+url="$CLIENT_URL_SCHEME://\${ip}:${clientPort}"
 say() { echo "snapshot: $*"; }
 ctl() { $ETCDCTL --dial-timeout=3s --command-timeout=15s --endpoints="$url" "$@"; }
 # A number of a JSON answer.
@@ -142,7 +142,7 @@ fi
 work=${snapshotWorkDirectory}
 rm -rf "\${work:?}"/*
 trap 'rm -rf "\${work:?}"/*' EXIT
-$SNAPSHOT_RUN /usr/local/bin/etcdctl --dial-timeout=3s --command-timeout=10m --endpoints="$url" snapshot save "$work/snapshot.db" > /dev/null
+$SNAPSHOT_ETCDCTL --dial-timeout=3s --command-timeout=10m --endpoints="$url" snapshot save "$work/snapshot.db" > /dev/null
 # The revision the file holds, which writes since the status may have moved on from.
 revision=$(number revision "$($SNAPSHOT_RUN /usr/local/bin/etcdutl snapshot status -w json "$work/snapshot.db")")
 key="$(revision_key "$revision")$(date -u +%Y%m%dT%H%M%SZ).db"
@@ -170,6 +170,8 @@ export interface SnapshotContext {
     privateIpVariable: string;
     /** The runtime's `run` of the member's image with the snapshot directory mounted, without the program. */
     imageRun: (volume: string) => string;
+    /** The same, of its etcdctl with the options it reaches the members' client port with. */
+    etcdctl: (volume: string) => string;
 }
 
 /** The snapshot timer, its service, script and settings. */
@@ -179,6 +181,7 @@ export function snapshotPart(options: SnapshotOptions, context: SnapshotContext)
         `BACKUP_REGION=${options.region}`,
         `BACKUP_PREFIX=${options.prefix}`,
         `SNAPSHOT_RUN=${context.imageRun(snapshotWorkDirectory)}`,
+        `SNAPSHOT_ETCDCTL=${context.etcdctl(snapshotWorkDirectory)}`,
         "",
     ].join("\n");
     return {

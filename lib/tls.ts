@@ -34,6 +34,8 @@ export interface SecretStore {
     prefix: string;
     /** The objects the members read at boot: their first boot needs them in place. */
     objects: aws.s3.BucketObjectv2[];
+    /** The CA's certificate, PEM: what clients verify the members with (not a secret). */
+    caCertificatePem: pulumi.Output<string>;
 }
 
 /** The bucket policy that refuses every request not made over TLS. */
@@ -103,5 +105,6 @@ export function createPeerCertificateAuthority(name: string, tags: Record<string
             // A secret in the object's state by the component's own say, not only by the TLS provider's.
             object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(caKey.privateKeyPem)),
         ],
+        caCertificatePem: caCertificate.certPem,
     };
 }

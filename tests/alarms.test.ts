@@ -26,7 +26,7 @@ async function build(scenario: Scenario) {
     const name = uniqueName();
     const parent = new pulumi.ComponentResource("test:index:Parent", name);
     const balancers = scenario.kinds.map((kind) => createLoadBalancer(name, kind, {
-        internetFacing: false, subnetIds: ["subnet-a"], securityGroupId: `sg-${kind}`, vpcId: "vpc-1",
+        internetFacing: false, subnetIds: ["subnet-a"], securityGroupId: `sg-${kind}`, vpcId: "vpc-1", membersServeTls: false,
     }, tags, parent));
     const members = Array.from({ length: scenario.clusterSize }, (_, index) => ({ name: `kv-${index}`, instanceId: pulumi.output(`i-${index}`) }));
     const alarms = createAlarms(name, { balancers, members, clusterSize: scenario.clusterSize, topicArn: scenario.topicArn }, tags, parent);

@@ -8,10 +8,11 @@ import { expect } from "chai";
 import { problemsOf } from "./support/argument-problems";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgumentError, isDnsName,
+    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgumentError,
     isOpenSshPublicKey, knownInstanceTypes, maxComponentNameLength, maxUserTags, nearestNames, parseIpv4Cidr, resolveArgs,
 } from "../lib/args";
 import { operatingSystems } from "../lib/os";
+import { isDnsName } from "../lib/etcd";
 
 const goodKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
 const ecdsaKey = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGyAlUxQDd1rVN3tgn0OR5b1dnVBruYzhPcb+SxuRyBPRuumFYJ3itSGxDpPO63VZrqAejMjcEKn8k8ioUCpldU= ops@example";
@@ -530,6 +531,7 @@ describe("argument checks (lib/args.ts)", () => {
                 dns: undefined,
                 https: undefined,
                 peerTls: false,
+                clientTls: false,
                 rootVolumeSizeGiB: 20,
                 dataVolume: { sizeGiB: 20, iops: 3000, throughputMiBps: 125, kmsKeyId: undefined, retain: true },
                 rollingHealthTimeoutMinutes: 15,
@@ -587,6 +589,7 @@ describe("argument checks (lib/args.ts)", () => {
                 dns: { name: "etcd.example.com", hostedZoneId: "Z1" },
                 https: { certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", sslPolicy: "ELBSecurityPolicy-TLS13-1-3-2021-06" },
                 peerTls: false,
+                clientTls: false,
                 rootVolumeSizeGiB: 50,
                 dataVolume: { sizeGiB: 100, iops: 6000, throughputMiBps: 500, kmsKeyId, retain: false },
                 rollingHealthTimeoutMinutes: 0,
@@ -611,7 +614,7 @@ describe("argument checks (lib/args.ts)", () => {
                 instanceType: "t3.small", allowUnknownInstanceType: false, os: "fedora-coreos", etcdVersion: "v3.5.33", bootstrap: "discovery",
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false,
-                sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", peerTls: false, rootVolumeSizeGiB: 20,
+                sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", peerTls: false, clientTls: false, rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
                 memberDepartureTimeoutMinutes: 15, quotaBackendMiB: 8192, snapshotCount: 10000, dailyDefragmentation: true, alarms: true,
                 backups: false, backupIntervalMinutes: 15, backupRetentionDays: 30,

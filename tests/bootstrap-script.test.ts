@@ -85,10 +85,10 @@ esac
 
 /**
  * Runs `etcd-member-bootstrap MODE 10.0.0.1` as member kv-0 against `cluster`
- * (with `peerTls`, peers talk TLS); returns its output, exit code, flags file and calls.
+ * (with `peerTls`, peers talk TLS; with `clientTls`, the client URLs are https://); returns its output, exit code, flags file and calls.
  */
 async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster,
-    options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean; peerTls?: boolean } = {}) {
+    options: { dataPresent?: boolean; formFlags?: string; stopAtFirstSleep?: boolean; peerTls?: boolean; clientTls?: boolean } = {}) {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-bootstrap-script-"));
     try {
         const write = (name: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(directory, name), text, { mode });
@@ -119,13 +119,14 @@ async function runScript(mode: "decide" | "promote" | "leave", cluster: Cluster,
         const env = {
             PATH: `${path.join(directory, "bin")}:/usr/bin:/bin`,
             MEMBER_NAME: "kv-0",
-            MEMBER_CLIENT_URLS: "http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379",
+            MEMBER_CLIENT_URLS: ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map((ip) => `${options.clientTls ? "https" : "http"}://${ip}:2379`).join(","),
             FORM_FLAGS: options.formFlags ?? formFlags,
             ETCDCTL: path.join(directory, "etcdctl"),
             ETCD_DATA_DIR: path.join(directory, "data"),
             ETCD_BOOTSTRAP_FILE: path.join(directory, "run", "bootstrap.env"),
             PEER_URL_SCHEME: options.peerTls ? "https" : "http",
             PEER_CURL_OPTIONS: options.peerTls ? peerCurlOptions : "",
+            CLIENT_URL_SCHEME: options.clientTls ? "https" : "http",
         };
         const outcome = await run("bash", [path.join(directory, "script"), mode, "10.0.0.1"], { env, timeout: 60_000 })
             .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
@@ -206,6 +207,35 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
         expect(result.calls.filter((call) => call.includes(" member add "))).to.deep.equal([
             `--endpoints=${others[0]} member add kv-0 --peer-urls=https://10.0.0.1:2380 --learner`,
         ]);
+    });
+
+    describe("with client TLS", () => {
+        const tls = { peerTls: true, clientTls: true };
+        const https = (url: string) => url.replace("http://", "https://");
+        const tlsMember = (id: string, name: string, ip: string) => `${id}, started, ${name}, https://${ip}:2380, https://${ip}:2379, false`;
+
+        it("asks only the other slots' https:// client URLs, never its own", async () => {
+            const result = await runScript("decide", { answering: [], members: [] }, { ...tls, formFlags: "" });
+            expect(result.calls.filter((call) => call.includes(" get ")).map((call) => call.split(" ")[0]).sort())
+                .to.deep.equal(others.map((url) => `--endpoints=${https(url)}`).flatMap((call) => Array(bootstrapRetry.decide.attempts).fill(call)).sort());
+        });
+
+        it("reads a peer's member list at the peer port of the host in its https:// client URL", async () => {
+            const peerView = JSON.stringify([{ id: 1, peerURLs: ["https://10.0.0.1:2380"], name: "kv-0", clientURLs: ["https://10.0.0.1:2379"] }]);
+            const tlsPeers = peers.map(https);
+            const result = await runScript("decide", { answering: [], members: [], peersAnswering: [tlsPeers[1]], peerView }, tls);
+            expect(result.calls).to.include(`curl ${tlsPeers[1]}/members`);
+            expect(result.stdout).to.contain(`but ${https(others[1])} lists this slot's member as started`);
+        });
+
+        it("asks its own etcd at its https:// client URL before it leaves", async () => {
+            const members = [tlsMember("a1", "kv-0", "10.0.0.1"), tlsMember("b2", "kv-1", "10.0.0.2"), tlsMember("c3", "kv-2", "10.0.0.3")];
+            const result = await runScript("leave", { answering: [https(others[0])], members, status: "voter", leads: true, leaveTag: "kv-0" }, tls);
+            expect(result.calls.filter((call) => /move-leader|endpoint status/.test(call))).to.deep.equal([
+                "--endpoints=https://10.0.0.1:2379 endpoint status -w fields",
+                "--endpoints=https://10.0.0.1:2379 move-leader b2",
+            ]);
+        });
     });
 
     it("never forms a cluster as a member added when the cluster grew: it waits for the cluster, and gives up after the bounded retries", async () => {

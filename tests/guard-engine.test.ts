@@ -9,7 +9,7 @@ import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
-import { dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
 /** Declares a ClusterGuard in the mocked program and returns it as the engine received it. */
@@ -20,7 +20,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, ...changes,
 });
 
 describe("ClusterGuard as the engine runs it", function () {
@@ -33,7 +33,7 @@ describe("ClusterGuard as the engine runs it", function () {
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
         expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
-            "peerTls", "foundingClusterSize");
+            "peerTls", "clientTls", "foundingClusterSize");
         expect(created.outs).to.deep.include({ ...facts(), foundingClusterSize: 3 });
     });
 
@@ -135,6 +135,12 @@ describe("ClusterGuard as the engine runs it", function () {
         const { peerTls: _absent, ...olderState } = created.outs;
         const resource = await declare(facts({ peerTls: true }));
         expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(peerTlsRefusal(false, true));
+    });
+
+    it("takes a state from before client TLS existed as plain HTTP to the members: refuses turning it on", async () => {
+        const { clientTls: _absent, ...olderState } = created.outs;
+        const resource = await declare(facts({ clientTls: true }));
+        expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(clientTlsRefusal(false, true));
     });
 
     it("takes a state from before peer TLS existed as plain HTTP between the members: lets it stay off, recording it", async () => {

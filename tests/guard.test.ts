@@ -8,11 +8,11 @@ import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
-import { dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -23,15 +23,15 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method and peer TLS, in that order", () => {
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS and client TLS, in that order", () => {
         expect(clusterGuardFactNames).to.deep.equal([
-            "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls",
+            "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
         ]);
     });
 
-    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method and peer TLS, in that order", () => {
+    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS and client TLS, in that order", () => {
         expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal([
-            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls",
+            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls",
         ]);
     });
 
@@ -64,6 +64,19 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             const { peerTls: _absent, ...older } = facts();
             expect(clusterGuardRefusals(older, facts({ peerTls: true }))).to.deep.equal([peerTlsRefusal(false, true)]);
             expect(clusterGuardRefusals(older, facts())).to.deep.equal([]);
+        });
+
+        it("refuses turning client TLS on, or off, on a running cluster: the new target groups would find the old members unhealthy", () => {
+            const tls = { peerTls: true };
+            expect(clusterGuardRefusals(facts(tls), facts({ ...tls, clientTls: true }))).to.deep.equal([clientTlsRefusal(false, true)]);
+            expect(clusterGuardRefusals(facts({ ...tls, clientTls: true }), facts(tls))).to.deep.equal([clientTlsRefusal(true, false)]);
+            expect(clusterGuardRefusals(facts({ ...tls, clientTls: true }), facts({ ...tls, clientTls: true }))).to.deep.equal([]);
+        });
+
+        it("takes a state from before client TLS existed as plain HTTP to the members: refuses turning it on, lets it stay off", () => {
+            const { clientTls: _absent, ...older } = facts({ peerTls: true });
+            expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true }))).to.deep.equal([clientTlsRefusal(false, true)]);
+            expect(clusterGuardRefusals(older, facts({ peerTls: true }))).to.deep.equal([]);
         });
 
         it("refuses nothing when the facts stay", () => {
@@ -157,7 +170,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(created.outs).to.deep.equal({
                 clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
-                peerTls: false, foundingClusterSize: 3,
+                peerTls: false, clientTls: false, foundingClusterSize: 3,
             });
         });
 
@@ -213,7 +226,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
                 { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
                 .to.deep.equal({ outs: {
                     clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
-                    peerTls: false, foundingClusterSize: 3,
+                    peerTls: false, clientTls: false, foundingClusterSize: 3,
                 } });
         });
 
@@ -235,7 +248,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
             inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery",
-                peerTls: false },
+                peerTls: false, clientTls: false },
             provider: "string",
         });
     });

@@ -3,7 +3,8 @@
  * committed under tests/golden/ so that any change to it shows up in review as
  * a diff of readable files. Each case has its own directory:
  *
- *   user-data.json       the config, pretty-printed (EC2 gets it compact)
+ *   user-data.json       the config the user data carries, pretty-printed (EC2 gets it
+ *                        compact, or gzipped inside a one-line config when it is over 16 KB)
  *   <unit name>          each systemd unit's text, as Ignition writes it
  *   files/<path>         each file's decoded contents, at its path on the node
  *
@@ -15,8 +16,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildIgnitionConfig, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
-import { decodeInlineContents } from "../local/ignition-contents";
+import { ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
+import { compressedConfigContents, decodeInlineContents } from "../local/ignition-contents";
 
 const updateGoldenCommand = "UPDATE_GOLDEN=1 npx mocha tests/ignition-golden.test.ts";
 const goldenDir = path.join(__dirname, "golden");
@@ -95,11 +96,19 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
     });
     // peerTls: a static cluster whose members issue their peer certificates from the CA in the secrets bucket, and renew them.
     cases[`${osName}-etcd3.5-peer-tls`] = staticMember({ peerTls: { bucket: "etcd3-secrets-20261126000000000000000001", region: "eu-west-2" } });
+    // clientTls: the same certificate serves the client port too, naming the gRPC NLB; etcdctl verifies the members with the CA.
+    cases[`${osName}-etcd3.5-client-tls`] = staticMember({
+        peerTls: { bucket: "etcd3-secrets-20261126000000000000000001", region: "eu-west-2" },
+        clientTls: { dnsNames: ["etcd3-cluster-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com"] },
+    });
     // restoreFrom: a static cluster whose forming members restore a snapshot first.
     cases[`${osName}-etcd3.5-restore`] = staticMember({
         restore: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", key: "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db" },
     });
 }
+
+/** The config user data carries: itself, or the one it is replaced with when sent compressed. */
+const carriedConfig = (userData: string) => compressedConfigContents(userData) ?? userData;
 
 /** The golden files of one config: relative path → contents, the readable ones first so a drift shows their diff. */
 function goldenFiles(config: IgnitionConfig): Map<string, string> {
@@ -118,7 +127,7 @@ function goldenFiles(config: IgnitionConfig): Map<string, string> {
 function expectedGolden(): Map<string, string> {
     const all = new Map<string, string>();
     for (const [name, options] of Object.entries(cases)) {
-        for (const [file, contents] of goldenFiles(buildIgnitionConfig(options))) {
+        for (const [file, contents] of goldenFiles(JSON.parse(carriedConfig(renderUserData(options))))) {
             all.set(path.posix.join(name, file), contents);
         }
     }
@@ -198,7 +207,9 @@ describe("golden user data (tests/golden)", () => {
             it("gives EC2 exactly the golden JSON, compacted, within the size limit", () => {
                 const golden = readGolden(`${name}/user-data.json`);
                 expect(golden, `tests/golden/${name}/user-data.json is missing: ${drift}`).to.be.a("string");
-                expect(renderUserData(options), drift).to.equal(JSON.stringify(JSON.parse(golden!)));
+                const userData = renderUserData(options);
+                expect(carriedConfig(userData), drift).to.equal(JSON.stringify(JSON.parse(golden!)));
+                expect(Buffer.byteLength(userData)).to.be.at.most(ec2UserDataLimitBytes);
             });
 
             it("is accepted by ignition-validate", function () {

@@ -280,7 +280,7 @@ describe("Ignition builder", () => {
         }
     });
 
-    it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix, peer TLS", () => {
+    it("fits EC2's limit with every feature at its largest: 7 members, the longest names, backups to the longest bucket and prefix, peer and client TLS", () => {
         const members = Array.from({ length: 7 }, (_, index) => ({ name: `abcdefghijklmnop-${index}`, ip: `10.199.${100 + index % 3}.${100 + index}` }));
         const largest: EtcdNodeIgnitionOptions = {
             ...base, memberName: "abcdefghijklmnop-6", discoveryUrl: undefined, clusterToken: "abcdefghijklmnop-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99",
@@ -290,6 +290,7 @@ describe("Ignition builder", () => {
             sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"],
             snapshots: { bucket: "a".repeat(63), region: "ap-southeast-2", prefix: `${"abcdefghi/".repeat(19)}abcdefghi/`, intervalMinutes: 15 },
             peerTls: { bucket: "b".repeat(63), region: "ap-southeast-2" },
+            clientTls: { dnsNames: [`${"abcdefghijklmnop"}-nlb-0123456789abcdef.elb.ap-southeast-2.amazonaws.com`] },
         };
         expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes);
         validate(renderUserData(largest));

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import {
-    memberCertificatePart, memberCertificateScript, memberCertificateServiceName, memberCertificateTimerName, peerTlsProblems,
+    clientTlsProblems, memberCertificatePart, memberCertificateScript, memberCertificateServiceName, memberCertificateTimerName, peerTlsProblems,
 } from "../lib/member-certificate";
 
 const context = { memberName: "kv-1", metadataEnvironmentFile: "/run/metadata/afterburn", privateIpVariable: "AFTERBURN_AWS_IPV4_LOCAL" };
@@ -42,7 +42,8 @@ describe("a member's peer certificate (lib/member-certificate.ts)", () => {
             {
                 path: "/etc/etcd3-cluster/certificate.env",
                 mode: 0o644,
-                contents: "MEMBER_NAME=kv-1\nTLS_BUCKET=kv-secrets-20261126000000000000000001\nTLS_REGION=eu-west-2\nCERTIFICATE_DAYS=90\nRENEWAL_DAYS=30\n",
+                contents: "MEMBER_NAME=kv-1\nTLS_BUCKET=kv-secrets-20261126000000000000000001\nTLS_REGION=eu-west-2\nCERTIFICATE_DAYS=90\nRENEWAL_DAYS=30\n" +
+                    "CERTIFICATE_DNS_NAMES=\n",
             },
         ]);
     });
@@ -62,6 +63,50 @@ describe("a member's peer certificate (lib/member-certificate.ts)", () => {
             'peerTls.bucket "kv.secrets": use an S3 bucket name of 3 to 63 lowercase letters, digits and hyphens',
             'peerTls.region "Europe": use the bucket\'s AWS region, such as eu-west-2',
         ]);
+    });
+
+    it("serves clients plain HTTP, and gives etcdctl no CA, without client TLS", () => {
+        expect({ scheme: part.clientScheme, etcdctl: part.etcdctlOptions }).to.deep.equal({ scheme: "http", etcdctl: "" });
+    });
+
+    describe("with client TLS", () => {
+        const nlb = "kv-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com";
+        const clientPart = memberCertificatePart(options, context, { dnsNames: [nlb] });
+
+        it("serves the client port with the member's certificate and key, and asks clients for none (no --trusted-ca-file)", () => {
+            expect(clientPart.etcdFlags).to.deep.equal([
+                "--peer-cert-file=/run/etcd3-cluster/tls/peer.crt",
+                "--peer-key-file=/run/etcd3-cluster/tls/peer.key",
+                "--peer-trusted-ca-file=/run/etcd3-cluster/tls/peer-ca.crt",
+                "--peer-client-cert-auth=true",
+                "--cert-file=/run/etcd3-cluster/tls/peer.crt",
+                "--key-file=/run/etcd3-cluster/tls/peer.key",
+            ]);
+        });
+
+        it("has the members' client URLs https://, and etcdctl verify them with the CA", () => {
+            expect({ scheme: clientPart.clientScheme, etcdctl: clientPart.etcdctlOptions })
+                .to.deep.equal({ scheme: "https", etcdctl: " --cacert=/run/etcd3-cluster/tls/peer-ca.crt" });
+        });
+
+        it("names the DNS names in the certificate's settings", () => {
+            expect(clientPart.files[1].contents).to.match(new RegExp(`\nCERTIFICATE_DNS_NAMES=${nlb.replace(/\./g, "\\.")}\n$`));
+        });
+
+        it("refuses a DNS name no certificate can give", () => {
+            expect(clientTlsProblems({ dnsNames: [nlb] })).to.deep.equal([]);
+            expect(clientTlsProblems({ dnsNames: [nlb, "not a name"] })).to.deep.equal([
+                'clientTls.dnsNames: "not a name" is not a DNS name a certificate can give (such as etcd-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com)',
+            ]);
+        });
+
+        it("makes the builder refuse client TLS without peer TLS, whose certificate it serves", () => {
+            const member: EtcdNodeIgnitionOptions = {
+                memberName: "kv-1", clusterToken: "kv-token", members: [{ name: "kv-1", ip: "10.0.0.1" }], etcdVersion: "v3.5.33", clientTls: { dnsNames: [] },
+            };
+            expect(() => buildIgnitionConfig(member)).to.throw('cannot build the Ignition config for etcd member "kv-1":\n' +
+                "  - clientTls: the client port serves the member's certificate, which peerTls issues; give peerTls");
+        });
     });
 
     it("makes the builder refuse bad peerTls options, naming each, before building anything", () => {

@@ -19,7 +19,7 @@ const discoveryUrl = "https://discovery.etcd.io/0123456789abcdef0123456789abcdef
 
 /** The members' surroundings: two subnets, their group, the guard, and an ALB (under mocks) to register in. */
 function nodeOptions(name: string, guard: pulumi.Resource, parent: pulumi.Resource): NodeOptions {
-    const alb = createLoadBalancer(name, "alb", { internetFacing: false, subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-alb", vpcId: "vpc-1" }, {}, parent);
+    const alb = createLoadBalancer(name, "alb", { internetFacing: false, subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-alb", vpcId: "vpc-1", membersServeTls: false }, {}, parent);
     return {
         formation: { method: "discovery", discoveryUrl }, foundingClusterSize: 3, privateSubnetIds: pulumi.output(["subnet-a", "subnet-b"]), securityGroupId: "sg-1", guard,
         balancers: [alb], region: "eu-west-2", profile: "ops",

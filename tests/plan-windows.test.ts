@@ -45,6 +45,7 @@ describe("the per-member plan's pieces (lib/plan.ts)", () => {
             sshAuthorizedKeys: [], updateWindow: { startHourUtc: 8, lengthMinutes: 60 },
             quotaBackendMiB: 8192, snapshotCount: 10000, defragmentationTime: { hourUtc: 9, minute: 30 }, snapshots: undefined, restore: undefined,
             peerTls: undefined,
+            clientTls: undefined,
         });
     });
 });

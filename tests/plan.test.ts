@@ -49,6 +49,7 @@ describe("the per-member plan", () => {
             updateWindow: { startHourUtc: 5, lengthMinutes: 60 },
             quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 }, snapshots: undefined, restore: undefined,
             peerTls: undefined,
+            clientTls: undefined,
         });
     });
 

@@ -39,11 +39,13 @@ describe("snapshots to S3 (lib/snapshots.ts)", () => {
         const part = snapshotPart(options, {
             memberName: "kv-1", metadataEnvironmentFile: "/run/metadata/afterburn", privateIpVariable: "AFTERBURN_AWS_IPV4_LOCAL",
             imageRun: (volume) => `podman run --volume ${volume}:${volume} etcd`,
+            etcdctl: (volume) => `podman run --volume ${volume}:${volume} etcd /usr/local/bin/etcdctl --cacert=/ca.crt`,
         });
         expect(part.units.map((unit) => [unit.name, unit.enabled])).to.deep.equal([[snapshotTimerName, true], [snapshotServiceName, false]]);
         expect(part.files.map((file) => [file.path, file.mode])).to.deep.equal([[snapshotScriptPath, 0o755], [snapshotSettingsPath, 0o644]]);
         expect(part.files[1].contents).to.equal("BACKUP_BUCKET=etcd3-backups\nBACKUP_REGION=eu-west-2\nBACKUP_PREFIX=etcd3-cluster/\n" +
-            `SNAPSHOT_RUN=podman run --volume ${snapshotWorkDirectory}:${snapshotWorkDirectory} etcd\n`);
+            `SNAPSHOT_RUN=podman run --volume ${snapshotWorkDirectory}:${snapshotWorkDirectory} etcd\n` +
+            `SNAPSHOT_ETCDCTL=podman run --volume ${snapshotWorkDirectory}:${snapshotWorkDirectory} etcd /usr/local/bin/etcdctl --cacert=/ca.crt\n`);
         expect(part.directories).to.deep.equal([snapshotWorkDirectory]);
     });
 

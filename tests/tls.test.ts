@@ -1,8 +1,9 @@
 /**
- * Peer TLS in the resource graph (lib/tls.ts, lib/backup.ts, Pulumi mocks):
- * the peer CA, the secrets bucket and its KMS key read whole, the members'
- * least-privilege policy, what each member is told, and no key material in
- * any member's user data.
+ * Peer and client TLS in the resource graph (lib/tls.ts, lib/backup.ts,
+ * lib/loadbalancer.ts, Pulumi mocks): the peer CA, the secrets bucket and its
+ * KMS key read whole, the members' least-privilege policy, what each member is
+ * told, no key material in any member's user data, and with client TLS the
+ * target groups and the CA as an output.
  */
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
@@ -10,7 +11,8 @@ import { gunzipSync } from "zlib";
 import { installMocks, playUserMocks, recordChildOptions, resourcesOf, settle, uniqueName, valueOf } from "./support/pulumi-mocks";
 
 installMocks();
-import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
+import { Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError } from "../lib";
+import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateSettingsPath } from "../lib/member-certificate";
 import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
 
@@ -205,12 +207,80 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         });
     });
 
+    describe("with clientTls (and the gRPC NLB)", () => {
+        const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
+        /** etcd's /health as the target groups check it, over TLS. */
+        const httpsHealthCheck = {
+            enabled: true, protocol: "HTTPS", port: "traffic-port", path: "/health?exclude=NOSPACE", matcher: "200",
+            interval: 5, timeout: 3, healthyThreshold: 2, unhealthyThreshold: 2,
+        };
+        let built: Awaited<ReturnType<typeof build>>;
+        before(async () => {
+            built = await build({ peerTls: true, clientTls: true, grpcLoadBalancer: true });
+        });
+        const targetGroup = (kind: string) => resourcesOf(built.name, TARGET_GROUP).find((group) => group.name === `${built.name}-${kind}-tg`)!.inputs;
+
+        it("gives the ALB's target group HTTPS 2379 and an HTTPS health check", () => {
+            expect(targetGroup("alb")).to.deep.equal({
+                vpcId: `vpc-${built.name}-vpc`, targetType: "instance", protocol: "HTTPS", port: 2379, deregistrationDelay: 10,
+                healthCheck: httpsHealthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-alb-tg" },
+            });
+        });
+
+        it("keeps the NLB's target group TCP 2379, passing TLS through, with an HTTPS health check", () => {
+            expect(targetGroup("nlb")).to.deep.equal({
+                vpcId: `vpc-${built.name}-vpc`, targetType: "instance", protocol: "TCP", port: 2379, deregistrationDelay: 10,
+                preserveClientIp: "false", healthCheck: httpsHealthCheck, tags: { ecosystem: "etcd3-cluster", Name: "etcd3-cluster-nlb-tg" },
+            });
+        });
+
+        it("names https:// client endpoints and gives the CA's certificate as caCertificate", async () => {
+            const endpoints = await valueOf(built.cluster.clientEndpoints);
+            expect(endpoints).to.have.length(3);
+            endpoints.forEach((url) => expect(url).to.match(/^https:\/\/[\d.]+:2379$/));
+            expect(await valueOf(built.cluster.caCertificate)).to.equal(caCertificatePem);
+        });
+
+        it("has each member serve and ask the client port over TLS, its certificate naming the NLB's DNS name", async () => {
+            const nlbDnsName = await valueOf(built.cluster.grpcEndpoint).then((endpoint) => endpoint!.replace(/:2379$/, ""));
+            for (const instance of resourcesOf(built.name, INSTANCE)) {
+                const config = configOf(instance.inputs.userData);
+                const files: { path: string; contents: InlineContents }[] = config.storage.files;
+                const settings = decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents);
+                expect(settings).to.contain(`\nCERTIFICATE_DNS_NAMES=${nlbDnsName}\n`);
+                const etcd = config.systemd.units.find((unit: { name: string }) => unit.name === "etcd-member.service").contents;
+                expect(etcd).to.contain("--listen-client-urls=https://0.0.0.0:2379").and.contain("--advertise-client-urls=https://${");
+                expect(decodeInlineContents(files.find((file) => file.path === bootstrapSettingsPath)!.contents)).to.contain("\nCLIENT_URL_SCHEME=https\n");
+            }
+        });
+
+        it("refuses clientTls without peerTls, naming both, before creating anything", () => {
+            const name = uniqueName();
+            expect(() => new Etcd3Cluster(name, { discoveryLogFile: false, clientTls: true })).to.throw(Etcd3ClusterArgumentError,
+                "clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
+            expect(resourcesOf(name, INSTANCE)).to.deep.equal([]);
+        });
+    });
+
+    it("gives the CA's certificate as caCertificate with peerTls alone, and keeps the members' client port plain HTTP", async () => {
+        const { name, cluster } = await build({ peerTls: true });
+        expect(await valueOf(cluster.caCertificate)).to.equal(caCertificatePem);
+        expect((await valueOf(cluster.clientEndpoints)).every((url) => url.startsWith("http://"))).to.equal(true);
+        expect(resourcesOf(name, "aws:lb/targetGroup:TargetGroup").map((group) => [group.inputs.protocol, group.inputs.healthCheck.protocol]))
+            .to.deep.equal([["HTTP", "HTTP"]]);
+        for (const instance of resourcesOf(name, INSTANCE)) {
+            const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
+            expect(decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
+        }
+    });
+
     it("creates no CA, secrets bucket, key or role without peerTls, and keeps http:// peer URLs", async () => {
         const { name, cluster } = await build({});
         for (const type of ["tls:index/privateKey:PrivateKey", "aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:s3/bucketObjectv2:BucketObjectv2", ROLE_POLICY]) {
             expect(resourcesOf(name, type), type).to.deep.equal([]);
         }
         expect((await valueOf(cluster.peerUrls)).every((url) => url.startsWith("http://"))).to.equal(true);
+        expect(await valueOf(cluster.caCertificate)).to.equal(undefined);
     });
 
     it("gives the members one role for backups and peer TLS: both sets of statements in its one policy", async () => {

@@ -24,3 +24,7 @@ export const peerTlsRefusal = (from: boolean, to: boolean) => `peerTls cannot ch
     "replaced first would speak another protocol on the peer port than the others, which would refuse them, and the cluster " +
     `would lose its quorum. Keep peerTls: ${from}; for the other, build a new cluster (backups and restoreFrom move the data): ` +
     "run `pulumi destroy` first, or create a second Etcd3Cluster.";
+export const clientTlsRefusal = (from: boolean, to: boolean) => `clientTls cannot change from ${from} to ${to} on a running cluster: ` +
+    "the load balancers' new target groups would find none of the members not yet replaced healthy, and a member joining would " +
+    `speak another protocol to the others' client port than they serve. Keep clientTls: ${from}; for the other, build a new cluster ` +
+    "(backups and restoreFrom move the data): run `pulumi destroy` first, or create a second Etcd3Cluster.";
