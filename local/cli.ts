@@ -26,6 +26,7 @@ const usage = `Usage: npm run local -- [options]
   --grpc-load-balancer  also a TCP load balancer for gRPC clients (the NLB) on port 2379
   --https               HTTPS at the load balancer (certificateArn) with a test CA's certificate; port 80 redirects
   --peer-tls            mutual TLS between the members (peerTls): each issues its certificate from the CA in the S3 stand-in
+  --client-tls          TLS on the members' client port too (clientTls; needs --peer-tls): the load balancers speak HTTPS to them
   --keep                leave the cluster running and exit
   --stop                stop clusters left by --keep (or by a crashed run)
   --help`;
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
             "grpc-load-balancer": { type: "boolean", default: false },
             https: { type: "boolean", default: false },
             "peer-tls": { type: "boolean", default: false },
+            "client-tls": { type: "boolean", default: false },
             keep: { type: "boolean", default: false },
             stop: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
@@ -112,6 +114,7 @@ async function main(): Promise<number> {
         grpcLoadBalancer: values["grpc-load-balancer"],
         https: values.https,
         peerTls: values["peer-tls"],
+        clientTls: values["client-tls"],
         keep: values.keep,
         abortSignal: interruption.signal,
         log: (line) => console.log(`[${elapsed(start)}] ${line}`),
@@ -121,10 +124,14 @@ async function main(): Promise<number> {
         etcd3DiscoveryUrl: cluster.discoveryUrl,
         clientEndpoints: cluster.clientEndpoints,
         grpcEndpoint: cluster.grpcEndpoint,
+        caCertificate: cluster.memberCaFile && `(PEM in ${cluster.memberCaFile})`,
     })}\n`);
     const trust = cluster.caFile ? `--cacert ${cluster.caFile} ` : "";
     console.log(`Try: curl ${trust}${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
-    console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",")} member list -w table`);
+    // The members' certificates name their addresses and the NLB's AWS name, not the local NLB stand-in's address.
+    const endpoints = cluster.memberCaFile ? `${cluster.clientEndpoints.join(",")} --cacert=${cluster.memberCaFile}`
+        : cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",");
+    console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${endpoints} member list -w table`);
     if (values.keep) {
         console.log("Left running. Stop it with: npm run local -- --stop");
         return 0;

@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { requestDiscoveryUrl } from "../lib/discovery-request";
 import { resolveArgs, Etcd3ClusterArgs } from "../lib/args";
-import { clientPort, peerPort } from "../lib/etcd";
+import { clientPort, clientUrl, peerPort, UrlScheme } from "../lib/etcd";
+import { peerCaCertificateKey } from "../lib/member-certificate";
 import { etcdUnitName } from "../lib/ignition";
 import { planSlots, slotCount } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
@@ -134,6 +135,13 @@ export interface LocalClusterOptions {
      * key) and talk mutual TLS on their peer ports. Default off.
      */
     peerTls?: boolean;
+    /**
+     * The component's `clientTls` (with `peerTls`): the members serve their
+     * client port over TLS with their certificates, the load balancer
+     * stand-ins speak HTTPS to them, and the harness's own probes verify them
+     * with the cluster's CA (`memberCaFile`). Default off.
+     */
+    clientTls?: boolean;
     /**
      * The component's `grpcLoadBalancer`: a TCP load balancer on the NLB's
      * listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
@@ -337,8 +345,10 @@ export interface LocalCluster {
     readonly caFile?: string;
     /** With `https`: the URL of the ALB's port-80 listener, which redirects to `clusterUrl`. */
     readonly redirectUrl?: string;
-    /** Each member's `http://<ip>:2379`, in member order: what the stack outputs as `clientEndpoints`. */
+    /** Each member's `http://<ip>:2379` (`https://` with `clientTls`), in member order: what the stack outputs as `clientEndpoints`. */
     readonly clientEndpoints: string[];
+    /** With `clientTls`: the PEM file of the cluster's CA, which the members' certificates chain to: what the stack outputs as `caCertificate`. */
+    readonly memberCaFile?: string;
     /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
     readonly grpcEndpoint?: string;
     /** What the stack outputs as `etcd3DiscoveryUrl`: undefined with `bootstrap: "static"`, where no discovery service runs. */
@@ -465,6 +475,10 @@ interface NodeInstance {
 interface NodeSetup {
     name: string;
     ip: string;
+    /** `https` with client TLS. */
+    clientScheme: UrlScheme;
+    /** With client TLS: the CA the member's certificate chains to, which the harness's probes trust. */
+    memberCaFile?: string;
     processes: ProcessGroup;
     log: (line: string) => void;
     toleratedFailures: number;
@@ -491,7 +505,7 @@ class Node implements LocalNode {
     constructor(private readonly setup: NodeSetup, private instance: NodeInstance) {
         this.name = setup.name;
         this.ip = setup.ip;
-        this.clientUrl = `http://${setup.ip}:${clientPort}`;
+        this.clientUrl = clientUrl(setup.ip, setup.clientScheme);
     }
 
     get root(): string {
@@ -605,7 +619,7 @@ class Node implements LocalNode {
         }
         let bootError: Error | undefined;
         booting.catch((error: Error) => (bootError = error));
-        await waitUntil(() => answersOk(`${this.clientUrl}/health`), {
+        await waitUntil(() => answersOk(`${this.clientUrl}/health`, this.setup.memberCaFile), {
             description: `${this.name} (${this.clientUrl}) to answer /health with 200`,
             timeoutMs,
             failFast: () => this.setup.interrupted() ?? this.bootFailure(() => bootError),
@@ -718,6 +732,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         certificateArn: options.https ? localCertificateArn : undefined,
         sslPolicy: options.sslPolicy,
         peerTls: options.peerTls,
+        clientTls: options.clientTls,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -824,6 +839,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }
         log(`component: ${instances.length} instances, load balancers ${loadBalancerSpecs.map((spec) => spec.kind).join(" + ")} (${elapsedSince(phase)} ms)`);
         const nlb = loadBalancerSpecs.find((spec) => spec.kind === "nlb");
+        // With client TLS, the members' client port is verified with the CA the component stores for them (its caCertificate).
+        const memberCaFile = componentArgs.clientTls ? writeMemberCa(resources, workDir) : undefined;
+        const clientScheme: UrlScheme = componentArgs.clientTls ? "https" : "http";
         throwIfInterrupted();
 
         // Every slot's address, spare ones included: the user data names them all, and a member added later takes one.
@@ -975,7 +993,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 }
             };
             nodes.push(new Node({
-                name, ip, processes, changed, interrupted,
+                name, ip, clientScheme, memberCaFile, processes, changed, interrupted,
                 log: (line) => log(`  ${line}`),
                 toleratedFailures: options.toleratedBootFailures ?? 0,
                 timeoutMs: () => (started ? options.startTimeoutMs ?? defaultStartTimeoutMs : remaining()),
@@ -1011,6 +1029,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             albPort: options.loadBalancerPort,
             certificates: acm?.certificates,
             caFile: acm?.caFile,
+            targetCaFile: memberCaFile,
             targetFor: (instance) => ({ name: nodes[instance].name, address: nodes[instance].ip }),
             healthCheckTimeScale: timeScale,
             directory: workDir,
@@ -1261,7 +1280,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                     role: grownInstances[index].role,
                 });
                 const node = new Node({
-                    name, ip: memberAddress(index), processes, interrupted,
+                    name, ip: memberAddress(index), clientScheme, memberCaFile, processes, interrupted,
                     changed: () => {
                         if (!stopped) {
                             writeState(state());
@@ -1287,7 +1306,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
-            caFile: acm?.caFile, redirectUrl: loadBalancer.redirectUrl,
+            caFile: acm?.caFile, redirectUrl: loadBalancer.redirectUrl, memberCaFile,
             loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
             get clientEndpoints() {
                 return nodes.map((node) => node.clientUrl);
@@ -1334,6 +1353,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
  * balancer's address, issued by a test CA made in `directory`; haproxy reads
  * it as one PEM file (certificate, then key).
  */
+/** The cluster CA's certificate as the component stores it for the members, written to a file under `workDir`. */
+function writeMemberCa(resources: RegisteredResource[], workDir: string): string {
+    const stored = objectsOf(resources).find((object) => object.key === peerCaCertificateKey);
+    if (!stored) {
+        throw new Error(`clientTls: the component stores no ${peerCaCertificateKey} for the members, so nothing could verify their client port`);
+    }
+    const file = path.join(workDir, "member-ca.crt");
+    fs.writeFileSync(file, stored.body);
+    return file;
+}
+
 async function acmStandIn(directory: string, address: string): Promise<{ certificates: Map<string, string>; caFile: string }> {
     fs.mkdirSync(directory);
     const authority = await createTestCertificateAuthority(directory, { commonName: "etcd3-cluster local ACM stand-in CA" });
