@@ -174,7 +174,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
             const renewed = await certificateFields(certificate, "-serial");
             expect(new Set([original, shortLived, renewed]).size, "three certificates, each its own serial").to.equal(3);
             expect(await servedSerial(node), "the certificate a new peer connection is shown").to.equal(renewed);
-            expect(node.unitOutput(memberCertificateServiceName)).to.contain(`certificate: issued for ${node.name} at ${node.ip}:2380`);
+            expect(node.unitOutput(memberCertificateServiceName)).to.contain(`certificate: issued for ${node.name} (IP Address:${node.ip}): notAfter=`);
         } finally {
             renewing = false;
             await load;
