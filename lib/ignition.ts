@@ -260,7 +260,7 @@ function etcdImage({ options, release }: ResolvedOptions): string {
 }
 
 /** The runtime's `run` of the member's image on the host network, with `volumes` mounted at the same paths; the program follows. */
-function imageRun(resolved: ResolvedOptions, volumes: string[] = []): string {
+function imageRun(resolved: ResolvedOptions, volumes: string[]): string {
     const { os } = resolved;
     return [`${os.containerRuntime} run --rm --net=host --pull=missing`, ...volumes.map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`), etcdImage(resolved)]
         .join(" ");

@@ -89,8 +89,9 @@ describe("a member's peer certificate (lib/member-certificate.ts)", () => {
                 .to.deep.equal({ scheme: "https", etcdctl: " --cacert=/run/etcd3-cluster/tls/peer-ca.crt" });
         });
 
-        it("names the DNS names in the certificate's settings", () => {
-            expect(clientPart.files[1].contents).to.match(new RegExp(`\nCERTIFICATE_DNS_NAMES=${nlb.replace(/\./g, "\\.")}\n$`));
+        it("names the DNS names in the certificate's settings, separated by spaces, as the script reads them", () => {
+            const settings = memberCertificatePart(options, context, { dnsNames: [nlb, "etcd.example.com"] }).files[1].contents;
+            expect(settings.split("\n").filter((line) => line.startsWith("CERTIFICATE_DNS_NAMES="))).to.deep.equal([`CERTIFICATE_DNS_NAMES=${nlb} etcd.example.com`]);
         });
 
         it("refuses a DNS name no certificate can give", () => {

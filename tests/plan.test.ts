@@ -62,6 +62,15 @@ describe("the per-member plan", () => {
             .to.throw("peerTls: the members need the secrets bucket that holds the peer CA, and none was given");
     });
 
+    it("tells each member with clientTls the DNS names its certificate gives, and none when there are none", () => {
+        const args = resolveArgs("kv", { ecosystem: "kv", peerTls: true, clientTls: true, discoveryLogFile: false });
+        const [member] = planMembers(args);
+        const secretsBucket = { name: "kv-secrets-20261126000000000000000001", region: "eu-west-2" };
+        const nlb = "kv-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com";
+        expect(memberIgnitionOptions(args, member, { discoveryUrl, secretsBucket, certificateDnsNames: [nlb] }).clientTls).to.deep.equal({ dnsNames: [nlb] });
+        expect(memberIgnitionOptions(args, member, { discoveryUrl, secretsBucket }).clientTls).to.deep.equal({ dnsNames: [] });
+    });
+
     it("renders user data without loading the Pulumi SDK or the AWS SDK", function () {
         this.timeout(30_000);
         const script = `
