@@ -218,9 +218,10 @@ export interface Etcd3ClusterArgs {
      * (a timer checks every 6 hours; etcd picks the new one up at the next
      * connection, without a restart). Peers without a certificate from the CA
      * are refused. Nothing secret is in the user data. Clients still reach
-     * the members over HTTP. It cannot change on a running cluster (the members
-     * would stop understanding each other); choose it when the stack is
-     * created. Default `false`.
+     * the members over HTTP, unless `clientTls` is on too. It cannot change
+     * on a running cluster (the members would stop understanding each
+     * other); choose it when the stack is created.
+     * Default `false`.
      */
     peerTls?: boolean;
     /**
@@ -233,8 +234,9 @@ export interface Etcd3ClusterArgs {
      * so gRPC clients verify it), and `caCertificate` is the CA clients verify
      * the members with (`etcdctl --cacert`). Clients are not asked for
      * certificates: the ALB has none to give. The metrics port (2381) stays
-     * plain HTTP. Like `peerTls`, it cannot change on a running cluster.
-     * Default `false`.
+     * plain HTTP. Like `peerTls`, it cannot change on a running cluster; and
+     * since the certificates name the NLB, turning `grpcLoadBalancer` on or off
+     * (or replacing the NLB) rolls every member. Default `false`.
      */
     clientTls?: boolean;
     /**

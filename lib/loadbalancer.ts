@@ -1,8 +1,9 @@
 /**
  * The load balancers in front of the members: the application load balancer
- * (listener 80 → target group HTTP 2379) for curl and the REST APIs, and the
- * optional network load balancer (TCP 2379 → 2379) for gRPC clients. Both
- * health-check members on etcd's /health. What differs between them is one
+ * (listener 80 → target group HTTP 2379, HTTPS with `clientTls`) for curl and
+ * the REST APIs, and the optional network load balancer (TCP 2379 → 2379,
+ * passing TLS through) for gRPC clients. Both health-check members on etcd's
+ * /health. What differs between them is one
  * table row. With a certificate the ALB serves HTTPS on 443 and its port 80
  * redirects there.
  */

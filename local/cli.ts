@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     const trust = cluster.caFile ? `--cacert ${cluster.caFile} ` : "";
     console.log(`Try: curl ${trust}${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
     // The members' certificates name their addresses and the NLB's AWS name, not the local NLB stand-in's address.
-    const endpoints = cluster.memberCaFile ? `${cluster.clientEndpoints.join(",")} --cacert=${cluster.memberCaFile}`
+    const endpoints = values["client-tls"] ? `${cluster.clientEndpoints.join(",")} --cacert=${cluster.memberCaFile}`
         : cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",");
     console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${endpoints} member list -w table`);
     if (values.keep) {

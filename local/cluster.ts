@@ -211,7 +211,7 @@ export interface LocalNode {
     readonly name: string;
     /** The node's loopback address, its "private IP". */
     readonly ip: string;
-    /** `http://<ip>:2379` */
+    /** `http://<ip>:2379` (`https://` with `clientTls`) */
     readonly clientUrl: string;
     /** The directory playing the current instance's root filesystem (a replacement gets a new one). */
     readonly root: string;
@@ -347,7 +347,7 @@ export interface LocalCluster {
     readonly redirectUrl?: string;
     /** Each member's `http://<ip>:2379` (`https://` with `clientTls`), in member order: what the stack outputs as `clientEndpoints`. */
     readonly clientEndpoints: string[];
-    /** With `clientTls`: the PEM file of the cluster's CA, which the members' certificates chain to: what the stack outputs as `caCertificate`. */
+    /** With `peerTls`: the PEM file of the cluster's CA, which the members' certificates chain to: what the stack outputs as `caCertificate`. */
     readonly memberCaFile?: string;
     /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
     readonly grpcEndpoint?: string;
@@ -839,8 +839,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }
         log(`component: ${instances.length} instances, load balancers ${loadBalancerSpecs.map((spec) => spec.kind).join(" + ")} (${elapsedSince(phase)} ms)`);
         const nlb = loadBalancerSpecs.find((spec) => spec.kind === "nlb");
-        // With client TLS, the members' client port is verified with the CA the component stores for them (its caCertificate).
-        const memberCaFile = componentArgs.clientTls ? writeMemberCa(resources, workDir) : undefined;
+        // With peer TLS, the CA the component stores for the members (its caCertificate): what verifies their client port with client TLS.
+        const memberCaFile = componentArgs.peerTls ? writeMemberCa(resources, workDir) : undefined;
         const clientScheme: UrlScheme = componentArgs.clientTls ? "https" : "http";
         throwIfInterrupted();
 
@@ -1348,11 +1348,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
 }
 
-/**
- * The ACM stand-in: one certificate, `localCertificateArn`, for the load
- * balancer's address, issued by a test CA made in `directory`; haproxy reads
- * it as one PEM file (certificate, then key).
- */
 /** The cluster CA's certificate as the component stores it for the members, written to a file under `workDir`. */
 function writeMemberCa(resources: RegisteredResource[], workDir: string): string {
     const stored = objectsOf(resources).find((object) => object.key === peerCaCertificateKey);
@@ -1364,6 +1359,11 @@ function writeMemberCa(resources: RegisteredResource[], workDir: string): string
     return file;
 }
 
+/**
+ * The ACM stand-in: one certificate, `localCertificateArn`, for the load
+ * balancer's address, issued by a test CA made in `directory`; haproxy reads
+ * it as one PEM file (certificate, then key).
+ */
 async function acmStandIn(directory: string, address: string): Promise<{ certificates: Map<string, string>; caFile: string }> {
     fs.mkdirSync(directory);
     const authority = await createTestCertificateAuthority(directory, { commonName: "etcd3-cluster local ACM stand-in CA" });

@@ -228,6 +228,20 @@ describe("the bootstrap script's decisions (lib/bootstrap.ts)", function () {
             expect(result.stdout).to.contain(`but ${https(others[1])} lists this slot's member as started`);
         });
 
+        it("asks its own etcd at its https:// client URL whether it is a voting member", async () => {
+            const result = await runScript("promote", { answering: [], members: [], status: "voter" }, tls);
+            expect(result.calls).to.deep.equal(["--endpoints=https://10.0.0.1:2379 endpoint status -w fields"]);
+            expect(result.stdout).to.equal("promote: kv-0 is a voting member\n");
+        });
+
+        it("promotes itself through another member's https:// client URL", async () => {
+            const members = [`a1, started, kv-0, https://10.0.0.1:2380, https://10.0.0.1:2379, true`,
+                tlsMember("b2", "kv-1", "10.0.0.2"), tlsMember("c3", "kv-2", "10.0.0.3")];
+            const result = await runScript("promote", { answering: [https(others[0])], members, promotes: true, status: "learner" }, tls);
+            expect(result).to.deep.include({ code: 0 });
+            expect(result.calls.slice(-1)).to.deep.equal([`--endpoints=${https(others[0])} member promote a1`]);
+        });
+
         it("asks its own etcd at its https:// client URL before it leaves", async () => {
             const members = [tlsMember("a1", "kv-0", "10.0.0.1"), tlsMember("b2", "kv-1", "10.0.0.2"), tlsMember("c3", "kv-2", "10.0.0.3")];
             const result = await runScript("leave", { answering: [https(others[0])], members, status: "voter", leads: true, leaveTag: "kv-0" }, tls);

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { resolveArgs } from "../lib/args";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
+import { snapshotSettingsPath } from "../lib/snapshots";
 import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
 import { decodeInlineContents } from "../local/ignition-contents";
 import { OperatingSystem, operatingSystems } from "../lib/os";
@@ -294,6 +295,19 @@ describe("Ignition builder", () => {
         };
         expect(Buffer.byteLength(renderUserData(largest))).to.be.lessThan(ec2UserDataLimitBytes);
         validate(renderUserData(largest));
+    });
+
+    it("gives the snapshot unit etcdctl with its work directory, the TLS directory and the CA when the members serve TLS", () => {
+        const config = buildIgnitionConfig({
+            ...base, snapshots: { bucket: "etcd3-backups", region: "eu-west-2", prefix: "etcd3-cluster/", intervalMinutes: 15 },
+            peerTls: { bucket: "etcd3-secrets", region: "eu-west-2" }, clientTls: { dnsNames: [] },
+        });
+        const settings = decodeInlineContents(config.storage.files!.find((file) => file.path === snapshotSettingsPath)!.contents);
+        expect(settings.split("\n").filter((line) => line.startsWith("SNAPSHOT_ETCDCTL="))).to.deep.equal([
+            "SNAPSHOT_ETCDCTL=/usr/bin/podman run --rm --net=host --pull=missing --volume /var/lib/etcd3-cluster-snapshot:/var/lib/etcd3-cluster-snapshot:z " +
+            "--volume /run/etcd3-cluster/tls:/run/etcd3-cluster/tls:z gcr.io/etcd-development/etcd:v3.5.33 /usr/local/bin/etcdctl " +
+            "--cacert=/run/etcd3-cluster/tls/peer-ca.crt",
+        ]);
     });
 
     it("keeps a config that fits EC2's limit as it is", () => {

@@ -14,11 +14,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
 import { promisify } from "util";
-import { memberCertificateFiles, memberCertificateSettingsPath } from "../lib/member-certificate";
+import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath } from "../lib/member-certificate";
 import { defragmentServiceName } from "../lib/maintenance";
 import { snapshotServiceName } from "../lib/snapshots";
 import type { LocalNode } from "../local/cluster";
-import { etcdctl, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { waitUntil } from "../local/processes";
+import { etcdctl, members, settledMembers, trustingMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -90,6 +91,14 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
         }
     });
 
+    it("keeps a certificate that gives exactly its names when the renewal timer's service runs", async () => {
+        const node = cluster().nodes[1];
+        const before = fs.readFileSync(onNode(node, memberCertificateFiles.certificate), "utf8");
+        expect(await node.startUnit(memberCertificateServiceName), node.unitOutput(memberCertificateServiceName)).to.equal("done");
+        expect(node.unitOutput(memberCertificateServiceName)).to.match(/certificate: kept: notAfter=/).and.not.contain("issued");
+        expect(fs.readFileSync(onNode(node, memberCertificateFiles.certificate), "utf8")).to.equal(before);
+    });
+
     it("passes TLS through the NLB: a gRPC client that verifies the NLB's name sees a member's certificate and trusts it", async () => {
         const { grpcEndpoint, memberCaFile, nodes } = cluster();
         const [host, port] = grpcEndpoint!.split(":");
@@ -97,6 +106,23 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
         const served = await presented(host, Number(port), nlbDnsName, memberCaFile!);
         expect(served.authorized, served.error).to.equal(true);
         expect(nodes.map((node) => `IP Address:${node.ip}, DNS:${nlbDnsName}`)).to.include(served.subjectAltName);
+    });
+
+    it("rejoins a member whose data is gone over TLS: it asks the others at their https:// client URLs and adds itself", async () => {
+        const node = cluster().nodes[2];
+        const before = await members(cluster());
+        await node.stop();
+        for (const volume of node.volumes) {
+            await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
+        }
+        await node.start();
+        await waitUntil(() => settledMembers(cluster(), "https"), { timeoutMs: 90_000, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+        const after = await members(cluster());
+        expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
+        expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);
+        expect(node.unitOutput("etcd-member.service")).to.match(new RegExp(`decide: adding ${node.name} at https://[\\d.]+:2380 as a learner`));
+        const caughtUp = await etcdctl([node.clientUrl], [...trustingMembers(cluster()), "get", "client-tls/written", "--print-value-only"]);
+        expect(caughtUp.trim(), "the data, caught up from the others, read from the member itself").to.equal("through the ALB");
     });
 
     it("takes a snapshot on the leader over TLS, with the CA its etcdctl is given, and the others see they do not lead", async () => {

@@ -262,6 +262,16 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         });
     });
 
+    it("names no DNS name in the members' certificates with clientTls and no gRPC NLB", async () => {
+        const { name } = await build({ peerTls: true, clientTls: true });
+        expect(resourcesOf(name, "aws:lb/targetGroup:TargetGroup").map((group) => [group.inputs.protocol, group.inputs.healthCheck.protocol]))
+            .to.deep.equal([["HTTPS", "HTTPS"]]);
+        for (const instance of resourcesOf(name, INSTANCE)) {
+            const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
+            expect(decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
+        }
+    });
+
     it("gives the CA's certificate as caCertificate with peerTls alone, and keeps the members' client port plain HTTP", async () => {
         const { name, cluster } = await build({ peerTls: true });
         expect(await valueOf(cluster.caCertificate)).to.equal(caCertificatePem);
