@@ -64,7 +64,7 @@ describe("local boot of broken user data", function () {
 
     it("fails, as on AWS, when the target groups health-check a path etcd does not serve: no target ever becomes healthy", async () => {
         const error = await bootFailure({ componentPatch: path.join(__dirname, "helpers", "patch-health-check-path.ts") });
-        expect(error.message).to.include("targets of healthy members are still DOWN").and.include("HTTP /healthz");
+        expect(error.message).to.include("targets of healthy members are still DOWN").and.include("checks HTTP GET /healthz expecting 200");
     });
 
     it("refuses a wildcard in an advertised URL, which on EC2 hands peers and clients an address that is nobody's", async () => {
