@@ -18,8 +18,7 @@ import { memberCertificateFiles, memberCertificateServiceName, memberCertificate
 import { defragmentServiceName } from "../lib/maintenance";
 import { snapshotServiceName } from "../lib/snapshots";
 import type { LocalNode } from "../local/cluster";
-import { waitUntil } from "../local/processes";
-import { etcdctl, members, settledMembers, trustingMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { etcdctl, loseDataAndReboot, members, trustingMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -111,12 +110,7 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
     it("rejoins a member whose data is gone over TLS: it asks the others at their https:// client URLs and adds itself", async () => {
         const node = cluster().nodes[2];
         const before = await members(cluster());
-        await node.stop();
-        for (const volume of node.volumes) {
-            await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
-        }
-        await node.start();
-        await waitUntil(() => settledMembers(cluster(), "https"), { timeoutMs: 90_000, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+        await loseDataAndReboot(cluster(), 2, { peerScheme: "https", timeoutMs: 90_000 });
         const after = await members(cluster());
         expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
         expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);

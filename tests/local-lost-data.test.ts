@@ -8,43 +8,14 @@
  * it a voting member once it has caught up.
  */
 import { expect } from "chai";
-import { execFile } from "child_process";
-import { promisify } from "util";
 import { promoteUnitName } from "../lib/bootstrap";
 import { etcdUnitName } from "../lib/ignition";
 import { LocalCluster } from "../local/cluster";
 import { waitUntil } from "../local/processes";
-import { getKeyWithQuorum, makeLeader, Member, members, putKey, settledMembers, useLocalCluster } from "./helpers/local-cluster";
+import {
+    getKeyWithQuorum, loseData, loseDataAndReboot, makeLeader, Member, members, putKey, rejoinWaitMs, settledMembers, useLocalCluster,
+} from "./helpers/local-cluster";
 import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
-
-const run = promisify(execFile);
-
-/** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 2 s). */
-const rejoinWaitMs = 120_000;
-
-/** Node `index` stopped and its data volume wiped to a blank device (a new empty volume, a volume lost with its zone). */
-async function loseData(cluster: LocalCluster, index: number): Promise<void> {
-    const node = cluster.nodes[index];
-    await node.stop();
-    for (const volume of node.volumes) {
-        await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
-    }
-}
-
-/**
- * Node `index` stopped, its data volume wiped to a blank device, and booted
- * again; resolves once the cluster's members match its slots again (unless
- * `settled` is false: once the member is healthy).
- */
-async function loseDataAndReboot(cluster: LocalCluster, index: number, { settled = true } = {}): Promise<void> {
-    const node = cluster.nodes[index];
-    await loseData(cluster, index);
-    await node.start();
-    if (!settled) {
-        return;
-    }
-    await waitUntil(() => settledMembers(cluster), { timeoutMs: rejoinWaitMs, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
-}
 
 const idOf = (listed: Member[], name: string) => listed.find((member) => member.name === name)?.id;
 

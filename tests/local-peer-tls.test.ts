@@ -17,8 +17,7 @@ import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
 import type { LocalNode } from "../local/cluster";
 import { createTestCertificateAuthority } from "../local/test-certificates";
-import { waitUntil } from "../local/processes";
-import { etcdctl, members, settledMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { etcdctl, loseDataAndReboot, members, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -191,12 +190,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         const node = cluster().nodes[0];
         const before = await members(cluster());
         const keyBefore = fs.readFileSync(onNode(node, memberCertificateFiles.key), "utf8");
-        await node.stop();
-        for (const volume of node.volumes) {
-            await run("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
-        }
-        await node.start();
-        await waitUntil(() => settledMembers(cluster(), "https"), { timeoutMs: 90_000, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+        await loseDataAndReboot(cluster(), 0, { peerScheme: "https", timeoutMs: 90_000 });
         const after = await members(cluster());
         expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
         expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);

@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
+import { waitUntil } from "../../local/processes";
+import { promisify } from "util";
 import { snapshotSettingsPath } from "../../lib/snapshots";
 
 /** Room a mocha timeout keeps above the harness's own bound, so the harness always fails (and cleans up) first. */
@@ -253,6 +255,36 @@ export async function settledMembers(cluster: LocalCluster, peerScheme: "http" |
     const listed = await members(cluster).catch(() => []);
     return listed.length === cluster.nodes.length && cluster.nodes.every((node) =>
         listed.some((member) => member.name === node.name && member.peerUrl === `${peerScheme}://${node.ip}:2380` && member.started && !member.learner));
+}
+
+/** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 2 s). */
+export const rejoinWaitMs = 120_000;
+
+/** Node `index` stopped and its data volume wiped to a blank device (a new empty volume, a volume lost with its zone). */
+export async function loseData(cluster: LocalCluster, index: number): Promise<void> {
+    const node = cluster.nodes[index];
+    await node.stop();
+    for (const volume of node.volumes) {
+        await promisify(execFile)("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
+    }
+}
+
+/**
+ * Node `index` stopped, its data volume wiped to a blank device, and booted
+ * again; resolves once the cluster's members match its slots again, at
+ * `peerScheme` peer URLs, within `timeoutMs` (unless `settled` is false: once
+ * the member is healthy).
+ */
+export async function loseDataAndReboot(cluster: LocalCluster, index: number,
+    { settled = true, peerScheme = "http", timeoutMs = rejoinWaitMs }: { settled?: boolean; peerScheme?: "http" | "https"; timeoutMs?: number } = {},
+): Promise<void> {
+    const node = cluster.nodes[index];
+    await loseData(cluster, index);
+    await node.start();
+    if (!settled) {
+        return;
+    }
+    await waitUntil(() => settledMembers(cluster, peerScheme), { timeoutMs, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
 }
 
 /** The README's runbook `name`, as written between its `<!-- runbook:NAME:start -->` and `<!-- runbook:NAME:end -->` markers. */
