@@ -6,8 +6,13 @@
  * volumes mapped into the node root, and every member on its own loopback
  * address because `--net=host` containers of all nodes share this one network
  * stack. Containers are kept per node by name, so `rm`, `stop` and a second
- * `run --name` behave as they would on the node. Options this file does not
- * know are refused, not skipped.
+ * `run --name` behave as they would on the node. `run` takes `--rm`,
+ * `--name`, `--net`/`--network=host`, `--pull`, `--volume`/`-v` and
+ * `--env`/`-e`: `NAME=value` sets a literal value, a bare `NAME` copies the
+ * variable from the environment of whoever calls the runtime (a unit's, or a
+ * script's through runtime-shim.cjs), and not at all when the caller has none,
+ * as podman and docker do. Options this file does not know are refused, not
+ * skipped.
  */
 import * as fs from "fs";
 import { constants } from "os";
@@ -145,6 +150,12 @@ export type LocalCommand =
         args: string[];
         env: NodeJS.ProcessEnv;
         cwd?: string;
+        /**
+         * Variables the process takes from the environment of whoever runs the command (a container's
+         * `--env NAME`): each one the caller has is added to `env`, one it lacks is not set at all. Their values
+         * never pass through the harness, only these names: see withCallerEnvironment and runtime-shim.cjs.
+         */
+        fromCaller?: string[];
         /** The container image the host's binary stands in for, if any. */
         image?: string;
         /** Called right before the process starts; a CommandFailure ends the command with its code. */
@@ -197,6 +208,61 @@ function optionValue(args: string[], index: number): [string, number] {
         throw new Error(`container option ${arg} has no value`);
     }
     return [args[index + 1], 2];
+}
+
+/**
+ * One `--env`/`-e` value of run: `NAME=value` into `literal`, a bare `NAME` into `fromCaller`. Messages
+ * name the variable, never its value (the component passes passwords this way).
+ */
+function addEnvironment(spec: string, literal: Record<string, string>, fromCaller: string[]): void {
+    const equals = spec.indexOf("=");
+    const name = equals >= 0 ? spec.slice(0, equals) : spec;
+    if (name === "") {
+        throw new Error("container option --env gives no variable name");
+    }
+    if (name.includes("*")) {
+        throw new Error(`container option --env ${name}: podman's match of every variable with a prefix is not emulated by the local harness`);
+    }
+    if (name in literal || fromCaller.includes(name)) {
+        // Which one wins (`--env A=1 --env A`, with or without an A in the caller's environment) is a detail of each
+        // runtime's option parsing that the harness does not play: refused, not guessed.
+        throw new Error(`container option --env gives ${name} twice; the local harness does not guess which one the runtime would keep`);
+    }
+    if (equals >= 0) {
+        literal[name] = spec.slice(equals + 1);
+    } else {
+        fromCaller.push(name);
+    }
+}
+
+/** The run's arguments for a message: the values of `--env`/`-e NAME=value` are hidden. */
+function withoutEnvironmentValues(args: string[]): string {
+    return args.map((arg, index) => {
+        const option = /^(--env|-e)=([^=]*)=/.exec(arg);
+        if (option) {
+            return `${option[1]}=${option[2]}=…`;
+        }
+        return index > 0 && ["--env", "-e"].includes(args[index - 1]) ? arg.replace(/=[\s\S]*$/, "=…") : arg;
+    }).join(" ");
+}
+
+/**
+ * `command` as run by a caller whose environment is `environment` (a unit's Environment= and
+ * EnvironmentFile=, for a runtime on a unit's command line): each variable of `fromCaller` it has is set
+ * in the process's own, as the runtime copies it from its own environment; one it lacks is not set.
+ */
+export function withCallerEnvironment(command: LocalCommand, environment: Readonly<Record<string, string | undefined>>): LocalCommand {
+    if (command.kind !== "process" || !command.fromCaller?.length) {
+        return command;
+    }
+    const env = { ...command.env };
+    for (const name of command.fromCaller) {
+        const value = environment[name];
+        if (value !== undefined) {
+            env[name] = value;
+        }
+    }
+    return { ...command, env, fromCaller: [] };
 }
 
 /** Paths a container has of its own kernel's, not of its image. */
@@ -297,6 +363,8 @@ function mapArguments(args: string[], volumes: Volume[], rootfs: string, context
 
 function mapRun(runtime: string, args: string[], context: NodeContext): LocalCommand {
     const volumes: Volume[] = [];
+    const literalEnvironment: Record<string, string> = {};
+    const fromCaller: string[] = [];
     let name: string | undefined;
     let autoRemove = false;
     let index = 0;
@@ -326,14 +394,19 @@ function mapRun(runtime: string, args: string[], context: NodeContext): LocalCom
             const [value, used] = optionValue(args, index);
             volumes.push(parseVolume(value, runtime, context));
             index += used;
+        } else if (option === "--env" || option === "-e") {
+            const [value, used] = optionValue(args, index);
+            addEnvironment(value, literalEnvironment, fromCaller);
+            index += used;
         } else {
-            throw new Error(`container option ${args[index]} is not emulated by the local harness`);
+            // The option's name only: glued to it may be a value not to show (`-eNAME=value`).
+            throw new Error(`container option ${option} is not emulated by the local harness`);
         }
     }
     const image = args[index];
     const [command, ...commandArgs] = args.slice(index + 1);
     if (image === undefined || command === undefined) {
-        throw new Error(`container run needs an image and a command (the etcd images have no shell and the harness does not know their entrypoint): ${args.join(" ")}`);
+        throw new Error(`container run needs an image and a command (the etcd images have no shell and the harness does not know their entrypoint): ${withoutEnvironmentValues(args)}`);
     }
     if (!(etcdImage.executables as readonly string[]).includes(command)) {
         throw new Error(`container command ${command} is not emulated: only the etcd image's ${etcdImage.executables.join(", ")} are`);
@@ -352,9 +425,10 @@ function mapRun(runtime: string, args: string[], context: NodeContext): LocalCom
             ...mapArguments(commandArgs, volumes, rootfs, context),
             ...command === imageEtcdPath && asksPeersForCertificates(commandArgs) ? [sharedLoopbackPeerFlag] : [],
         ],
-        // A container sees neither the host's environment nor the unit's (no --env is passed): were the
-        // harness's own ETCD_* variables to leak in, they would configure etcd behind the user data's back.
-        env: {},
+        // A container sees neither the host's environment nor the unit's, only what its --env options give it:
+        // were the harness's own ETCD_* variables to leak in, they would configure etcd behind the user data's back.
+        env: literalEnvironment,
+        fromCaller,
         cwd: hostPathOf(etcdImage.workingDirectory, volumes, rootfs, context),
         image,
         prepare: () => {

@@ -15,7 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pathPosix from "path/posix";
-import { isContainerRuntime, LocalCommand, mapContainerCommand, NodeContext, runtimeDaemonUnits } from "./container-runtime";
+import { isContainerRuntime, LocalCommand, mapContainerCommand, NodeContext, runtimeDaemonUnits, withCallerEnvironment } from "./container-runtime";
 import { mapNodeShell } from "./node-shell";
 
 /** A block device of the node: the host device that plays it, from when it is attached. */
@@ -157,7 +157,8 @@ const aliases: Record<string, string> = {
 /**
  * Maps one expanded command line of a unit to what the test host does for it.
  * `environment` is the unit's (Environment=, EnvironmentFile=): what systemd
- * hands the process; the programs that need it take it.
+ * hands the process; the programs that need it take it, and a container run's
+ * `--env NAME` copies NAME from it.
  */
 export function mapHostCommand(argv: string[], host: NodeHost, environment: Record<string, string> = {}): LocalCommand {
     const [executable, ...args] = argv;
@@ -165,7 +166,8 @@ export function mapHostCommand(argv: string[], host: NodeHost, environment: Reco
         throw new Error(`${executable}: systemd needs an absolute path here, or a name it finds in its fixed search path; the local harness takes absolute paths only`);
     }
     if (isContainerRuntime(executable)) {
-        return mapContainerCommand(argv, host);
+        // systemd hands the runtime the unit's environment: that is where `--env NAME` takes NAME from.
+        return withCallerEnvironment(mapContainerCommand(argv, host), environment);
     }
     const program = programs[aliases[executable] ?? executable];
     if (!program) {

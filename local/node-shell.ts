@@ -14,7 +14,9 @@
  *   runtime: a small client (runtime-shim.cjs) asks the harness, over the
  *   node's runtime socket, to map the command as it maps a unit's command line
  *   (container-runtime.ts, with the node's own containers), and runs what it
- *   is told, so `podman run … etcdctl` runs the etcd image's program;
+ *   is told, so `podman run … etcdctl` runs the etcd image's program; the
+ *   variables its `--env NAME` options name it copies from its own
+ *   environment, which is the script's, as the runtime would;
  * - http://169.254.169.254 is the node's instance metadata stand-in, reached
  *   through the proxy its host names (`http_proxy`, with `no_proxy` keeping
  *   every loopback address direct); HTTPS goes through the same proxy
@@ -98,7 +100,9 @@ function serveRuntimeCall(socket: net.Socket, host: NodeHost): void {
         running = command;
         const executable = command.command.startsWith(`${path.dirname(host.etcd.path)}/`)
             ? path.join(etcdBinaries, path.basename(command.command)) : command.command;
-        reply({ run: { command: executable, args: command.args, env: command.env, cwd: command.cwd } });
+        // The client adds the variables of fromCaller from its own environment, the script's: their values
+        // (passwords among them) never come through here.
+        reply({ run: { command: executable, args: command.args, env: command.env, fromCaller: command.fromCaller ?? [], cwd: command.cwd } });
     };
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {

@@ -2,7 +2,10 @@
 // runtime-shim-launcher.sh, which runs this, over /usr/bin/podman and /usr/bin/docker in the
 // script's mount namespace). The harness maps the command exactly as it maps a unit's command
 // line (container-runtime.ts) and answers over the node's runtime socket; this runs the mapped
-// process in the foreground, reports its exit, and exits as the runtime would.
+// process in the foreground, reports its exit, and exits as the runtime would. The variables of
+// the run's `--env NAME` options (the answer's fromCaller) it copies from its own environment,
+// the calling script's, as podman and docker do; one the script lacks the process does not get.
+// Their values are never sent to the harness, nor printed.
 //
 //   node runtime-shim.cjs RUNTIME ARGS...
 //
@@ -23,7 +26,12 @@ socket.on("data", (chunk) => {
         const message = JSON.parse(buffer.slice(0, newline));
         buffer = buffer.slice(newline + 1);
         if (message.run) {
-            const { command, args: commandArgs, env, cwd } = message.run;
+            const { command, args: commandArgs, env, fromCaller = [], cwd } = message.run;
+            for (const name of fromCaller) {
+                if (process.env[name] !== undefined) {
+                    env[name] = process.env[name];
+                }
+            }
             const result = spawnSync(command, commandArgs, { env, cwd, stdio: "inherit" });
             socket.write(`${JSON.stringify({ status: { code: result.status, signal: result.signal } })}\n`);
         } else {

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { ContainerStore, LocalCommand, mapContainerCommand, NodeContext } from "../local/container-runtime";
 import { ProcessGroup } from "../local/processes";
+import { useTestNode } from "./helpers/node-root";
 
 const image = "gcr.io/etcd-development/etcd:v3.5.33";
 
@@ -155,6 +156,100 @@ describe("local harness: container runtime stand-in", () => {
 
         it("refuses an image of another etcd branch than the host's", () => {
             expect(() => run("gcr.io/etcd-development/etcd:v3.6.14", "/usr/local/bin/etcd")).to.throw(/not an etcd 3\.5 release/);
+        });
+    });
+
+    describe("environment options", () => {
+        /** etcdctl asking the endpoints its environment names (ETCDCTL_ENDPOINTS), else its default 127.0.0.1:2379, for their health. */
+        const health = `${image} /usr/local/bin/etcdctl --dial-timeout=1s --command-timeout=1s endpoint health`;
+        /** An address nothing listens on: etcdctl reports it unhealthy at once, naming it. */
+        const endpoint = "http://127.0.9.1:1";
+
+        it("sets the value of --env NAME=value, -e NAME=value and --env=NAME=value as it is, and takes nothing from the caller for them", () => {
+            const local = run("--env", "A=1", "-e", "B=two words", "--env=C=x=y", "-e", "D=", image, "/usr/local/bin/etcdctl", "version");
+            expect(local.env).to.deep.equal({ A: "1", B: "two words", C: "x=y", D: "" });
+            expect(local.fromCaller).to.deep.equal([]);
+        });
+
+        it("names the variables of --env NAME, -e NAME and --env=NAME for the caller to copy, with no value of the harness's own", () => {
+            process.env.ETCD3_TEST_FROM_HARNESS = "harness";
+            try {
+                const local = run("--env", "ETCDCTL_USER", "-e", "ETCDCTL_PASSWORD", "--env=ETCD3_TEST_FROM_HARNESS", image, "/usr/local/bin/etcdctl", "version");
+                expect(local.fromCaller).to.deep.equal(["ETCDCTL_USER", "ETCDCTL_PASSWORD", "ETCD3_TEST_FROM_HARNESS"]);
+                expect(local.env).to.deep.equal({});
+            } finally {
+                delete process.env.ETCD3_TEST_FROM_HARNESS;
+            }
+        });
+
+        it("runs the image's etcdctl with a literal -e value in its environment", async () => {
+            const { exit } = await execute(run("-e", `ETCDCTL_ENDPOINTS=${endpoint}`, ...health.split(" ")));
+            await exit;
+            expect(fs.readFileSync(path.join(directory, "out.log"), "utf8")).to.include(`${endpoint} is unhealthy`);
+        });
+
+        it("refuses the other environment options, a prefix match and a name given twice", () => {
+            expect(() => run("--env-file", "/etc/etcd.env", image, "/usr/local/bin/etcd")).to.throw(/option --env-file is not emulated/);
+            expect(() => run("--env-host", image, "/usr/local/bin/etcd")).to.throw(/option --env-host is not emulated/);
+            expect(() => run("--env", "ETCDCTL_*", image, "/usr/local/bin/etcd")).to.throw(/prefix/);
+            expect(() => run("--env", "A=1", "-e", "A", image, "/usr/local/bin/etcd")).to.throw(/gives A twice/);
+            expect(() => run("--env", "=1", image, "/usr/local/bin/etcd")).to.throw(/no variable name/);
+        });
+
+        it("shows no value of an environment option in its messages", () => {
+            expect(() => run("-e", "ETCDCTL_PASSWORD=s3cret", "--env=ETCDCTL_USER=root:s3cret")).to.throw(/needs an image/)
+                .and.satisfy((error: Error) => !error.message.includes("s3cret") && error.message.includes("ETCDCTL_PASSWORD="));
+            expect(() => run("-eETCDCTL_PASSWORD=s3cret", image, "/usr/local/bin/etcd")).to.throw(/option -eETCDCTL_PASSWORD is not emulated/)
+                .and.satisfy((error: Error) => !error.message.includes("s3cret"));
+        });
+
+        describe("taken from the caller's environment", function () {
+            this.timeout(30_000);
+            const testNode = useTestNode();
+            const output = () => fs.readFileSync(path.join(testNode().directory, "logs", "script.service.log"), "utf8");
+
+            /** A oneshot that runs `lines` as a script with bash, with `extra` in its [Service]. */
+            async function boot(lines: string[], extra: string[] = []): Promise<void> {
+                fs.mkdirSync(path.join(testNode().root, "opt/test"), { recursive: true });
+                fs.writeFileSync(path.join(testNode().root, "opt/test/script"), `#!/bin/bash\n${lines.join("\n")}\n`, { mode: 0o755 });
+                testNode().unit("script.service", ["[Unit]", "[Service]", "Type=oneshot", ...extra, "ExecStart=/bin/bash /opt/test/script",
+                    "[Install]", "WantedBy=multi-user.target"], true);
+                await testNode().systemd().boot();
+            }
+
+            it("gives the container a variable the script exported and passes with --env NAME", async () => {
+                await boot([`export ETCDCTL_ENDPOINTS=${endpoint}`, `podman run --rm --net=host --pull=missing --env ETCDCTL_ENDPOINTS ${health}`]);
+                expect(output()).to.include(`${endpoint} is unhealthy`);
+            });
+
+            it("gives the container no variable the script passes with -e NAME but does not have, even one the harness has", async () => {
+                process.env.ETCDCTL_ENDPOINTS = endpoint;
+                try {
+                    await boot(["unset ETCDCTL_ENDPOINTS", `podman run --rm --net=host -e ETCDCTL_ENDPOINTS ${health}`]);
+                } finally {
+                    delete process.env.ETCDCTL_ENDPOINTS;
+                }
+                expect(output()).to.match(/^127\.0\.0\.1:2379 is /m).and.not.include(endpoint);
+            });
+
+            it("gives the container no variable the script exported but did not pass", async () => {
+                await boot([`export ETCDCTL_ENDPOINTS=${endpoint}`, `podman run --rm --net=host ${health}`]);
+                expect(output()).to.match(/^127\.0\.0\.1:2379 is /m).and.not.include(endpoint);
+            });
+
+            it("takes --env NAME of a runtime on a unit's own command line from the unit's environment", async () => {
+                testNode().unit("script.service", ["[Unit]", "[Service]", "Type=oneshot", `Environment=ETCDCTL_ENDPOINTS=${endpoint}`,
+                    `ExecStart=/usr/bin/podman run --rm --net=host --env ETCDCTL_ENDPOINTS ${health}`, "[Install]", "WantedBy=multi-user.target"], true);
+                await testNode().systemd().boot();
+                expect(output()).to.include(`${endpoint} is unhealthy`);
+            });
+
+            it("gives a container on a unit's own command line nothing of the unit's environment it does not pass", async () => {
+                testNode().unit("script.service", ["[Unit]", "[Service]", "Type=oneshot", `Environment=ETCDCTL_ENDPOINTS=${endpoint}`,
+                    `ExecStart=/usr/bin/podman run --rm --net=host ${health}`, "[Install]", "WantedBy=multi-user.target"], true);
+                await testNode().systemd().boot();
+                expect(output()).to.match(/^127\.0\.0\.1:2379 is /m).and.not.include(endpoint);
+            });
         });
     });
 
