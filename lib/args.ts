@@ -14,6 +14,7 @@ import {
     parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
+import { rootPasswordProblem } from "./access-control";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import type { BackupSettings } from "./backup";
@@ -121,9 +122,11 @@ export interface Etcd3ClusterArgs {
     electionTimeoutMs?: number;
     /**
      * Serve etcd's v2 API (`--enable-v2`: `/v2/keys`, `/v2/stats`, the seed's curl
-     * session) on etcd 3.5; 3.6 and 3.7 have none, so `true` is refused there.
-     * Turn it off (after moving any v2 data out) before rolling from 3.5 to 3.6.
-     * Default `true` on etcd 3.5, `false` on 3.6 and 3.7.
+     * session) on etcd 3.5; 3.6 and 3.7 have none, so `true` is refused there,
+     * as it is with `rootPassword` (v3's access control does not guard the v2
+     * API). Turn it off (after moving any v2 data out) before rolling from 3.5
+     * to 3.6.
+     * Default `true` on etcd 3.5 without `rootPassword`, otherwise `false`.
      */
     enableV2Api?: boolean;
     /** Container image repository for etcd, without a tag, e.g. `quay.io/coreos/etcd`. Default `gcr.io/etcd-development/etcd`. */
@@ -239,6 +242,24 @@ export interface Etcd3ClusterArgs {
      * (or replacing the NLB) rolls every member. Default `false`.
      */
     clientTls?: boolean;
+    /**
+     * Turns on etcd's role-based access control with this password for the
+     * user `root` (give a Pulumi secret: `pulumi config set --secret
+     * rootPassword …`; at least 12 printable characters). Needs `clientTls`,
+     * so that neither the password nor the tokens it buys cross the network
+     * in clear. The members turn access control on once the cluster has
+     * formed; a request without a token (`/v3/auth/authenticate`, or
+     * etcdctl's `--user`) is then refused, and `/health` still answers for
+     * the load balancers. The password reaches the members only from the
+     * cluster's secrets bucket (SSE-KMS, readable by their role alone), never
+     * in user data or a plain output; the members sign clients' tokens with a
+     * key from the same bucket, so a token from one member is good at every
+     * member behind the ALB. The v2 API is off with it (v3's access control
+     * does not guard it). Access control cannot be turned on or off on a
+     * running cluster; the password can be rotated (see the README's
+     * Security section). Default none: no authentication.
+     */
+    rootPassword?: pulumi.Input<string>;
     /**
      * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
      * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
@@ -398,6 +419,8 @@ export type ArgumentType =
     | "string-input"
     /** A list of strings, or an Output/Promise of one (another resource's ids). */
     | "string-list-input"
+    /** A string or an Output of one, read from config as a secret. */
+    | "secret-input"
     /** A file path, or `false`. */
     | "path-or-false";
 
@@ -432,7 +455,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     bootstrap: { type: "string", default: "discovery" },
     heartbeatIntervalMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.heartbeatIntervalMs}` } },
     electionTimeoutMs: { type: "integer", default: { words: `etcd's ${etcdTimingDefaults.electionTimeoutMs}` } },
-    enableV2Api: { type: "boolean", default: { words: "`true` on etcd 3.5, `false` on 3.6 and 3.7" } },
+    enableV2Api: { type: "boolean", default: { words: "`true` on etcd 3.5 without `rootPassword`, otherwise `false`" } },
     etcdImageRepository: { type: "string", default: defaultImageRepository },
     discoveryUrl: { type: "string", default: { words: "one requested from `discoveryService` when the stack is first created" } },
     discoveryService: { type: "string", default: defaultDiscoveryService },
@@ -449,6 +472,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
     peerTls: { type: "boolean", default: false },
     clientTls: { type: "boolean", default: false },
+    rootPassword: { type: "secret-input", default: { words: "none: no authentication" } },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeIops: { type: "integer", default: 3000 },
@@ -518,6 +542,7 @@ export interface ConfigReader {
     getNumber(key: string): number | undefined;
     getBoolean(key: string): boolean | undefined;
     getObject<T>(key: string): T | undefined;
+    getSecret(key: string): pulumi.Output<string> | undefined;
 }
 
 /**
@@ -529,6 +554,7 @@ export function argsFromConfig(config: ConfigReader): Etcd3ClusterArgs {
     const read: Record<ArgumentType, (key: string) => unknown> = {
         "string": (key) => config.get(key),
         "string-input": (key) => config.get(key),
+        "secret-input": (key) => config.getSecret(key),
         "integer": (key) => config.getNumber(key),
         "boolean": (key) => config.getBoolean(key),
         "string-list": (key) => config.getObject(key),
@@ -594,6 +620,8 @@ export interface ResolvedEtcd3ClusterArgs {
     peerTls: boolean;
     /** TLS on the members' client port, with the certificates peer TLS issues. */
     clientTls: boolean;
+    /** root's password: etcd's access control is on with it; none for no authentication. */
+    rootPassword?: pulumi.Input<string>;
     rootVolumeSizeGiB: number;
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
@@ -788,6 +816,7 @@ const typeChecks: Record<ArgumentType, { expected: string; accepts: (value: unkn
             Object.values(value).every((item) => typeof item === "string"),
     },
     "string-input": { expected: "a string or an Output of one", accepts: (value) => typeof value === "string" || isDeferred(value) },
+    "secret-input": { expected: "a string or an Output of one (a Pulumi secret)", accepts: (value) => typeof value === "string" || isDeferred(value) },
     "string-list-input": {
         expected: "a list of strings or an Output of one",
         accepts: (value) => isDeferred(value) ||
@@ -948,9 +977,12 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             `(3.4 is end of life), e.g. ${defaultEtcdVersion}`);
     }
 
-    const enableV2Api = args.enableV2Api ?? release?.servesV2Api ?? false;
+    const accessControl = args.rootPassword !== undefined;
+    const enableV2Api = args.enableV2Api ?? (!accessControl && release?.servesV2Api) ?? false;
     if (release && enableV2Api && !release.servesV2Api) {
         problem(`enableV2Api: etcd ${release.branch} has no v2 API (3.6 removed it); leave enableV2Api out, or use etcd 3.5`);
+    } else if (enableV2Api && accessControl) {
+        problem("enableV2Api: v3's access control (rootPassword) does not guard the v2 API, so anyone could read and write /v2/keys; leave enableV2Api out with rootPassword");
     }
 
     const bootstrap = args.bootstrap ?? argumentDefaults.bootstrap;
@@ -1041,6 +1073,14 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const clientTls = args.clientTls ?? argumentDefaults.clientTls;
     if (clientTls && !peerTls) {
         problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
+    }
+    if (accessControl && !clientTls) {
+        problem("rootPassword: root's password, and the tokens it buys, would cross the network to the members in clear; turn clientTls (and peerTls) on too, or leave rootPassword out");
+    }
+    // An Output is checked once known (tls.ts), before anything reads it.
+    const passwordProblem = typeof args.rootPassword === "string" ? rootPasswordProblem(args.rootPassword) : undefined;
+    if (passwordProblem) {
+        problem(passwordProblem);
     }
 
     const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? argumentDefaults.rootVolumeSizeGiB;
@@ -1147,6 +1187,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         https,
         peerTls,
         clientTls,
+        rootPassword: args.rootPassword,
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,

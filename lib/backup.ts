@@ -49,10 +49,10 @@ export interface MemberStorage {
     bootDependencies: pulumi.Resource[];
 }
 
-/** The secrets a member's role may read: objects under a prefix of a bucket, encrypted with a KMS key in the bucket's region. */
+/** The secrets a member's role may read: objects under prefixes of a bucket, encrypted with a KMS key in the bucket's region. */
 export interface SecretsAccess {
     bucketArn: string;
-    prefix: string;
+    prefixes: string[];
     kmsKeyArn: string;
     region: string;
 }
@@ -86,9 +86,9 @@ export function memberStoragePolicy(access: {
             ] : [],
             ...restoreObjectArn ? [{ Sid: "GetRestoredSnapshot", Effect: "Allow", Action: "s3:GetObject", Resource: restoreObjectArn }] : [],
             ...secrets ? [
-                { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `${secrets.bucketArn}/${secrets.prefix}*` },
+                { Sid: "GetSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: secrets.prefixes.map((prefix) => `${secrets.bucketArn}/${prefix}*`) },
                 {
-                    Sid: "DecryptTlsSecrets",
+                    Sid: "DecryptSecrets",
                     Effect: "Allow",
                     Action: "kms:Decrypt",
                     Resource: secrets.kmsKeyArn,
@@ -155,7 +155,7 @@ export function createMemberStorage(
         description: `etcd members of ${name}: ${[
             backup && `upload snapshots under ${backup.prefix}`,
             restore && `read s3://${restore.bucket}/${restore.key}`,
-            secrets && `read their TLS secrets under ${secrets.prefix}`,
+            secrets && `read their secrets under ${secrets.prefixes.join(", ")}`,
         ].filter(Boolean).join("; ")}`,
         assumeRolePolicy: ec2AssumeRolePolicy,
         tags,
@@ -167,7 +167,7 @@ export function createMemberStorage(
                 snapshots: snapshotsArn === undefined ? undefined : { bucketArn: snapshotsArn, prefix: backup!.prefix },
                 restoreObjectArn: sourceArn === undefined ? undefined : `${sourceArn}/${restore!.key}`,
                 secrets: secretsArn === undefined ? undefined
-                    : { bucketArn: secretsArn, prefix: secrets!.prefix, kmsKeyArn: kmsKeyArn!, region: secretsRegion! },
+                    : { bucketArn: secretsArn, prefixes: secrets!.prefixes, kmsKeyArn: kmsKeyArn!, region: secretsRegion! },
             })),
     }, { parent });
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags }, { parent });

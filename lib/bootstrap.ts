@@ -432,17 +432,20 @@ export interface BootstrapContext {
     clientScheme: UrlScheme;
 }
 
-/** The promote and leave units, the script and its settings, and what etcd's own unit gains. */
-export interface BootstrapPart {
+/** What a feature adds to a member's user data (units, files) and to etcd's own unit. */
+export interface EtcdFeaturePart {
     units: UnitPart[];
     files: FilePart[];
     /** `[Service]` lines of etcd's unit, before its commands. */
     etcdServiceLines: string[];
-    /** etcd's unit's `ExecStartPre=` commands, after its own clean-up. */
+    /** etcd's unit's `ExecStartPre=` commands, after its own clean-up, in the order the features are given. */
     etcdStartPre: string[];
-    /** The word of etcd's command line that takes the decided flags. */
+    /** Words of etcd's command line. */
     etcdFlags: string[];
 }
+
+/** The promote and leave units, the script and its settings, and what etcd's own unit gains: the decision, and the word that takes the decided flags. */
+export type BootstrapPart = EtcdFeaturePart;
 
 /**
  * How long etcd's start may take, its decision included: the decision retries

@@ -20,7 +20,7 @@ import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
 import { createSecurityGroups } from "./security-groups";
-import { createPeerCertificateAuthority } from "./tls";
+import { createSecretStore } from "./tls";
 
 export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3ClusterOutputs {
     public readonly etcd3ClusterUrl: pulumi.Output<string>;
@@ -61,6 +61,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             bootstrap: resolved.bootstrap,
             peerTls: resolved.peerTls,
             clientTls: resolved.clientTls,
+            accessControl: resolved.rootPassword !== undefined,
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -94,7 +95,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
-        const secrets = resolved.peerTls ? createPeerCertificateAuthority(name, tags, this) : undefined;
+        const secrets = resolved.peerTls ? createSecretStore(name, { rootPassword: resolved.rootPassword }, tags, this) : undefined;
         const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,

@@ -30,6 +30,8 @@ export interface ClusterGuardFacts {
     peerTls: boolean;
     /** Whether the members serve their client port over TLS. */
     clientTls: boolean;
+    /** Whether etcd's access control is on (`rootPassword` is given): the password itself is never kept. */
+    accessControl: boolean;
 }
 
 /** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
@@ -41,11 +43,12 @@ export interface ClusterGuardState extends ClusterGuardFacts {
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
     "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
+    "accessControl",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
 export interface ClusterGuardRule {
-    /** The fact, named as the component's argument is. */
+    /** The fact, named as the component's argument is (`accessControl`: whether `rootPassword` is given). */
     argument: keyof ClusterGuardFacts;
     /** The refusal, as the user will read it, for going from `olds` (state, which has the fact) to `news`; undefined if allowed. */
     refusal(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string | undefined;
@@ -125,6 +128,18 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
               "target groups would find none of the members not yet replaced healthy, and a member joining would speak another " +
               `protocol to the others' client port than they serve. Keep clientTls: ${olds.clientTls}; for the other, build a new ` +
               `cluster (backups and restoreFrom move the data): ${rebuild}.`),
+    },
+    {
+        argument: "accessControl",
+        // Versions before the argument existed had no access control.
+        valueWhenMissing: false,
+        refusal: (olds, news) => (olds.accessControl === news.accessControl ? undefined
+            : olds.accessControl
+                ? "rootPassword cannot be taken away on a running cluster: its access control stays on, and the members replaced " +
+                  `without the password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`
+                : "rootPassword cannot be added on a running cluster: the first member replaced would turn access control on, and the " +
+                  "members not yet replaced, which have no password, could no longer change the membership (their own replacement " +
+                  `included). Leave rootPassword out; for a cluster with it, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`),
     },
 ];
 

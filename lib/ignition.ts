@@ -4,6 +4,7 @@
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
 import { gzipSync } from "zlib";
+import { AccessControlPart, accessControlPart, etcdctlCredentialVariables } from "./access-control";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import {
     bootstrapPart, etcdUnitName, clusterTokenProblems, foundingClusterSizeProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems,
@@ -16,7 +17,8 @@ import {
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
 import {
-    ClientTlsOptions, clientTlsProblems, MemberCertificatePart, memberCertificatePart, memberTlsDirectory, PeerTlsOptions, peerTlsProblems,
+    ClientTlsOptions, clientTlsProblems, memberCertificateFiles, MemberCertificatePart, memberCertificatePart, memberTlsDirectory, PeerTlsOptions,
+    peerTlsProblems,
 } from "./member-certificate";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems, UpdateWindow } from "./os";
 import { RestoreOptions, restorePart, restoreProblems } from "./restore";
@@ -101,6 +103,15 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
      * verifies the members with the CA. Default none: clients talk plain HTTP.
      */
     clientTls?: ClientTlsOptions;
+    /**
+     * etcd's role-based access control (access-control.ts), with `clientTls`
+     * (the password and tokens never cross the VPC in clear): the members
+     * turn it on once the cluster answers, with the user root and the
+     * password in the secrets bucket `peerTls` names, sign clients' tokens
+     * with the bucket's key, and run their own etcdctl as root. No v2 API
+     * (v3's access control does not guard it). Default false.
+     */
+    accessControl?: boolean;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -208,6 +219,11 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
             problems.push("clientTls: the client port serves the member's certificate, which peerTls issues; give peerTls");
         }
     }
+    if (options.accessControl !== undefined && typeof options.accessControl !== "boolean") {
+        problems.push(`accessControl ${shown(options.accessControl)}: use true or false`);
+    } else if (options.accessControl && options.clientTls === undefined) {
+        problems.push("accessControl: root's password and the tokens it buys would cross the network in clear; give clientTls (and peerTls)");
+    }
     if (options.restore !== undefined) {
         problems.push(...restoreProblems(options.restore));
         if (clusterToken === undefined) {
@@ -218,6 +234,8 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
         problems.push(`enableV2Api ${shown(options.enableV2Api)}: use true or false`);
     } else if (options.enableV2Api && release && !release.servesV2Api) {
         problems.push(`enableV2Api: etcd ${release.branch} has no v2 API`);
+    } else if (options.enableV2Api && options.accessControl === true) {
+        problems.push("enableV2Api: v3's access control does not guard the v2 API, so anyone could read and write /v2/keys; leave it out with accessControl");
     }
     if (problems.length > 0) {
         throw new Error(`cannot build the Ignition config for etcd member ${shown(memberName)}:\n  - ${problems.join("\n  - ")}`);
@@ -248,7 +266,7 @@ function etcdFlags({ options, os, release }: ResolvedOptions, parts: EtcdUnitPar
     if (options.electionTimeoutMs !== undefined) {
         flags.push(`--election-timeout=${options.electionTimeoutMs}`);
     }
-    if (options.enableV2Api ?? release.servesV2Api) {
+    if (options.enableV2Api ?? (release.servesV2Api && !options.accessControl)) {
         flags.push("--enable-v2=true");
     }
     return flags;
@@ -259,11 +277,20 @@ function etcdImage({ options, release }: ResolvedOptions): string {
     return `${options.imageRepository ?? defaultImageRepository}:${release.tag}`;
 }
 
-/** The runtime's `run` of the member's image on the host network, with `volumes` mounted at the same paths; the program follows. */
-function imageRun(resolved: ResolvedOptions, volumes: string[]): string {
+/** The runtime's options that mount each host directory at the same path in the container. */
+const volumeOptions = (os: OperatingSystemProfile, volumes: string[]) => volumes.map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`);
+
+/**
+ * The runtime's `run` of the member's image on the host network, with
+ * `volumes` mounted at the same paths and the caller's `environment`
+ * variables passed in by name (their values never on the command line); the
+ * program follows.
+ */
+function imageRun(resolved: ResolvedOptions, volumes: string[], environment: readonly string[] = []): string {
     const { os } = resolved;
-    return [`${os.containerRuntime} run --rm --net=host --pull=missing`, ...volumes.map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`), etcdImage(resolved)]
-        .join(" ");
+    return [
+        `${os.containerRuntime} run --rm --net=host --pull=missing`, ...environment.map((name) => `--env ${name}`), ...volumeOptions(os, volumes), etcdImage(resolved),
+    ].join(" ");
 }
 
 /** The units the member's own units need first: the one that writes the private IP, and the runtime's daemon (if any). */
@@ -287,7 +314,7 @@ function etcdUnit(resolved: ResolvedOptions, parts: EtcdUnitParts): string {
     const runtime = os.containerRuntime;
     const command = [
         `${runtime} run --name etcd-member --rm --net=host --pull=missing`,
-        ...[etcdDataDirectory, ...parts.volumes].map((volume) => `--volume ${volume}:${volume}${os.volumeOptions}`),
+        ...volumeOptions(os, [etcdDataDirectory, ...parts.volumes]),
         `${etcdImage(resolved)} /usr/local/bin/etcd`,
         ...etcdFlags(resolved, parts),
     ];
@@ -357,16 +384,28 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
     }, options.clientTls);
     const peerScheme: UrlScheme = certificate ? "https" : "http";
     const clientScheme = certificate?.clientScheme ?? "http";
-    // etcdctl verifies the members with the CA it finds in the member's TLS directory.
+    // etcdctl verifies the members with the CA it finds in the member's TLS directory, and with access control takes root's credentials from its caller.
     const etcdctlVolumes = clientScheme === "https" ? [memberTlsDirectory] : [];
-    const etcdctlOptions = certificate?.etcdctlOptions ?? "";
+    const etcdctlRun = (volumes: string[]) => `${imageRun(resolved, [...volumes, ...etcdctlVolumes], options.accessControl ? etcdctlCredentialVariables : [])} ` +
+        `/usr/local/bin/etcdctl${certificate?.etcdctlOptions ?? ""}`;
+    const access: AccessControlPart | undefined = options.accessControl ? accessControlPart({
+        memberName: options.memberName,
+        bucket: options.peerTls!.bucket,
+        region: options.peerTls!.region,
+        metadataEnvironmentFile: os.metadataEnvironmentFile,
+        clientUrl: clientUrl(`\${${os.privateIpv4Variable}}`, clientScheme),
+        etcdctl: etcdctlRun([]),
+        curlOptions: `--cacert ${memberCertificateFiles.ca}`,
+    }) : undefined;
+    // Every etcdctl of the members' own scripts, as root with access control.
+    const memberEtcdctl = (volumes: string[]) => `${access?.etcdctlPrefix ?? ""}${etcdctlRun(volumes)}`;
     const formFlags = options.clusterToken !== undefined
         ? staticBootstrapFlags(founders, options.clusterToken, peerScheme) : discoveryBootstrapFlags(options.discoveryUrl!);
     const bootstrap = bootstrapPart({
         memberName: options.memberName,
         members,
         formFlags: founder ? formFlags : [],
-        etcdctl: `${imageRun(resolved, etcdctlVolumes)} /usr/local/bin/etcdctl${etcdctlOptions}`,
+        etcdctl: memberEtcdctl([]),
         metadataUnit: os.metadataUnit,
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
@@ -385,7 +424,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
         metadataEnvironmentFile: os.metadataEnvironmentFile,
         privateIpVariable: os.privateIpv4Variable,
         imageRun: (volume) => imageRun(resolved, [volume]),
-        etcdctl: (volume) => `${imageRun(resolved, [volume, ...etcdctlVolumes])} /usr/local/bin/etcdctl${etcdctlOptions}`,
+        etcdctl: (volume) => memberEtcdctl([volume]),
     });
     const restore = options.restore && restorePart(options.restore, imageRun(resolved, [etcdDataDirectory]));
     const units: UnitPart[] = [
@@ -394,11 +433,11 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
             enabled: true,
             contents: etcdUnit(resolved, {
                 unitLines: dataVolume?.etcdUnitLines ?? [],
-                serviceLines: [...bootstrap.etcdServiceLines, ...restore?.etcdServiceLines ?? [], ...certificate?.etcdServiceLines ?? []],
+                serviceLines: [bootstrap, restore, certificate, access].flatMap((part) => part?.etcdServiceLines ?? []),
                 // The certificate first: deciding how to start may ask a peer.
-                startPre: [...certificate?.etcdStartPre ?? [], ...bootstrap.etcdStartPre],
-                flags: [...bootstrap.etcdFlags, ...certificate?.etcdFlags ?? []],
-                volumes: certificate?.etcdVolumes ?? [],
+                startPre: [...certificate?.etcdStartPre ?? [], ...access?.etcdStartPre ?? [], ...bootstrap.etcdStartPre],
+                flags: [...bootstrap.etcdFlags, ...certificate?.etcdFlags ?? [], ...access?.etcdFlags ?? []],
+                volumes: [...certificate?.etcdVolumes ?? [], ...access?.etcdVolumes ?? []],
                 peerScheme,
                 clientScheme,
             }),
@@ -408,9 +447,10 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
         ...maintenance.units,
         ...snapshots?.units ?? [],
         ...certificate?.units ?? [],
+        ...access?.units ?? [],
     ];
     const files: FilePart[] = [
-        ...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? [], ...restore?.files ?? [], ...certificate?.files ?? [],
+        ...bootstrap.files, ...maintenance.files, ...snapshots?.files ?? [], ...restore?.files ?? [], ...certificate?.files ?? [], ...access?.files ?? [],
     ];
     if (options.updateWindow) {
         files.push({ path: os.updateWindowFile.path, mode: 0o644, contents: os.updateWindowFile.contents(options.updateWindow) });

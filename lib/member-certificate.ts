@@ -25,8 +25,7 @@
  * - **Mutual TLS between peers**: etcd's peer port asks every peer for a
  *   certificate from the same CA (`--peer-client-cert-auth`).
  */
-import type { FilePart } from "./bootstrap";
-import type { UnitPart } from "./data-volume";
+import type { EtcdFeaturePart } from "./bootstrap";
 import { isDnsName, shown, UrlScheme } from "./etcd";
 import { timedOneshot } from "./maintenance";
 import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
@@ -156,16 +155,11 @@ mv "$work/peer.crt" "$cert"
 say "issued for $MEMBER_NAME ($names_shown): $(openssl x509 -in "$cert" -noout -enddate)"
 `;
 
-/** What the member's certificate adds to its user data and to etcd's unit. */
-export interface MemberCertificatePart {
-    units: UnitPart[];
-    files: FilePart[];
-    /** `[Service]` lines of etcd's unit, before its commands. */
-    etcdServiceLines: string[];
-    /** etcd's unit's `ExecStartPre=` commands: the certificate before anything that talks to a peer. */
-    etcdStartPre: string[];
-    /** etcd's peer TLS flags. */
-    etcdFlags: string[];
+/**
+ * What the member's certificate adds to its user data and to etcd's unit: the
+ * certificate before anything that talks to a peer, and etcd's TLS flags.
+ */
+export interface MemberCertificatePart extends EtcdFeaturePart {
     /** Host directories etcd's container mounts at the same path. */
     etcdVolumes: string[];
     /** curl's options for a request to a peer's port, as the bootstrap script sends it. */

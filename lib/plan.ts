@@ -131,5 +131,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         restore: facts.restoreSource,
         peerTls: args.peerTls ? peerCertificateSource(facts) : undefined,
         clientTls: args.clientTls ? { dnsNames: facts.certificateDnsNames ?? [] } : undefined,
+        accessControl: args.rootPassword !== undefined,
     };
 }

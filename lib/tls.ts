@@ -1,6 +1,8 @@
 /**
- * The cluster's peer certificate authority and the store the members read it
- * from (member-certificate.ts issues each member's certificate from it).
+ * The cluster's secrets and the store the members read them from: the peer
+ * certificate authority (member-certificate.ts issues each member's
+ * certificate from it) and, with `rootPassword`, root's password and the
+ * members' token signing key (access-control.ts).
  *
  * - **The CA**: an ECDSA P-256 key and a self-signed CA certificate valid
  *   `peerCaValidityYears`, made by Pulumi's TLS provider. Its key is a secret
@@ -12,13 +14,18 @@
  *   bucket is the cluster's own: encrypted by default with a KMS key the
  *   component creates (rotated yearly), closed to public access, refusing
  *   any request not made over TLS; each object is also written with that key.
- *   The members' role may read `tls/*` and decrypt with the key only through
- *   S3 (backup.ts has the policy); nobody else is granted anything, so only
- *   the account's administrators and the members can read the CA's key.
+ *   The members' role may read `tls/*` (and `auth/*`) and decrypt with the key
+ *   only through S3 (backup.ts has the policy); nobody else is granted
+ *   anything, so only the account's administrators and the members can read
+ *   the CA's key or the password.
+ * - **root's password** is checked before anything reads it (a plain string
+ *   already with the arguments, an Output once known) and is a secret in
+ *   the object's state whether or not it came as one.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
+import { accessControlSecretsPrefix, rootPasswordKey, rootPasswordProblem, tokenSigningKeyKey } from "./access-control";
 import { peerCaCertificateKey, peerCaPrivateKeyKey, tlsSecretsPrefix } from "./member-certificate";
 
 /** How long the peer CA is valid; its members' certificates are renewed on the members, the CA itself is not (see the README). */
@@ -30,8 +37,8 @@ export interface SecretStore {
     bucketArn: pulumi.Output<string>;
     region: pulumi.Output<string>;
     kmsKeyArn: pulumi.Output<string>;
-    /** What the members' role may read: keys under it. */
-    prefix: string;
+    /** What the members' role may read: keys under these. */
+    prefixes: string[];
     /** The objects the members read at boot: their first boot needs them in place. */
     objects: aws.s3.BucketObjectv2[];
     /** The CA's certificate, PEM: what clients verify the members with (not a secret). */
@@ -53,11 +60,27 @@ export function secureTransportPolicy(bucketArn: string): string {
     });
 }
 
-/** The peer CA, its secrets bucket and key, and the CA's certificate and key in the bucket. */
-export function createPeerCertificateAuthority(name: string, tags: Record<string, string>, parent: pulumi.Resource): SecretStore {
+/** root's password as the members' bucket gets it: checked, and a secret. */
+export function checkedRootPassword(password: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.secret(pulumi.output(password).apply((value) => {
+        const problem = rootPasswordProblem(value);
+        if (problem) {
+            throw new Error(problem);
+        }
+        return value;
+    }));
+}
+
+/**
+ * The secrets bucket and its key, the peer CA's certificate and key in it,
+ * and with `rootPassword` root's password and the members' token signing key.
+ */
+export function createSecretStore(
+    name: string, secrets: { rootPassword?: pulumi.Input<string> }, tags: Record<string, string>, parent: pulumi.Resource,
+): SecretStore {
     const opts = { parent };
     const key = new aws.kms.Key(`${name}-secrets`, {
-        description: `${name}: encrypts the etcd members' TLS secrets in S3`,
+        description: `${name}: encrypts the etcd members' secrets in S3`,
         enableKeyRotation: true,
         tags: { ...tags, Name: `${name}-secrets` },
     }, opts);
@@ -84,27 +107,35 @@ export function createPeerCertificateAuthority(name: string, tags: Record<string
         isCaCertificate: true,
         allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
     }, opts);
-    const object = (objectName: string, objectKey: string, content: pulumi.Output<string>) => new aws.s3.BucketObjectv2(objectName, {
+    const object = (objectName: string, objectKey: string, content: pulumi.Output<string>, contentType = "application/x-pem-file") => new aws.s3.BucketObjectv2(objectName, {
         bucket: bucket.id,
         key: objectKey,
         content,
-        contentType: "application/x-pem-file",
+        contentType,
         serverSideEncryption: "aws:kms",
         kmsKeyId: key.arn,
         bucketKeyEnabled: true,
         // No tags: S3 allows an object 10, fewer than the stack's tags may be; the bucket has them.
     }, opts);
+    const objects = [
+        object(`${name}-peer-ca-certificate`, peerCaCertificateKey, caCertificate.certPem),
+        // A secret in the object's state by the component's own say, not only by the TLS provider's.
+        object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(caKey.privateKeyPem)),
+    ];
+    if (secrets.rootPassword !== undefined) {
+        const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+        objects.push(
+            object(`${name}-root-password`, rootPasswordKey, checkedRootPassword(secrets.rootPassword), "text/plain"),
+            object(`${name}-token-signing-key`, tokenSigningKeyKey, pulumi.secret(tokenKey.privateKeyPem)),
+        );
+    }
     return {
         bucketName: bucket.bucket,
         bucketArn: bucket.arn,
         region: bucket.region,
         kmsKeyArn: key.arn,
-        prefix: tlsSecretsPrefix,
-        objects: [
-            object(`${name}-peer-ca-certificate`, peerCaCertificateKey, caCertificate.certPem),
-            // A secret in the object's state by the component's own say, not only by the TLS provider's.
-            object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(caKey.privateKeyPem)),
-        ],
+        prefixes: secrets.rootPassword === undefined ? [tlsSecretsPrefix] : [tlsSecretsPrefix, accessControlSecretsPrefix],
+        objects,
         caCertificatePem: caCertificate.certPem,
     };
 }

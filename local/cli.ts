@@ -27,6 +27,7 @@ const usage = `Usage: npm run local -- [options]
   --https               HTTPS at the load balancer (certificateArn) with a test CA's certificate; port 80 redirects
   --peer-tls            mutual TLS between the members (peerTls): each issues its certificate from the CA in the S3 stand-in
   --client-tls          TLS on the members' client port too (clientTls; needs --peer-tls): the load balancers speak HTTPS to them
+  --root-password PW    etcd's access control with this password for root (rootPassword; needs --client-tls)
   --keep                leave the cluster running and exit
   --stop                stop clusters left by --keep (or by a crashed run)
   --help`;
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
             https: { type: "boolean", default: false },
             "peer-tls": { type: "boolean", default: false },
             "client-tls": { type: "boolean", default: false },
+            "root-password": { type: "string" },
             keep: { type: "boolean", default: false },
             stop: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
@@ -115,6 +117,7 @@ async function main(): Promise<number> {
         https: values.https,
         peerTls: values["peer-tls"],
         clientTls: values["client-tls"],
+        rootPassword: values["root-password"],
         keep: values.keep,
         abortSignal: interruption.signal,
         log: (line) => console.log(`[${elapsed(start)}] ${line}`),

@@ -13,6 +13,7 @@ import { requestDiscoveryUrl } from "../lib/discovery-request";
 import { resolveArgs, Etcd3ClusterArgs } from "../lib/args";
 import { clientPort, clientUrl, peerPort, UrlScheme } from "../lib/etcd";
 import { peerCaCertificateKey } from "../lib/member-certificate";
+import { accessControlUnitName } from "../lib/access-control";
 import { etcdUnitName } from "../lib/ignition";
 import { planSlots, slotCount } from "../lib/plan";
 import type { OperatingSystem } from "../lib/os";
@@ -142,6 +143,12 @@ export interface LocalClusterOptions {
      * with the cluster's CA (`memberCaFile`). Default off.
      */
     clientTls?: boolean;
+    /**
+     * The component's `rootPassword` (with `clientTls`): the members turn
+     * etcd's access control on with it, read from the S3 stand-in, and run
+     * their own etcdctl as root. Default none.
+     */
+    rootPassword?: string;
     /**
      * The component's `grpcLoadBalancer`: a TCP load balancer on the NLB's
      * listener port (2379) at 127.0.N.254, whose address `grpcEndpoint` gives.
@@ -349,6 +356,8 @@ export interface LocalCluster {
     readonly clientEndpoints: string[];
     /** With `peerTls`: the PEM file of the cluster's CA, which the members' certificates chain to: what the stack outputs as `caCertificate`. */
     readonly memberCaFile?: string;
+    /** With `rootPassword`: root's password, as the stack's config gives it. */
+    readonly rootPassword?: string;
     /** `127.0.N.254:2379` with `grpcLoadBalancer`, otherwise undefined: what the stack outputs as `grpcEndpoint`. */
     readonly grpcEndpoint?: string;
     /** What the stack outputs as `etcd3DiscoveryUrl`: undefined with `bootstrap: "static"`, where no discovery service runs. */
@@ -733,6 +742,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         sslPolicy: options.sslPolicy,
         peerTls: options.peerTls,
         clientTls: options.clientTls,
+        rootPassword: options.rootPassword,
     };
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
@@ -1020,6 +1030,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         const etcdHealthyMs = elapsedSince(phase);
         log(`etcd: ${size} members healthy (${etcdHealthyMs} ms)`);
         throwIfInterrupted();
+        if (options.rootPassword !== undefined) {
+            phase = Date.now();
+            await waitAccessControlOn(nodes, remaining());
+            log(`access control: on, every member's ${accessControlUnitName} done (${elapsedSince(phase)} ms)`);
+            throwIfInterrupted();
+        }
 
         phase = Date.now();
         const acm = options.https ? await acmStandIn(path.join(workDir, "acm"), servicesAddress) : undefined;
@@ -1045,7 +1061,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         log(`load balancer: ${clusterUrl}${grpcEndpoint ? `, gRPC ${grpcEndpoint}` : ""} (${loadBalancerReadyMs} ms; health checks at ${timeScale}× the target groups' times)`);
 
         phase = Date.now();
-        await firstWrite(clusterUrl, acm?.caFile);
+        await firstWrite(clusterUrl, acm?.caFile, options.rootPassword);
         const firstWriteMs = elapsedSince(phase);
         log(`first write acknowledged (${firstWriteMs} ms)`);
         throwIfInterrupted();
@@ -1306,7 +1322,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
         return {
             clusterUrl, discoveryUrl, statsUrl, nodes, timings, subnet, workDir, grpcEndpoint,
-            caFile: acm?.caFile, redirectUrl: loadBalancer.redirectUrl, memberCaFile,
+            caFile: acm?.caFile, redirectUrl: loadBalancer.redirectUrl, memberCaFile, rootPassword: options.rootPassword,
             loadBalancerConfig: fs.readFileSync(loadBalancer.configFile, "utf8"),
             get clientEndpoints() {
                 return nodes.map((node) => node.clientUrl);
@@ -1359,6 +1375,29 @@ function writeMemberCa(resources: RegisteredResource[], workDir: string): string
     return file;
 }
 
+/** Waits until every member's access-control unit has turned etcd's access control on (it stays active once it has). */
+async function waitAccessControlOn(nodes: readonly LocalNode[], timeoutMs: number): Promise<void> {
+    await Promise.all(nodes.map((node) => waitUntil(async () => node.unit(accessControlUnitName).activeState === "active", {
+        description: `${node.name}'s ${accessControlUnitName} to turn access control on`,
+        timeoutMs,
+        intervalMs: 200,
+        failFast: () => (node.unit(accessControlUnitName).activeState === "failed"
+            ? `${accessControlUnitName} failed:\n${node.unitOutput(accessControlUnitName)}` : undefined),
+    })));
+}
+
+/** A token for root from `/v3/auth/authenticate` through the load balancer: what a client sends as `Authorization`. */
+export async function rootToken(clusterUrl: string, rootPassword: string, caFile?: string): Promise<string> {
+    const answer = await probe(`${clusterUrl}/v3/auth/authenticate`, {
+        method: "POST", body: JSON.stringify({ name: "root", password: rootPassword }), headers: { "content-type": "application/json" }, caFile,
+    });
+    const token = answer?.status === 200 ? (JSON.parse(answer.body) as { token?: unknown }).token : undefined;
+    if (typeof token !== "string") {
+        throw new Error(`root's authentication through the load balancer failed: ${answer ? `HTTP ${answer.status} ${answer.body}` : "no answer"}`);
+    }
+    return token;
+}
+
 /**
  * The ACM stand-in: one certificate, `localCertificateArn`, for the load
  * balancer's address, issued by a test CA made in `directory`; haproxy reads
@@ -1377,10 +1416,14 @@ async function acmStandIn(directory: string, address: string): Promise<{ certifi
  * Writes one key through the v3 JSON gateway, which every supported release
  * serves, so the v2 key space the seed's curl session uses stays untouched.
  */
-async function firstWrite(clusterUrl: string, caFile?: string): Promise<void> {
+async function firstWrite(clusterUrl: string, caFile?: string, rootPassword?: string): Promise<void> {
     const base64 = (text: string) => Buffer.from(text).toString("base64");
     const body = JSON.stringify({ key: base64("etcd3-cluster-local/first-write"), value: base64(new Date().toISOString()) });
-    const answer = await probe(`${clusterUrl}/v3/kv/put`, { method: "POST", body, headers: { "content-type": "application/json" }, caFile });
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (rootPassword !== undefined) {
+        headers.authorization = await rootToken(clusterUrl, rootPassword, caFile);
+    }
+    const answer = await probe(`${clusterUrl}/v3/kv/put`, { method: "POST", body, headers, caFile });
     if (answer?.status !== 200) {
         throw new Error(`the first write through the load balancer failed: ${answer ? `HTTP ${answer.status} ${answer.body}` : "no answer"}`);
     }

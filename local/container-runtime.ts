@@ -328,6 +328,13 @@ function mapValue(flag: string | undefined, value: string, volumes: Volume[], ro
         }
         return value;
     }
+    if (flag === "--auth-token") {
+        // `jwt,pub-key=PATH,priv-key=PATH,…`: the key files are paths in the container like any other.
+        return value.split(",").map((option) => {
+            const match = /^(pub-key|priv-key)=(\/.*)$/.exec(option);
+            return match ? `${match[1]}=${hostPathOf(match[2], volumes, rootfs, context)}` : option;
+        }).join(",");
+    }
     return value.startsWith("/") ? hostPathOf(value, volumes, rootfs, context) : value;
 }
 

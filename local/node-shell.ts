@@ -45,7 +45,7 @@ import type { NodeHost } from "./host-commands";
  * FCOS's manifest lists it, Flatcar's base ebuild depends on it) that node scripts may call.
  */
 export const nodeShellPrograms: readonly string[] = [
-    "base64", "bash", "cat", "curl", "date", "flock", "grep", "md5sum", "mkdir", "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep",
+    "base64", "bash", "cat", "curl", "date", "env", "flock", "grep", "md5sum", "mkdir", "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep",
     "stat",
 ];
 

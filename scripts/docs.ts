@@ -62,6 +62,7 @@ const typeNames: Record<ArgumentType, string> = {
     "string-map": "map of strings",
     "string-input": "string (or Output)",
     "string-list-input": "list of strings (or Output)",
+    "secret-input": "secret string (or Output)",
     "path-or-false": "string or `false`",
 };
 

@@ -15,7 +15,8 @@ ETCD_DEB_VERSION="${ETCD_DEB_VERSION:-3.5.30-2}"
 # mount: losetup (the loop devices playing the member slots' EBS volumes); util-linux: blkid, findmnt;
 # e2fsprogs: mkfs.ext4, which systemd's own systemd-makefs (package systemd) runs on a blank volume.
 # openssl: the throwaway test CA and certificates of the TLS stand-ins (local/test-certificates.ts, the S3 stand-in's).
-SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates mount util-linux e2fsprogs systemd openssl)
+# jq: the README's access-control session reads its token with it, and its test runs the session as written.
+SYSTEM_PACKAGES=(ignition haproxy etcd-discovery curl ca-certificates mount util-linux e2fsprogs systemd openssl jq)
 
 echo "==> apt-get install ${SYSTEM_PACKAGES[*]}"
 $sudo apt-get update -qq

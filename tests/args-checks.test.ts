@@ -532,6 +532,7 @@ describe("argument checks (lib/args.ts)", () => {
                 https: undefined,
                 peerTls: false,
                 clientTls: false,
+                rootPassword: undefined,
                 rootVolumeSizeGiB: 20,
                 dataVolume: { sizeGiB: 20, iops: 3000, throughputMiBps: 125, kmsKeyId: undefined, retain: true },
                 rollingHealthTimeoutMinutes: 15,
@@ -561,6 +562,7 @@ describe("argument checks (lib/args.ts)", () => {
                 rollingHealthTimeoutMinutes: 0, memberDepartureTimeoutMinutes: 120, quotaBackendMiB: 4096, snapshotCount: 50000,
                 dailyDefragmentation: false, alarmTopicArn: topicArn,
                 backups: true, backupBucket: "kv-snapshots", backupPrefix: "etcd/kv/", backupIntervalMinutes: 60,
+                peerTls: true, clientTls: true, rootPassword: "correct horse battery staple",
             })).to.deep.equal({
                 ecosystem: "kv",
                 network: { kind: "new", vpcCidr: "10.99.0.0/16", availabilityZoneCount: 3, natGateways: "Single" },
@@ -588,8 +590,9 @@ describe("argument checks (lib/args.ts)", () => {
                 grpcLoadBalancer: true,
                 dns: { name: "etcd.example.com", hostedZoneId: "Z1" },
                 https: { certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", sslPolicy: "ELBSecurityPolicy-TLS13-1-3-2021-06" },
-                peerTls: false,
-                clientTls: false,
+                peerTls: true,
+                clientTls: true,
+                rootPassword: "correct horse battery staple",
                 rootVolumeSizeGiB: 50,
                 dataVolume: { sizeGiB: 100, iops: 6000, throughputMiBps: 500, kmsKeyId, retain: false },
                 rollingHealthTimeoutMinutes: 0,
@@ -628,15 +631,17 @@ describe("argument checks (lib/args.ts)", () => {
             getNumber: (key: string) => values[key] as number | undefined,
             getBoolean: (key: string) => values[key] as boolean | undefined,
             getObject: <T>(key: string) => values[key] as T | undefined,
+            // A secret comes back as the reader's own marked value, so the test sees which reader gave it.
+            getSecret: (key: string) => (values[key] === undefined ? undefined : { secret: values[key] }) as unknown as pulumi.Output<string> | undefined,
         });
 
         it("reads each type through its own reader", () => {
             expect(argsFromConfig(reader({
                 ecosystem: "kv", vpcId: "vpc-0a1b2c3d", clusterSize: 5, grpcLoadBalancer: true, sshAuthorizedKeys: [goodKey],
-                publicSubnetIds: subnets, tags: { team: "db" }, discoveryLogFile: "log.txt",
+                publicSubnetIds: subnets, tags: { team: "db" }, discoveryLogFile: "log.txt", rootPassword: "correct horse battery",
             }))).to.deep.equal({
                 ecosystem: "kv", vpcId: "vpc-0a1b2c3d", clusterSize: 5, grpcLoadBalancer: true, sshAuthorizedKeys: [goodKey],
-                publicSubnetIds: subnets, tags: { team: "db" }, discoveryLogFile: "log.txt",
+                publicSubnetIds: subnets, tags: { team: "db" }, discoveryLogFile: "log.txt", rootPassword: { secret: "correct horse battery" },
             });
         });
 
@@ -647,7 +652,7 @@ describe("argument checks (lib/args.ts)", () => {
         it("asks for every argument once, in the definitions' order", () => {
             const asked: string[] = [];
             const spy = (key: string) => { asked.push(key); return undefined; };
-            argsFromConfig({ get: spy, getNumber: spy, getBoolean: spy, getObject: spy });
+            argsFromConfig({ get: spy, getNumber: spy, getBoolean: spy, getObject: spy, getSecret: spy });
             expect(asked).to.deep.equal(argumentNames);
         });
     });

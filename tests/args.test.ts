@@ -319,6 +319,7 @@ describe("arguments from stack config", () => {
         getNumber: (key: string) => (values[key] === undefined ? undefined : Number(values[key])),
         getBoolean: (key: string) => (values[key] === undefined ? undefined : values[key] === "true"),
         getObject: <T>(key: string) => (values[key] === undefined ? undefined : JSON.parse(values[key]) as T),
+        getSecret: () => undefined,
     });
 
     it("reads each key the way its type says", () => {
@@ -339,7 +340,8 @@ describe("arguments from stack config", () => {
         const everything = Object.fromEntries(argumentNames.map((name) => [name, "1"]));
         const asked: string[] = [];
         const spy = { get: (k: string) => (asked.push(k), undefined), getNumber: (k: string) => (asked.push(k), undefined),
-            getBoolean: (k: string) => (asked.push(k), undefined), getObject: (k: string) => (asked.push(k), undefined) };
+            getBoolean: (k: string) => (asked.push(k), undefined), getObject: (k: string) => (asked.push(k), undefined),
+            getSecret: (k: string) => (asked.push(k), undefined) };
         argsFromConfig(spy);
         expect(asked).to.have.members(Object.keys(everything));
     });

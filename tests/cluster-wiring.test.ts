@@ -43,7 +43,7 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         const { name } = await build({});
         expect(guardInputs(name)).to.deep.equal({
             clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs",
-            etcdVersion: defaultEtcdVersion, enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false,
+            etcdVersion: defaultEtcdVersion, enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false,
         });
     });
 

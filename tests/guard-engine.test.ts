@@ -9,7 +9,7 @@ import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
-import { clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
 /** Declares a ClusterGuard in the mocked program and returns it as the engine received it. */
@@ -20,7 +20,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, ...changes,
 });
 
 describe("ClusterGuard as the engine runs it", function () {
@@ -33,7 +33,7 @@ describe("ClusterGuard as the engine runs it", function () {
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
         expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
-            "peerTls", "clientTls", "foundingClusterSize");
+            "peerTls", "clientTls", "accessControl", "foundingClusterSize");
         expect(created.outs).to.deep.include({ ...facts(), foundingClusterSize: 3 });
     });
 
@@ -141,6 +141,12 @@ describe("ClusterGuard as the engine runs it", function () {
         const { clientTls: _absent, ...olderState } = created.outs;
         const resource = await declare(facts({ clientTls: true }));
         expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(clientTlsRefusal(false, true));
+    });
+
+    it("takes a state from before access control existed as without it: refuses adding rootPassword", async () => {
+        const { accessControl: _absent, ...olderState } = created.outs;
+        const resource = await declare(facts({ accessControl: true }));
+        expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(accessControlRefusal(false));
     });
 
     it("takes a state from before peer TLS existed as plain HTTP between the members: lets it stay off, recording it", async () => {

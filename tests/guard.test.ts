@@ -8,11 +8,11 @@ import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
-import { clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -25,13 +25,13 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
     it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS and client TLS, in that order", () => {
         expect(clusterGuardFactNames).to.deep.equal([
-            "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
+            "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls", "accessControl",
         ]);
     });
 
     it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS and client TLS, in that order", () => {
         expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal([
-            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls",
+            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls", "accessControl",
         ]);
     });
 
@@ -77,6 +77,19 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             const { clientTls: _absent, ...older } = facts({ peerTls: true });
             expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true }))).to.deep.equal([clientTlsRefusal(false, true)]);
             expect(clusterGuardRefusals(older, facts({ peerTls: true }))).to.deep.equal([]);
+        });
+
+        it("refuses adding or taking away rootPassword on a running cluster: members without the password could not change the membership", () => {
+            const tls = { peerTls: true, clientTls: true };
+            expect(clusterGuardRefusals(facts(tls), facts({ ...tls, accessControl: true }))).to.deep.equal([accessControlRefusal(false)]);
+            expect(clusterGuardRefusals(facts({ ...tls, accessControl: true }), facts(tls))).to.deep.equal([accessControlRefusal(true)]);
+            expect(clusterGuardRefusals(facts({ ...tls, accessControl: true }), facts({ ...tls, accessControl: true }))).to.deep.equal([]);
+        });
+
+        it("takes a state from before access control existed as without it: refuses adding it, lets it stay off", () => {
+            const { accessControl: _absent, ...older } = facts({ peerTls: true, clientTls: true });
+            expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true, accessControl: true }))).to.deep.equal([accessControlRefusal(false)]);
+            expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true }))).to.deep.equal([]);
         });
 
         it("refuses nothing when the facts stay", () => {
@@ -170,7 +183,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(created.outs).to.deep.equal({
                 clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
-                peerTls: false, clientTls: false, foundingClusterSize: 3,
+                peerTls: false, clientTls: false, accessControl: false, foundingClusterSize: 3,
             });
         });
 
@@ -226,7 +239,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
                 { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
                 .to.deep.equal({ outs: {
                     clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
-                    peerTls: false, clientTls: false, foundingClusterSize: 3,
+                    peerTls: false, clientTls: false, accessControl: false, foundingClusterSize: 3,
                 } });
         });
 
@@ -248,7 +261,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
             inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery",
-                peerTls: false, clientTls: false },
+                peerTls: false, clientTls: false, accessControl: false },
             provider: "string",
         });
     });

@@ -101,6 +101,14 @@ for (const osName of ["fedora-coreos", "flatcar"] as const) {
         peerTls: { bucket: "etcd3-secrets-20261126000000000000000001", region: "eu-west-2" },
         clientTls: { dnsNames: ["etcd3-cluster-nlb-0123456789abcdef.elb.eu-west-2.amazonaws.com"] },
     });
+    // rootPassword: with both TLS flags, the members turn etcd's access control on, sign tokens with the bucket's key and run etcdctl as root.
+    cases[`${osName}-etcd3.5-access-control`] = staticMember({
+        peerTls: { bucket: "etcd3-secrets-20261126000000000000000001", region: "eu-west-2" },
+        clientTls: { dnsNames: [] },
+        accessControl: true,
+        enableV2Api: false,
+        snapshots: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", prefix: "etcd3-cluster/", intervalMinutes: 15 },
+    });
     // restoreFrom: a static cluster whose forming members restore a snapshot first.
     cases[`${osName}-etcd3.5-restore`] = staticMember({
         restore: { bucket: "etcd3-backups-20261126000000000000000001", region: "eu-west-2", key: "etcd3-cluster/etcd-snapshot-rev-00000000000000001234-20261126T231500Z.db" },

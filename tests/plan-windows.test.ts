@@ -46,6 +46,7 @@ describe("the per-member plan's pieces (lib/plan.ts)", () => {
             quotaBackendMiB: 8192, snapshotCount: 10000, defragmentationTime: { hourUtc: 9, minute: 30 }, snapshots: undefined, restore: undefined,
             peerTls: undefined,
             clientTls: undefined,
+            accessControl: false,
         });
     });
 });

@@ -50,6 +50,7 @@ describe("the per-member plan", () => {
             quotaBackendMiB: 4096, snapshotCount: 50000, defragmentationTime: { hourUtc: 6, minute: 30 }, snapshots: undefined, restore: undefined,
             peerTls: undefined,
             clientTls: undefined,
+            accessControl: false,
         });
     });
 

@@ -7,65 +7,15 @@
  */
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
-import { gunzipSync } from "zlib";
-import { installMocks, playUserMocks, recordChildOptions, resourcesOf, settle, uniqueName, valueOf } from "./support/pulumi-mocks";
+import { installMocks, resourcesOf, uniqueName, valueOf } from "./support/pulumi-mocks";
 
 installMocks();
-import { Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError } from "../lib";
+import { Etcd3Cluster, Etcd3ClusterArgumentError } from "../lib";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateSettingsPath } from "../lib/member-certificate";
-import { decodeInlineContents, InlineContents } from "../local/ignition-contents";
-
-const INSTANCE = "aws:ec2/instance:Instance";
-const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
-/** The mocks' created secrets bucket: the prefix the component gives, then AWS's unique suffix. */
-const secretsBucket = (name: string) => `${name}-secrets-20261126000000000000000001`;
-/** The mocks' account and region (lib/testing.ts). */
-const keyArn = (name: string) => `arn:aws:kms:eu-west-2:123456789012:key/${name}-secrets-id`;
-
-/** Key material the TLS provider's resources get here, so that a leak into user data shows. */
-const caPrivateKeyPem = "-----BEGIN EC PRIVATE KEY-----\nTHE-CA-PRIVATE-KEY\n-----END EC PRIVATE KEY-----\n";
-const caCertificatePem = "-----BEGIN CERTIFICATE-----\nTHE-CA-CERTIFICATE\n-----END CERTIFICATE-----\n";
-
-async function build(args: Etcd3ClusterArgs) {
-    const name = uniqueName();
-    const recorder = recordChildOptions();
-    playUserMocks({
-        newResource: async ({ type, name: resourceName, inputs }) => {
-            switch (type) {
-                case "tls:index/privateKey:PrivateKey":
-                    return { id: `${resourceName}-id`, state: { ...inputs, privateKeyPem: caPrivateKeyPem } };
-                case "tls:index/selfSignedCert:SelfSignedCert":
-                    return { id: `${resourceName}-id`, state: { ...inputs, certPem: caCertificatePem } };
-                default:
-                    return undefined;
-            }
-        },
-    });
-    try {
-        const cluster = new Etcd3Cluster(name, { discoveryLogFile: false, ...args }, { transformations: [recorder.transformation] });
-        await settle();
-        return { name, cluster, children: recorder.children, everyChild: recorder.everyChild };
-    } finally {
-        playUserMocks(undefined);
-    }
-}
-
-const inputsOf = (name: string, type: string) => resourcesOf(name, type).map((resource) => ({ name: resource.name, inputs: resource.inputs }));
-
-/** A member's Ignition config as the node reads it: its user data, unwrapped from the compressed form when sent so. */
-function configOf(userData: string): any {
-    const config = JSON.parse(userData);
-    const replaced: string | undefined = config.ignition.config?.replace?.source;
-    return replaced ? JSON.parse(gunzipSync(Buffer.from(replaced.replace(/^data:;base64,/, ""), "base64")).toString("utf8")) : config;
-}
-
-/** Every file of a member's config with its text, and every unit's text. */
-function everythingIn(userData: string): string {
-    const config = configOf(userData);
-    const files: { path: string; contents: InlineContents }[] = config.storage.files ?? [];
-    return [userData, ...files.map((file) => decodeInlineContents(file.contents)), ...config.systemd.units.map((unit: { contents: string }) => unit.contents)].join("\n");
-}
+import {
+    buildWithSecrets as build, caCertificatePem, caPrivateKeyPem, everythingIn, fileIn, INSTANCE, inputsOf, keyArn, ROLE_POLICY, secretsBucket, unitIn,
+} from "./support/secrets-graph";
 
 describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
     describe("with peerTls", () => {
@@ -99,7 +49,7 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
             const bucketArn = `arn:aws:s3:::${secretsBucket(name)}`;
             expect(inputsOf(name, "aws:kms/key:Key")).to.deep.equal([{
                 name: `${name}-secrets`,
-                inputs: { description: `${name}: encrypts the etcd members' TLS secrets in S3`, enableKeyRotation: true, tags },
+                inputs: { description: `${name}: encrypts the etcd members' secrets in S3`, enableKeyRotation: true, tags },
             }]);
             expect(inputsOf(name, "aws:s3/bucket:Bucket")).to.deep.equal([
                 { name: `${name}-secrets`, inputs: { bucketPrefix: `${name}-secrets-`, forceDestroy: true, tags } },
@@ -165,14 +115,14 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
             expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
                 Version: "2012-10-17",
                 Statement: [
-                    { Sid: "GetTlsSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${secretsBucket(name)}/tls/*` },
+                    { Sid: "GetSecrets", Effect: "Allow", Action: "s3:GetObject", Resource: [`arn:aws:s3:::${secretsBucket(name)}/tls/*`] },
                     {
-                        Sid: "DecryptTlsSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn(name),
+                        Sid: "DecryptSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn(name),
                         Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-2.amazonaws.com" } },
                     },
                 ],
             });
-            expect(inputsOf(name, "aws:iam/role:Role")[0].inputs.description).to.equal(`etcd members of ${name}: read their TLS secrets under tls/`);
+            expect(inputsOf(name, "aws:iam/role:Role")[0].inputs.description).to.equal(`etcd members of ${name}: read their secrets under tls/`);
         });
 
         it("creates every member after its role's policy and the CA's objects, which its first boot reads", () => {
@@ -186,8 +136,7 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         it("tells each member the secrets bucket and its region, and names https:// peer URLs", async () => {
             const { name, cluster } = built;
             for (const instance of resourcesOf(name, INSTANCE)) {
-                const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
-                const settings = decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents);
+                const settings = fileIn(instance.inputs.userData, memberCertificateSettingsPath);
                 expect(settings).to.contain(`TLS_BUCKET=${secretsBucket(name)}\nTLS_REGION=eu-west-2\n`);
             }
             const peerUrls = await valueOf(cluster.peerUrls);
@@ -244,13 +193,10 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         it("has each member serve and ask the client port over TLS, its certificate naming the NLB's DNS name", async () => {
             const nlbDnsName = await valueOf(built.cluster.grpcEndpoint).then((endpoint) => endpoint!.replace(/:2379$/, ""));
             for (const instance of resourcesOf(built.name, INSTANCE)) {
-                const config = configOf(instance.inputs.userData);
-                const files: { path: string; contents: InlineContents }[] = config.storage.files;
-                const settings = decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents);
-                expect(settings).to.contain(`\nCERTIFICATE_DNS_NAMES=${nlbDnsName}\n`);
-                const etcd = config.systemd.units.find((unit: { name: string }) => unit.name === "etcd-member.service").contents;
-                expect(etcd).to.contain("--listen-client-urls=https://0.0.0.0:2379").and.contain("--advertise-client-urls=https://${");
-                expect(decodeInlineContents(files.find((file) => file.path === bootstrapSettingsPath)!.contents)).to.contain("\nCLIENT_URL_SCHEME=https\n");
+                const userData = instance.inputs.userData;
+                expect(fileIn(userData, memberCertificateSettingsPath)).to.contain(`\nCERTIFICATE_DNS_NAMES=${nlbDnsName}\n`);
+                expect(unitIn(userData, "etcd-member.service")).to.contain("--listen-client-urls=https://0.0.0.0:2379").and.contain("--advertise-client-urls=https://${");
+                expect(fileIn(userData, bootstrapSettingsPath)).to.contain("\nCLIENT_URL_SCHEME=https\n");
             }
         });
 
@@ -267,8 +213,7 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         expect(resourcesOf(name, "aws:lb/targetGroup:TargetGroup").map((group) => [group.inputs.protocol, group.inputs.healthCheck.protocol]))
             .to.deep.equal([["HTTPS", "HTTPS"]]);
         for (const instance of resourcesOf(name, INSTANCE)) {
-            const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
-            expect(decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
+            expect(fileIn(instance.inputs.userData, memberCertificateSettingsPath)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
         }
     });
 
@@ -279,8 +224,7 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         expect(resourcesOf(name, "aws:lb/targetGroup:TargetGroup").map((group) => [group.inputs.protocol, group.inputs.healthCheck.protocol]))
             .to.deep.equal([["HTTP", "HTTP"]]);
         for (const instance of resourcesOf(name, INSTANCE)) {
-            const files: { path: string; contents: InlineContents }[] = configOf(instance.inputs.userData).storage.files;
-            expect(decodeInlineContents(files.find((file) => file.path === memberCertificateSettingsPath)!.contents)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
+            expect(fileIn(instance.inputs.userData, memberCertificateSettingsPath)).to.contain("\nCERTIFICATE_DNS_NAMES=\n");
         }
     });
 
@@ -297,6 +241,6 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         const { name } = await build({ peerTls: true, backups: true });
         const [policy] = inputsOf(name, ROLE_POLICY);
         expect(JSON.parse(policy.inputs.policy).Statement.map((statement: { Sid: string }) => statement.Sid))
-            .to.deep.equal(["PutSnapshots", "ListSnapshots", "GetTlsSecrets", "DecryptTlsSecrets"]);
+            .to.deep.equal(["PutSnapshots", "ListSnapshots", "GetSecrets", "DecryptSecrets"]);
     });
 });

@@ -216,13 +216,16 @@ export function etcdctl(endpoints: string[], args: string[]): Promise<string> {
     });
 }
 
-/** etcdctl's option to trust the members' CA, with `clientTls`; none otherwise. */
-export const trustingMembers = (cluster: LocalCluster): string[] => (cluster.memberCaFile ? [`--cacert=${cluster.memberCaFile}`] : []);
+/** etcdctl's options to reach the members: with `clientTls` the CA it trusts them by, with `rootPassword` root's credentials; none otherwise. */
+export const reachingMembers = (cluster: LocalCluster): string[] => [
+    ...cluster.memberCaFile ? [`--cacert=${cluster.memberCaFile}`] : [],
+    ...cluster.rootPassword !== undefined ? ["--user=root", `--password=${cluster.rootPassword}`] : [],
+];
 
 /** Member ids as `etcdctl member list -w json` gives them (hex), by name, asked of the members that run. */
 export async function memberIds(cluster: LocalCluster): Promise<Record<string, string>> {
     const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
-    const text = await etcdctl(running, [...trustingMembers(cluster), "member", "list", "-w", "json"]);
+    const text = await etcdctl(running, [...reachingMembers(cluster), "member", "list", "-w", "json"]);
     // JSON.parse would round the 64-bit ids to doubles: read them from the text.
     const members = [...text.matchAll(/"ID":(\d+),"name":"([^"]*)"/g)].map((match) => [match[2], BigInt(match[1]).toString(16)]);
     if (members.length === 0) {
@@ -243,7 +246,7 @@ export interface Member {
 /** The members etcd lists (asked of the running members), by peer URL. */
 export async function members(cluster: LocalCluster): Promise<Member[]> {
     const running = cluster.nodes.filter((node) => node.running).map((node) => node.clientUrl);
-    const text = await etcdctl(running, [...trustingMembers(cluster), "member", "list", "-w", "simple"]);
+    const text = await etcdctl(running, [...reachingMembers(cluster), "member", "list", "-w", "simple"]);
     return text.trim().split("\n").map((line) => {
         const [id, status, name, peerUrl, , learner] = line.split(",").map((field) => field.trim());
         return { id, started: status === "started", name, peerUrl, learner: learner === "true" };

@@ -28,3 +28,12 @@ export const clientTlsRefusal = (from: boolean, to: boolean) => `clientTls canno
     "the load balancers' new target groups would find none of the members not yet replaced healthy, and a member joining would " +
     `speak another protocol to the others' client port than they serve. Keep clientTls: ${from}; for the other, build a new cluster ` +
     "(backups and restoreFrom move the data): run `pulumi destroy` first, or create a second Etcd3Cluster.";
+
+/** The guard's refusal to add rootPassword (`had` false) or take it away (`had` true) on a running cluster. */
+export const accessControlRefusal = (had: boolean) => (had
+    ? "rootPassword cannot be taken away on a running cluster: its access control stays on, and the members replaced without the " +
+      "password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, "
+    : "rootPassword cannot be added on a running cluster: the first member replaced would turn access control on, and the members not " +
+      "yet replaced, which have no password, could no longer change the membership (their own replacement included). Leave " +
+      "rootPassword out; for a cluster with it, ") +
+    "build a new cluster (backups and restoreFrom move the data): run `pulumi destroy` first, or create a second Etcd3Cluster.";
