@@ -266,8 +266,10 @@ function benchUserData(): UserDataResult[] {
         { variant: "default", args: {}, facts: { discoveryUrl } },
         { variant: "with one SSH key", args: withKey, facts: { discoveryUrl } },
         {
-            variant: "every feature: static, backups, peer and client TLS, the gRPC NLB, one SSH key",
-            args: { ...withKey, bootstrap: "static" as const, backups: true, peerTls: true, clientTls: true, grpcLoadBalancer: true },
+            variant: "every feature: static, backups, peer and client TLS, access control, the gRPC NLB, one SSH key",
+            args: {
+                ...withKey, bootstrap: "static" as const, backups: true, peerTls: true, clientTls: true, rootPassword: "bench-root-password", grpcLoadBalancer: true,
+            },
             facts: {
                 clusterToken: "bench-5f0c6a52-3d1e-4c1b-9a0e-2a4f1c3b7d99", foundingClusterSize: 7,
                 backupBucket: { name: "bench-backups-20261127000000000000000001", region: "eu-west-2" },

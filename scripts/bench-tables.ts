@@ -151,8 +151,8 @@ function userDataSection(results: BenchResults): string {
     const share = (u: typeof plain) => (u.shareOfLimit * 100).toFixed(1);
     return `**User data** is ${plain.bytes} bytes per member (${withKey.bytes} with one SSH key), ${share(plain)}–${share(withKey)} % of EC2's 16 KB `
         + "limit; a config over the limit goes out gzipped in one that replaces itself with it, its files as text inside it (which "
-        + "compresses best), and only one over the limit even compressed is refused, rather than letting the launch fail. With every feature that adds to it (static bootstrap, backups, peer and client TLS, the "
-        + `gRPC NLB and an SSH key) a 7-member cluster's config is over the limit, and goes out as ${everyFeature.bytes} bytes (${share(everyFeature)} %).`;
+        + "compresses best), and only one over the limit even compressed is refused, rather than letting the launch fail. With every feature that adds to it (static bootstrap, backups, peer and client TLS, access "
+        + `control, the gRPC NLB and an SSH key) a 7-member cluster's config is over the limit, and goes out as ${everyFeature.bytes} bytes (${share(everyFeature)} %).`;
 }
 
 function scenario(results: BenchResults, fault: FaultScenarioResult["fault"]): FaultScenarioResult {
