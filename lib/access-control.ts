@@ -111,8 +111,9 @@ token_key() {
 
 # etcdctl at the member's client URL, with root's credentials from root_credentials.
 ctl() { $ACCESS_CONTROL_ETCDCTL --dial-timeout=3s --command-timeout=15s --endpoints="$url" "$@"; }
-# The v3 JSON gateway, for the two calls that carry the password: etcdctl takes one only on its command line
-# (where ps shows it) or from a terminal, which etcd's image cannot ask (it has no stty). The body goes on curl's standard input.
+# The v3 JSON gateway, for the two calls that carry the password, on curl's standard input: etcdctl takes one on its
+# command line (where ps shows it), from a terminal (which etcd's image cannot ask: it has no stty), or with
+# --interactive=false from its standard input read up to the first blank, which would cut a password with spaces short.
 with_password() {
     local password=\${ETCDCTL_PASSWORD//\\\\/\\\\\\\\}
     password=\${password//\\"/\\\\\\"}
@@ -129,9 +130,10 @@ turn_on_once() {
     local status user
     if ! status=$(ctl auth status 2>&1); then
         if [[ $status == *"authentication failed"* ]]; then
-            say "root's password in s3://$SECRETS_BUCKET/${rootPasswordKey} is not the cluster's: set it with etcdctl user passwd root, or the stack's rootPassword back"
+            say "root's password in s3://$SECRETS_BUCKET/${rootPasswordKey} is not the cluster's: set it with etcdctl user passwd root," \\
+                "or the stack's rootPassword back (a cluster restored from a snapshot keeps the snapshot's users and passwords)"
         else
-            say "the member does not answer yet: \${status##*$'\\n'}"
+            say "the cluster does not answer root yet (forming, no quorum, a learner not yet promoted): \${status##*$'\\n'}"
         fi
         return 1
     fi
@@ -139,19 +141,25 @@ turn_on_once() {
         say "on, and root's password from the bucket is the cluster's"
         return 0
     fi
-    if user=$(ctl user get root 2>&1); then
-        # A root made before (a restored snapshot's) gets the password first: turning access control on must not lock anyone out.
-        with_password changepw || return 1
-    else
-        # A refusal is logged; another member may just have made it, with the same password, and the user is then there all the same.
+    if ! user=$(ctl user get root 2>&1); then
+        if [[ $user != *"user name not found"* ]]; then
+            say "cannot look the user root up: \${user##*$'\\n'}"
+            return 1
+        fi
+        # A refusal is logged: another member may have made it at the same moment.
         with_password add || true
-        user=$(ctl user get root 2>&1) || return 1
     fi
-    if [[ $user != *"Roles: root"* ]]; then
-        ctl user grant-role root root > /dev/null || return 1
-    fi
+    # Whoever made root, with whatever password (another member, a restored snapshot, none at all), it gets the bucket's
+    # before access control is on: turning it on must lock nobody out. Both steps change nothing done already.
+    with_password changepw || return 1
+    ctl user grant-role root root > /dev/null || return 1
     ctl auth enable > /dev/null || return 1
-    say "turned on: the user root has the role root and the password from s3://$SECRETS_BUCKET/${rootPasswordKey}"
+    # Anyone who could reach the cluster before this moment could have added users: say which there are.
+    local users roles
+    users=$(ctl user list) roles=$(ctl role list)
+    users=\${users//$'\\n'/ } roles=\${roles//$'\\n'/ }
+    say "turned on: the user root has the role root and the password from s3://$SECRETS_BUCKET/${rootPasswordKey};" \\
+        "users: $users; roles besides root's own: \${roles:-none}"
 }
 
 case $mode in

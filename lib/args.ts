@@ -246,11 +246,13 @@ export interface Etcd3ClusterArgs {
      * Turns on etcd's role-based access control with this password for the
      * user `root` (give a Pulumi secret: `pulumi config set --secret
      * rootPassword …`; at least 12 printable characters). Needs `clientTls`,
-     * so that neither the password nor the tokens it buys cross the network
-     * in clear. The members turn access control on once the cluster has
-     * formed; a request without a token (`/v3/auth/authenticate`, or
-     * etcdctl's `--user`) is then refused, and `/health` still answers for
-     * the load balancers. The password reaches the members only from the
+     * so that the password and the tokens it buys reach the members only over
+     * TLS, and with `internetFacing` needs `certificateArn` (without it,
+     * clients send them to the internal ALB over HTTP, inside `allowedCidrs`).
+     * The members turn access control on once the cluster has formed; a read
+     * or write without a token (`/v3/auth/authenticate`, or etcdctl's
+     * `--user`) is then refused, and `/health` still answers for the load
+     * balancers. The password reaches the members only from the
      * cluster's secrets bucket (SSE-KMS, readable by their role alone), never
      * in user data or a plain output; the members sign clients' tokens with a
      * key from the same bucket, so a token from one member is good at every
@@ -842,9 +844,12 @@ function shapeProblems(args: object): string[] {
                 (nearest.length > 0 ? `; did you mean ${nearest.join(" or ")}?` : ""));
             continue;
         }
-        const check = typeChecks[argumentDefinitions[key as keyof Etcd3ClusterArgs].type];
+        const type = argumentDefinitions[key as keyof Etcd3ClusterArgs].type;
+        const check = typeChecks[type];
         if (!check.accepts(value)) {
-            problems.push(`${key}: expected ${check.expected}, got ${describeValue(value)}` + (check.hint ? ` (${check.hint})` : ""));
+            // A secret's value is never shown, even one of the wrong type.
+            const got = type !== "secret-input" ? describeValue(value) : value === null ? "null" : typeof value === "object" ? "an object" : `a ${typeof value}`;
+            problems.push(`${key}: expected ${check.expected}, got ${got}` + (check.hint ? ` (${check.hint})` : ""));
         }
     }
     return problems;
@@ -1076,6 +1081,10 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     }
     if (accessControl && !clientTls) {
         problem("rootPassword: root's password, and the tokens it buys, would cross the network to the members in clear; turn clientTls (and peerTls) on too, or leave rootPassword out");
+    }
+    if (accessControl && internetFacing && !https) {
+        problem("rootPassword with internetFacing: clients would send root's password, and the tokens it buys, to the ALB over the internet in clear; " +
+            "give certificateArn (HTTPS at the ALB), or keep the ALB internal");
     }
     // An Output is checked once known (tls.ts), before anything reads it.
     const passwordProblem = typeof args.rootPassword === "string" ? rootPasswordProblem(args.rootPassword) : undefined;

@@ -136,7 +136,9 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
         refusal: (olds, news) => (olds.accessControl === news.accessControl ? undefined
             : olds.accessControl
                 ? "rootPassword cannot be taken away on a running cluster: its access control stays on, and the members replaced " +
-                  `without the password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`
+                  `without the password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, ` +
+                  "run `etcdctl auth disable` (a snapshot keeps access control, its users and their passwords), then build a new cluster " +
+                  `(backups and restoreFrom move the data): ${rebuild}.`
                 : "rootPassword cannot be added on a running cluster: the first member replaced would turn access control on, and the " +
                   "members not yet replaced, which have no password, could no longer change the membership (their own replacement " +
                   `included). Leave rootPassword out; for a cluster with it, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`),

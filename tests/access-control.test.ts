@@ -180,7 +180,10 @@ describe("access control in the resource graph (lib/tls.ts, lib/backup.ts, Pulum
             object(`${name}-root-password`, "auth/root-password", secret(rootPassword), "text/plain"),
             object(`${name}-token-signing-key`, "auth/token-signing.key", secret(tokenSigningKeyPem), "application/x-pem-file"),
         ]);
-        expect(inputsOf(name, "tls:index/privateKey:PrivateKey").map((key) => key.name).sort()).to.deep.equal([`${name}-peer-ca`, `${name}-token-signing`]);
+        expect(inputsOf(name, "tls:index/privateKey:PrivateKey").sort((a, b) => a.name.localeCompare(b.name))).to.deep.equal([
+            { name: `${name}-peer-ca`, inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } },
+            { name: `${name}-token-signing`, inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } },
+        ]);
     });
 
     it("lets the members read tls/ and auth/ and decrypt them only through S3, and nothing else", () => {
@@ -251,6 +254,18 @@ describe("access control in the resource graph (lib/tls.ts, lib/backup.ts, Pulum
                 "rootPassword: use at least 12 characters (it has 5), e.g. `pulumi config set --secret rootPassword \"$(openssl rand -base64 24)\"`",
             ]);
         expect(resourcesOf(name)).to.deep.equal([]);
+    });
+
+    it("refuses rootPassword on an internet-facing ALB without certificateArn, and takes it with one", () => {
+        const args = { discoveryLogFile: false as const, peerTls: true, clientTls: true, rootPassword, internetFacing: true, allowedCidrs: ["203.0.113.0/24"] };
+        const name = uniqueName();
+        expect(() => new Etcd3Cluster(name, args)).to.throw(Etcd3ClusterArgumentError).with.property("problems").that.deep.equals([
+            "rootPassword with internetFacing: clients would send root's password, and the tokens it buys, to the ALB over the internet in clear; " +
+            "give certificateArn (HTTPS at the ALB), or keep the ALB internal",
+        ]);
+        expect(resourcesOf(name)).to.deep.equal([]);
+        expect(() => new Etcd3Cluster(uniqueName(), { ...args, certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", dnsName: "etcd.example.com", hostedZoneId: "Z1" }))
+            .to.not.throw();
     });
 
     it("creates no access control secret and no auth/ access without rootPassword", async () => {

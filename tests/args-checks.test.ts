@@ -225,6 +225,16 @@ describe("argument checks (lib/args.ts)", () => {
             ]);
         });
 
+        it("takes rootPassword as a string or an Output, never a number or an object that is not one, and never shows it", () => {
+            expect(problemsOf({ peerTls: true, clientTls: true, rootPassword: 123456789012 } as never))
+                .to.deep.equal(["rootPassword: expected a string or an Output of one (a Pulumi secret), got a number"]);
+            expect(problemsOf({ peerTls: true, clientTls: true, rootPassword: { password: "a plain object" } } as never))
+                .to.deep.equal(["rootPassword: expected a string or an Output of one (a Pulumi secret), got an object"]);
+            expect(problemsOf({ peerTls: true, clientTls: true, rootPassword: null } as never))
+                .to.deep.equal(["rootPassword: expected a string or an Output of one (a Pulumi secret), got null"]);
+            expect(() => resolveArgs("etcd3", { peerTls: true, clientTls: true, rootPassword: pulumi.secret("twelve characters at least") })).to.not.throw();
+        });
+
         it("takes discoveryLogFile as a path or false, nothing else", () => {
             expect(problemsOf({ discoveryLogFile: true } as never)).to.deep.equal(["discoveryLogFile: expected a file path or false, got the boolean true"]);
         });

@@ -20,6 +20,7 @@ import { defragmentServiceName } from "../lib/maintenance";
 import { snapshotServiceName } from "../lib/snapshots";
 import type { LocalCluster, LocalNode } from "../local/cluster";
 import { rootToken } from "../local/cluster";
+import { waitUntil } from "../local/processes";
 import { etcdctl, hostEtcdctl, loseDataAndReboot, members, reachingMembers, useLocalCluster } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
@@ -111,8 +112,10 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         expect(await etcdctl(clientEndpoints, [...reachingMembers(cluster()), "auth", "status"])).to.match(/^Authentication Status: true\n/);
         expect(await etcdctl(clientEndpoints, [...reachingMembers(cluster()), "user", "get", "root"])).to.equal("User: root\nRoles: root\n");
         const outputs = nodes.map((node) => node.unitOutput(accessControlUnitName));
-        expect(outputs.filter((output) => output.includes("access control: turned on: the user root has the role root")), outputs.join("\n---\n"))
-            .to.have.length.at.least(1);
+        const turnedOn = outputs.filter((output) => output.includes("access control: turned on"));
+        expect(turnedOn, outputs.join("\n---\n")).to.have.length.at.least(1);
+        // It names the users and roles the cluster had as it turned on: only root, made by the members.
+        expect(turnedOn[0], turnedOn[0]).to.match(/access control: turned on: the user root has the role root and the password from s3:\/\/[^;]+; users: root; roles besides root's own: none\n/);
         nodes.forEach((node) => expect(node.unit(accessControlUnitName).activeState, node.name).to.equal("active"));
     });
 
@@ -177,6 +180,22 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         expect(range.kvs.map((kv: any) => Buffer.from(kv.value, "base64").toString())).to.deep.equal(["earth jupiter mars"]);
         expect(refused).to.deep.equal({ code: 3, message: "etcdserver: user name is empty" });
         expect(health).to.deep.equal({ health: "true", reason: "" });
+    });
+
+    it("gives a root made with another password while access control was off the bucket's before turning it on again", async () => {
+        const node = cluster().nodes[1];
+        const as = (password: string) => [...withoutCredentials(), "--user=root", `--password=${password}`];
+        await etcdctl(cluster().clientEndpoints, [...as(rootPassword), "auth", "disable"]);
+        // As a restored snapshot's root would be: there, with a password the bucket does not have.
+        await changeRootPassword(cluster(), rootPassword, "a snapshot's old password");
+        await node.stop();
+        await node.start();
+        await waitUntil(async () => node.unit(accessControlUnitName).activeState === "active", {
+            description: `${node.name}'s ${accessControlUnitName} after its reboot`, timeoutMs: 60_000, intervalMs: 500,
+        });
+        expect(await etcdctl(cluster().clientEndpoints, [...as(rootPassword), "auth", "status"])).to.match(/^Authentication Status: true\n/);
+        const refused = await etcdctl(cluster().clientEndpoints, [...as("a snapshot's old password"), "auth", "status"]).then(() => "served", (e: Error) => e.message);
+        expect(refused).to.contain("authentication failed");
     });
 
     it("follows a rotated password: etcdctl user passwd root, then the new secret in the bucket, and the members' etcdctl reads it", async () => {

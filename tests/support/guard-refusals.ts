@@ -32,7 +32,8 @@ export const clientTlsRefusal = (from: boolean, to: boolean) => `clientTls canno
 /** The guard's refusal to add rootPassword (`had` false) or take it away (`had` true) on a running cluster. */
 export const accessControlRefusal = (had: boolean) => (had
     ? "rootPassword cannot be taken away on a running cluster: its access control stays on, and the members replaced without the " +
-      "password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, "
+      "password could no longer change the membership, take snapshots or defragment. Give rootPassword again; for a cluster without it, " +
+      "run `etcdctl auth disable` (a snapshot keeps access control, its users and their passwords), then "
     : "rootPassword cannot be added on a running cluster: the first member replaced would turn access control on, and the members not " +
       "yet replaced, which have no password, could no longer change the membership (their own replacement included). Leave " +
       "rootPassword out; for a cluster with it, ") +
