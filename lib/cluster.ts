@@ -20,7 +20,7 @@ import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
 import { createSecurityGroups } from "./security-groups";
-import { createSecretStore } from "./tls";
+import { caExpiryWarning, createSecretStore } from "./tls";
 
 export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3ClusterOutputs {
     public readonly etcd3ClusterUrl: pulumi.Output<string>;
@@ -112,6 +112,12 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             pulumi.log.warn("certificateArn without dnsName: etcd3ClusterUrl names the ALB's own DNS name, which your certificate cannot " +
                 "cover, so TLS clients will refuse it; give dnsName (and hostedZoneId), or point a name the certificate covers at loadBalancerDnsName", this);
         }
+        secrets?.caValidityEnd.apply((end) => {
+            const warning = caExpiryWarning(end, Date.now());
+            if (warning) {
+                pulumi.log.warn(warning, this);
+            }
+        });
         if (resolved.clusterSize === 1) {
             pulumi.log.warn("a 1-member cluster has no redundancy: a change that replaces its instance (image, etcdVersion, instanceType, " +
                 "any argument in the user data) stops the cluster until the new instance is up; its data is kept on the data volume", this);

@@ -43,6 +43,31 @@ export interface SecretStore {
     objects: aws.s3.BucketObjectv2[];
     /** The CA's certificate, PEM: what clients verify the members with (not a secret). */
     caCertificatePem: pulumi.Output<string>;
+    /** When the CA's certificate expires (RFC 3339), as the TLS provider reports it. */
+    caValidityEnd: pulumi.Output<string | undefined>;
+}
+
+/** How long before the peer CA expires every `pulumi up` starts warning: time to build a new cluster and move the data. */
+export const caExpiryWarningDays = 365;
+
+/**
+ * The warning for a peer CA that expires within `caExpiryWarningDays` of
+ * `now` (or has expired), naming the date and what to do; undefined while
+ * it has longer, or when its end is not known (a preview before it exists).
+ */
+export function caExpiryWarning(validityEnd: string | undefined, now: number): string | undefined {
+    const end = validityEnd === undefined ? NaN : Date.parse(validityEnd);
+    if (Number.isNaN(end)) {
+        return undefined;
+    }
+    const remedy = "build a new cluster and move the data to it (backups and restoreFrom)";
+    if (end <= now) {
+        return `the cluster's peer CA expired on ${validityEnd}: the members refuse each other's certificates from now on; ${remedy}`;
+    }
+    const days = Math.floor((end - now) / 86_400_000);
+    return days < caExpiryWarningDays
+        ? `the cluster's peer CA expires on ${validityEnd}, in ${days} days, and the component does not renew it; before then, ${remedy}`
+        : undefined;
 }
 
 /** The bucket policy that refuses every request not made over TLS. */
@@ -137,5 +162,6 @@ export function createSecretStore(
         prefixes: secrets.rootPassword === undefined ? [tlsSecretsPrefix] : [tlsSecretsPrefix, accessControlSecretsPrefix],
         objects,
         caCertificatePem: caCertificate.certPem,
+        caValidityEnd: caCertificate.validityEndTime,
     };
 }

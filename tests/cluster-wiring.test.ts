@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
+import { installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
@@ -51,6 +51,24 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         const kmsKeyId = "arn:aws:kms:eu-west-2:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab";
         const { name } = await build({ kmsKeyId, bootstrap: "static" });
         expect(guardInputs(name)).to.include({ dataVolumeKmsKey: kmsKeyId, bootstrap: "static" });
+    });
+
+    it("warns at every run once the peer CA has less than a year left, and says nothing of it before", async () => {
+        const caEndingIn = (days: number) => async () => {
+            playUserMocks({
+                newResource: async ({ type, name, inputs }) => (type === "tls:index/selfSignedCert:SelfSignedCert"
+                    ? { id: `${name}-id`, state: { ...inputs, validityEndTime: new Date(Date.now() + days * 86_400_000).toISOString() } } : undefined),
+            });
+            try {
+                return (await build({ peerTls: true })).warnings.filter((warning) => warning.includes("peer CA"));
+            } finally {
+                playUserMocks(undefined);
+            }
+        };
+        const [soon, later] = [await caEndingIn(100.5)(), await caEndingIn(400)()];
+        expect(soon).to.have.length(1);
+        expect(soon[0]).to.match(/^the cluster's peer CA expires on \S+, in 100 days, and the component does not renew it; before then, build a new cluster/);
+        expect(later).to.deep.equal([]);
     });
 
     it("warns that a 1-member cluster has no redundancy, and says nothing of it for 3 members", async () => {

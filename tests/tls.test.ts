@@ -13,6 +13,7 @@ installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgumentError } from "../lib";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateSettingsPath } from "../lib/member-certificate";
+import { caExpiryWarning } from "../lib/tls";
 import {
     buildWithSecrets as build, caCertificatePem, caPrivateKeyPem, everythingIn, fileIn, INSTANCE, inputsOf, keyArn, ROLE_POLICY, secretsBucket, unitIn,
 } from "./support/secrets-graph";
@@ -242,5 +243,34 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
         const [policy] = inputsOf(name, ROLE_POLICY);
         expect(JSON.parse(policy.inputs.policy).Statement.map((statement: { Sid: string }) => statement.Sid))
             .to.deep.equal(["PutSnapshots", "ListSnapshots", "GetSecrets", "DecryptSecrets"]);
+    });
+});
+
+describe("the peer CA's expiry (lib/tls.ts)", () => {
+    const end = "2036-11-26T12:00:00Z";
+    const daysBefore = (days: number) => Date.parse(end) - days * 86_400_000;
+
+    it("warns from a year before the CA expires, naming the date, the days left and what to do", () => {
+        expect(caExpiryWarning(end, daysBefore(364.5))).to.equal("the cluster's peer CA expires on 2036-11-26T12:00:00Z, in 364 days, and the " +
+            "component does not renew it; before then, build a new cluster and move the data to it (backups and restoreFrom)");
+        expect(caExpiryWarning(end, daysBefore(0.5))).to.contain("in 0 days");
+    });
+
+    it("says nothing while a year or more is left", () => {
+        expect(caExpiryWarning(end, daysBefore(365))).to.equal(undefined);
+        expect(caExpiryWarning(end, daysBefore(3650))).to.equal(undefined);
+    });
+
+    it("says the CA has expired, from the moment it has", () => {
+        const expired = "the cluster's peer CA expired on 2036-11-26T12:00:00Z: the members refuse each other's certificates from now on; " +
+            "build a new cluster and move the data to it (backups and restoreFrom)";
+        expect(caExpiryWarning(end, Date.parse(end))).to.equal(expired);
+        expect(caExpiryWarning(end, daysBefore(-30))).to.equal(expired);
+    });
+
+    it("says nothing when the end is not known (a preview before the CA exists) or cannot be read", () => {
+        expect(caExpiryWarning(undefined, daysBefore(10))).to.equal(undefined);
+        expect(caExpiryWarning("", daysBefore(10))).to.equal(undefined);
+        expect(caExpiryWarning("not a date", daysBefore(10))).to.equal(undefined);
     });
 });
