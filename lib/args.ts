@@ -223,8 +223,10 @@ export interface Etcd3ClusterArgs {
      * are refused. Nothing secret is in the user data. Clients still reach
      * the members over HTTP, unless `clientTls` is on too. It cannot change
      * on a running cluster (the members would stop understanding each
-     * other); choose it when the stack is created.
-     * Default `false`.
+     * other); choose it when the stack is created. On by default once you ask
+     * for HTTPS or authentication: a cluster created with those is encrypted
+     * on every hop unless you say otherwise.
+     * Default `true` with `certificateArn` or `rootPassword`, otherwise `false`.
      */
     peerTls?: boolean;
     /**
@@ -239,7 +241,8 @@ export interface Etcd3ClusterArgs {
      * certificates: the ALB has none to give. The metrics port (2381) stays
      * plain HTTP. Like `peerTls`, it cannot change on a running cluster; and
      * since the certificates name the NLB, turning `grpcLoadBalancer` on or off
-     * (or replacing the NLB) rolls every member. Default `false`.
+     * (or replacing the NLB) rolls every member.
+     * Default `true` with `certificateArn` or `rootPassword` (unless `peerTls` is `false`), otherwise `false`.
      */
     clientTls?: boolean;
     /**
@@ -472,8 +475,8 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     hostedZoneId: { type: "string-input" },
     certificateArn: { type: "string-input" },
     sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
-    peerTls: { type: "boolean", default: false },
-    clientTls: { type: "boolean", default: false },
+    peerTls: { type: "boolean", default: { words: "`true` with `certificateArn` or `rootPassword`, otherwise `false`" } },
+    clientTls: { type: "boolean", default: { words: "`true` with `certificateArn` or `rootPassword` (unless `peerTls` is `false`), otherwise `false`" } },
     rootPassword: { type: "secret-input", default: { words: "none: no authentication" } },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
@@ -520,8 +523,6 @@ export const argumentDefaults = {
     internetFacing: valueDefault("internetFacing"),
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     sslPolicy: valueDefault("sslPolicy"),
-    peerTls: valueDefault("peerTls"),
-    clientTls: valueDefault("clientTls"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -1074,8 +1075,10 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         problem(`dnsName "${args.dnsName}": use a fully qualified DNS name such as etcd.example.com`);
     }
     const https = httpsSettings(args, problem);
-    const peerTls = args.peerTls ?? argumentDefaults.peerTls;
-    const clientTls = args.clientTls ?? argumentDefaults.clientTls;
+    // Whoever asks for HTTPS at the ALB or for authentication gets TLS on every hop unless they say otherwise.
+    const encryptedByDefault = https !== undefined || accessControl;
+    const peerTls = args.peerTls ?? encryptedByDefault;
+    const clientTls = args.clientTls ?? (encryptedByDefault && peerTls);
     if (clientTls && !peerTls) {
         problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
     }

@@ -246,9 +246,9 @@ describe("access control in the resource graph (lib/tls.ts, lib/backup.ts, Pulum
         expect(resourcesOf(name)).to.deep.equal([]);
     });
 
-    it("refuses rootPassword without clientTls, and a short one given as a string, before creating anything", () => {
+    it("refuses rootPassword with clientTls turned off, and a short one given as a string, before creating anything", () => {
         const name = uniqueName();
-        expect(() => new Etcd3Cluster(name, { discoveryLogFile: false, peerTls: true, rootPassword: "short" })).to.throw(Etcd3ClusterArgumentError)
+        expect(() => new Etcd3Cluster(name, { discoveryLogFile: false, clientTls: false, rootPassword: "short" })).to.throw(Etcd3ClusterArgumentError)
             .with.property("problems").that.deep.equals([
                 "rootPassword: root's password, and the tokens it buys, would cross the network to the members in clear; turn clientTls (and peerTls) on too, or leave rootPassword out",
                 "rootPassword: use at least 12 characters (it has 5), e.g. `pulumi config set --secret rootPassword \"$(openssl rand -base64 24)\"`",

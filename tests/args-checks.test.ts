@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { problemsOf } from "./support/argument-problems";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgumentError,
+    architectureOf, argsFromConfig, argumentDefaults, argumentNames, Etcd3ClusterArgs, Etcd3ClusterArgumentError,
     isOpenSshPublicKey, knownInstanceTypes, maxComponentNameLength, maxUserTags, nearestNames, parseIpv4Cidr, resolveArgs,
 } from "../lib/args";
 import { operatingSystems } from "../lib/os";
@@ -223,6 +223,26 @@ describe("argument checks (lib/args.ts)", () => {
                 "vpcId: expected a string or an Output of one, got an object",
                 "hostedZoneId: expected a string or an Output of one, got null",
             ]);
+        });
+
+        it("turns peer and client TLS on by default with certificateArn or rootPassword, and leaves them off without either", () => {
+            const tlsOf = (args: Etcd3ClusterArgs) => {
+                const { peerTls, clientTls } = resolveArgs("etcd3", args);
+                return { peerTls, clientTls };
+            };
+            const certificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd";
+            expect(tlsOf({})).to.deep.equal({ peerTls: false, clientTls: false });
+            expect(tlsOf({ certificateArn, dnsName: "etcd.example.com", hostedZoneId: "Z1" })).to.deep.equal({ peerTls: true, clientTls: true });
+            expect(tlsOf({ rootPassword: "correct horse battery staple" })).to.deep.equal({ peerTls: true, clientTls: true });
+        });
+
+        it("keeps an explicit choice over the secure default, and client TLS off with peer TLS turned off", () => {
+            const certificateArn = "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd";
+            const withCertificate = { certificateArn, dnsName: "etcd.example.com", hostedZoneId: "Z1" };
+            const resolved = (args: Etcd3ClusterArgs) => resolveArgs("etcd3", { ...withCertificate, ...args });
+            expect(resolved({ peerTls: false })).to.deep.include({ peerTls: false, clientTls: false });
+            expect(resolved({ clientTls: false })).to.deep.include({ peerTls: true, clientTls: false });
+            expect(resolveArgs("etcd3", { peerTls: true })).to.deep.include({ peerTls: true, clientTls: false });
         });
 
         it("takes rootPassword as a string or an Output, never a number or an object that is not one, and never shows it", () => {
@@ -627,7 +647,7 @@ describe("argument checks (lib/args.ts)", () => {
                 instanceType: "t3.small", allowUnknownInstanceType: false, os: "fedora-coreos", etcdVersion: "v3.5.33", bootstrap: "discovery",
                 etcdImageRepository: "gcr.io/etcd-development/etcd", discoveryService: "https://discovery.etcd.io",
                 discoveryLogFile: "etcd3-discovery-url.log", internetFacing: false, grpcLoadBalancer: false,
-                sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", peerTls: false, clientTls: false, rootVolumeSizeGiB: 20,
+                sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", rootVolumeSizeGiB: 20,
                 dataVolumeSizeGiB: 20, dataVolumeIops: 3000, dataVolumeThroughput: 125, retainDataVolumes: true, rollingHealthTimeoutMinutes: 15,
                 memberDepartureTimeoutMinutes: 15, quotaBackendMiB: 8192, snapshotCount: 10000, dailyDefragmentation: true, alarms: true,
                 backups: false, backupIntervalMinutes: 15, backupRetentionDays: 30,

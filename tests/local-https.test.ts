@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { promisify } from "util";
-import { useLocalCluster } from "./helpers/local-cluster";
+import { members, useLocalCluster } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -49,6 +49,14 @@ describe("local cluster with certificateArn: the seed's session over HTTPS throu
     it("gives an https:// cluster URL and plays the listener with the certificate and the default policy's TLS 1.2 to 1.3", () => {
         expect(cluster().clusterUrl).to.match(/^https:\/\/127\.0\.\d+\.254:\d+$/);
         expect(cluster().loadBalancerConfig).to.match(/\n {4}bind 127\.0\.\d+\.254:\d+ ssl crt \S+load-balancer\.pem ssl-min-ver TLSv1\.2 ssl-max-ver TLSv1\.3\n/);
+    });
+
+    it("encrypts every hop by default with a certificate: the ALB speaks HTTPS to the members, whose peers talk mutual TLS", async () => {
+        const { clientEndpoints, loadBalancerConfig, memberCaFile } = cluster();
+        expect(clientEndpoints.every((url) => url.startsWith("https://")), clientEndpoints.join(" ")).to.equal(true);
+        expect(loadBalancerConfig).to.match(/\nbackend alb-targets\n[^]*?default-server [^\n]* ssl [^\n]*verify none/);
+        expect((await members(cluster())).map((member) => member.peerUrl)).to.deep.equal(cluster().nodes.map((node) => `https://${node.ip}:2380`).sort());
+        expect(memberCaFile, "the cluster's CA, as the stack outputs it").to.be.a("string");
     });
 
     it("answers /health with health true to a client that trusts the certificate's CA", async () => {
