@@ -3,12 +3,15 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { installMocks, resourcesOf, settle, valueOf } from "./support/pulumi-mocks";
 
 installMocks();
 import { argumentDefaults, outputNames } from "../lib";
 
 const root = path.join(__dirname, "..");
+/** As `pulumi config set --secret rootPassword` would give it to the program. */
+const rootPassword = "correct horse battery staple";
 const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
     name: string; main: string; config: Record<string, { type: string; default: unknown; description: string }>;
 };
@@ -38,6 +41,7 @@ describe("the Pulumi program (index.ts with stack config)", () => {
             pulumi.runtime.setConfig(`${project.name}:clusterSize`, "5");
             pulumi.runtime.setConfig(`${project.name}:allowedCidrs`, JSON.stringify(["10.99.0.0/16", "192.0.2.0/24"]));
             pulumi.runtime.setConfig(`${project.name}:discoveryLogFile`, "false");
+            pulumi.runtime.setConfig(`${project.name}:rootPassword`, rootPassword);
             program = require("../index");
             await settle();
         });
@@ -59,6 +63,13 @@ describe("the Pulumi program (index.ts with stack config)", () => {
             const toAlb = resourcesOf("etcd3", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                 .filter((rule) => rule.inputs.fromPort === 80).map((rule) => rule.inputs.cidrIpv4);
             expect(toAlb).to.have.members(["10.99.0.0/16", "192.0.2.0/24"]);
+        });
+
+        it("reads rootPassword as a secret: it reaches its object in the secrets bucket as one, and no other resource", () => {
+            const holding = resourcesOf("etcd3").filter((resource) => JSON.stringify(resource.inputs).includes(rootPassword));
+            expect(holding.map((resource) => [resource.name, resource.inputs.content])).to.deep.equal([
+                ["etcd3-root-password", { [specialSigKey]: specialSecretSig, value: rootPassword }],
+            ]);
         });
 
         it("turns the discovery log off with discoveryLogFile false", () => {
