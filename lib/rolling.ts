@@ -101,6 +101,22 @@ export function verdictAfterDeregistration(states: TargetState[], instanceId: st
     return still.length > 0 ? { kind: "wait", why: `${instanceId} is still draining: ${describeStates(still)}` } : { kind: "go" };
 }
 
+/**
+ * Time as a provider reads and spends it. Pulumi runs the providers on the
+ * system's clock; a test passes one of its own, so the waits' arithmetic (the
+ * deadline, the polls, the minimum drain) is seen exactly rather than timed.
+ */
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+/** The system's clock, which Pulumi runs the provider on: the serialized provider captures it with the provider's methods. */
+const systemClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** The calls the gate makes, given the inputs: the real ones talk to the ELB API with the AWS SDK. */
 interface TargetGroups {
     states(): Promise<TargetState[]>;
@@ -161,8 +177,8 @@ function targetGroupsOf(inputs: MemberHealthGateInputs): TargetGroups {
 
 /** Looks at the target groups until `verdict` says go (or new cluster), at most `timeoutSeconds`; throws what it last saw. */
 async function waitFor(inputs: MemberHealthGateInputs, groups: TargetGroups, verdict: (states: TargetState[]) => GateVerdict,
-    doing: string): Promise<GateVerdict> {
-    const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+    doing: string, clock: Clock): Promise<GateVerdict> {
+    const deadline = clock.now() + inputs.timeoutSeconds * 1000;
     for (;;) {
         let seen: GateVerdict;
         try {
@@ -175,52 +191,57 @@ async function waitFor(inputs: MemberHealthGateInputs, groups: TargetGroups, ver
         if (seen.kind !== "wait") {
             return seen;
         }
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
             throw new Error(`${inputs.memberName}: gave up after ${inputs.timeoutSeconds} s ${doing}: ${seen.why}. The roll stops here; ` +
                 "the members after this one were not touched. Look at the member (journalctl -u etcd-member.service on its " +
                 "instance), then run `pulumi up` again. rollingHealthTimeoutMinutes sets this bound; 0 turns the gate off.");
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - Date.now()))));
+        await clock.sleep(Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - clock.now())));
     }
 }
 
-/** Runs the gate's checks; the provider's methods only pick which. */
-export const memberHealthGateProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: MemberHealthGateInputs): Promise<pulumi.dynamic.CreateResult> {
-        if (inputs.timeoutSeconds > 0) {
-            await waitFor(inputs, targetGroupsOf(inputs), (states) => verdictAfterStart(states, inputs.instanceId),
-                `waiting for ${inputs.instanceId} to be healthy behind the load balancer`);
-        }
-        return { id: randomUUID(), outs: inputs };
-    },
-    async diff(_id: string, olds: MemberHealthGateInputs, news: MemberHealthGateInputs): Promise<pulumi.dynamic.DiffResult> {
-        if (olds.instanceId !== news.instanceId) {
-            return { changes: true, replaces: ["instanceId"], deleteBeforeReplace: true };
-        }
-        return { changes: changedInputs(olds, news), replaces: [] };
-    },
-    async update(_id: string, _olds: MemberHealthGateInputs, news: MemberHealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: news };
-    },
-    async delete(_id: string, olds: MemberHealthGateInputs): Promise<void> {
-        if (olds.timeoutSeconds <= 0) {
-            return;
-        }
-        const groups = targetGroupsOf(olds);
-        await waitFor(olds, groups, (states) => verdictBeforeStop(states, olds.instanceId),
-            `waiting for the other members to be healthy before stopping ${olds.instanceId}`);
-        const deregisteredAt = Date.now();
-        await groups.deregister(olds.instanceId).catch((error: Error) => {
-            throw new Error(`${olds.memberName}: could not deregister ${olds.instanceId} from the load balancers: ${error.message}`);
-        });
-        await waitFor(olds, groups, (states) => verdictAfterDeregistration(states, olds.instanceId),
-            `waiting for ${olds.instanceId} to drain from the load balancers`);
-        const rest = (olds.minimumDrainSeconds ?? 0) * 1000 - (Date.now() - deregisteredAt);
-        if (rest > 0) {
-            await new Promise((resolve) => setTimeout(resolve, rest));
-        }
-    },
-};
+/** The gate's provider, its waits on `clock`; the provider's methods only pick which checks run. */
+export function memberHealthGateProviderOn(clock: Clock): pulumi.dynamic.ResourceProvider {
+    return {
+        async create(inputs: MemberHealthGateInputs): Promise<pulumi.dynamic.CreateResult> {
+            if (inputs.timeoutSeconds > 0) {
+                await waitFor(inputs, targetGroupsOf(inputs), (states) => verdictAfterStart(states, inputs.instanceId),
+                    `waiting for ${inputs.instanceId} to be healthy behind the load balancer`, clock);
+            }
+            return { id: randomUUID(), outs: inputs };
+        },
+        async diff(_id: string, olds: MemberHealthGateInputs, news: MemberHealthGateInputs): Promise<pulumi.dynamic.DiffResult> {
+            if (olds.instanceId !== news.instanceId) {
+                return { changes: true, replaces: ["instanceId"], deleteBeforeReplace: true };
+            }
+            return { changes: changedInputs(olds, news), replaces: [] };
+        },
+        async update(_id: string, _olds: MemberHealthGateInputs, news: MemberHealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
+            return { outs: news };
+        },
+        async delete(_id: string, olds: MemberHealthGateInputs): Promise<void> {
+            if (olds.timeoutSeconds <= 0) {
+                return;
+            }
+            const groups = targetGroupsOf(olds);
+            await waitFor(olds, groups, (states) => verdictBeforeStop(states, olds.instanceId),
+                `waiting for the other members to be healthy before stopping ${olds.instanceId}`, clock);
+            const deregisteredAt = clock.now();
+            await groups.deregister(olds.instanceId).catch((error: Error) => {
+                throw new Error(`${olds.memberName}: could not deregister ${olds.instanceId} from the load balancers: ${error.message}`);
+            });
+            await waitFor(olds, groups, (states) => verdictAfterDeregistration(states, olds.instanceId),
+                `waiting for ${olds.instanceId} to drain from the load balancers`, clock);
+            const rest = (olds.minimumDrainSeconds ?? 0) * 1000 - (clock.now() - deregisteredAt);
+            if (rest > 0) {
+                await clock.sleep(rest);
+            }
+        },
+    };
+}
+
+/** The gate's provider as Pulumi runs it, serialized, on the system's clock. */
+export const memberHealthGateProvider = memberHealthGateProviderOn(systemClock);
 
 /**
  * Orders a roll: construct one per member, after the member's instance is
