@@ -26,6 +26,7 @@ import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveTagKey } from "./bootstrap";
 import { inputsChanged } from "./provider-inputs";
+import type { Clock } from "./rolling";
 
 /** What a departure is made from. */
 export interface MemberDepartureInputs {
@@ -84,6 +85,12 @@ interface Instances {
 const leaveTag = leaveTagKey;
 const changedInputs = inputsChanged;
 
+/** The system's clock, which Pulumi runs the provider on (a test passes its own: see rolling.ts' Clock). */
+const systemClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /**
  * The EC2 API through the AWS SDK, loaded when the provider runs: the
  * serialized provider resolves it from the program's directory, where
@@ -127,7 +134,7 @@ function instancesOf(inputs: MemberDepartureInputs): Instances {
 }
 
 /** Tags the instance, then follows it until its member has left (starting it if it is stopped), at most `timeoutSeconds`. */
-async function depart(inputs: MemberDepartureInputs, instances: Instances): Promise<void> {
+async function depart(inputs: MemberDepartureInputs, instances: Instances, clock: Clock): Promise<void> {
     const { memberName, instanceId } = inputs;
     const failed = (doing: string, error: unknown) => new Error(`${memberName}: could not ${doing} ${instanceId} ` +
         `(the departure uses the AWS SDK's credential chain${inputs.profile ? ` with profile ${inputs.profile}` : ""}, region ${inputs.region}): ` +
@@ -140,13 +147,13 @@ async function depart(inputs: MemberDepartureInputs, instances: Instances): Prom
     }
     await instances.tag(instanceId, leaveTag, memberName).catch((error) => { throw failed("tag", error); });
     let ranSinceTagged = state === "running" || state === "pending";
-    const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+    const deadline = clock.now() + inputs.timeoutSeconds * 1000;
     for (;;) {
         const verdict = departureVerdict(state, ranSinceTagged);
         if (verdict.kind === "done") {
             return;
         }
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
             const why = verdict.kind === "start" ? "the instance was started and EC2 still describes it stopped" : verdict.why;
             throw new Error(`${memberName}: gave up after ${inputs.timeoutSeconds} s waiting for the member to leave the cluster ` +
                 `and power off ${instanceId}: ${why}. Nothing after this member was removed. Look at its leave unit ` +
@@ -159,29 +166,35 @@ async function depart(inputs: MemberDepartureInputs, instances: Instances): Prom
             // (a start of a pending instance changes nothing) rather than taken for a member that left.
             await instances.start(instanceId).catch((error) => { throw failed("start", error); });
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - Date.now()))));
+        await clock.sleep(Math.min(inputs.pollIntervalMs ?? 5000, Math.max(0, deadline - clock.now())));
         state = await look();
         ranSinceTagged ||= state === "running" || state === "pending";
     }
 }
 
-export const memberDepartureProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: MemberDepartureInputs): Promise<pulumi.dynamic.CreateResult> {
-        return { id: randomUUID(), outs: inputs };
-    },
-    /** Never a replacement: a departure is deleted only when its member leaves. */
-    async diff(_id: string, olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: changedInputs(olds, news), replaces: [] };
-    },
-    async update(_id: string, _olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: news };
-    },
-    async delete(_id: string, olds: MemberDepartureInputs): Promise<void> {
-        if (olds.timeoutSeconds > 0) {
-            await depart(olds, instancesOf(olds));
-        }
-    },
-};
+/** The departure's provider, its wait on `clock`. */
+export function memberDepartureProviderOn(clock: Clock): pulumi.dynamic.ResourceProvider {
+    return {
+        async create(inputs: MemberDepartureInputs): Promise<pulumi.dynamic.CreateResult> {
+            return { id: randomUUID(), outs: inputs };
+        },
+        /** Never a replacement: a departure is deleted only when its member leaves. */
+        async diff(_id: string, olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.DiffResult> {
+            return { changes: changedInputs(olds, news), replaces: [] };
+        },
+        async update(_id: string, _olds: MemberDepartureInputs, news: MemberDepartureInputs): Promise<pulumi.dynamic.UpdateResult> {
+            return { outs: news };
+        },
+        async delete(_id: string, olds: MemberDepartureInputs): Promise<void> {
+            if (olds.timeoutSeconds > 0) {
+                await depart(olds, instancesOf(olds), clock);
+            }
+        },
+    };
+}
+
+/** The departure's provider as Pulumi runs it, serialized, on the system's clock. */
+export const memberDepartureProvider = memberDepartureProviderOn(systemClock);
 
 /**
  * Removes a member from etcd before its instance goes: construct one per

@@ -182,6 +182,18 @@ describe("the member departure as the engine runs it", function () {
         expect(table.instances.get("i-0a1b2c3d4e5f60004")!.state).to.equal("stopped");
     });
 
+    it("sleeps on the system's clock between two looks at the instance, pollIntervalMs each time", async () => {
+        table.leaveAfterMs = 500;
+        const resource = await declare({ pollIntervalMs: 100 });
+        const start = api.calls.length;
+        const started = Date.now();
+        await engine.host.delete(resource, "departure-id", resource.inputs);
+        const elapsedMs = Date.now() - started;
+        // One look before the tag, then one every 100 ms at most: a wait that did not sleep would look hundreds of times.
+        const looks = callsSince(start).filter((call) => call.startsWith("DescribeInstances")).length;
+        expect(looks).to.be.within(2, Math.floor(elapsedMs / 100) + 2);
+    });
+
     it("lets a terminated or unknown instance go without tagging it: it can no longer leave", async () => {
         table.set("i-0a1b2c3d4e5f60004", "terminated");
         for (const instanceId of ["i-0a1b2c3d4e5f60004", "i-0a1b2c3d4e5f600ff"]) {
