@@ -130,11 +130,14 @@ async function main(): Promise<number> {
         caCertificate: cluster.memberCaFile && `(PEM in ${cluster.memberCaFile})`,
     })}\n`);
     const trust = cluster.caFile ? `--cacert ${cluster.caFile} ` : "";
-    console.log(`Try: curl ${trust}${cluster.clusterUrl}/v2/stats/leader   (load balancer stats: ${cluster.statsUrl})`);
+    // With access control every read needs a token; /health does not (nor is there a v2 API).
+    const path = cluster.rootPassword === undefined ? "/v2/stats/leader" : "/health";
+    console.log(`Try: curl ${trust}${cluster.clusterUrl}${path}   (load balancer stats: ${cluster.statsUrl})`);
     // The members' certificates name their addresses and the NLB's AWS name, not the local NLB stand-in's address.
-    const endpoints = values["client-tls"] ? `${cluster.clientEndpoints.join(",")} --cacert=${cluster.memberCaFile}`
+    const endpoints = cluster.clientEndpoints[0]?.startsWith("https://") ? `${cluster.clientEndpoints.join(",")} --cacert=${cluster.memberCaFile}`
         : cluster.grpcEndpoint ?? cluster.clientEndpoints.join(",");
-    console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${endpoints} member list -w table`);
+    const credentials = cluster.rootPassword === undefined ? "" : " --user=root";
+    console.log(`     ETCDCTL_API=3 etcdctl --endpoints=${endpoints}${credentials} member list -w table`);
     if (values.keep) {
         console.log("Left running. Stop it with: npm run local -- --stop");
         return 0;
