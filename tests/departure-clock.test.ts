@@ -99,6 +99,12 @@ describe("the member departure's provider on a fake clock (lib/departure.ts)", f
         departure = memberDepartureProviderOn(clock);
     });
 
+    it("records an update's new inputs as its outputs, asking EC2 nothing and waiting for nothing", async () => {
+        const news = inputs({ timeoutSeconds: 900, pollIntervalMs: 1000 });
+        expect(await departure.update!("departure-id", inputs(), news)).to.deep.equal({ outs: news });
+        expect({ calls: actions(), sleeps: clock.sleeps }).to.deep.equal({ calls: [], sleeps: [] });
+    });
+
     describe("its wait", () => {
         it("sleeps pollIntervalMs between two looks, the last sleep cut to the time left before the deadline", async () => {
             table.set(instanceId, "running");

@@ -95,6 +95,12 @@ describe("the member health gate's provider on a fake clock (lib/rolling.ts)", f
         gate = memberHealthGateProviderOn(clock);
     });
 
+    it("records an update's new inputs as its outputs, asking the ELB API nothing and waiting for nothing", async () => {
+        const news = inputs({ timeoutSeconds: 600, pollIntervalMs: 1000 });
+        expect(await gate.update!("gate-id", inputs(), news)).to.deep.equal({ outs: news });
+        expect({ calls: api.calls.length, sleeps: clock.sleeps }).to.deep.equal({ calls: 0, sleeps: [] });
+    });
+
     describe("its waits", () => {
         it("sleeps pollIntervalMs between two looks, the last sleep cut to the time left before the deadline", async () => {
             table.set(group, [["i-0", "healthy"], ["i-1", "unhealthy"], ["i-2", "healthy"]]);
