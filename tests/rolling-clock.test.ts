@@ -9,10 +9,11 @@
  */
 import { expect } from "chai";
 import { MemberHealthGateInputs, memberHealthGateProviderOn } from "../lib/rolling";
-import { ElbApiStandIn, ElbTargetGroupsModel, ElbTargetHealth, startElbApi } from "../local/elb-api";
+import { ElbApiStandIn, startElbApi } from "../local/elb-api";
 import { CannedQueryApi, startCannedQueryApi } from "./support/canned-query-api";
 import { failureOf } from "./support/engine-provider";
 import { FakeClock } from "./support/fake-clock";
+import { TargetTable } from "./support/target-table";
 import { standInProfile, useStandInAwsEnvironment } from "./support/stand-in-aws-environment";
 
 const group = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/etcd3-alb-tg/1234567890abcdef";
@@ -20,34 +21,6 @@ const nlbGroup = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgrou
 const goneGroup = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/gone/1234567890abcdef";
 const giveUpAdvice = "The roll stops here; the members after this one were not touched. Look at the member (journalctl -u " +
     "etcd-member.service on its instance), then run `pulumi up` again. rollingHealthTimeoutMinutes sets this bound; 0 turns the gate off.";
-
-/** Target groups held in a table, on the test's clock: a deregistered target drains for `drainMs` of it, then leaves. */
-class ClockedTargetTable implements ElbTargetGroupsModel {
-    readonly groups = new Map<string, ElbTargetHealth[]>();
-    drainMs = 0;
-    clock = new FakeClock();
-
-    set(arn: string, entries: [string, string][]): void {
-        this.groups.set(arn, entries.map(([id, state]) => ({ id, port: 2379, state })));
-    }
-
-    async describe(arn: string) {
-        return this.groups.get(arn)?.map((target) => ({ ...target }));
-    }
-
-    async deregister(arn: string, id: string) {
-        const targets = this.groups.get(arn);
-        if (!targets) {
-            return false;
-        }
-        const target = targets.find((t) => t.id === id);
-        if (target) {
-            target.state = "draining";
-            this.clock.after(this.drainMs, () => this.groups.set(arn, this.groups.get(arn)!.filter((t) => t !== target)));
-        }
-        return true;
-    }
-}
 
 /** An ELB API answer, as the API words it. */
 const elbAnswer = (action: string, result: string) => ({
@@ -70,7 +43,7 @@ const described = (...members: string[]) => elbAnswer("DescribeTargetHealth", `<
 
 describe("the member health gate's provider on a fake clock (lib/rolling.ts)", function () {
     const aws = useStandInAwsEnvironment();
-    const table = new ClockedTargetTable();
+    const table = new TargetTable(() => undefined, 0);
     let api: ElbApiStandIn;
     let clock: FakeClock;
     let gate: ReturnType<typeof memberHealthGateProviderOn>;
@@ -88,7 +61,7 @@ describe("the member health gate's provider on a fake clock (lib/rolling.ts)", f
     });
     beforeEach(() => {
         clock = new FakeClock();
-        table.clock = clock;
+        table.schedule = (ms, run) => clock.after(ms, run);
         table.drainMs = 0;
         table.groups.clear();
         api.calls.length = 0;

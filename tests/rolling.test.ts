@@ -9,7 +9,8 @@ import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { MemberHealthGate, MemberHealthGateInputs, TargetState, verdictAfterDeregistration, verdictAfterStart, verdictBeforeStop } from "../lib/rolling";
-import { ElbApiStandIn, ElbTargetHealth, startElbApi } from "../local/elb-api";
+import { ElbApiStandIn, startElbApi } from "../local/elb-api";
+import { TargetTable } from "./support/target-table";
 import {
     credentiallessEnvironment, dynamicResourceDeclarer, exampleAwsCredentials, failureOf, hostEnvironment, Properties, useEngineProviderHost,
     withEngineProviderHost,
@@ -78,41 +79,10 @@ describe("the member health gate's verdicts (lib/rolling.ts)", () => {
     });
 });
 
-/** Target groups held in a table; a deregistered target drains for `drainMs`, then leaves. */
-class TargetTable {
-    readonly groups = new Map<string, ElbTargetHealth[]>();
-    drainMs = 300;
-
-    set(arn: string, entries: [string, string][]): void {
-        this.groups.set(arn, entries.map(([id, state]) => ({ id, port: 2379, state })));
-    }
-
-    setState(arn: string, id: string, state: string): void {
-        this.groups.get(arn)!.find((target) => target.id === id)!.state = state;
-    }
-
-    async describe(arn: string) {
-        return this.groups.get(arn)?.map((target) => ({ ...target }));
-    }
-
-    async deregister(arn: string, id: string) {
-        const targets = this.groups.get(arn);
-        if (!targets) {
-            return false;
-        }
-        const target = targets.find((t) => t.id === id);
-        if (target) {
-            target.state = "draining";
-            setTimeout(() => this.groups.set(arn, this.groups.get(arn)!.filter((t) => t !== target)), this.drainMs);
-        }
-        return true;
-    }
-}
-
 describe("the member health gate as the engine runs it", function () {
     const engine = useEngineProviderHost({ packages: ["@aws-sdk/client-elastic-load-balancing-v2"], environment: () => hostEnvironment(exampleAwsCredentials) });
     let api: ElbApiStandIn;
-    const table = new TargetTable();
+    const table = new TargetTable((ms, run) => setTimeout(run, ms), 300);
     /** A gate declared in the mocked program, as the engine receives it, pointed at the stand-in. */
     const declare = dynamicResourceDeclarer("etcd3-cluster:MemberHealthGate", "engine-gate",
         (name, inputs: Partial<MemberHealthGateInputs> = {}) => new MemberHealthGate(name, {
