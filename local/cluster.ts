@@ -21,7 +21,8 @@ import type { BootstrapMethod } from "../lib/bootstrap";
 import { ClusterState, releaseSubnet, removeWorkDir, reserveSubnet, workDirPrefix, writeState } from "./cluster-registry";
 import {
     bucketsOf, componentResources, departuresOf, DynamicResourceBlueprint, guardIdOf, healthGatesOf, InstanceBlueprint, instancesOf, LoadBalancerKind,
-    loadBalancersOf, localStackRegion, nodeInternetPortsOf, objectsOf, RegisteredResource, slotAddressesOf, withDiscoveryUrl, withGuardId, withSlotAddresses,
+    keptValuesOf, loadBalancersOf, localStackRegion, nodeInternetPortsOf, objectsOf, RegisteredResource, slotAddressesOf, stackHas, withDiscoveryUrl,
+    withGuardId, withKeptUserData, withKeptValues, withSlotAddresses,
 } from "./component-resources";
 import { Ec2ApiStandIn, Ec2InstancesModel, Ec2InstanceState, startEc2Api } from "./ec2-api";
 import { ElbApiStandIn, startElbApi } from "./elb-api";
@@ -383,6 +384,17 @@ export interface LocalCluster {
      * removes everything.
      */
     replaceNode(index: number, options?: ReplaceNodeOptions): Promise<ReplacementTimings>;
+    /**
+     * What \`pulumi up\` does to the component's bucket objects before it
+     * replaces any instance, for the component constructed again with `args`
+     * merged over the cluster's: each object written over the one stored.
+     * The stack keeps its buckets, KMS keys and the tls provider's keys and
+     * certificates across updates, so those of the constructions before stand
+     * in for this one's of the same name; a new one (the next CA of a
+     * rotation) is kept from now on. Resolves to the keys written. Needs the
+     * S3 stand-in (an instance with a role).
+     */
+    updateObjects(args: Partial<Etcd3ClusterArgs>, timeoutMs?: number): Promise<string[]>;
     /**
      * Grows the cluster to `size` members, as \`pulumi up\` does after
      * \`clusterSize\` goes up: the component is constructed again as a stack
@@ -841,6 +853,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         let instances = instancesOf(resources);
         /** The component's latest construction: the one the stack now matches (after a grow or a shrink). */
         let current = resources;
+        /** What the stack holds across updates: the first construction's resources, and any a later update added (a new CA). */
+        const stack: RegisteredResource[] = [...resources];
         const loadBalancerSpecs = loadBalancersOf(resources);
         /** Where the members' security group lets them connect outside the VPC: their proxy tunnels nowhere else. */
         const internetPorts = nodeInternetPortsOf(resources);
@@ -884,10 +898,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         /**
          * User data as the component rendered it under mocks, with what this
          * host has in place of what the mocks invented: the discovery URL, and
-         * the slots' addresses in a static member list.
+         * the slots' addresses in a static member list; and, from a later
+         * construction, what the stack kept in place of what it made anew.
          */
         const forThisHost = (userData: string, rendered: RegisteredResource[]) => withSlotAddresses(
-            withGuardId(discoveryUrl === undefined ? userData : withDiscoveryUrl(userData, discoveryUrl), guardIdOf(rendered), guardIdOf(resources)),
+            withKeptUserData(
+                withGuardId(discoveryUrl === undefined ? userData : withDiscoveryUrl(userData, discoveryUrl), guardIdOf(rendered), guardIdOf(resources)),
+                keptValuesOf(rendered, stack),
+            ),
             new Map(slotAddressesOf(rendered).map((mocked, index) => [mocked, memberAddress(index)])),
         );
 
@@ -1173,6 +1191,30 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             return { drainMs, stopMs, ignitionMs, healthyMs, inServiceMs, totalMs };
         };
 
+        const updateObjects = async (objectArgs: Partial<Etcd3ClusterArgs>, timeoutMs = defaultReplaceTimeoutMs): Promise<string[]> => {
+            if (stopped) {
+                throw new Error("the cluster is stopped");
+            }
+            const api = await s3Api;
+            if (!api) {
+                throw new Error("the cluster has no S3 stand-in: none of its instances has a role to read a bucket with");
+            }
+            const updated = await componentResources({ ...args, ...objectArgs }, {
+                timeoutMs, signal: interruption.signal, patch: options.componentPatch, ...grownStack(),
+            });
+            const pairs = keptValuesOf(updated, stack);
+            const written = objectsOf(updated).map((object) => {
+                api.putObject(withKeptValues(object.bucket, pairs), object.key, withKeptValues(object.body.toString("utf8"), pairs), {
+                    contentType: object.contentType,
+                    encryption: object.encryption && { kmsKeyArn: withKeptValues(object.encryption.kmsKeyArn, pairs) },
+                });
+                return object.key;
+            });
+            stack.push(...updated.filter((resource) => !stackHas(stack, resource)));
+            log(`objects written as an update writes them: ${written.join(", ")}`);
+            return written;
+        };
+
         /**
          * The component constructed again at another size, as a stack created with the founding size: rejects, as
          * \`pulumi up\` would replace it, when a staying member's user data changes, which a resize must never do.
@@ -1332,6 +1374,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             targetStates: (kind = "alb") => targetStates(statsUrl, kind),
             waitForTarget,
             replaceNode,
+            updateObjects,
             grow,
             shrink,
             get healthGates() {

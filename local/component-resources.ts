@@ -470,6 +470,48 @@ export function guardIdOf(resources: RegisteredResource[]): string {
     return guards[0].id;
 }
 
+/** A resource's name less the component's own (`local2-peer-ca-1` → `-peer-ca-1`): what names it in every construction. */
+const nameInStack = (resource: RegisteredResource) => resource.name.slice(resource.name.indexOf("-"));
+
+/** Whether `stack` holds a resource of `resource`'s type under its name (less the component's). */
+export const stackHas = (stack: RegisteredResource[], resource: RegisteredResource) =>
+    stack.some((kept) => kept.type === resource.type && nameInStack(kept) === nameInStack(resource));
+
+/** The fields of each type whose values a stack keeps across updates, and a construction under mocks makes anew. */
+const keptFields: Record<string, string[]> = {
+    "aws:s3/bucket:Bucket": ["bucket", "arn"],
+    "aws:kms/key:Key": ["arn"],
+    "tls:index/privateKey:PrivateKey": ["privateKeyPem"],
+    "tls:index/selfSignedCert:SelfSignedCert": ["certPem"],
+};
+
+/**
+ * What `pulumi up` keeps that every construction under mocks makes anew, as
+ * [made, kept] pairs of text: the names and ARNs of the buckets, the ARNs of
+ * the KMS keys, and the tls provider's keys and certificates, of each
+ * resource `stack` already holds under the same name (less the component's).
+ * A resource the stack does not hold yet (a new generation's CA) is new in
+ * an update too, and keeps what it was made with.
+ */
+export function keptValuesOf(rendered: RegisteredResource[], stack: RegisteredResource[]): Array<[string, string]> {
+    return rendered.flatMap((resource) => {
+        const kept = stack.find((candidate) => candidate.type === resource.type && nameInStack(candidate) === nameInStack(resource));
+        return (kept ? keptFields[resource.type] ?? [] : [])
+            .map((field): [unknown, unknown] => [resource.state?.[field], kept!.state?.[field]])
+            .filter((pair): pair is [string, string] => typeof pair[0] === "string" && typeof pair[1] === "string" && pair[0] !== pair[1]);
+    });
+}
+
+/** `text` with each value a construction made in place of the one the stack kept (see {@link keptValuesOf}). */
+export function withKeptValues(text: string, pairs: Array<[string, string]>): string {
+    return pairs.reduce((result, [made, kept]) => result.split(made).join(kept), text);
+}
+
+/** The user data with the stack's kept values in place of those a later construction made (see {@link keptValuesOf}). */
+export function withKeptUserData(userData: string, pairs: Array<[string, string]>): string {
+    return pairs.length === 0 ? userData : rewriteUserData(userData, (text) => withKeptValues(text, pairs));
+}
+
 /**
  * The user data with the stack's guard id in place of the one a later
  * construction's mocks made: every construction under mocks is a new stack,

@@ -55,6 +55,9 @@ const relevantTypes = [
     // The objects the component puts in its buckets (the members' TLS secrets), which the S3 stand-in is seeded with, and the KMS keys they are under.
     "aws:s3/bucketObjectv2:BucketObjectv2",
     "aws:kms/key:Key",
+    // The keys and certificates behind those objects, which an update keeps (see keptValuesOf).
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
 ];
 
 let mocks: Etcd3ClusterMocks | undefined;

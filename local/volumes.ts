@@ -22,7 +22,9 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
+import { compressedConfig } from "../lib/ignition";
 import type { InstanceBlueprint, RegisteredResource } from "./component-resources";
+import { compressedConfigContents } from "./ignition-contents";
 import { requireTool } from "./system-tools";
 
 const run = promisify(execFile);
@@ -121,6 +123,11 @@ export function volumeAttachmentsOf(resources: RegisteredResource[], instances: 
  * same volume as before. Volumes are paired by the attachment's device name.
  */
 export function withSlotVolumeIds(userData: string, rendered: VolumeAttachmentSpec[], slot: VolumeAttachmentSpec[]): string {
+    // A compressed config names the volumes only inside it: units' names and contents alike.
+    const compressed = compressedConfigContents(userData);
+    if (compressed !== undefined) {
+        return compressedConfig(withSlotVolumeIds(compressed, rendered, slot));
+    }
     let result = userData;
     for (const attachment of rendered) {
         const kept = slot.find((candidate) => candidate.deviceName === attachment.deviceName);
