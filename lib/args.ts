@@ -20,6 +20,7 @@ import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "
 import type { BackupSettings } from "./backup";
 import { sslPolicyTlsVersions } from "./tls-policy";
 import { maintenanceProblems } from "./maintenance";
+import { PeerCaRotation, PeerCaRound, peerCaRoundProblems } from "./member-certificate";
 import { OperatingSystem, OperatingSystemProfile, operatingSystems, supportedOperatingSystems } from "./os";
 import { parseRestoreSource } from "./restore";
 import { maxSnapshotUploadMiB, snapshotSettingsProblems } from "./snapshots";
@@ -229,6 +230,29 @@ export interface Etcd3ClusterArgs {
      * Default `true` with `certificateArn` or `rootPassword`, otherwise `false`.
      */
     peerTls?: boolean;
+    /**
+     * The generation of the peer CA the cluster is at: 0 for the CA the
+     * stack was created with, one more after each rotation. Raise it by one,
+     * and leave `peerCaRotation` out, only to finish a rotation that has
+     * reached `"sign-with-next"`: the old CA is then deleted and the members
+     * roll to trust the new one alone. The guard refuses any other change.
+     * Needs `peerTls`. Default `0`.
+     */
+    peerCaGeneration?: number;
+    /**
+     * A rotation of the peer CA to a new one, a step at a time, each step a
+     * roll of the members (etcd reads the CAs it trusts only at start):
+     * `"trust-next"` creates the next generation's CA and has every member
+     * trust it beside the current one, still signing with the current one;
+     * `"sign-with-next"` then has every member sign with the next one. Finish
+     * by raising `peerCaGeneration` by one and leaving this out. Every step
+     * must have rolled every member (a `pulumi up` that ends without error)
+     * before the next; the guard refuses skipping one. Going back a step is
+     * allowed, except once finished. Needs `peerTls`. See the README's
+     * "Rotating the peer CA".
+     * Default none: no rotation under way.
+     */
+    peerCaRotation?: PeerCaRotation;
     /**
      * TLS on the members' client port (2379) too: each member serves it with
      * the certificate `peerTls` issues it (so it needs `peerTls`), which names
@@ -477,6 +501,8 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     sslPolicy: { type: "string", default: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultOnlyWhen: "`certificateArn` is given" },
     peerTls: { type: "boolean", default: { words: "`true` with `certificateArn` or `rootPassword`, otherwise `false`" } },
     clientTls: { type: "boolean", default: { words: "`true` with `certificateArn` or `rootPassword` (unless `peerTls` is `false`), otherwise `false`" } },
+    peerCaGeneration: { type: "integer", default: 0 },
+    peerCaRotation: { type: "string", default: { words: "none: no rotation under way" } },
     rootPassword: { type: "secret-input", default: { words: "none: no authentication" } },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
@@ -523,6 +549,7 @@ export const argumentDefaults = {
     internetFacing: valueDefault("internetFacing"),
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     sslPolicy: valueDefault("sslPolicy"),
+    peerCaGeneration: valueDefault("peerCaGeneration"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -623,6 +650,8 @@ export interface ResolvedEtcd3ClusterArgs {
     peerTls: boolean;
     /** TLS on the members' client port, with the certificates peer TLS issues. */
     clientTls: boolean;
+    /** Which peer CAs the members trust and sign with (with peer TLS). */
+    peerCa: PeerCaRound;
     /** root's password: etcd's access control is on with it; none for no authentication. */
     rootPassword?: pulumi.Input<string>;
     rootVolumeSizeGiB: number;
@@ -1079,6 +1108,12 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const encryptedByDefault = https !== undefined || accessControl;
     const peerTls = args.peerTls ?? encryptedByDefault;
     const clientTls = args.clientTls ?? (encryptedByDefault && peerTls);
+    const peerCa: PeerCaRound = { generation: args.peerCaGeneration ?? argumentDefaults.peerCaGeneration, rotation: args.peerCaRotation };
+    peerCaRoundProblems(peerCa, "peerCaGeneration", "peerCaRotation").forEach(problem);
+    if (!peerTls && (args.peerCaGeneration !== undefined || args.peerCaRotation !== undefined)) {
+        problem(`${args.peerCaRotation !== undefined ? "peerCaRotation" : "peerCaGeneration"}: the peer CA is peerTls's, and peerTls is off; ` +
+            "leave it out, or turn peerTls on");
+    }
     if (clientTls && !peerTls) {
         problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
     }
@@ -1199,6 +1234,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         https,
         peerTls,
         clientTls,
+        peerCa,
         rootPassword: args.rootPassword,
         rootVolumeSizeGiB,
         dataVolume,

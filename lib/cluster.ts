@@ -62,6 +62,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             peerTls: resolved.peerTls,
             clientTls: resolved.clientTls,
             accessControl: resolved.rootPassword !== undefined,
+            peerCaGeneration: resolved.peerCa.generation,
+            peerCaRotation: resolved.peerCa.rotation ?? "none",
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -95,7 +97,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
-        const secrets = resolved.peerTls ? createSecretStore(name, { rootPassword: resolved.rootPassword }, tags, this) : undefined;
+        const secrets = resolved.peerTls ? createSecretStore(name, { peerCa: resolved.peerCa, rootPassword: resolved.rootPassword }, tags, this) : undefined;
         const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,

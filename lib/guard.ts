@@ -9,6 +9,7 @@ import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { BootstrapMethod } from "./bootstrap";
 import { etcdUpgradeProblem } from "./etcd";
+import type { PeerCaRotation } from "./member-certificate";
 
 /** The guarded facts: the component's resolved arguments of the same names. */
 export interface ClusterGuardFacts {
@@ -32,6 +33,10 @@ export interface ClusterGuardFacts {
     clientTls: boolean;
     /** Whether etcd's access control is on (`rootPassword` is given): the password itself is never kept. */
     accessControl: boolean;
+    /** The peer CA's generation. */
+    peerCaGeneration: number;
+    /** The step of the peer CA's rotation under way, `none` for none. */
+    peerCaRotation: "none" | PeerCaRotation;
 }
 
 /** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
@@ -43,7 +48,7 @@ export interface ClusterGuardState extends ClusterGuardFacts {
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
     "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
-    "accessControl",
+    "accessControl", "peerCaGeneration", "peerCaRotation",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
@@ -72,6 +77,39 @@ function numberRule(argument: keyof ClusterGuardFacts, refuses: (old: number, ne
 }
 
 const rebuild = "run `pulumi destroy` first, or create a second Etcd3Cluster";
+
+/** A peer CA rotation's steps in the order they are taken, within a generation. */
+const peerCaSteps = ["none", "trust-next", "sign-with-next"] as const;
+
+/** The peer CA's arguments as the user writes them, for a generation and a step. */
+function peerCaArguments(generation: number, rotation: string): string {
+    return `peerCaGeneration ${generation} ${rotation === "none" ? "without peerCaRotation" : `with peerCaRotation "${rotation}"`}`;
+}
+
+/**
+ * The peer CA moves one step at a time, each step a roll of every member:
+ * forward (trust the next CA, sign with it, drop the old one), or back a
+ * step while the old CA still exists. Any other move leaves members that
+ * refuse the certificates of the members rolled after them.
+ */
+function peerCaRefusal(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string | undefined {
+    const [oldGeneration, oldRotation] = [olds.peerCaGeneration!, olds.peerCaRotation ?? "none"];
+    const position = (generation: number, rotation: string) => generation * peerCaSteps.length + peerCaSteps.indexOf(rotation as never);
+    const [from, to] = [position(oldGeneration, oldRotation), position(news.peerCaGeneration, news.peerCaRotation)];
+    if (to === from || to === from + 1 || (to === from - 1 && oldRotation !== "none")) {
+        return undefined;
+    }
+    const step = (at: number) => peerCaArguments(Math.floor(at / peerCaSteps.length), peerCaSteps[at % peerCaSteps.length]);
+    const why = to < from
+        ? (oldRotation === "none"
+            ? `the CA of generation ${oldGeneration - 1} was deleted when the rotation to ${oldGeneration} finished, and no member trusts it any more`
+            : "the members rolled at the steps in between would be left with certificates that the members rolled now refuse")
+        : "each step rolls every member, and a member trusts only the CAs it had when it started, so a step skipped leaves members " +
+          "that refuse the certificates of the members rolled after them, and the cluster loses its quorum";
+    const back = oldRotation === "none" ? "" : `, or back to ${step(from - 1)}`;
+    return `the peer CA cannot go from ${peerCaArguments(oldGeneration, oldRotation)} to ${peerCaArguments(news.peerCaGeneration, news.peerCaRotation)} ` +
+        `on a running cluster: ${why}. Go one step at a time, one \`pulumi up\` each: from here to ${step(from + 1)}${back}.`;
+}
 const shrinkWhy = "an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the members";
 
 /**
@@ -142,6 +180,12 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
                 : "rootPassword cannot be added on a running cluster: the first member replaced would turn access control on, and the " +
                   "members not yet replaced, which have no password, could no longer change the membership (their own replacement " +
                   `included). Leave rootPassword out; for a cluster with it, build a new cluster (backups and restoreFrom move the data): ${rebuild}.`),
+    },
+    {
+        argument: "peerCaGeneration",
+        // Versions before rotation existed kept the CA the stack was created with.
+        valueWhenMissing: 0,
+        refusal: peerCaRefusal,
     },
 ];
 

@@ -31,12 +31,30 @@ import { timedOneshot } from "./maintenance";
 import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
 import { isVirtualHostedBucketName } from "./snapshots";
 
+/**
+ * A step of a peer CA rotation (README, "Rotating the peer CA"): the next
+ * generation's CA trusted beside the current one while the members still
+ * sign with the current one, then the members signing with the next.
+ */
+export type PeerCaRotation = "trust-next" | "sign-with-next";
+export const peerCaRotations: readonly PeerCaRotation[] = ["trust-next", "sign-with-next"];
+
 /** Where a member reads the peer CA from: the cluster's secrets bucket (tls.ts) and its region. */
 export interface PeerTlsOptions {
     /** The secrets bucket's name. */
     bucket: string;
     /** The bucket's region (`eu-west-2`). */
     region: string;
+    /** Which peer CAs are trusted and which signs; default generation 0, the one the stack was created with, and no rotation. */
+    ca?: PeerCaRound;
+}
+
+/** Which peer CAs the cluster has (tls.ts makes them): its generation's, and during a rotation the next one's too. */
+export interface PeerCaRound {
+    /** 0 for the CA the stack was created with, one more for each rotation finished since. */
+    generation: number;
+    /** The step of a rotation to the next generation under way; none when none is. */
+    rotation?: PeerCaRotation;
 }
 
 /** With client TLS too: the names the member's certificate gives besides its address (the gRPC NLB's DNS name). */
@@ -85,7 +103,17 @@ export function peerTlsProblems(options: PeerTlsOptions): string[] {
     if (!isAwsRegion(options.region)) {
         problems.push(`peerTls.region ${shown(options.region)}: use the bucket's AWS region, such as eu-west-2`);
     }
+    problems.push(...peerCaRoundProblems(options.ca ?? { generation: 0 }, "peerTls.ca.generation", "peerTls.ca.rotation"));
     return problems;
+}
+
+/** Why `round` names no peer CAs, each problem under the names given for its fields. */
+export function peerCaRoundProblems(round: PeerCaRound, generationName: string, rotationName: string): string[] {
+    return [
+        ...Number.isInteger(round.generation) && round.generation >= 0 ? [] : [`${generationName} ${shown(round.generation)}: use a whole number from 0`],
+        ...round.rotation === undefined || peerCaRotations.includes(round.rotation) ? []
+            : [`${rotationName} ${shown(round.rotation)}: use ${peerCaRotations.map((step) => `"${step}"`).join(" or ")}, or leave it out`],
+    ];
 }
 
 /** Why the options cannot make a member that serves its clients TLS. */
@@ -101,7 +129,7 @@ export function clientTlsProblems(options: ClientTlsOptions): string[] {
  * logged; a failure fails the unit (etcd's start then retries).
  */
 export const memberCertificateScript = `#!/bin/bash
-# Issues this member's peer certificate from the cluster's CA (s3://$TLS_BUCKET/${peerCaCertificateKey}), unless the one it has is for
+# Issues this member's peer certificate from the cluster's CA (s3://$TLS_BUCKET/${peerCaCertificateKey}, the first there), unless the one it has is for
 # this address and has more than $RENEWAL_DAYS days left. Settings: ${memberCertificateSettingsPath}, written by Ignition from the stack.
 set -euo pipefail
 ip=$1
@@ -152,7 +180,7 @@ openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$signing/ca.ke
 # Each file is replaced whole (a rename), so a handshake reads either the old one or the new one.
 mv "$work/ca.crt" "$ca"
 mv "$work/peer.crt" "$cert"
-say "issued for $MEMBER_NAME ($names_shown): $(openssl x509 -in "$cert" -noout -enddate)"
+say "issued for $MEMBER_NAME ($names_shown): $(openssl x509 -in "$cert" -noout -enddate), $(openssl x509 -in "$cert" -noout -issuer)"
 `;
 
 /**
@@ -186,6 +214,10 @@ export function memberCertificatePart(options: PeerTlsOptions, context: MemberCe
         `CERTIFICATE_DAYS=${memberCertificateDays}`,
         `RENEWAL_DAYS=${memberCertificateRenewalDays}`,
         `CERTIFICATE_DNS_NAMES=${clientTls?.dnsNames.join(" ") ?? ""}`,
+        // Only once the CA has changed, so that a cluster never rotated keeps its user data; each step of a rotation
+        // changes them, which is what rolls the members (etcd reads the CAs it trusts only when it starts).
+        ...options.ca?.generation ? [`PEER_CA_GENERATION=${options.ca.generation}`] : [],
+        ...options.ca?.rotation ? [`PEER_CA_ROTATION=${options.ca.rotation}`] : [],
         "",
     ].join("\n");
     const command = `/bin/bash ${memberCertificateScriptPath} \${${context.privateIpVariable}}`;

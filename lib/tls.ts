@@ -26,7 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
 import { accessControlSecretsPrefix, rootPasswordKey, rootPasswordProblem, tokenSigningKeyKey } from "./access-control";
-import { peerCaCertificateKey, peerCaPrivateKeyKey, tlsSecretsPrefix } from "./member-certificate";
+import { peerCaCertificateKey, peerCaPrivateKeyKey, PeerCaRound, tlsSecretsPrefix } from "./member-certificate";
 
 /** How long the peer CA is valid; its members' certificates are renewed on the members, the CA itself is not (see the README). */
 export const peerCaValidityYears = 10;
@@ -60,13 +60,14 @@ export function caExpiryWarning(validityEnd: string | undefined, now: number): s
     if (Number.isNaN(end)) {
         return undefined;
     }
-    const remedy = "build a new cluster and move the data to it (backups and restoreFrom)";
     if (end <= now) {
-        return `the cluster's peer CA expired on ${validityEnd}: the members refuse each other's certificates from now on; ${remedy}`;
+        return `the cluster's peer CA expired on ${validityEnd}: the members refuse each other's certificates from now on, too late to rotate it; ` +
+            "build a new cluster and move the data to it (backups and restoreFrom)";
     }
     const days = Math.floor((end - now) / 86_400_000);
     return days < caExpiryWarningDays
-        ? `the cluster's peer CA expires on ${validityEnd}, in ${days} days, and the component does not renew it; before then, ${remedy}`
+        ? `the cluster's peer CA expires on ${validityEnd}, in ${days} days, and the component does not renew it by itself; ` +
+          "before then, rotate it to a new CA with peerCaRotation (the README's \"Rotating the peer CA\")"
         : undefined;
 }
 
@@ -97,11 +98,30 @@ export function checkedRootPassword(password: pulumi.Input<string>): pulumi.Outp
 }
 
 /**
- * The secrets bucket and its key, the peer CA's certificate and key in it,
- * and with `rootPassword` root's password and the members' token signing key.
+ * One generation of the peer CA: generation 0 is the one the stack was
+ * created with (its resources keep the names they had before rotation
+ * existed), each later one named and labelled with its number.
+ */
+function peerCa(name: string, generation: number, opts: pulumi.CustomResourceOptions) {
+    const [resourceName, label] = generation === 0 ? [`${name}-peer-ca`, ""] : [`${name}-peer-ca-${generation}`, ` ${generation}`];
+    const key = new tls.PrivateKey(resourceName, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const certificate = new tls.SelfSignedCert(resourceName, {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName: `${name} etcd peer CA${label}`, organization: "etcd3-cluster" },
+        validityPeriodHours: peerCaValidityYears * 365 * 24,
+        isCaCertificate: true,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+    }, opts);
+    return { key, certificate };
+}
+
+/**
+ * The secrets bucket and its key, the peer CA's certificates (the trust
+ * bundle, the signing CA's first) and the signing CA's key in it, and with
+ * `rootPassword` root's password and the members' token signing key.
  */
 export function createSecretStore(
-    name: string, secrets: { rootPassword?: pulumi.Input<string> }, tags: Record<string, string>, parent: pulumi.Resource,
+    name: string, secrets: { peerCa: PeerCaRound; rootPassword?: pulumi.Input<string> }, tags: Record<string, string>, parent: pulumi.Resource,
 ): SecretStore {
     const opts = { parent };
     const key = new aws.kms.Key(`${name}-secrets`, {
@@ -124,14 +144,11 @@ export function createSecretStore(
     }, opts);
     new aws.s3.BucketPolicy(`${name}-secrets-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(secureTransportPolicy) }, opts);
 
-    const caKey = new tls.PrivateKey(`${name}-peer-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
-    const caCertificate = new tls.SelfSignedCert(`${name}-peer-ca`, {
-        privateKeyPem: caKey.privateKeyPem,
-        subject: { commonName: `${name} etcd peer CA`, organization: "etcd3-cluster" },
-        validityPeriodHours: peerCaValidityYears * 365 * 24,
-        isCaCertificate: true,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-    }, opts);
+    const current = peerCa(name, secrets.peerCa.generation, opts);
+    const next = secrets.peerCa.rotation && peerCa(name, secrets.peerCa.generation + 1, opts);
+    // The CA that signs comes first: the members sign with the bundle's first certificate (member-certificate.ts).
+    const [signer, ...alsoTrusted] = secrets.peerCa.rotation === "sign-with-next" ? [next!, current] : [current, ...next ? [next] : []];
+    const trustBundle = pulumi.all([signer, ...alsoTrusted].map((ca) => ca.certificate.certPem)).apply((pems) => pems.join(""));
     const object = (objectName: string, objectKey: string, content: pulumi.Output<string>, contentType = "application/x-pem-file") => new aws.s3.BucketObjectv2(objectName, {
         bucket: bucket.id,
         key: objectKey,
@@ -143,9 +160,9 @@ export function createSecretStore(
         // No tags: S3 allows an object 10, fewer than the stack's tags may be; the bucket has them.
     }, opts);
     const objects = [
-        object(`${name}-peer-ca-certificate`, peerCaCertificateKey, caCertificate.certPem),
+        object(`${name}-peer-ca-certificate`, peerCaCertificateKey, trustBundle),
         // A secret in the object's state by the component's own say, not only by the TLS provider's.
-        object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(caKey.privateKeyPem)),
+        object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(signer.key.privateKeyPem)),
     ];
     if (secrets.rootPassword !== undefined) {
         const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
@@ -161,7 +178,7 @@ export function createSecretStore(
         kmsKeyArn: key.arn,
         prefixes: secrets.rootPassword === undefined ? [tlsSecretsPrefix] : [tlsSecretsPrefix, accessControlSecretsPrefix],
         objects,
-        caCertificatePem: caCertificate.certPem,
-        caValidityEnd: caCertificate.validityEndTime,
+        caCertificatePem: trustBundle,
+        caValidityEnd: current.certificate.validityEndTime,
     };
 }

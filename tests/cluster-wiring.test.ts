@@ -44,6 +44,7 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         expect(guardInputs(name)).to.deep.equal({
             clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs",
             etcdVersion: defaultEtcdVersion, enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false,
+            peerCaGeneration: 0, peerCaRotation: "none",
         });
     });
 
@@ -67,7 +68,7 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         };
         const [soon, later] = [await caEndingIn(100.5)(), await caEndingIn(400)()];
         expect(soon).to.have.length(1);
-        expect(soon[0]).to.match(/^the cluster's peer CA expires on \S+, in 100 days, and the component does not renew it; before then, build a new cluster/);
+        expect(soon[0]).to.match(/^the cluster's peer CA expires on \S+, in 100 days, and the component does not renew it by itself; before then, rotate it to a new CA with peerCaRotation/);
         expect(later).to.deep.equal([]);
     });
 

@@ -9,7 +9,10 @@ import { installMocks } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
-import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import {
+    accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal, shrinkRefusal,
+    v2OnRefusal,
+} from "./support/guard-refusals";
 import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
 /** Declares a ClusterGuard in the mocked program and returns it as the engine received it. */
@@ -20,7 +23,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", ...changes,
 });
 
 describe("ClusterGuard as the engine runs it", function () {
@@ -33,7 +36,7 @@ describe("ClusterGuard as the engine runs it", function () {
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
         expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
-            "peerTls", "clientTls", "accessControl", "foundingClusterSize");
+            "peerTls", "clientTls", "accessControl", "peerCaGeneration", "peerCaRotation", "foundingClusterSize");
         expect(created.outs).to.deep.include({ ...facts(), foundingClusterSize: 3 });
     });
 
@@ -141,6 +144,18 @@ describe("ClusterGuard as the engine runs it", function () {
         const { clientTls: _absent, ...olderState } = created.outs;
         const resource = await declare(facts({ clientTls: true }));
         expect(await failureOf(engine.host.diff(resource, created.id, olderState))).to.equal(clientTlsRefusal(false, true));
+    });
+
+    it("moves the peer CA a step at a time as in-place updates that record the step, and refuses a step skipped", async () => {
+        const tls = { peerTls: true };
+        const withTls = await engine.host.update(await declare(facts(tls)), created.id, created.outs);
+        const trusting = await declare(facts({ ...tls, peerCaRotation: "trust-next" }));
+        expect(await engine.host.diff(trusting, created.id, withTls)).to.deep.equal(inPlace);
+        const trusted = await engine.host.update(trusting, created.id, withTls);
+        expect(trusted).to.deep.equal({ ...withTls, peerCaRotation: "trust-next" });
+        const finished = await declare(facts({ ...tls, peerCaGeneration: 1 }));
+        expect(await failureOf(engine.host.diff(finished, created.id, trusted)))
+            .to.equal(peerCaRefusal([0, "trust-next"], [1, "none"], peerCaWhy.skipped, [0, "sign-with-next"], [0, "none"]));
     });
 
     it("takes a state from before access control existed as without it: refuses adding rootPassword", async () => {

@@ -8,11 +8,11 @@ import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
-import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -23,15 +23,16 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS and client TLS, in that order", () => {
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS, client TLS, access control and the peer CA's generation and rotation step, in that order", () => {
         expect(clusterGuardFactNames).to.deep.equal([
             "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls", "accessControl",
+            "peerCaGeneration", "peerCaRotation",
         ]);
     });
 
-    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS and client TLS, in that order", () => {
+    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS, client TLS, access control and the peer CA, in that order", () => {
         expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal([
-            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls", "accessControl",
+            "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls", "accessControl", "peerCaGeneration",
         ]);
     });
 
@@ -90,6 +91,59 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             const { accessControl: _absent, ...older } = facts({ peerTls: true, clientTls: true });
             expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true, accessControl: true }))).to.deep.equal([accessControlRefusal(false)]);
             expect(clusterGuardRefusals(older, facts({ peerTls: true, clientTls: true }))).to.deep.equal([]);
+        });
+
+        describe("the peer CA's rotation", () => {
+            type Step = [number, "none" | "trust-next" | "sign-with-next"];
+            const at = ([peerCaGeneration, peerCaRotation]: Step) => facts({ peerTls: true, peerCaGeneration, peerCaRotation });
+            const move = (from: Step, to: Step) => clusterGuardRefusals(at(from), at(to));
+
+            it("lets it go forward one step at a time, through two rotations", () => {
+                const steps: Step[] = [[0, "none"], [0, "trust-next"], [0, "sign-with-next"], [1, "none"], [1, "trust-next"], [1, "sign-with-next"], [2, "none"]];
+                expect(steps.slice(1).map((to, index) => move(steps[index], to))).to.deep.equal(steps.slice(1).map(() => []));
+            });
+
+            it("lets it go back a step while the rotation is under way: to trusting the next CA only, or to no rotation", () => {
+                expect(move([0, "sign-with-next"], [0, "trust-next"])).to.deep.equal([]);
+                expect(move([0, "trust-next"], [0, "none"])).to.deep.equal([]);
+                expect(move([3, "trust-next"], [3, "none"])).to.deep.equal([]);
+            });
+
+            it("refuses signing with the next CA before every member trusts it", () => {
+                expect(move([0, "none"], [0, "sign-with-next"])).to.deep.equal([
+                    peerCaRefusal([0, "none"], [0, "sign-with-next"], peerCaWhy.skipped, [0, "trust-next"]),
+                ]);
+            });
+
+            it("refuses a new generation except from signing with it", () => {
+                expect(move([0, "none"], [1, "none"])).to.deep.equal([peerCaRefusal([0, "none"], [1, "none"], peerCaWhy.skipped, [0, "trust-next"])]);
+                expect(move([0, "trust-next"], [1, "none"])).to.deep.equal([
+                    peerCaRefusal([0, "trust-next"], [1, "none"], peerCaWhy.skipped, [0, "sign-with-next"], [0, "none"]),
+                ]);
+                expect(move([1, "none"], [2, "none"])).to.deep.equal([peerCaRefusal([1, "none"], [2, "none"], peerCaWhy.skipped, [1, "trust-next"])]);
+            });
+
+            it("refuses going back to a generation whose CA a finished rotation deleted", () => {
+                expect(move([1, "none"], [0, "sign-with-next"])).to.deep.equal([
+                    peerCaRefusal([1, "none"], [0, "sign-with-next"], peerCaWhy.finished(1), [1, "trust-next"]),
+                ]);
+                expect(move([2, "none"], [1, "none"])).to.deep.equal([peerCaRefusal([2, "none"], [1, "none"], peerCaWhy.finished(2), [2, "trust-next"])]);
+            });
+
+            it("refuses going back over a step: from signing with the next CA straight to no rotation", () => {
+                expect(move([0, "sign-with-next"], [0, "none"])).to.deep.equal([
+                    peerCaRefusal([0, "sign-with-next"], [0, "none"], peerCaWhy.backOver, [1, "none"], [0, "trust-next"]),
+                ]);
+            });
+
+            it("takes a state from before rotation existed as generation 0 without a rotation: lets it start one, refuses a skipped step", () => {
+                const { peerCaGeneration: _generation, peerCaRotation: _rotation, ...older } = facts({ peerTls: true });
+                expect(clusterGuardRefusals(older, at([0, "trust-next"]))).to.deep.equal([]);
+                expect(clusterGuardRefusals(older, at([0, "none"]))).to.deep.equal([]);
+                expect(clusterGuardRefusals(older, at([0, "sign-with-next"]))).to.deep.equal([
+                    peerCaRefusal([0, "none"], [0, "sign-with-next"], peerCaWhy.skipped, [0, "trust-next"]),
+                ]);
+            });
         });
 
         it("refuses nothing when the facts stay", () => {
@@ -183,7 +237,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(created.outs).to.deep.equal({
                 clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
-                peerTls: false, clientTls: false, accessControl: false, foundingClusterSize: 3,
+                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", foundingClusterSize: 3,
             });
         });
 
@@ -239,7 +293,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
                 { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
                 .to.deep.equal({ outs: {
                     clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
-                    peerTls: false, clientTls: false, accessControl: false, foundingClusterSize: 3,
+                    peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", foundingClusterSize: 3,
                 } });
         });
 
@@ -261,7 +315,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
             inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery",
-                peerTls: false, clientTls: false, accessControl: false },
+                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none" },
             provider: "string",
         });
     });

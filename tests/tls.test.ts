@@ -252,7 +252,7 @@ describe("the peer CA's expiry (lib/tls.ts)", () => {
 
     it("warns from a year before the CA expires, naming the date, the days left and what to do", () => {
         expect(caExpiryWarning(end, daysBefore(364.5))).to.equal("the cluster's peer CA expires on 2036-11-26T12:00:00Z, in 364 days, and the " +
-            "component does not renew it; before then, build a new cluster and move the data to it (backups and restoreFrom)");
+            "component does not renew it by itself; before then, rotate it to a new CA with peerCaRotation (the README's \"Rotating the peer CA\")");
         expect(caExpiryWarning(end, daysBefore(0.5))).to.contain("in 0 days");
     });
 
@@ -262,8 +262,8 @@ describe("the peer CA's expiry (lib/tls.ts)", () => {
     });
 
     it("says the CA has expired, from the moment it has", () => {
-        const expired = "the cluster's peer CA expired on 2036-11-26T12:00:00Z: the members refuse each other's certificates from now on; " +
-            "build a new cluster and move the data to it (backups and restoreFrom)";
+        const expired = "the cluster's peer CA expired on 2036-11-26T12:00:00Z: the members refuse each other's certificates from now on, " +
+            "too late to rotate it; build a new cluster and move the data to it (backups and restoreFrom)";
         expect(caExpiryWarning(end, Date.parse(end))).to.equal(expired);
         expect(caExpiryWarning(end, daysBefore(-30))).to.equal(expired);
     });

@@ -38,3 +38,19 @@ export const accessControlRefusal = (had: boolean) => (had
       "yet replaced, which have no password, could no longer change the membership (their own replacement included). Leave " +
       "rootPassword out; for a cluster with it, ") +
     "build a new cluster (backups and restoreFrom move the data): run `pulumi destroy` first, or create a second Etcd3Cluster.";
+
+/** The peer CA's arguments, as the guard's refusals name them. */
+const peerCaNamed = ([generation, rotation]: [number, string]) =>
+    `peerCaGeneration ${generation} ${rotation === "none" ? "without peerCaRotation" : `with peerCaRotation "${rotation}"`}`;
+/** Why a move of the peer CA is refused: a step skipped, a step back past the end of a rotation, or back over a step. */
+export const peerCaWhy = {
+    skipped: "each step rolls every member, and a member trusts only the CAs it had when it started, so a step skipped leaves " +
+        "members that refuse the certificates of the members rolled after them, and the cluster loses its quorum",
+    finished: (generation: number) => `the CA of generation ${generation - 1} was deleted when the rotation to ${generation} finished, ` +
+        "and no member trusts it any more",
+    backOver: "the members rolled at the steps in between would be left with certificates that the members rolled now refuse",
+};
+/** The guard's refusal to move the peer CA from `from` to `to`, naming the moves it allows. */
+export const peerCaRefusal = (from: [number, string], to: [number, string], why: string, forward: [number, string], back?: [number, string]) =>
+    `the peer CA cannot go from ${peerCaNamed(from)} to ${peerCaNamed(to)} on a running cluster: ${why}. Go one step at a time, ` +
+    `one \`pulumi up\` each: from here to ${peerCaNamed(forward)}${back ? `, or back to ${peerCaNamed(back)}` : ""}.`;

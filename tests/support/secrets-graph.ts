@@ -20,6 +20,13 @@ export const keyArn = (name: string) => `arn:aws:kms:eu-west-2:123456789012:key/
 export const caPrivateKeyPem = "-----BEGIN EC PRIVATE KEY-----\nTHE-CA-PRIVATE-KEY\n-----END EC PRIVATE KEY-----\n";
 export const tokenSigningKeyPem = "-----BEGIN EC PRIVATE KEY-----\nTHE-TOKEN-SIGNING-KEY\n-----END EC PRIVATE KEY-----\n";
 export const caCertificatePem = "-----BEGIN CERTIFICATE-----\nTHE-CA-CERTIFICATE\n-----END CERTIFICATE-----\n";
+/** The key and certificate of the peer CA of `generation` (0: the constants above, made with the stack). */
+export const peerCaPems = (generation: number) => (generation === 0 ? { key: caPrivateKeyPem, certificate: caCertificatePem } : {
+    key: `-----BEGIN EC PRIVATE KEY-----\nTHE-CA-${generation}-PRIVATE-KEY\n-----END EC PRIVATE KEY-----\n`,
+    certificate: `-----BEGIN CERTIFICATE-----\nTHE-CA-${generation}-CERTIFICATE\n-----END CERTIFICATE-----\n`,
+});
+/** The generation of the peer CA a TLS resource of the component is for, by its name (`<name>-peer-ca`, `<name>-peer-ca-<n>`). */
+const peerCaGenerationOf = (resourceName: string) => Number(/-peer-ca-(\d+)$/.exec(resourceName)?.[1] ?? 0);
 
 /** The component named uniquely, built under the mocks with `args`, and every child's options. Needs `installMocks()` first. */
 export async function buildWithSecrets(args: Etcd3ClusterArgs) {
@@ -29,9 +36,12 @@ export async function buildWithSecrets(args: Etcd3ClusterArgs) {
         newResource: async ({ type, name: resourceName, inputs }) => {
             switch (type) {
                 case "tls:index/privateKey:PrivateKey":
-                    return { id: `${resourceName}-id`, state: { ...inputs, privateKeyPem: resourceName.endsWith("-token-signing") ? tokenSigningKeyPem : caPrivateKeyPem } };
+                    return {
+                        id: `${resourceName}-id`,
+                        state: { ...inputs, privateKeyPem: resourceName.endsWith("-token-signing") ? tokenSigningKeyPem : peerCaPems(peerCaGenerationOf(resourceName)).key },
+                    };
                 case "tls:index/selfSignedCert:SelfSignedCert":
-                    return { id: `${resourceName}-id`, state: { ...inputs, certPem: caCertificatePem } };
+                    return { id: `${resourceName}-id`, state: { ...inputs, certPem: peerCaPems(peerCaGenerationOf(resourceName)).certificate } };
                 default:
                     return undefined;
             }
