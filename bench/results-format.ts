@@ -49,6 +49,8 @@ export interface UserDataResult {
     variant: string;
     bytes: number;
     shareOfLimit: number;
+    /** How it goes out (lib/ignition.ts, renderUserData); absent from results recorded before it was. */
+    form?: "plain" | "compressed" | "compressed without comments";
 }
 
 export interface ProgramResult {

@@ -356,10 +356,26 @@ type IgnitionFileContents = { source: string; compression?: "gzip" };
  * 16 KB limit is on the whole config). `text`: percent-encoded text only, for
  * a config that is itself compressed whole (`compressedConfig`): gzip over
  * text finds the words the scripts share, gzip over base64 finds nothing.
+ * `text-without-comments`: as `text`, each script without its comment lines,
+ * for a config over the limit even compressed: the same commands, a few KB
+ * less to carry.
  */
-export type FileEncoding = "shortest" | "text";
+export type FileEncoding = "shortest" | "text" | "text-without-comments";
+
+/**
+ * A script without the lines that are only a comment (its `#!` line kept):
+ * what bash runs is the same, as long as no such line is inside a multi-line
+ * string or a here-document (tests/ignition.test.ts compares bash's own
+ * reading of every script the component ships with and without them).
+ */
+export function withoutCommentLines(script: string): string {
+    return script.split("\n").filter((line, index) => index === 0 || !/^\s*#/.test(line)).join("\n");
+}
 
 function inlineContents(contents: string, encoding: FileEncoding): IgnitionFileContents {
+    if (encoding === "text-without-comments") {
+        return inlineContents(contents.startsWith("#!") ? withoutCommentLines(contents) : contents, "text");
+    }
     const encoded = `data:,${encodeURIComponent(contents)}`;
     if (encoding === "text") {
         return { source: encoded };
@@ -472,9 +488,10 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
 /**
  * The EC2 user data for one node: the Ignition config as compact JSON, or,
  * when that is over EC2's limit, the config compressed (`compressedConfig`)
- * with its files as text inside it, which compresses best. A config that
+ * with its files as text inside it, which compresses best, and when even that
+ * is over, compressed with its scripts' comment lines left out. A config that
  * fits is kept as it is, readable in the console and unchanged for the
- * members that have it.
+ * members that have it; the scripts keep their comments whenever they fit.
  */
 export function renderUserData(options: EtcdNodeIgnitionOptions): string {
     const config = JSON.stringify(buildIgnitionConfig(options));
@@ -484,10 +501,17 @@ export function renderUserData(options: EtcdNodeIgnitionOptions): string {
     }
     const compressed = compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text")));
     const compressedSize = Buffer.byteLength(compressed, "utf8");
-    if (compressedSize > ec2UserDataLimitBytes) {
-        throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes, ${compressedSize} compressed; EC2 accepts at most ${ec2UserDataLimitBytes}`);
+    if (compressedSize <= ec2UserDataLimitBytes) {
+        return compressed;
     }
-    return compressed;
+    const bare = compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text-without-comments")));
+    const bareSize = Buffer.byteLength(bare, "utf8");
+    if (bareSize > ec2UserDataLimitBytes) {
+        throw new Error(`the Ignition config for ${options.memberName} is ${size} bytes, ${compressedSize} compressed, ${bareSize} compressed ` +
+            `without its scripts' comments; EC2 accepts at most ${ec2UserDataLimitBytes}: give fewer or shorter sshAuthorizedKeys (an ed25519 key ` +
+            "is the shortest), or leave out a feature");
+    }
+    return bare;
 }
 
 /**

@@ -147,12 +147,21 @@ function programSection(results: BenchResults): string {
 
 function userDataSection(results: BenchResults): string {
     const userData = need(results.userData, "userData").results;
-    const [plain, withKey, everyFeature] = userData;
+    const [plain, withKey, everyFeature, withoutComments] = userData;
+    const forms = userData.map((result) => result.form);
+    const said = ["plain", "plain", "compressed", "compressed without comments"];
+    if (JSON.stringify(forms) !== JSON.stringify(said)) {
+        throw new Error(`bench/results.json: the user-data variants went out as ${JSON.stringify(forms)}, not ${JSON.stringify(said)} as the README's ` +
+            "sentence says; change the variants (bench/run.ts) or the sentence");
+    }
     const share = (u: typeof plain) => (u.shareOfLimit * 100).toFixed(1);
     return `**User data** is ${plain.bytes} bytes per member (${withKey.bytes} with one SSH key), ${share(plain)}–${share(withKey)} % of EC2's 16 KB `
         + "limit; a config over the limit goes out gzipped in one that replaces itself with it, its files as text inside it (which "
-        + "compresses best), and only one over the limit even compressed is refused, rather than letting the launch fail. With every feature that adds to it (static bootstrap, backups, peer and client TLS, access "
-        + `control, the gRPC NLB and an SSH key) a 7-member cluster's config is over the limit, and goes out as ${everyFeature.bytes} bytes (${share(everyFeature)} %).`;
+        + "compresses best), and one over the limit even so goes out with its scripts' comment lines left out (bash reads the same commands); "
+        + "only one over the limit even then is refused, rather than letting the launch fail. With every feature that adds to it (static bootstrap, "
+        + `backups, peer and client TLS, access control, the gRPC NLB and an SSH key) a 7-member cluster's config is over the limit, and goes out as `
+        + `${everyFeature.bytes} bytes (${share(everyFeature)} %); with twenty more ed25519 keys it is over the limit even compressed, and goes out without `
+        + `the comments as ${withoutComments.bytes} bytes (${share(withoutComments)} %).`;
 }
 
 function scenario(results: BenchResults, fault: FaultScenarioResult["fault"]): FaultScenarioResult {

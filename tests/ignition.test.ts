@@ -7,7 +7,9 @@ import * as path from "path";
 import { resolveArgs } from "../lib/args";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { snapshotSettingsPath } from "../lib/snapshots";
-import { buildIgnitionConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData } from "../lib/ignition";
+import {
+    buildIgnitionConfig, compressedConfig, ec2UserDataLimitBytes, EtcdNodeIgnitionOptions, IgnitionConfig, renderUserData, withoutCommentLines,
+} from "../lib/ignition";
 import { decodeInlineContents } from "../local/ignition-contents";
 import { OperatingSystem, operatingSystems } from "../lib/os";
 import { memberIgnitionOptions, planMembers } from "../lib/plan";
@@ -344,12 +346,60 @@ describe("Ignition builder", () => {
             validate(renderUserData(overLimit));
         });
 
-        it("is refused, with both sizes, when even compressed it is over the limit", () => {
-            // Keys that do not compress: each a different run of SHA-512 digests.
-            const keys = Array.from({ length: 40 }, (_, index) => `ssh-rsa ${Array.from({ length: 6 }, (_, part) =>
-                createHash("sha512").update(`${index}-${part}`).digest("base64")).join("")} ops@example`);
-            expect(() => renderUserData({ ...base, sshAuthorizedKeys: keys }))
-                .to.throw(/^the Ignition config for etcd3-cluster-1 is \d+ bytes, \d+ compressed; EC2 accepts at most 16384$/);
+        /** `count` SSH keys that do not compress: each a different run of SHA-512 digests, 700 bytes of user data or so. */
+        const incompressibleKeys = (count: number) => Array.from({ length: count }, (_, index) => `ssh-rsa ${Array.from({ length: 6 }, (_, part) =>
+            createHash("sha512").update(`${index}-${part}`).digest("base64")).join("")} ops@example`);
+
+        it("is sent compressed without its scripts' comment lines when only that fits, its units and other files as they are", () => {
+            // 17 such keys: over the limit compressed with the comments (16,781 bytes when measured), under it without.
+            const options = { ...base, sshAuthorizedKeys: incompressibleKeys(17) };
+            const withComments = buildIgnitionConfig(options, "text");
+            expect(Buffer.byteLength(compressedConfig(JSON.stringify(withComments)))).to.be.greaterThan(ec2UserDataLimitBytes);
+            const userData = renderUserData(options);
+            expect(Buffer.byteLength(userData)).to.be.at.most(ec2UserDataLimitBytes);
+            const inner = JSON.parse(decodeInlineContents(JSON.parse(userData).ignition.config.replace)) as IgnitionConfig;
+            const decoded = (config: IgnitionConfig) => config.storage.files!.map((file) => ({ ...file, contents: decodeInlineContents(file.contents) }));
+            expect(decoded(inner)).to.deep.equal(decoded(withComments).map((file) => ({
+                ...file, contents: file.contents.startsWith("#!") ? withoutCommentLines(file.contents) : file.contents,
+            })));
+            expect(decoded(inner).filter((file) => file.contents.startsWith("#!")).map((file) => file.path)).to.deep.equal(["/opt/etcd3-cluster/etcd-member-bootstrap"]);
+            expect(decoded(inner).find((file) => file.path === "/opt/etcd3-cluster/etcd-member-bootstrap")!.contents).to.not.match(/^\s*#(?!!)/m);
+            const withoutFiles = (config: IgnitionConfig) => ({ ...config, storage: { ...config.storage, files: undefined } });
+            expect(withoutFiles(inner)).to.deep.equal(withoutFiles(withComments));
+            validate(userData);
+        });
+
+        it("is refused, with its three sizes and what to do, when even compressed without the comments it is over the limit", () => {
+            expect(() => renderUserData({ ...base, sshAuthorizedKeys: incompressibleKeys(40) })).to.throw(new RegExp(
+                "^the Ignition config for etcd3-cluster-1 is \\d+ bytes, \\d+ compressed, \\d+ compressed without its scripts' comments; " +
+                "EC2 accepts at most 16384: give fewer or shorter sshAuthorizedKeys \\(an ed25519 key is the shortest\\), or leave out a feature$"));
+        });
+    });
+
+    describe("the scripts without their comment lines (withoutCommentLines)", () => {
+        it("keeps the #! line and every line with a command, a comment after a command or a # inside a word", () => {
+            expect(withoutCommentLines([
+                "#!/bin/bash", "# what it does", "set -eu", "    # indented", "echo \"#1\" # after a command", "\t#tab", "x=a#b", "",
+            ].join("\n"))).to.equal(["#!/bin/bash", "set -eu", "echo \"#1\" # after a command", "x=a#b", ""].join("\n"));
+        });
+
+        it("leaves bash's own reading of every script the component ships unchanged (no comment line inside a string or here-document)", () => {
+            // bash prints a function's body as it parsed it, without comments: wrapping a script in one shows what bash runs.
+            const parsed = (script: string) => execFileSync("bash", ["-c", 'eval "f() {\n$1\n}" && declare -f f', "parsed", script], { encoding: "utf8" });
+            const goldenDirectory = path.join(__dirname, "golden");
+            const scripts = new Map<string, string>();
+            for (const golden of fs.readdirSync(goldenDirectory)) {
+                const scriptDirectory = path.join(goldenDirectory, golden, "files", "opt", "etcd3-cluster");
+                for (const name of fs.existsSync(scriptDirectory) ? fs.readdirSync(scriptDirectory) : []) {
+                    scripts.set(fs.readFileSync(path.join(scriptDirectory, name), "utf8"), `${golden}/${name}`);
+                }
+            }
+            expect(new Set([...scripts.values()].map((where) => where.split("/")[1]))).to.deep.equal(new Set([
+                "etcd-member-bootstrap", "etcd-member-defragment", "etcd-member-snapshot", "etcd-member-restore", "etcd-member-certificate",
+                "etcd-member-access-control",
+            ]));
+            const changed = [...scripts].filter(([script]) => parsed(withoutCommentLines(script)) !== parsed(script)).map(([, where]) => where);
+            expect(changed).to.deep.equal([]);
         });
     });
 

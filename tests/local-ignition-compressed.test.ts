@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildIgnitionConfig, compressedConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
+import { buildIgnitionConfig, compressedConfig, EtcdNodeIgnitionOptions, withoutCommentLines } from "../lib/ignition";
 import { applyIgnition } from "../local/ignition-apply";
 import { placeholderDiscoveryUrl, withDiscoveryUrl } from "../local/component-resources";
 import { compressedConfigContents } from "../local/ignition-contents";
@@ -74,6 +74,15 @@ describe("local harness: compressed user data", function () {
     it("makes the real Ignition write the same files from the config with its files as text, the form compressed user data carries", async () => {
         const plain = await applied("plain", JSON.stringify(buildIgnitionConfig(options)));
         expect(await applied("text", compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text"))))).to.deep.equal(plain);
+    });
+
+    it("makes the real Ignition write the same tree from the config without its scripts' comments, but for those lines", async () => {
+        const plain = await applied("plain", JSON.stringify(buildIgnitionConfig(options)));
+        const script = "opt/etcd3-cluster/etcd-member-bootstrap";
+        const [mode, ...lines] = plain[script].split("\n");
+        const expected = { ...plain, [script]: [mode, withoutCommentLines(lines.join("\n"))].join("\n") };
+        expect(expected[script]).to.not.equal(plain[script]);
+        expect(await applied("bare", compressedConfig(JSON.stringify(buildIgnitionConfig(options, "text-without-comments"))))).to.deep.equal(expected);
     });
 
     it("is rewritten by the harness inside the compression, as plain user data is", () => {
