@@ -1028,7 +1028,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
             "use bootstrap: \"static\" (the members' addresses are known before they boot), or etcd 3.5 or 3.6");
     } else if (bootstrap === "static") {
         for (const argument of ["discoveryUrl", "discoveryService"] as const) {
-            if (args[argument] !== undefined) {
+            if (givenOtherThanDefault(args, argument)) {
                 problem(`${argument}: only used with bootstrap "discovery"; leave it out with bootstrap "static"`);
             }
         }
@@ -1110,9 +1110,9 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const clientTls = args.clientTls ?? (encryptedByDefault && peerTls);
     const peerCa: PeerCaRound = { generation: args.peerCaGeneration ?? argumentDefaults.peerCaGeneration, rotation: args.peerCaRotation };
     peerCaRoundProblems(peerCa, "peerCaGeneration", "peerCaRotation").forEach(problem);
-    if (!peerTls && (args.peerCaGeneration !== undefined || args.peerCaRotation !== undefined)) {
-        problem(`${args.peerCaRotation !== undefined ? "peerCaRotation" : "peerCaGeneration"}: the peer CA is peerTls's, and peerTls is off; ` +
-            "leave it out, or turn peerTls on");
+    const peerCaArgument = (["peerCaRotation", "peerCaGeneration"] as const).find((argument) => givenOtherThanDefault(args, argument));
+    if (!peerTls && peerCaArgument) {
+        problem(`${peerCaArgument}: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on`);
     }
     if (clientTls && !peerTls) {
         problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
@@ -1272,13 +1272,23 @@ function httpsSettings(args: Etcd3ClusterArgs, problem: (text: string) => void):
         : { certificateArn: args.certificateArn, sslPolicy: args.sslPolicy ?? argumentDefaults.sslPolicy };
 }
 
+/**
+ * Whether `argument` is given with a value other than its default: an
+ * argument that means something only with another is refused without it
+ * only then, because the Pulumi CLI hands the program every default
+ * Pulumi.yaml declares as if the stack had set it.
+ */
+function givenOtherThanDefault(args: Etcd3ClusterArgs, argument: keyof Etcd3ClusterArgs): boolean {
+    return args[argument] !== undefined && args[argument] !== (argumentDefaults as Partial<Record<keyof Etcd3ClusterArgs, unknown>>)[argument];
+}
+
 /** The arguments that only mean something with `backups`. */
 const backupOnlyArguments = ["backupBucket", "backupPrefix", "backupIntervalMinutes", "backupRetentionDays"] as const;
 
 /** The snapshots' settings, or none without backups; each problem goes to `problem`. */
 function backupSettings(args: Etcd3ClusterArgs, ecosystem: string, problem: (text: string) => void): BackupSettings | undefined {
     if (!(args.backups ?? argumentDefaults.backups)) {
-        for (const key of backupOnlyArguments.filter((key) => args[key] !== undefined)) {
+        for (const key of backupOnlyArguments.filter((key) => givenOtherThanDefault(args, key))) {
             problem(`${key}: only used with backups, which is off; turn backups on or leave it out`);
         }
         return undefined;

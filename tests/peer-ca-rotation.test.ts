@@ -124,7 +124,11 @@ describe("the peer CA's rotation in the resource graph (lib/tls.ts, Pulumi mocks
 
         it("either without peerTls, whose CA they are", () => {
             refuse({ peerCaRotation: "trust-next" }, "peerCaRotation: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on");
-            refuse({ peerCaGeneration: 0 }, "peerCaGeneration: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on");
+            refuse({ peerCaGeneration: 1 }, "peerCaGeneration: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on");
+        });
+
+        it("but not generation 0 without peerTls: the default, which Pulumi.yaml hands every stack", () => {
+            expect(() => new Etcd3Cluster(uniqueName(), { discoveryLogFile: false, peerCaGeneration: 0 })).to.not.throw();
         });
 
     });

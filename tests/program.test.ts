@@ -7,7 +7,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { installMocks, resourcesOf, settle, valueOf } from "./support/pulumi-mocks";
 
 installMocks();
-import { argumentDefaults, outputNames } from "../lib";
+import { argumentDefaults, argsFromConfig, ConfigReader, outputNames, resolveArgs } from "../lib";
 
 const root = path.join(__dirname, "..");
 /** As `pulumi config set --secret rootPassword` would give it to the program. */
@@ -27,6 +27,31 @@ describe("the Pulumi program (index.ts with stack config)", () => {
         for (const [key, declaration] of Object.entries(project.config)) {
             const componentDefault = (argumentDefaults as Record<string, unknown>)[key];
             expect(declaration.default, key).to.deep.equal(componentDefault);
+        }
+    });
+
+    describe("Pulumi.yaml's defaults, which the CLI hands the program as if the stack had set them", () => {
+        const defaults = Object.fromEntries(Object.entries(project.config).map(([key, declaration]) => [key, declaration.default]));
+        /** A config holding `values`, read as pulumi.Config reads what the CLI gives it. */
+        const configOf = (values: Record<string, unknown>): ConfigReader => ({
+            get: (key) => (values[key] === undefined ? undefined : String(values[key])),
+            getNumber: (key) => values[key] as number | undefined,
+            getBoolean: (key) => values[key] as boolean | undefined,
+            getObject: <T>(key: string) => values[key] as T | undefined,
+            getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(String(values[key]))),
+        });
+        const cases: Array<[string, Record<string, unknown>]> = [
+            ["alone", {}],
+            ["with bootstrap static", { bootstrap: "static" }],
+            ["with backups", { backups: true }],
+            ["with peerTls", { peerTls: true }],
+            ["with rootPassword", { rootPassword }],
+            ["with everything switched off that can be", { alarms: false, dailyDefragmentation: false, retainDataVolumes: false, discoveryLogFile: false }],
+        ];
+        for (const [label, values] of cases) {
+            it(`are taken ${label}`, () => {
+                expect(() => resolveArgs("etcd3", argsFromConfig(configOf({ ...defaults, ...values })))).to.not.throw();
+            });
         }
     });
 
