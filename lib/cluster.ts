@@ -19,6 +19,7 @@ import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
+import { PeerCaRecord, peerCaRotationWarning } from "./peer-ca-record";
 import { createSecurityGroups } from "./security-groups";
 import { caExpiryWarning, createSecretStore } from "./tls";
 
@@ -110,6 +111,15 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             profile: aws.config.profile,
             storage,
         }, tags, this);
+        if (resolved.peerTls) {
+            // After every member's gate: the step is recorded once all have rolled to it (see peer-ca-record.ts).
+            new PeerCaRecord(`${name}-peer-ca-rolled`, { peerCaGeneration: resolved.peerCa.generation, peerCaRotation: resolved.peerCa.rotation ?? "none" },
+                { parent: this, dependsOn: nodes.map((node) => node.healthGate) });
+        }
+        const rotationWarning = peerCaRotationWarning(resolved.peerCa);
+        if (rotationWarning) {
+            pulumi.log.warn(rotationWarning, this);
+        }
         if (resolved.https && !resolved.dns) {
             pulumi.log.warn("certificateArn without dnsName: etcd3ClusterUrl names the ALB's own DNS name, which your certificate cannot " +
                 "cover, so TLS clients will refuse it; give dnsName (and hostedZoneId), or point a name the certificate covers at loadBalancerDnsName", this);

@@ -82,9 +82,15 @@ const rebuild = "run `pulumi destroy` first, or create a second Etcd3Cluster";
 const peerCaSteps = ["none", "trust-next", "sign-with-next"] as const;
 
 /** The peer CA's arguments as the user writes them, for a generation and a step. */
-function peerCaArguments(generation: number, rotation: string): string {
+export function peerCaArguments(generation: number, rotation: string): string {
     return `peerCaGeneration ${generation} ${rotation === "none" ? "without peerCaRotation" : `with peerCaRotation "${rotation}"`}`;
 }
+
+/** Where a generation and a step are in the sequence of every rotation's steps: one more for each step forward. */
+export const peerCaPosition = (generation: number, rotation: string) => generation * peerCaSteps.length + peerCaSteps.indexOf(rotation as never);
+
+/** The peer CA's arguments at a position of {@link peerCaPosition}. */
+export const peerCaArgumentsAt = (position: number) => peerCaArguments(Math.floor(position / peerCaSteps.length), peerCaSteps[position % peerCaSteps.length]);
 
 /**
  * The peer CA moves one step at a time, each step a roll of every member:
@@ -94,21 +100,19 @@ function peerCaArguments(generation: number, rotation: string): string {
  */
 function peerCaRefusal(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string | undefined {
     const [oldGeneration, oldRotation] = [olds.peerCaGeneration!, olds.peerCaRotation ?? "none"];
-    const position = (generation: number, rotation: string) => generation * peerCaSteps.length + peerCaSteps.indexOf(rotation as never);
-    const [from, to] = [position(oldGeneration, oldRotation), position(news.peerCaGeneration, news.peerCaRotation)];
+    const [from, to] = [peerCaPosition(oldGeneration, oldRotation), peerCaPosition(news.peerCaGeneration, news.peerCaRotation)];
     if (to === from || to === from + 1 || (to === from - 1 && oldRotation !== "none")) {
         return undefined;
     }
-    const step = (at: number) => peerCaArguments(Math.floor(at / peerCaSteps.length), peerCaSteps[at % peerCaSteps.length]);
     const why = to < from
         ? (oldRotation === "none"
             ? `the CA of generation ${oldGeneration - 1} was deleted when the rotation to ${oldGeneration} finished, and no member trusts it any more`
             : "the members rolled at the steps in between would be left with certificates that the members rolled now refuse")
-        : "each step rolls every member, and a member trusts only the CAs it had when it started, so a step skipped leaves members " +
-          "that refuse the certificates of the members rolled after them, and the cluster loses its quorum";
-    const back = oldRotation === "none" ? "" : `, or back to ${step(from - 1)}`;
+        : "each step rolls every member, and a member trusts only the CAs it had when it started, so with a step skipped the members " +
+          "not rolled yet refuse the first member rolled, the roll stops there, and one more member lost would cost the quorum";
+    const back = oldRotation === "none" ? "" : `, or back to ${peerCaArgumentsAt(from - 1)}`;
     return `the peer CA cannot go from ${peerCaArguments(oldGeneration, oldRotation)} to ${peerCaArguments(news.peerCaGeneration, news.peerCaRotation)} ` +
-        `on a running cluster: ${why}. Go one step at a time, one \`pulumi up\` each: from here to ${step(from + 1)}${back}.`;
+        `on a running cluster: ${why}. Go one step at a time, one \`pulumi up\` each: from here to ${peerCaArgumentsAt(from + 1)}${back}.`;
 }
 const shrinkWhy = "an EBS volume can grow but never shrink, so AWS would refuse the change partway through updating the members";
 

@@ -43,7 +43,8 @@ export interface Etcd3ClusterOutputs {
     /**
      * The cluster CA's certificate (PEM) with `peerTls`, otherwise undefined:
      * with `clientTls`, what clients verify the members with
-     * (`etcdctl --cacert`, a gRPC client's root CA). Not a secret.
+     * (`etcdctl --cacert`, a gRPC client's root CA). During a rotation of
+     * the peer CA, both CAs' certificates, one after the other. Not a secret.
      */
     readonly caCertificate: pulumi.Output<string | undefined>;
 }

@@ -44,8 +44,8 @@ const peerCaNamed = ([generation, rotation]: [number, string]) =>
     `peerCaGeneration ${generation} ${rotation === "none" ? "without peerCaRotation" : `with peerCaRotation "${rotation}"`}`;
 /** Why a move of the peer CA is refused: a step skipped, a step back past the end of a rotation, or back over a step. */
 export const peerCaWhy = {
-    skipped: "each step rolls every member, and a member trusts only the CAs it had when it started, so a step skipped leaves " +
-        "members that refuse the certificates of the members rolled after them, and the cluster loses its quorum",
+    skipped: "each step rolls every member, and a member trusts only the CAs it had when it started, so with a step skipped the " +
+        "members not rolled yet refuse the first member rolled, the roll stops there, and one more member lost would cost the quorum",
     finished: (generation: number) => `the CA of generation ${generation - 1} was deleted when the rotation to ${generation} finished, ` +
         "and no member trusts it any more",
     backOver: "the members rolled at the steps in between would be left with certificates that the members rolled now refuse",

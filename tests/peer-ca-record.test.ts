@@ -1,0 +1,103 @@
+/**
+ * The record of the peer CA step every member has rolled to
+ * (lib/peer-ca-record.ts): its refusal of a step taken before the one before
+ * it reached every member, as the engine runs it (serialized, in Pulumi's
+ * provider host), its place in the graph after every member's health gate,
+ * and the warning every run gives while a rotation is under way.
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, resourcesOf } from "./support/pulumi-mocks";
+
+installMocks();
+import { PeerCaRecord, PeerCaStep, peerCaRotationWarning, unfinishedStepRefusal } from "../lib/peer-ca-record";
+import { buildWithSecrets } from "./support/secrets-graph";
+import { dynamicResourceDeclarer, failureOf, useEngineProviderHost } from "./support/engine-provider";
+
+const RECORD = "pulumi-nodejs:dynamic/etcd3-cluster:PeerCaRecord";
+const step = (peerCaGeneration: number, peerCaRotation: PeerCaStep["peerCaRotation"]): PeerCaStep => ({ peerCaGeneration, peerCaRotation });
+
+/** The refusal of going to `next` while every member has rolled only to `rolled`, `unfinished` the step in between. */
+const refusal = (next: string, rolled: string, unfinished: string) => `the peer CA cannot go to ${next} yet: every member has rolled only to ${rolled}, ` +
+    `so the step after it, ${unfinished}, has not reached them all (its \`pulumi up\` stopped partway, or ran with --target), and the members it ` +
+    "has not reached refuse what the step asked for now would have them present. " +
+    `Run \`pulumi up\` with ${unfinished} again until it finishes, then take the next step.`;
+
+describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", () => {
+    it("allows the same step, the step after the one every member has, and any step back", () => {
+        expect([
+            unfinishedStepRefusal(step(0, "none"), step(0, "none")),
+            unfinishedStepRefusal(step(0, "none"), step(0, "trust-next")),
+            unfinishedStepRefusal(step(0, "sign-with-next"), step(1, "none")),
+            unfinishedStepRefusal(step(1, "none"), step(0, "sign-with-next")),
+        ]).to.deep.equal([undefined, undefined, undefined, undefined]);
+    });
+
+    it("refuses a step two ahead of the one every member has, naming the unfinished step to run again", () => {
+        expect(unfinishedStepRefusal(step(0, "none"), step(0, "sign-with-next"))).to.equal(refusal(
+            "peerCaGeneration 0 with peerCaRotation \"sign-with-next\"", "peerCaGeneration 0 without peerCaRotation",
+            "peerCaGeneration 0 with peerCaRotation \"trust-next\""));
+        expect(unfinishedStepRefusal(step(0, "trust-next"), step(1, "none"))).to.equal(refusal(
+            "peerCaGeneration 1 without peerCaRotation", "peerCaGeneration 0 with peerCaRotation \"trust-next\"",
+            "peerCaGeneration 0 with peerCaRotation \"sign-with-next\""));
+    });
+
+    describe("as the engine runs it", function () {
+        const engine = useEngineProviderHost();
+        const declare = dynamicResourceDeclarer("etcd3-cluster:PeerCaRecord", "engine-peer-ca-record", (name, at: PeerCaStep) => new PeerCaRecord(name, at));
+
+        it("records a step once rolled, and refuses at the next preview a step taken while that one's roll has not finished", async () => {
+            const created = await engine.host.create(await declare(step(0, "none")));
+            expect(created.outs).to.deep.include(step(0, "none"));
+            const trusting = await declare(step(0, "trust-next"));
+            expect(await engine.host.diff(trusting, created.id, created.outs)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+            // The roll to "trust-next" stopped partway: the record still holds the step before it.
+            expect(await failureOf(engine.host.diff(await declare(step(0, "sign-with-next")), created.id, created.outs))).to.equal(refusal(
+                "peerCaGeneration 0 with peerCaRotation \"sign-with-next\"", "peerCaGeneration 0 without peerCaRotation",
+                "peerCaGeneration 0 with peerCaRotation \"trust-next\""));
+            // Once a run of it finishes, the record holds it, and the next step goes.
+            const rolled = await engine.host.update(trusting, created.id, created.outs);
+            expect(rolled).to.deep.equal({ ...created.outs, ...step(0, "trust-next") });
+            expect(await engine.host.diff(await declare(step(0, "sign-with-next")), created.id, rolled))
+                .to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+        });
+    });
+
+    describe("in the component's graph (Pulumi mocks)", () => {
+        it("comes after every member's health gate, holding the step the program asks for", async () => {
+            const { name, everyChild } = await buildWithSecrets({ peerTls: true, peerCaRotation: "trust-next" });
+            expect(resourcesOf(name, RECORD).map(({ inputs: { __provider: _provider, ...inputs } }) => inputs)).to.deep.equal([step(0, "trust-next")]);
+            expect(everyChild.filter((child) => child.type === RECORD).map(({ name: child, options }) => [child, options])).to.deep.equal([
+                [`${name}-peer-ca-rolled`, { parent: name, dependsOn: [0, 1, 2].map((index) => `${name}-${index}-health`) }],
+            ]);
+        });
+
+        it("is not made without peerTls", async () => {
+            const { name } = await buildWithSecrets({});
+            expect(resourcesOf(name, RECORD)).to.deep.equal([]);
+        });
+    });
+
+    describe("the warning while a rotation is under way", () => {
+        it("names the step and the next one, and says the old CA is still trusted", () => {
+            expect(peerCaRotationWarning({ generation: 2, rotation: "sign-with-next" })).to.equal("a rotation of the peer CA is under way, at " +
+                "peerCaGeneration 2 with peerCaRotation \"sign-with-next\": until it finishes, the members still trust generation 2's CA. Once this " +
+                "step's `pulumi up` has finished, take the next: peerCaGeneration 3 without peerCaRotation.");
+            expect(peerCaRotationWarning({ generation: 0 })).to.equal(undefined);
+        });
+
+        it("is given at every run of the component during a rotation", async () => {
+            const warnings: string[] = [];
+            const warn = pulumi.log.warn;
+            pulumi.log.warn = async (message: string) => {
+                warnings.push(message);
+            };
+            try {
+                await buildWithSecrets({ peerTls: true, peerCaRotation: "trust-next" });
+            } finally {
+                pulumi.log.warn = warn;
+            }
+            expect(warnings.filter((message) => message.includes("peer CA"))).to.deep.equal([peerCaRotationWarning({ generation: 0, rotation: "trust-next" })]);
+        });
+    });
+});
