@@ -98,7 +98,9 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this));
         const [balancer, grpcBalancer] = balancers;
 
-        const secrets = resolved.peerTls ? createSecretStore(name, { peerCa: resolved.peerCa, rootPassword: resolved.rootPassword }, tags, this) : undefined;
+        const secrets = resolved.peerTls
+            ? createSecretStore(name, { peerCa: resolved.peerCa, rootPassword: resolved.rootPassword }, tags, this, guard)
+            : undefined;
         const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {
             formation,

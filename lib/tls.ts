@@ -122,8 +122,12 @@ function peerCa(name: string, generation: number, opts: pulumi.CustomResourceOpt
  */
 export function createSecretStore(
     name: string, secrets: { peerCa: PeerCaRound; rootPassword?: pulumi.Input<string> }, tags: Record<string, string>, parent: pulumi.Resource,
+    guard: pulumi.Resource,
 ): SecretStore {
     const opts = { parent };
+    // The keys, certificates and objects after the guard: a change it refuses (a CA rotation step skipped) stops before
+    // anything the members read changes, even with --skip-preview.
+    const guarded = { parent, dependsOn: [guard] };
     const key = new aws.kms.Key(`${name}-secrets`, {
         description: `${name}: encrypts the etcd members' secrets in S3`,
         enableKeyRotation: true,
@@ -144,8 +148,8 @@ export function createSecretStore(
     }, opts);
     new aws.s3.BucketPolicy(`${name}-secrets-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(secureTransportPolicy) }, opts);
 
-    const current = peerCa(name, secrets.peerCa.generation, opts);
-    const next = secrets.peerCa.rotation && peerCa(name, secrets.peerCa.generation + 1, opts);
+    const current = peerCa(name, secrets.peerCa.generation, guarded);
+    const next = secrets.peerCa.rotation && peerCa(name, secrets.peerCa.generation + 1, guarded);
     // The CA that signs comes first: the members sign with the bundle's first certificate (member-certificate.ts).
     const [signer, ...alsoTrusted] = secrets.peerCa.rotation === "sign-with-next" ? [next!, current] : [current, ...next ? [next] : []];
     const trustBundle = pulumi.all([signer, ...alsoTrusted].map((ca) => ca.certificate.certPem)).apply((pems) => pems.join(""));
@@ -158,14 +162,14 @@ export function createSecretStore(
         kmsKeyId: key.arn,
         bucketKeyEnabled: true,
         // No tags: S3 allows an object 10, fewer than the stack's tags may be; the bucket has them.
-    }, opts);
+    }, guarded);
     const objects = [
         object(`${name}-peer-ca-certificate`, peerCaCertificateKey, trustBundle),
         // A secret in the object's state by the component's own say, not only by the TLS provider's.
         object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(signer.key.privateKeyPem)),
     ];
     if (secrets.rootPassword !== undefined) {
-        const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+        const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, guarded);
         objects.push(
             object(`${name}-root-password`, rootPasswordKey, checkedRootPassword(secrets.rootPassword), "text/plain"),
             object(`${name}-token-signing-key`, tokenSigningKeyKey, pulumi.secret(tokenKey.privateKeyPem)),

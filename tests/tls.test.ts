@@ -90,18 +90,20 @@ describe("peer TLS in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
             ]);
         });
 
-        it("makes the CA, the bucket, its settings, the key and the objects children of the component, with no other option", () => {
+        it("makes the CA, the bucket, its settings, the key and the objects children of the component, the CA and the objects after the guard", () => {
             const { name, everyChild } = built;
             // The SDK's own options aside: `aliases` (the S3 types' former V2 tokens), and the secret outputs it names for the certificate.
             const made = everyChild.filter((child) => /^(tls:|aws:kms\/|aws:s3\/)/.test(child.type))
                 .map(({ name: child, type, options: { aliases: _aliases, additionalSecretOutputs: _secrets, ...options } }) => [child, type, options])
                 .sort(([a, typeA], [b, typeB]) => `${a} ${typeA}`.localeCompare(`${b} ${typeB}`));
             const child = { parent: name };
+            // What the members read changes only after the guard: a change it refuses stops before them.
+            const guarded = { parent: name, dependsOn: [`${name}-guard`] };
             expect(made).to.deep.equal([
-                [`${name}-peer-ca`, "tls:index/privateKey:PrivateKey", child],
-                [`${name}-peer-ca`, "tls:index/selfSignedCert:SelfSignedCert", child],
-                [`${name}-peer-ca-certificate`, "aws:s3/bucketObjectv2:BucketObjectv2", child],
-                [`${name}-peer-ca-key`, "aws:s3/bucketObjectv2:BucketObjectv2", child],
+                [`${name}-peer-ca`, "tls:index/privateKey:PrivateKey", guarded],
+                [`${name}-peer-ca`, "tls:index/selfSignedCert:SelfSignedCert", guarded],
+                [`${name}-peer-ca-certificate`, "aws:s3/bucketObjectv2:BucketObjectv2", guarded],
+                [`${name}-peer-ca-key`, "aws:s3/bucketObjectv2:BucketObjectv2", guarded],
                 [`${name}-secrets`, "aws:kms/key:Key", child],
                 [`${name}-secrets`, "aws:s3/bucket:Bucket", child],
                 [`${name}-secrets-encryption`, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", child],
