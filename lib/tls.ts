@@ -43,7 +43,7 @@ export interface SecretStore {
     objects: aws.s3.BucketObjectv2[];
     /** The CA's certificate, PEM: what clients verify the members with (not a secret). */
     caCertificatePem: pulumi.Output<string>;
-    /** When the CA's certificate expires (RFC 3339), as the TLS provider reports it. */
+    /** When the signing CA's certificate expires (RFC 3339), as the TLS provider reports it. */
     caValidityEnd: pulumi.Output<string | undefined>;
 }
 
@@ -183,6 +183,7 @@ export function createSecretStore(
         prefixes: secrets.rootPassword === undefined ? [tlsSecretsPrefix] : [tlsSecretsPrefix, accessControlSecretsPrefix],
         objects,
         caCertificatePem: trustBundle,
-        caValidityEnd: current.certificate.validityEndTime,
+        // The signing CA's: the one the members' certificates chain to (during a rotation, the next one once it signs).
+        caValidityEnd: signer.certificate.validityEndTime,
     };
 }

@@ -7,9 +7,10 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, resourcesOf } from "./support/pulumi-mocks";
+import { installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
+import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
 import { PeerCaRecord, PeerCaStep, peerCaRotationWarning, unfinishedStepRefusal } from "../lib/peer-ca-record";
 import { buildWithSecrets } from "./support/secrets-graph";
 import { dynamicResourceDeclarer, failureOf, useEngineProviderHost } from "./support/engine-provider";
@@ -75,6 +76,38 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
         it("is not made without peerTls", async () => {
             const { name } = await buildWithSecrets({});
             expect(resourcesOf(name, RECORD)).to.deep.equal([]);
+        });
+    });
+
+    describe("the CA expiry warning during a rotation", () => {
+        /** The peer CA warnings of a build where generation 0's CA ends in 100 days and generation 1's in ten years. */
+        const expiryWarnings = async (args: Etcd3ClusterArgs) => {
+            const warnings: string[] = [];
+            const warn = pulumi.log.warn;
+            pulumi.log.warn = async (message: string) => {
+                warnings.push(message);
+            };
+            playUserMocks({
+                newResource: async ({ type, name, inputs }) => (type === "tls:index/selfSignedCert:SelfSignedCert" ? {
+                    id: `${name}-id`,
+                    state: { ...inputs, certPem: `CA ${name}`, validityEndTime: new Date(Date.now() + (name.endsWith("-peer-ca") ? 100.5 : 3650) * 86_400_000).toISOString() },
+                } : undefined),
+            });
+            try {
+                new Etcd3Cluster(uniqueName(), { discoveryLogFile: false, peerTls: true, ...args });
+                await settle();
+            } finally {
+                pulumi.log.warn = warn;
+                playUserMocks(undefined);
+            }
+            return warnings.filter((message) => message.startsWith("the cluster's peer CA"));
+        };
+
+        it("follows the CA that signs: the current one's end until the next one signs, then nothing while the next has years left", async () => {
+            const [steady, trusting, signing] = [await expiryWarnings({}), await expiryWarnings({ peerCaRotation: "trust-next" }),
+                await expiryWarnings({ peerCaRotation: "sign-with-next" })];
+            expect([steady.length, trusting.length, signing]).to.deep.equal([1, 1, []]);
+            expect(trusting[0]).to.match(/^the cluster's peer CA expires on \S+, in 100 days/);
         });
     });
 
