@@ -1210,7 +1210,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 });
                 return object.key;
             });
-            stack.push(...updated.filter((resource) => !stackHas(stack, resource)));
+            // The stack now holds what the update has: a resource it lacks is deleted (a step back drops the next CA, which a
+            // step forward then makes anew), one it adds is kept from now on.
+            const staying = stack.filter((resource) => stackHas(updated, resource));
+            stack.splice(0, stack.length, ...staying, ...updated.filter((resource) => !stackHas(staying, resource)));
             log(`objects written as an update writes them: ${written.join(", ")}`);
             return written;
         };
