@@ -118,7 +118,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             new PeerCaRecord(`${name}-peer-ca-rolled`, { peerCaGeneration: resolved.peerCa.generation, peerCaRotation: resolved.peerCa.rotation ?? "none" },
                 { parent: this, dependsOn: nodes.map((node) => node.healthGate) });
         }
-        const rotationWarning = peerCaRotationWarning(resolved.peerCa);
+        const rotationWarning = peerCaRotationWarning(resolved.peerCa, resolved.clientTls);
         if (rotationWarning) {
             pulumi.log.warn(rotationWarning, this);
         }

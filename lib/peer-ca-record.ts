@@ -41,16 +41,20 @@ export function unfinishedStepRefusal(rolled: PeerCaStep, next: PeerCaStep): str
 
 /**
  * What every `pulumi preview` and `pulumi up` says while a rotation is under
- * way, so that none is left half-done: where it is and the step after it.
- * Undefined without one.
+ * way, so that none is left half-done: where it is and the step after it,
+ * and with client TLS, before members serve certificates from the next CA,
+ * that clients need the CA bundle. Undefined without one.
  */
-export function peerCaRotationWarning(round: PeerCaRound): string | undefined {
+export function peerCaRotationWarning(round: PeerCaRound, clientTls: boolean): string | undefined {
     if (round.rotation === undefined) {
         return undefined;
     }
     const at = peerCaPosition(round.generation, round.rotation);
+    // From the next step on, members serve their clients certificates from the next CA.
+    const clients = clientTls && round.rotation === "trust-next"
+        ? " Before it, give the clients that verify the members the new caCertificate, which holds both CAs." : "";
     return `a rotation of the peer CA is under way, at ${peerCaArguments(round.generation, round.rotation)}: until it finishes, the members ` +
-        `still trust generation ${round.generation}'s CA. Once this step's \`pulumi up\` has finished, take the next: ${peerCaArgumentsAt(at + 1)}.`;
+        `still trust generation ${round.generation}'s CA. Once this step's \`pulumi up\` has finished, take the next: ${peerCaArgumentsAt(at + 1)}.${clients}`;
 }
 
 /** Only the step (the host adds `__provider` itself). */

@@ -113,24 +113,36 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
 
     describe("the warning while a rotation is under way", () => {
         it("names the step and the next one, and says the old CA is still trusted", () => {
-            expect(peerCaRotationWarning({ generation: 2, rotation: "sign-with-next" })).to.equal("a rotation of the peer CA is under way, at " +
+            expect(peerCaRotationWarning({ generation: 2, rotation: "sign-with-next" }, true)).to.equal("a rotation of the peer CA is under way, at " +
                 "peerCaGeneration 2 with peerCaRotation \"sign-with-next\": until it finishes, the members still trust generation 2's CA. Once this " +
                 "step's `pulumi up` has finished, take the next: peerCaGeneration 3 without peerCaRotation.");
-            expect(peerCaRotationWarning({ generation: 0 })).to.equal(undefined);
+            expect(peerCaRotationWarning({ generation: 0 }, true)).to.equal(undefined);
         });
 
-        it("is given at every run of the component during a rotation", async () => {
-            const warnings: string[] = [];
-            const warn = pulumi.log.warn;
-            pulumi.log.warn = async (message: string) => {
-                warnings.push(message);
+        it("with clientTls, asks at \"trust-next\" for the clients to get the new caCertificate before the next step", () => {
+            const trusting = "a rotation of the peer CA is under way, at peerCaGeneration 0 with peerCaRotation \"trust-next\": until it finishes, " +
+                "the members still trust generation 0's CA. Once this step's `pulumi up` has finished, take the next: peerCaGeneration 0 with " +
+                "peerCaRotation \"sign-with-next\".";
+            expect([peerCaRotationWarning({ generation: 0, rotation: "trust-next" }, true), peerCaRotationWarning({ generation: 0, rotation: "trust-next" }, false)])
+                .to.deep.equal([`${trusting} Before it, give the clients that verify the members the new caCertificate, which holds both CAs.`, trusting]);
+        });
+
+        it("is given at every run of the component during a rotation, for its clients' TLS", async () => {
+            const warningsOf = async (clientTls: boolean) => {
+                const warnings: string[] = [];
+                const warn = pulumi.log.warn;
+                pulumi.log.warn = async (message: string) => {
+                    warnings.push(message);
+                };
+                try {
+                    await buildWithSecrets({ peerTls: true, clientTls, peerCaRotation: "trust-next" });
+                } finally {
+                    pulumi.log.warn = warn;
+                }
+                return warnings.filter((message) => message.includes("peer CA"));
             };
-            try {
-                await buildWithSecrets({ peerTls: true, peerCaRotation: "trust-next" });
-            } finally {
-                pulumi.log.warn = warn;
-            }
-            expect(warnings.filter((message) => message.includes("peer CA"))).to.deep.equal([peerCaRotationWarning({ generation: 0, rotation: "trust-next" })]);
+            expect([await warningsOf(false), await warningsOf(true)]).to.deep.equal([false, true].map((clientTls) =>
+                [peerCaRotationWarning({ generation: 0, rotation: "trust-next" }, clientTls)]));
         });
     });
 });
