@@ -247,8 +247,10 @@ export interface Etcd3ClusterArgs {
      * `"sign-with-next"` then has every member sign with the next one. Finish
      * by raising `peerCaGeneration` by one and leaving this out. Every step
      * must have rolled every member (a `pulumi up` that ends without error)
-     * before the next; the guard refuses skipping one. Going back a step is
-     * allowed, except once finished. Needs `peerTls`. See the README's
+     * before the next: the guard refuses a step skipped, and the preview
+     * refuses the next step while the last has not reached every member.
+     * Going back a step is allowed, except once finished. Every run warns
+     * while a rotation is under way. Needs `peerTls`. See the README's
      * "Rotating the peer CA".
      * Default none: no rotation under way.
      */
