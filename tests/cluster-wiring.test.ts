@@ -5,11 +5,13 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
+import * as aws from "@pulumi/aws";
+import { calls, installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
 import { defaultEtcdVersion } from "../lib/etcd";
+import { outputNames } from "../lib/outputs";
 
 const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -99,5 +101,34 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         const [off, on] = [await build({ alarms: false }), await build({})];
         expect(resourcesOf(off.name, ALARM)).to.deep.equal([]);
         expect(resourcesOf(on.name, ALARM)).to.not.deep.equal([]);
+    });
+
+    it("looks up its region through the component's own AWS provider", async () => {
+        const name = uniqueName();
+        const provider = new aws.Provider(`${name}-aws`, { region: "eu-west-2" });
+        new Etcd3Cluster(name, { discoveryLogFile: false }, { providers: { aws: provider } });
+        await settle();
+        const lookups = calls.filter((call) => call.token === "aws:index/getRegion:getRegion" && call.provider?.includes(`${name}-aws`));
+        expect(lookups.map((call) => call.inputs)).to.deep.equal([{}]);
+    });
+
+    it("registers every output under its name with the value the component exposes", async () => {
+        const registrations: { resource: unknown; outputs: unknown }[] = [];
+        const register = pulumi.ComponentResource.prototype["registerOutputs"];
+        pulumi.ComponentResource.prototype["registerOutputs"] = function (this: pulumi.ComponentResource, outputs?: unknown) {
+            registrations.push({ resource: this, outputs });
+            return register.call(this, outputs as pulumi.Inputs);
+        };
+        let cluster: Etcd3Cluster;
+        try {
+            cluster = new Etcd3Cluster(uniqueName(), { discoveryLogFile: false });
+        } finally {
+            pulumi.ComponentResource.prototype["registerOutputs"] = register;
+        }
+        await settle();
+        const own = registrations.filter((registration) => registration.resource === cluster);
+        expect(own.map((registration) => registration.outputs)).to.deep.equal([
+            Object.fromEntries(outputNames.map((output) => [output, cluster[output]])),
+        ]);
     });
 });

@@ -7,7 +7,8 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, settle } from "./support/pulumi-mocks";
+import * as aws from "@pulumi/aws";
+import { holdLoadBalancers, installMocks, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
 import { discoveryUrlResourceType, Etcd3ClusterMocks, outputValue } from "../lib/testing";
@@ -306,6 +307,38 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
                 await new Promise((resolve) => setTimeout(resolve, 3_000));
             }));
             expect(error.message).to.equal("unhandled rejection: a string");
+        });
+
+        it("fails a settle that outlasts its time, naming how many resources registered and the last three", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            for (const name of ["first", "second", "third", "fourth"]) {
+                await mocks.newResource(resource("aws:sns/topic:Topic", name));
+            }
+            const release = holdLoadBalancers();
+            new aws.lb.LoadBalancer(uniqueName(), {});
+            try {
+                const error = await rejectionOf(mocks.settle(100));
+                expect(error.message).to.equal("etcd3-cluster/testing: the program's resources had not all registered after 100 ms " +
+                    "(4 so far, the last: aws:sns/topic:Topic \"second\", aws:sns/topic:Topic \"third\", aws:sns/topic:Topic \"fourth\"). " +
+                    "An input of a later resource never settled: does one of your mocks return a promise that never resolves?");
+            } finally {
+                release();
+                await settle();
+            }
+        });
+
+        it("names no resource in a settle that outlasts its time before any registered", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            const release = holdLoadBalancers();
+            new aws.lb.LoadBalancer(uniqueName(), {});
+            try {
+                const error = await rejectionOf(mocks.settle(100));
+                expect(error.message).to.equal("etcd3-cluster/testing: the program's resources had not all registered after 100 ms " +
+                    "(0 so far, the last: none). An input of a later resource never settled: does one of your mocks return a promise that never resolves?");
+            } finally {
+                release();
+                await settle();
+            }
         });
 
         it("stops listening for unhandled rejections once the program has run", async () => {
