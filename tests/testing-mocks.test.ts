@@ -341,6 +341,31 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
             }
         });
 
+        it("fails a settle when a dynamic provider of the component would not load, naming it and where it was loaded from", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            await mocks.newResource(resource("pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard", "g", { __provider: "exports.handler = () => ({});" }));
+            expect((await rejectionOf(mocks.settle())).message).to.equal("etcd3-cluster/testing: found problems:\n" +
+                `  - the dynamic provider of pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard "g" would not load at \`pulumi up\` (from ${process.cwd()}): ` +
+                "it has no create()");
+        });
+
+        it("loads each serialized provider once: two resources with the same broken provider are one problem", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            const code = "exports.handler = () => { throw new Error(\"no such module\"); };";
+            await mocks.newResource(resource("pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard", "g1", { __provider: code }));
+            await mocks.newResource(resource("pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard", "g2", { __provider: code }));
+            expect((await rejectionOf(mocks.settle())).message).to.equal("etcd3-cluster/testing: found problems:\n" +
+                `  - the dynamic provider of pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard "g1" would not load at \`pulumi up\` (from ${process.cwd()}): ` +
+                "no such module");
+        });
+
+        it("loads only the component's own dynamic providers, from the resources that carry one", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            await mocks.newResource(resource("pulumi-nodejs:dynamic/other:Thing", "t", { __provider: "exports.handler = () => ({});" }));
+            await mocks.newResource(resource("pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard", "g", { clusterSize: 3 }));
+            await mocks.settle();
+        });
+
         it("stops listening for unhandled rejections once the program has run", async () => {
             const listeners = process.listenerCount("unhandledRejection");
             await new Etcd3ClusterMocks().run(() => undefined);

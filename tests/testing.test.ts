@@ -6,15 +6,17 @@
  */
 import { expect } from "chai";
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 
 const root = path.join(__dirname, "..");
 
-async function scenario(name: string): Promise<any> {
+async function scenario(name: string, cwd = root): Promise<any> {
     const { stdout } = await promisify(execFile)(process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "testing-scenarios.ts"), name],
-        { cwd: root, timeout: 60_000 });
+        ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "support", "testing-scenarios.ts"), name],
+        { cwd, timeout: 60_000, env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") } });
     return JSON.parse(stdout.trim().split("\n").pop()!);
 }
 
@@ -59,9 +61,39 @@ describe("etcd3-cluster/testing", function () {
             expect(result.failingApplyMs).to.be.below(5_000);
         });
 
-        it("when a second copy of @pulumi/pulumi is loaded", () => {
-            expect(result.secondSdk).to.contain("two copies of @pulumi/pulumi are in use");
-            expect(result.secondSdk).to.contain("/elsewhere/node_modules/@pulumi/pulumi");
+        it("when a second copy of @pulumi/pulumi is loaded, naming both with their versions and what to do", () => {
+            const ours = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+            expect(result.secondSdk).to.equal("etcd3-cluster/testing: two copies of @pulumi/pulumi are in use:\n" +
+                `  - ${ours} (${JSON.parse(fs.readFileSync(path.join(ours, "package.json"), "utf8")).version})\n` +
+                "  - /elsewhere/node_modules/@pulumi/pulumi (unknown version)\n" +
+                "Mocks set on one copy do not reach resources registered through the other, and the test would hang or crash. " +
+                "etcd3-cluster takes @pulumi/pulumi, @pulumi/aws and @pulumi/awsx as peer dependencies: install versions in its " +
+                "peer ranges in your project (`npm ls @pulumi/pulumi` shows where the second copy comes from).");
+        });
+    });
+
+    describe("names the project after the working directory's Pulumi.yaml when none is given", () => {
+        it("from Pulumi.yaml, with the stack test and the config under the project", async () => {
+            expect(await scenario("project")).to.deep.equal({ project: "etcd3-cluster", stack: "test", clusterSize: "5" });
+        });
+
+        it("from a quoted name in Pulumi.yml", async () => {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
+            try {
+                fs.writeFileSync(path.join(directory, "Pulumi.yml"), "runtime: nodejs\nname: 'consumer-app' # the app\n");
+                expect(await scenario("project", directory)).to.deep.equal({ project: "consumer-app", stack: "test", clusterSize: "5" });
+            } finally {
+                fs.rmSync(directory, { recursive: true, force: true });
+            }
+        });
+
+        it("as project where there is neither", async () => {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
+            try {
+                expect(await scenario("project", directory)).to.deep.equal({ project: "project", stack: "test", clusterSize: "5" });
+            } finally {
+                fs.rmSync(directory, { recursive: true, force: true });
+            }
         });
     });
 

@@ -78,6 +78,11 @@ const scenarios: Record<string, () => Promise<Result>> = {
             known: await outputValue(instance.instanceType),
         };
     },
+    /** No project given: the name in the working directory's Pulumi.yaml or Pulumi.yml, else `project`; the stack `test`; config under it. */
+    async project() {
+        setEtcd3ClusterMocks({ config: { clusterSize: 5 } });
+        return { project: pulumi.getProject(), stack: pulumi.getStack(), clusterSize: new pulumi.Config().get("clusterSize") ?? null };
+    },
 };
 
 const name = process.argv[2];
