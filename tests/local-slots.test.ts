@@ -10,9 +10,11 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { compressedConfig } from "../lib/ignition";
 import { defaultReplaceTimeoutMs, LocalNode, ReplacementTimings, startLocalCluster } from "../local/cluster";
 import { loopDevicesBackedUnder } from "../local/cluster-registry";
 import type { RegisteredResource } from "../local/component-resources";
+import { compressedConfigContents } from "../local/ignition-contents";
 import { backingFileOf, ebsByIdPath, volumeAttachmentsOf, withSlotVolumeIds } from "../local/volumes";
 import { clusterStopTimeoutMs, getKeyWithQuorum, memberIds, putKey, startHookTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
 import { fileSystemUuid } from "./helpers/node-root";
@@ -85,11 +87,23 @@ describe("local harness: slot volumes from the registered resources", () => {
         expect(() => volumeAttachmentsOf(resources, instances)).to.throw(/attached by both a and b/);
     });
 
-    it("puts the slot's volume ids in user data another construction rendered, in both forms the units use", () => {
+    describe("puts the slot's volume ids in user data another construction rendered, in both forms the units use", () => {
         const rendered = [{ resourceName: "x", volumeResourceName: "x", volumeId: "vol-aaaaaaaaaaaaaaaaa", deviceName: "/dev/sdf", instance: 0, nodePath: "" }];
         const slot = [{ ...rendered[0], volumeId: "vol-bbbbbbbbbbbbbbbbb" }];
-        expect(withSlotVolumeIds("What=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_volaaaaaaaaaaaaaaaaa # vol-aaaaaaaaaaaaaaaaa", rendered, slot))
-            .to.equal("What=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_volbbbbbbbbbbbbbbbbb # vol-bbbbbbbbbbbbbbbbb");
+        /** A config with a mount unit naming volume `id` in its name and contents, as the data volume's units do. */
+        const configNaming = (id: string) => JSON.stringify({ ignition: { version: "3.3.0" }, systemd: { units: [{
+            name: `dev-disk-by\\x2did-nvme\\x2dAmazon_Elastic_Block_Store_${id.replace("-", "")}.device`,
+            contents: `What=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${id.replace("-", "")} # ${id}`,
+        }] } });
+
+        it("in a config sent as it is", () => {
+            expect(withSlotVolumeIds(configNaming("vol-aaaaaaaaaaaaaaaaa"), rendered, slot)).to.equal(configNaming("vol-bbbbbbbbbbbbbbbbb"));
+        });
+
+        it("inside a compressed config, where any peerTls member's user data names them", () => {
+            const replaced = withSlotVolumeIds(compressedConfig(configNaming("vol-aaaaaaaaaaaaaaaaa")), rendered, slot);
+            expect(compressedConfigContents(replaced)).to.equal(configNaming("vol-bbbbbbbbbbbbbbbbb"));
+        });
     });
 });
 
