@@ -19,7 +19,7 @@ import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
-import { PeerCaRecord, peerCaRotationWarning } from "./peer-ca-record";
+import { PeerCaRecord, peerCaRotationWarning, PeerCaStep } from "./peer-ca-record";
 import { createSecurityGroups } from "./security-groups";
 import { caExpiryWarning, createSecretStore } from "./tls";
 
@@ -51,6 +51,8 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         super("etcd3-cluster:index:Etcd3Cluster", name, {}, opts);
         const tags = { ...resolved.tags, ecosystem: resolved.ecosystem };
 
+        // The peer CA's step as the guard and the record after the roll keep it.
+        const peerCaStep: PeerCaStep = { peerCaGeneration: resolved.peerCa.generation, peerCaRotation: resolved.peerCa.rotation ?? "none" };
         // First, so that a change it refuses stops the run before anything else is touched.
         const guard = new ClusterGuard(`${name}-guard`, {
             clusterSize: resolved.clusterSize,
@@ -63,8 +65,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             peerTls: resolved.peerTls,
             clientTls: resolved.clientTls,
             accessControl: resolved.rootPassword !== undefined,
-            peerCaGeneration: resolved.peerCa.generation,
-            peerCaRotation: resolved.peerCa.rotation ?? "none",
+            ...peerCaStep,
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -115,8 +116,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         }, tags, this);
         if (resolved.peerTls) {
             // After every member's gate: the step is recorded once all have rolled to it (see peer-ca-record.ts).
-            new PeerCaRecord(`${name}-peer-ca-rolled`, { peerCaGeneration: resolved.peerCa.generation, peerCaRotation: resolved.peerCa.rotation ?? "none" },
-                { parent: this, dependsOn: nodes.map((node) => node.healthGate) });
+            new PeerCaRecord(`${name}-peer-ca-rolled`, peerCaStep, { parent: this, dependsOn: nodes.map((node) => node.healthGate) });
         }
         const rotationWarning = peerCaRotationWarning(resolved.peerCa, resolved.clientTls);
         if (rotationWarning) {
