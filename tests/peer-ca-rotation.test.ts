@@ -39,64 +39,44 @@ const settingsWith = (name: string, member: number, lines: string[]) => [
     `MEMBER_NAME=etcd3-cluster-${member}`, `TLS_BUCKET=${secretsBucket(name)}`, "TLS_REGION=eu-west-2", "CERTIFICATE_DAYS=90", "RENEWAL_DAYS=30",
     "CERTIFICATE_DNS_NAMES=", ...lines, "",
 ].join("\n");
-const [ca0, ca1, ca2] = [0, 1, 2].map(peerCaPems);
+const [ca1, ca2] = [1, 2].map(peerCaPems);
 
 describe("the peer CA's rotation in the resource graph (lib/tls.ts, Pulumi mocks)", () => {
-    it("keeps one CA, generation 0's, trusted and signing, and adds no settings line, without a rotation", async () => {
-        const step = await stepOf({});
-        expect(step).to.deep.equal({
-            name: step.name,
-            keys: [`${step.name}-peer-ca`],
-            certificates: [[`${step.name}-peer-ca`, `${step.name} etcd peer CA`]],
-            trusted: ca0.certificate,
-            signingKey: secret(ca0.key),
-            caCertificate: ca0.certificate,
-            settings: [0, 1, 2].map((member) => settingsWith(step.name, member, [])),
-            guard: { peerCaGeneration: 0, peerCaRotation: "none" },
+    /**
+     * What a step leaves, whole: the CAs of `made` generations (resource names and subjects), the bucket trusting
+     * `trusted` in that order and signing with the first, clients given the same bundle, every member's settings
+     * with `lines`, and the guard told the step.
+     */
+    const expected = (name: string, made: number[], trusted: number[], lines: string[], guard: object) => {
+        const caName = (generation: number) => (generation === 0 ? `${name}-peer-ca` : `${name}-peer-ca-${generation}`);
+        const bundle = trusted.map((generation) => peerCaPems(generation).certificate).join("");
+        return {
+            name,
+            keys: made.map(caName),
+            certificates: made.map((generation) => [caName(generation), `${name} etcd peer CA${generation === 0 ? "" : ` ${generation}`}`]),
+            trusted: bundle,
+            signingKey: secret(peerCaPems(trusted[0]).key),
+            caCertificate: bundle,
+            settings: [0, 1, 2].map((member) => settingsWith(name, member, lines)),
+            guard,
+        };
+    };
+    const steps: Array<[string, Etcd3ClusterArgs, number[], number[], string[], object]> = [
+        ["keeps one CA, generation 0's, trusted and signing, and adds no settings line, without a rotation",
+            {}, [0], [0], [], { peerCaGeneration: 0, peerCaRotation: "none" }],
+        ["\"trust-next\": creates generation 1's CA, has the members trust both and still sign with generation 0's, and gives clients both",
+            { peerCaRotation: "trust-next" }, [0, 1], [0, 1], ["PEER_CA_ROTATION=trust-next"], { peerCaGeneration: 0, peerCaRotation: "trust-next" }],
+        ["\"sign-with-next\": has the members sign with generation 1's CA, first in what they trust, still trusting generation 0's",
+            { peerCaRotation: "sign-with-next" }, [0, 1], [1, 0], ["PEER_CA_ROTATION=sign-with-next"], { peerCaGeneration: 0, peerCaRotation: "sign-with-next" }],
+        ["generation 1: keeps only its CA, under the name the rotation created it with, so that finishing deletes generation 0's alone",
+            { peerCaGeneration: 1 }, [1], [1], ["PEER_CA_GENERATION=1"], { peerCaGeneration: 1, peerCaRotation: "none" }],
+    ];
+    for (const [title, args, made, trusted, lines, guard] of steps) {
+        it(title, async () => {
+            const step = await stepOf(args);
+            expect(step).to.deep.equal(expected(step.name, made, trusted, lines, guard));
         });
-    });
-
-    it("\"trust-next\": creates generation 1's CA, has the members trust both and still sign with generation 0's, and gives clients both", async () => {
-        const step = await stepOf({ peerCaRotation: "trust-next" });
-        expect(step).to.deep.equal({
-            name: step.name,
-            keys: [`${step.name}-peer-ca`, `${step.name}-peer-ca-1`],
-            certificates: [[`${step.name}-peer-ca`, `${step.name} etcd peer CA`], [`${step.name}-peer-ca-1`, `${step.name} etcd peer CA 1`]],
-            trusted: ca0.certificate + ca1.certificate,
-            signingKey: secret(ca0.key),
-            caCertificate: ca0.certificate + ca1.certificate,
-            settings: [0, 1, 2].map((member) => settingsWith(step.name, member, ["PEER_CA_ROTATION=trust-next"])),
-            guard: { peerCaGeneration: 0, peerCaRotation: "trust-next" },
-        });
-    });
-
-    it("\"sign-with-next\": has the members sign with generation 1's CA, first in what they trust, still trusting generation 0's", async () => {
-        const step = await stepOf({ peerCaRotation: "sign-with-next" });
-        expect(step).to.deep.equal({
-            name: step.name,
-            keys: [`${step.name}-peer-ca`, `${step.name}-peer-ca-1`],
-            certificates: [[`${step.name}-peer-ca`, `${step.name} etcd peer CA`], [`${step.name}-peer-ca-1`, `${step.name} etcd peer CA 1`]],
-            trusted: ca1.certificate + ca0.certificate,
-            signingKey: secret(ca1.key),
-            caCertificate: ca1.certificate + ca0.certificate,
-            settings: [0, 1, 2].map((member) => settingsWith(step.name, member, ["PEER_CA_ROTATION=sign-with-next"])),
-            guard: { peerCaGeneration: 0, peerCaRotation: "sign-with-next" },
-        });
-    });
-
-    it("generation 1: keeps only its CA, under the name the rotation created it with, so that finishing deletes generation 0's alone", async () => {
-        const step = await stepOf({ peerCaGeneration: 1 });
-        expect(step).to.deep.equal({
-            name: step.name,
-            keys: [`${step.name}-peer-ca-1`],
-            certificates: [[`${step.name}-peer-ca-1`, `${step.name} etcd peer CA 1`]],
-            trusted: ca1.certificate,
-            signingKey: secret(ca1.key),
-            caCertificate: ca1.certificate,
-            settings: [0, 1, 2].map((member) => settingsWith(step.name, member, ["PEER_CA_GENERATION=1"])),
-            guard: { peerCaGeneration: 1, peerCaRotation: "none" },
-        });
-    });
+    }
 
     it("a second rotation trusts generations 1 and 2, and names both in the settings", async () => {
         const step = await stepOf({ peerCaGeneration: 1, peerCaRotation: "trust-next" });
