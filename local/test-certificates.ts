@@ -58,6 +58,19 @@ export interface TestCertificateAuthority extends IssuedCertificate {
      * file and one database).
      */
     issue(name: string, options: LeafCertificateOptions): Promise<IssuedCertificate>;
+    /**
+     * Issues an intermediate CA's certificate (CA:TRUE, no path length
+     * limit below it), written as `NAME.crt` and `NAME.key` in the CA's
+     * directory; serialized with `issue`.
+     */
+    issueCertificateAuthority(name: string, options: IntermediateCaOptions): Promise<IssuedCertificate>;
+}
+
+/** What an intermediate CA is made with. */
+export interface IntermediateCaOptions extends CertificateValidity {
+    commonName: string;
+    /** Default `ec`. */
+    keyAlgorithm?: TestKeyAlgorithm;
 }
 
 /** The time as `openssl ca -startdate` takes it: YYYYMMDDHHMMSSZ. */
@@ -76,7 +89,15 @@ export async function openssl(args: string[], cwd: string): Promise<void> {
 }
 
 /** A new EC P-256 private key at `keyFile`. */
-const newKey = (keyFile: string, cwd: string) => openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyFile], cwd);
+/** The keys a test certificate may have: EC P-256 (the default, fast) or RSA 2048. */
+export type TestKeyAlgorithm = "ec" | "rsa";
+
+const keyOptions: Record<TestKeyAlgorithm, string[]> = {
+    ec: ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    rsa: ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+};
+
+const newKey = (keyFile: string, cwd: string, algorithm: TestKeyAlgorithm = "ec") => openssl(["genpkey", ...keyOptions[algorithm], "-out", keyFile], cwd);
 
 /** A name usable as a file name and in a certificate subject without quoting. */
 function checkName(name: string, what: string): void {
@@ -84,6 +105,9 @@ function checkName(name: string, what: string): void {
         throw new Error(`${what} ${JSON.stringify(name)}: letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
     }
 }
+
+/** A CA certificate's extensions, the test CA's and the intermediates it issues. */
+const caExtensions = ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", "subjectKeyIdentifier = hash"];
 
 /** `openssl ca`'s configuration: a database in `state`, any subject, the extensions of each call's own file. */
 function caConfiguration(directory: string, state: string): string {
@@ -146,14 +170,20 @@ export async function createTestCertificateAuthority(
     const caCertificate = path.join(directory, "ca.crt");
     await newKey(caKey, directory);
     await openssl(["req", "-new", "-key", caKey, "-subj", `/CN=${commonName}`, "-out", path.join(state, "ca.csr")], directory);
-    await sign(path.join(state, "ca.csr"), caCertificate, [
-        "basicConstraints = critical, CA:TRUE, pathlen:0",
-        "keyUsage = critical, keyCertSign, cRLSign",
-        "subjectKeyIdentifier = hash",
-    ], options, true);
+    await sign(path.join(state, "ca.csr"), caCertificate, caExtensions, options, true);
 
-    let queue: Promise<unknown> = Promise.resolve();
-    const issueNow = async (name: string, leaf: LeafCertificateOptions): Promise<IssuedCertificate> => {
+    /** Issues `NAME.crt` and `NAME.key` in the CA's directory, for `commonName`, with `extensions`. */
+    const issueSigned = async (name: string, commonName: string, extensions: string[], validity: CertificateValidity, algorithm?: TestKeyAlgorithm) => {
+        const keyFile = path.join(directory, `${name}.key`);
+        const certificateFile = path.join(directory, `${name}.crt`);
+        const csr = path.join(state, `${name}.csr`);
+        await newKey(keyFile, directory, algorithm);
+        await openssl(["req", "-new", "-key", keyFile, "-subj", `/CN=${commonName}`, "-out", csr], directory);
+        await sign(csr, certificateFile, [...extensions, "authorityKeyIdentifier = keyid"], validity, false);
+        return { certificateFile, keyFile, certificate: fs.readFileSync(certificateFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
+    };
+
+    const issueLeaf = async (name: string, leaf: LeafCertificateOptions): Promise<IssuedCertificate> => {
         checkName(name, "certificate name");
         const dnsNames = leaf.dnsNames ?? [];
         const ipAddresses = leaf.ipAddresses ?? [];
@@ -172,20 +202,27 @@ export async function createTestCertificateAuthority(
         }
         const commonName = leaf.commonName ?? dnsNames[0] ?? ipAddresses[0];
         checkName(commonName.replace(/^\*\./, "wildcard."), "common name");
-        const keyFile = path.join(directory, `${name}.key`);
-        const certificateFile = path.join(directory, `${name}.crt`);
-        const csr = path.join(state, `${name}.csr`);
-        await newKey(keyFile, directory);
-        await openssl(["req", "-new", "-key", keyFile, "-subj", `/CN=${commonName}`, "-out", csr], directory);
         const alternativeNames = [...dnsNames.map((dnsName) => `DNS:${dnsName}`), ...ipAddresses.map((address) => `IP:${address}`)];
-        await sign(csr, certificateFile, [
+        return issueSigned(name, commonName, [
             "basicConstraints = critical, CA:FALSE",
             "keyUsage = critical, digitalSignature, keyEncipherment",
             `extendedKeyUsage = ${(leaf.usages ?? ["serverAuth"]).join(", ")}`,
             `subjectAltName = ${alternativeNames.join(", ")}`,
-            "authorityKeyIdentifier = keyid",
-        ], leaf, false);
-        return { certificateFile, keyFile, certificate: fs.readFileSync(certificateFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
+        ], leaf);
+    };
+
+    const issueIntermediate = async (name: string, options: IntermediateCaOptions): Promise<IssuedCertificate> => {
+        checkName(name, "certificate name");
+        checkName(options.commonName.replace(/ /g, "_"), "common name");
+        return issueSigned(name, options.commonName, caExtensions, options, options.keyAlgorithm);
+    };
+
+    let queue: Promise<unknown> = Promise.resolve();
+    /** Runs `issueNow` after every earlier call (`openssl ca` keeps one serial file and one database). */
+    const serialized = <T>(issueNow: () => Promise<T>): Promise<T> => {
+        const issued = queue.then(issueNow);
+        queue = issued.catch(() => undefined);
+        return issued;
     };
 
     return {
@@ -194,10 +231,7 @@ export async function createTestCertificateAuthority(
         keyFile: caKey,
         certificate: fs.readFileSync(caCertificate, "utf8"),
         key: fs.readFileSync(caKey, "utf8"),
-        issue: (name, leaf) => {
-            const issued = queue.then(() => issueNow(name, leaf));
-            queue = issued.catch(() => undefined);
-            return issued;
-        },
+        issue: (name, leaf) => serialized(() => issueLeaf(name, leaf)),
+        issueCertificateAuthority: (name, options) => serialized(() => issueIntermediate(name, options)),
     };
 }
