@@ -15,6 +15,7 @@ import {
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
 import { rootPasswordProblem } from "./access-control";
+import { parsedPeerCaCertificate, peerCaPrivateKeyProblem } from "./peer-ca";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import type { BackupSettings } from "./backup";
@@ -255,6 +256,34 @@ export interface Etcd3ClusterArgs {
      * Default none: no rotation under way.
      */
     peerCaRotation?: PeerCaRotation;
+    /**
+     * Your own peer CA instead of the one the component makes: its
+     * certificate, PEM (not a secret: it is the `caCertificate` clients verify
+     * the members with). The members sign their certificates with it and
+     * trust it alone, so an intermediate CA of your PKI is fine (give it
+     * without its issuers): certificates from the rest of your PKI are refused
+     * at the peer port. It must be a CA certificate valid now, with an RSA
+     * (2048 bits or more) or ECDSA (P-256, P-384, P-521) key. Needs
+     * `peerCaPrivateKey` and `peerTls`; not with `peerCaRotation` (which
+     * rotates the component's own CA). It cannot change on a running cluster,
+     * and the component does not renew it: every `pulumi up` warns a year
+     * before it expires. Read it from a file, or `pulumi config set
+     * peerCaCertificate -- "$(cat ca.crt)"`.
+     * Default none: the component makes the CA (see `peerTls`).
+     */
+    peerCaCertificate?: string;
+    /**
+     * The private key of `peerCaCertificate`, unencrypted PEM: give a Pulumi
+     * secret (`pulumi config set --secret peerCaPrivateKey -- "$(cat
+     * ca.key)"`). Like the component's own CA's key, it reaches the members
+     * only from the cluster's secrets bucket (SSE-KMS, readable by their role
+     * alone), into a directory their etcd container never sees, and is a
+     * secret in the stack's state whether or not it came as one. Checked
+     * against the certificate before anything is created (once known, for a
+     * secret from stack config). Needs `peerCaCertificate`.
+     * Default none: the component makes the CA.
+     */
+    peerCaPrivateKey?: pulumi.Input<string>;
     /**
      * TLS on the members' client port (2379) too: each member serves it with
      * the certificate `peerTls` issues it (so it needs `peerTls`), which names
@@ -505,6 +534,8 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     clientTls: { type: "boolean", default: { words: "`true` with `certificateArn` or `rootPassword` (unless `peerTls` is `false`), otherwise `false`" } },
     peerCaGeneration: { type: "integer", default: 0 },
     peerCaRotation: { type: "string", default: { words: "none: no rotation under way" } },
+    peerCaCertificate: { type: "string", default: { words: "none: the component makes the CA (see `peerTls`)" } },
+    peerCaPrivateKey: { type: "secret-input", default: { words: "none: the component makes the CA" } },
     rootPassword: { type: "secret-input", default: { words: "none: no authentication" } },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
@@ -654,6 +685,8 @@ export interface ResolvedEtcd3ClusterArgs {
     clientTls: boolean;
     /** Which peer CAs the members trust and sign with (with peer TLS). */
     peerCa: PeerCaRound;
+    /** The peer CA the user gave, checked; none when the component makes it. */
+    givenPeerCa?: GivenPeerCa;
     /** root's password: etcd's access control is on with it; none for no authentication. */
     rootPassword?: pulumi.Input<string>;
     rootVolumeSizeGiB: number;
@@ -671,6 +704,13 @@ export interface ResolvedEtcd3ClusterArgs {
     /** The CloudWatch alarms, and whom they notify; none without them. */
     alarms?: { topicArn?: pulumi.Input<string> };
     tags: Record<string, string>;
+}
+
+/** A peer CA the user gave (see peer-ca.ts). */
+export interface GivenPeerCa {
+    certificatePem: string;
+    /** Checked here when a plain string; an Output is checked once known (tls.ts). */
+    privateKeyPem: pulumi.Input<string>;
 }
 
 /** What the ALB's HTTPS listener is made with. */
@@ -1112,9 +1152,16 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const clientTls = args.clientTls ?? (encryptedByDefault && peerTls);
     const peerCa: PeerCaRound = { generation: args.peerCaGeneration ?? argumentDefaults.peerCaGeneration, rotation: args.peerCaRotation };
     peerCaRoundProblems(peerCa, "peerCaGeneration", "peerCaRotation").forEach(problem);
-    const peerCaArgument = (["peerCaRotation", "peerCaGeneration"] as const).find((argument) => givenOtherThanDefault(args, argument));
+    const peerCaArgument = (["peerCaCertificate", "peerCaPrivateKey", "peerCaRotation", "peerCaGeneration"] as const)
+        .find((argument) => givenOtherThanDefault(args, argument));
     if (!peerTls && peerCaArgument) {
         problem(`${peerCaArgument}: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on`);
+    }
+    const givenPeerCa = givenPeerCaSettings(args, problem);
+    const rotationArgument = (["peerCaRotation", "peerCaGeneration"] as const).find((argument) => givenOtherThanDefault(args, argument));
+    if (givenPeerCa && rotationArgument) {
+        problem(`${rotationArgument}: a rotation replaces the component's own peer CA with a next one it makes, and peerCaCertificate gives yours; ` +
+            "leave peerCaRotation and peerCaGeneration out");
     }
     if (clientTls && !peerTls) {
         problem("clientTls: the members serve their client port with the certificates peerTls issues them; turn peerTls on too, or leave clientTls out");
@@ -1237,6 +1284,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         peerTls,
         clientTls,
         peerCa,
+        givenPeerCa: peerTls ? givenPeerCa : undefined,
         rootPassword: args.rootPassword,
         rootVolumeSizeGiB,
         dataVolume,
@@ -1252,6 +1300,29 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         bootstrap,
         tags,
     };
+}
+
+/** The peer CA the user gave, or none; each problem goes to `problem`. */
+function givenPeerCaSettings(args: Etcd3ClusterArgs, problem: (text: string) => void): GivenPeerCa | undefined {
+    const { peerCaCertificate: certificatePem, peerCaPrivateKey: privateKeyPem } = args;
+    if ((certificatePem === undefined) !== (privateKeyPem === undefined)) {
+        problem(`${certificatePem === undefined ? "peerCaPrivateKey" : "peerCaCertificate"}: peerCaCertificate and peerCaPrivateKey go together; give both or neither`);
+        return undefined;
+    }
+    if (certificatePem === undefined || privateKeyPem === undefined) {
+        return undefined;
+    }
+    const parsed = parsedPeerCaCertificate(certificatePem, Date.now());
+    if ("problem" in parsed) {
+        problem(parsed.problem);
+        return undefined;
+    }
+    // An Output is checked once known (tls.ts), before anything reads it.
+    const keyProblem = typeof privateKeyPem === "string" ? peerCaPrivateKeyProblem(privateKeyPem, certificatePem) : undefined;
+    if (keyProblem) {
+        problem(keyProblem);
+    }
+    return { certificatePem, privateKeyPem };
 }
 
 /** The HTTPS listener's settings, or none without a certificate; each problem goes to `problem`. */

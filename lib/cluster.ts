@@ -19,6 +19,7 @@ import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
+import { peerCaIdentity } from "./peer-ca";
 import { PeerCaRecord, peerCaRotationWarning, PeerCaStep } from "./peer-ca-record";
 import { createSecurityGroups } from "./security-groups";
 import { caExpiryWarning, createSecretStore } from "./tls";
@@ -66,6 +67,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             clientTls: resolved.clientTls,
             accessControl: resolved.rootPassword !== undefined,
             ...peerCaStep,
+            peerCaCertificate: peerCaIdentity(resolved.givenPeerCa?.certificatePem),
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.
@@ -100,7 +102,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const [balancer, grpcBalancer] = balancers;
 
         const secrets = resolved.peerTls
-            ? createSecretStore(name, { peerCa: resolved.peerCa, rootPassword: resolved.rootPassword }, tags, this, guard)
+            ? createSecretStore(name, { peerCa: resolved.peerCa, givenPeerCa: resolved.givenPeerCa, rootPassword: resolved.rootPassword }, tags, this, guard)
             : undefined;
         const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {
@@ -127,7 +129,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
                 "cover, so TLS clients will refuse it; give dnsName (and hostedZoneId), or point a name the certificate covers at loadBalancerDnsName", this);
         }
         secrets?.caValidityEnd.apply((end) => {
-            const warning = caExpiryWarning(end, Date.now());
+            const warning = caExpiryWarning(end, Date.now(), resolved.givenPeerCa !== undefined);
             if (warning) {
                 pulumi.log.warn(warning, this);
             }

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BootstrapMethod } from "./bootstrap";
 import { etcdUpgradeProblem } from "./etcd";
 import type { PeerCaRotation } from "./member-certificate";
+import { generatedPeerCa } from "./peer-ca";
 
 /** The guarded facts: the component's resolved arguments of the same names. */
 export interface ClusterGuardFacts {
@@ -37,6 +38,8 @@ export interface ClusterGuardFacts {
     peerCaGeneration: number;
     /** The step of the peer CA's rotation under way, `none` for none. */
     peerCaRotation: "none" | PeerCaRotation;
+    /** Whose the peer CA is: `generated` for the component's own, or the fingerprint of the one given (peer-ca.ts). */
+    peerCaCertificate: string;
 }
 
 /** What the guard keeps: the facts, and the size the cluster was created with (see founding.ts). */
@@ -48,7 +51,7 @@ export interface ClusterGuardState extends ClusterGuardFacts {
 /** The facts kept in state, in this order. */
 export const clusterGuardFactNames: readonly (keyof ClusterGuardFacts)[] = [
     "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls",
-    "accessControl", "peerCaGeneration", "peerCaRotation",
+    "accessControl", "peerCaGeneration", "peerCaRotation", "peerCaCertificate",
 ];
 
 /** One guarded fact: which changes are refused and what to do instead. */
@@ -191,7 +194,21 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
         valueWhenMissing: 0,
         refusal: peerCaRefusal,
     },
+    {
+        argument: "peerCaCertificate",
+        // Versions before a CA could be given made their own.
+        valueWhenMissing: generatedPeerCa,
+        refusal: (olds, news) => (olds.peerCaCertificate === news.peerCaCertificate ? undefined
+            : `the peer CA cannot change from ${peerCaShown(olds.peerCaCertificate!)} to ${peerCaShown(news.peerCaCertificate)} on a running ` +
+              "cluster: a member trusts only the CA it had when it started, so the members not rolled yet would refuse the first member " +
+              "rolled, the roll would stop there, and one more member lost would cost the quorum. Keep peerCaCertificate and " +
+              `peerCaPrivateKey as they were${olds.peerCaCertificate === generatedPeerCa ? " (left out)" : ""}; for another CA, build a new cluster ` +
+              `(backups and restoreFrom move the data): ${rebuild}.`),
+    },
 ];
+
+/** A peer CA as the guard's refusal names it. */
+const peerCaShown = (identity: string) => (identity === generatedPeerCa ? "the component's own" : `the one given (certificate ${identity})`);
 
 /** Every refusal for going from `olds` (state) to `news` (program), as the messages the user will read. */
 export function clusterGuardRefusals(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string[] {

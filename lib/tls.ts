@@ -5,9 +5,10 @@
  * members' token signing key (access-control.ts).
  *
  * - **The CA**: an ECDSA P-256 key and a self-signed CA certificate valid
- *   `peerCaValidityYears`, made by Pulumi's TLS provider. Its key is a secret
- *   in the stack's state (encrypted there like every Pulumi secret), never a
- *   plain output and never in the user data.
+ *   `peerCaValidityYears`, made by Pulumi's TLS provider, or the one the user
+ *   gives (peer-ca.ts checks it). Its key is a secret in the stack's state
+ *   (encrypted there like every Pulumi secret), never a plain output and
+ *   never in the user data.
  * - **The store**: S3 with SSE-KMS rather than SSM Parameter Store, because
  *   the members already read S3 with nothing but curl (s3-client.ts), and a
  *   bucket keeps the certificate and key as the files openssl reads. The
@@ -26,7 +27,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
 import { accessControlSecretsPrefix, rootPasswordKey, rootPasswordProblem, tokenSigningKeyKey } from "./access-control";
+import type { GivenPeerCa } from "./args";
 import { peerCaCertificateKey, peerCaPrivateKeyKey, PeerCaRound, tlsSecretsPrefix } from "./member-certificate";
+import { peerCaPrivateKeyProblem, peerCaValidityEnd } from "./peer-ca";
 
 /** How long the peer CA is valid; its members' certificates are renewed on the members, the CA itself is not (see the README). */
 export const peerCaValidityYears = 10;
@@ -52,10 +55,11 @@ export const caExpiryWarningDays = 365;
 
 /**
  * The warning for a peer CA that expires within `caExpiryWarningDays` of
- * `now` (or has expired), naming the date and what to do; undefined while
- * it has longer, or when its end is not known (a preview before it exists).
+ * `now` (or has expired), naming the date and what to do (a CA the user
+ * gave cannot be rotated in place); undefined while it has longer, or when
+ * its end is not known (a preview before it exists).
  */
-export function caExpiryWarning(validityEnd: string | undefined, now: number): string | undefined {
+export function caExpiryWarning(validityEnd: string | undefined, now: number, given = false): string | undefined {
     const end = validityEnd === undefined ? NaN : Date.parse(validityEnd);
     if (Number.isNaN(end)) {
         return undefined;
@@ -67,7 +71,9 @@ export function caExpiryWarning(validityEnd: string | undefined, now: number): s
     const days = Math.floor((end - now) / 86_400_000);
     return days < caExpiryWarningDays
         ? `the cluster's peer CA expires on ${validityEnd}, in ${days} days, and the component does not renew it by itself; ` +
-          "before then, rotate it to a new CA with peerCaRotation (the README's \"Rotating the peer CA\")"
+          (given
+              ? "it is yours (peerCaCertificate), which cannot change on a running cluster: before then, build a new cluster with a new CA and move the data to it (backups and restoreFrom)"
+              : "before then, rotate it to a new CA with peerCaRotation (the README's \"Rotating the peer CA\")")
         : undefined;
 }
 
@@ -86,10 +92,10 @@ export function secureTransportPolicy(bucketArn: string): string {
     });
 }
 
-/** root's password as the members' bucket gets it: checked, and a secret. */
-export function checkedRootPassword(password: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.secret(pulumi.output(password).apply((value) => {
-        const problem = rootPasswordProblem(value);
+/** A secret as the members' bucket gets it: checked once known (`problemOf` never shows it), and a secret whether or not it came as one. */
+export function checkedSecret(secret: pulumi.Input<string>, problemOf: (value: string) => string | undefined): pulumi.Output<string> {
+    return pulumi.secret(pulumi.output(secret).apply((value) => {
+        const problem = problemOf(value);
         if (problem) {
             throw new Error(problem);
         }
@@ -121,8 +127,8 @@ function peerCa(name: string, generation: number, opts: pulumi.CustomResourceOpt
  * `rootPassword` root's password and the members' token signing key.
  */
 export function createSecretStore(
-    name: string, secrets: { peerCa: PeerCaRound; rootPassword?: pulumi.Input<string> }, tags: Record<string, string>, parent: pulumi.Resource,
-    guard: pulumi.Resource,
+    name: string, secrets: { peerCa: PeerCaRound; givenPeerCa?: GivenPeerCa; rootPassword?: pulumi.Input<string> }, tags: Record<string, string>,
+    parent: pulumi.Resource, guard: pulumi.Resource,
 ): SecretStore {
     const opts = { parent };
     // The keys, certificates and objects after the guard: a change it refuses (a CA rotation step skipped) stops before
@@ -148,11 +154,9 @@ export function createSecretStore(
     }, opts);
     new aws.s3.BucketPolicy(`${name}-secrets-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(secureTransportPolicy) }, opts);
 
-    const current = peerCa(name, secrets.peerCa.generation, guarded);
-    const next = secrets.peerCa.rotation && peerCa(name, secrets.peerCa.generation + 1, guarded);
-    // The CA that signs comes first: the members sign with the bundle's first certificate (member-certificate.ts).
-    const [signer, ...alsoTrusted] = secrets.peerCa.rotation === "sign-with-next" ? [next!, current] : [current, ...next ? [next] : []];
-    const trustBundle = pulumi.all([signer, ...alsoTrusted].map((ca) => ca.certificate.certPem)).apply((pems) => pems.join(""));
+    const { trustBundle, signingKey, validityEnd } = secrets.givenPeerCa
+        ? givenPeerCaSecrets(secrets.givenPeerCa)
+        : componentPeerCaSecrets(name, secrets.peerCa, guarded);
     const object = (objectName: string, objectKey: string, content: pulumi.Output<string>, contentType = "application/x-pem-file") => new aws.s3.BucketObjectv2(objectName, {
         bucket: bucket.id,
         key: objectKey,
@@ -165,13 +169,12 @@ export function createSecretStore(
     }, guarded);
     const objects = [
         object(`${name}-peer-ca-certificate`, peerCaCertificateKey, trustBundle),
-        // A secret in the object's state by the component's own say, not only by the TLS provider's.
-        object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, pulumi.secret(signer.key.privateKeyPem)),
+        object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, signingKey),
     ];
     if (secrets.rootPassword !== undefined) {
         const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, guarded);
         objects.push(
-            object(`${name}-root-password`, rootPasswordKey, checkedRootPassword(secrets.rootPassword), "text/plain"),
+            object(`${name}-root-password`, rootPasswordKey, checkedSecret(secrets.rootPassword, rootPasswordProblem), "text/plain"),
             object(`${name}-token-signing-key`, tokenSigningKeyKey, pulumi.secret(tokenKey.privateKeyPem)),
         );
     }
@@ -183,7 +186,38 @@ export function createSecretStore(
         prefixes: secrets.rootPassword === undefined ? [tlsSecretsPrefix] : [tlsSecretsPrefix, accessControlSecretsPrefix],
         objects,
         caCertificatePem: trustBundle,
-        // The signing CA's: the one the members' certificates chain to (during a rotation, the next one once it signs).
-        caValidityEnd: signer.certificate.validityEndTime,
+        caValidityEnd: validityEnd,
+    };
+}
+
+/** What the bucket holds of a peer CA, and when the one that signs expires. */
+interface PeerCaSecrets {
+    /** The CAs the members trust, PEM, the one they sign with first (member-certificate.ts signs with the first). */
+    trustBundle: pulumi.Output<string>;
+    /** The signing CA's private key, PEM, a secret. */
+    signingKey: pulumi.Output<string>;
+    /** The signing CA's: the one the members' certificates chain to (during a rotation, the next one once it signs). */
+    validityEnd: pulumi.Output<string | undefined>;
+}
+
+/** The component's own CAs for a round of rotation: the current one, and the next while a rotation is under way. */
+function componentPeerCaSecrets(name: string, round: PeerCaRound, opts: pulumi.CustomResourceOptions): PeerCaSecrets {
+    const current = peerCa(name, round.generation, opts);
+    const next = round.rotation && peerCa(name, round.generation + 1, opts);
+    const [signer, ...alsoTrusted] = round.rotation === "sign-with-next" ? [next!, current] : [current, ...next ? [next] : []];
+    return {
+        trustBundle: pulumi.all([signer, ...alsoTrusted].map((ca) => ca.certificate.certPem)).apply((pems) => pems.join("")),
+        // A secret in the object's state by the component's own say, not only by the TLS provider's.
+        signingKey: pulumi.secret(signer.key.privateKeyPem),
+        validityEnd: signer.certificate.validityEndTime,
+    };
+}
+
+/** The user's CA (peer-ca.ts has its checks), trusted alone; its key checked against it once known. */
+function givenPeerCaSecrets(given: GivenPeerCa): PeerCaSecrets {
+    return {
+        trustBundle: pulumi.output(given.certificatePem),
+        signingKey: checkedSecret(given.privateKeyPem, (key) => peerCaPrivateKeyProblem(key, given.certificatePem)),
+        validityEnd: pulumi.output(peerCaValidityEnd(given.certificatePem)),
     };
 }

@@ -19,7 +19,7 @@ import {
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import { snapshotSettingsPath } from "../lib/snapshots";
-import { checkedRootPassword } from "../lib/tls";
+import { checkedSecret } from "../lib/tls";
 import {
     buildWithSecrets, caPrivateKeyPem, everythingIn, fileIn, INSTANCE, inputsOf, keyArn, ROLE_POLICY, secretsBucket, tokenSigningKeyPem, unitIn,
 } from "./support/secrets-graph";
@@ -109,10 +109,10 @@ describe("etcd's access control on a member (lib/access-control.ts)", () => {
         });
 
         it("checks an Output once it is known, and keeps a good one secret", async () => {
-            const good = checkedRootPassword(pulumi.output(rootPassword));
+            const good = checkedSecret(pulumi.output(rootPassword), rootPasswordProblem);
             expect(await pulumi.isSecret(good)).to.equal(true);
             expect(await (good as unknown as { promise(): Promise<string> }).promise()).to.equal(rootPassword);
-            const short = checkedRootPassword(pulumi.secret("short"));
+            const short = checkedSecret(pulumi.secret("short"), rootPasswordProblem);
             const failure = await (short as unknown as { promise(): Promise<string> }).promise().then(() => undefined, (error: Error) => error.message);
             expect(failure).to.equal("rootPassword: use at least 12 characters (it has 5), e.g. `pulumi config set --secret rootPassword \"$(openssl rand -base64 24)\"`");
         });

@@ -189,7 +189,7 @@ describe("the bootstrap argument (lib/args.ts)", () => {
 describe("the guard's bootstrap rule (lib/guard.ts)", () => {
     const facts = (bootstrap: "discovery" | "static"): ClusterGuardFacts => ({
         clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.6.14", enableV2Api: false, bootstrap, peerTls: false, clientTls: false, accessControl: false,
-        peerCaGeneration: 0, peerCaRotation: "none",
+        peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated",
     });
 
     it("lets a running cluster move from discovery to static", () => {

@@ -46,7 +46,7 @@ describe("the component's own wiring (lib/cluster.ts, Pulumi mocks)", () => {
         expect(guardInputs(name)).to.deep.equal({
             clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs",
             etcdVersion: defaultEtcdVersion, enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false,
-            peerCaGeneration: 0, peerCaRotation: "none",
+            peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated",
         });
     });
 

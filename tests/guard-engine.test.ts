@@ -10,8 +10,8 @@ import { installMocks } from "./support/pulumi-mocks";
 installMocks();
 import { ClusterGuard, ClusterGuardFacts } from "../lib/guard";
 import {
-    accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal, shrinkRefusal,
-    v2OnRefusal,
+    accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, givenPeerCaRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal,
+    shrinkRefusal, v2OnRefusal,
 } from "./support/guard-refusals";
 import { dynamicResourceDeclarer, failureOf, Properties, useEngineProviderHost } from "./support/engine-provider";
 
@@ -23,7 +23,7 @@ const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated", ...changes,
 });
 
 describe("ClusterGuard as the engine runs it", function () {
@@ -36,7 +36,7 @@ describe("ClusterGuard as the engine runs it", function () {
     it("keeps the guarded facts in state", () => {
         expect(created.id).to.match(/^[0-9a-f-]{36}$/);
         expect(created.outs).to.have.all.keys("__provider", "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap",
-            "peerTls", "clientTls", "accessControl", "peerCaGeneration", "peerCaRotation", "foundingClusterSize");
+            "peerTls", "clientTls", "accessControl", "peerCaGeneration", "peerCaRotation", "peerCaCertificate", "foundingClusterSize");
         expect(created.outs).to.deep.include({ ...facts(), foundingClusterSize: 3 });
     });
 
@@ -156,6 +156,13 @@ describe("ClusterGuard as the engine runs it", function () {
         const finished = await declare(facts({ ...tls, peerCaGeneration: 1 }));
         expect(await failureOf(engine.host.diff(finished, created.id, trusted)))
             .to.equal(peerCaRefusal([0, "trust-next"], [1, "none"], peerCaWhy.skipped, [0, "sign-with-next"], [0, "none"]));
+    });
+
+    it("takes a state from before a CA could be given as the component's own: refuses giving one on the running cluster", async () => {
+        const { peerCaCertificate: _absent, ...olderState } = await engine.host.update(await declare(facts({ peerTls: true })), created.id, created.outs);
+        const resource = await declare(facts({ peerTls: true, peerCaCertificate: "SHA-256 0A:1B" }));
+        expect(await failureOf(engine.host.diff(resource, created.id, olderState)))
+            .to.equal(givenPeerCaRefusal("the component's own", "the one given (certificate SHA-256 0A:1B)", true));
     });
 
     it("takes a state from before access control existed as without it: refuses adding rootPassword", async () => {

@@ -8,11 +8,11 @@ import { installMocks, registered, settle } from "./support/pulumi-mocks";
 
 installMocks();
 import { ClusterGuard, ClusterGuardFacts, clusterGuardFactNames, clusterGuardProvider, clusterGuardRefusals, clusterGuardRules } from "../lib/guard";
-import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
+import { accessControlRefusal, clientTlsRefusal, dataShrinkRefusal, downgradeRefusal, givenPeerCaRefusal, peerCaRefusal, peerCaWhy, peerTlsRefusal, preSlotRefusal, shrinkRefusal, v2OnRefusal } from "./support/guard-refusals";
 
 /** A running 3.5 cluster's facts, as the component resolves them by default, with `changes`. */
 const facts = (changes: Partial<ClusterGuardFacts> = {}): ClusterGuardFacts => ({
-    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", ...changes,
+    clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery", peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated", ...changes,
 });
 
 /** The error `promise` rejects with, or a failure if it resolves. */
@@ -23,16 +23,17 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
-    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS, client TLS, access control and the peer CA's generation and rotation step, in that order", () => {
+    it("keeps the cluster size, the root and data volume sizes, the data volumes' key, the etcd version, the v2 flag, the bootstrap method, peer TLS, client TLS, access control and the peer CA's generation, rotation step and certificate, in that order", () => {
         expect(clusterGuardFactNames).to.deep.equal([
             "clusterSize", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "enableV2Api", "bootstrap", "peerTls", "clientTls", "accessControl",
-            "peerCaGeneration", "peerCaRotation",
+            "peerCaGeneration", "peerCaRotation", "peerCaCertificate",
         ]);
     });
 
-    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS, client TLS, access control and the peer CA, in that order", () => {
+    it("has a rule for the two volume sizes, the data volumes' key, the etcd version, the bootstrap method, peer TLS, client TLS, access control, the peer CA's rotation and its certificate, in that order", () => {
         expect(clusterGuardRules.map((rule) => rule.argument)).to.deep.equal([
             "rootVolumeSizeGiB", "dataVolumeSizeGiB", "dataVolumeKmsKey", "etcdVersion", "bootstrap", "peerTls", "clientTls", "accessControl", "peerCaGeneration",
+            "peerCaCertificate",
         ]);
     });
 
@@ -146,6 +147,28 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             });
         });
 
+        describe("a peer CA the user gives", () => {
+            const [mine, next] = ["SHA-256 0A:1B", "SHA-256 2C:3D"];
+            const given = (peerCaCertificate: string) => facts({ peerTls: true, peerCaCertificate });
+
+            it("refuses giving one on a cluster made with the component's own CA, another in its place, or going back to the component's own", () => {
+                expect(clusterGuardRefusals(given("generated"), given(mine))).to.deep.equal([givenPeerCaRefusal("the component's own", `the one given (certificate ${mine})`, true)]);
+                expect(clusterGuardRefusals(given(mine), given(next))).to.deep.equal([givenPeerCaRefusal(`the one given (certificate ${mine})`, `the one given (certificate ${next})`, false)]);
+                expect(clusterGuardRefusals(given(mine), given("generated"))).to.deep.equal([givenPeerCaRefusal(`the one given (certificate ${mine})`, "the component's own", false)]);
+            });
+
+            it("keeps the same one, and the component's own", () => {
+                expect(clusterGuardRefusals(given(mine), given(mine))).to.deep.equal([]);
+                expect(clusterGuardRefusals(given("generated"), given("generated"))).to.deep.equal([]);
+            });
+
+            it("takes a state from before a CA could be given as the component's own: refuses giving one, lets it stay", () => {
+                const { peerCaCertificate: _absent, ...older } = given("generated");
+                expect(clusterGuardRefusals(older, given(mine))).to.have.length(1);
+                expect(clusterGuardRefusals(older, given("generated"))).to.deep.equal([]);
+            });
+        });
+
         it("refuses nothing when the facts stay", () => {
             expect(clusterGuardRefusals(facts(), facts())).to.deep.equal([]);
         });
@@ -237,7 +260,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
             expect(created.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(created.outs).to.deep.equal({
                 clusterSize: 3, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: true, bootstrap: "discovery",
-                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", foundingClusterSize: 3,
+                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated", foundingClusterSize: 3,
             });
         });
 
@@ -293,7 +316,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
                 { ...facts({ clusterSize: 7, dataVolumeSizeGiB: 40, etcdVersion: "v3.5.34" }), extra: 1 } as never))
                 .to.deep.equal({ outs: {
                     clusterSize: 7, rootVolumeSizeGiB: 20, dataVolumeSizeGiB: 40, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.34", enableV2Api: true, bootstrap: "discovery",
-                    peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", foundingClusterSize: 3,
+                    peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated", foundingClusterSize: 3,
                 } });
         });
 
@@ -315,7 +338,7 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         expect({ type: resource.type, inputs, provider: typeof __provider }).to.deep.equal({
             type: "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard",
             inputs: { clusterSize: 5, rootVolumeSizeGiB: 30, dataVolumeSizeGiB: 20, dataVolumeKmsKey: "aws/ebs", etcdVersion: "v3.5.33", enableV2Api: false, bootstrap: "discovery",
-                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none" },
+                peerTls: false, clientTls: false, accessControl: false, peerCaGeneration: 0, peerCaRotation: "none", peerCaCertificate: "generated" },
             provider: "string",
         });
     });

@@ -54,3 +54,10 @@ export const peerCaWhy = {
 export const peerCaRefusal = (from: [number, string], to: [number, string], why: string, forward: [number, string], back?: [number, string]) =>
     `the peer CA cannot go from ${peerCaNamed(from)} to ${peerCaNamed(to)} on a running cluster: ${why}. Go one step at a time, ` +
     `one \`pulumi up\` each: from here to ${peerCaNamed(forward)}${back ? `, or back to ${peerCaNamed(back)}` : ""}.`;
+
+/** The guard's refusal to change whose the peer CA is, from `from` to `to` as it names them (`fromOwn`: from the component's own). */
+export const givenPeerCaRefusal = (from: string, to: string, fromOwn: boolean) => `the peer CA cannot change from ${from} to ${to} on a running ` +
+    "cluster: a member trusts only the CA it had when it started, so the members not rolled yet would refuse the first member rolled, " +
+    "the roll would stop there, and one more member lost would cost the quorum. Keep peerCaCertificate and peerCaPrivateKey as they " +
+    `were${fromOwn ? " (left out)" : ""}; for another CA, build a new cluster (backups and restoreFrom move the data): run \`pulumi destroy\` first, ` +
+    "or create a second Etcd3Cluster.";
