@@ -138,6 +138,12 @@ export interface LocalClusterOptions {
      */
     peerTls?: boolean;
     /**
+     * The component's `peerCaCertificate` and `peerCaPrivateKey` (with
+     * `peerTls`): the members sign with, and trust, this CA instead of one the
+     * component makes. Default none.
+     */
+    peerCa?: { certificate: string; privateKey: string };
+    /**
      * The component's `clientTls` (with `peerTls`): the members serve their
      * client port over TLS with their certificates, the load balancer
      * stand-ins speak HTTPS to them, and the harness's own probes verify them
@@ -753,6 +759,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         certificateArn: options.https ? localCertificateArn : undefined,
         sslPolicy: options.sslPolicy,
         peerTls: options.peerTls,
+        peerCaCertificate: options.peerCa?.certificate,
+        peerCaPrivateKey: options.peerCa?.privateKey,
         clientTls: options.clientTls,
         rootPassword: options.rootPassword,
     };

@@ -15,8 +15,8 @@ import * as path from "path";
 import { promisify } from "util";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
-import type { LocalNode } from "../local/cluster";
-import { createTestCertificateAuthority } from "../local/test-certificates";
+import type { LocalClusterOptions, LocalNode } from "../local/cluster";
+import { createTestCertificateAuthority, IssuedCertificate, TestCertificateAuthority } from "../local/test-certificates";
 import { etcdctl, loseDataAndReboot, members, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
@@ -198,5 +198,45 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect((await v3Get(node.clientUrl, "peer-tls/formed"))?.toString(), "the data, caught up from the others").to.equal("yes");
         // /run is memory: the booted member made itself a new key and fetched the CA again.
         expect(fs.readFileSync(onNode(node, memberCertificateFiles.key), "utf8")).to.not.equal(keyBefore);
+    });
+});
+
+describe("local cluster of 3 with peerTls and the user's own intermediate CA (peerCaCertificate, an RSA key)", function () {
+    this.timeout(120_000);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-given-peer-ca-test-"));
+    const options: LocalClusterOptions = { size: 3, bootstrap: "static", peerTls: true };
+    let root: TestCertificateAuthority;
+    let intermediate: IssuedCertificate;
+    // Before the cluster's own hook, which starts it with these options.
+    before(async () => {
+        root = await createTestCertificateAuthority(workDir, { commonName: "company root" });
+        intermediate = await root.issueCertificateAuthority("etcd-peers", { commonName: "company etcd peers", keyAlgorithm: "rsa" });
+        options.peerCa = { certificate: intermediate.certificate, privateKey: intermediate.key };
+    });
+    const cluster = useLocalCluster(options);
+    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+    it("forms the cluster, each member trusting the given CA alone and signed by it", async () => {
+        const { nodes, clusterUrl } = cluster();
+        expect((await v3Put(clusterUrl, "given-ca/formed", Buffer.from("yes"))).status).to.equal(200);
+        expect((await v3Get(nodes[2].clientUrl, "given-ca/formed"))?.toString()).to.equal("yes");
+        for (const node of nodes) {
+            expect(fs.readFileSync(onNode(node, memberCertificateFiles.ca), "utf8"), node.name).to.equal(intermediate.certificate);
+            const certificate = onNode(node, memberCertificateFiles.certificate);
+            // The intermediate as the anchor, as etcd's Go TLS takes it: without its issuer.
+            await run("openssl", ["verify", "-partial_chain", "-CAfile", intermediate.certificateFile, certificate], { timeout: 10_000 });
+            expect(await certificateFields(certificate, "-issuer"), node.name).to.equal("issuer=CN = company etcd peers");
+        }
+    });
+
+    it("refuses a peer with a certificate from the rest of the user's PKI: one the given CA's own issuer signed", async () => {
+        const node = cluster().nodes[1];
+        const trustsCa = ["--http1.1", "--cacert", onNode(node, memberCertificateFiles.ca)];
+        const usages = ["serverAuth", "clientAuth"] as const;
+        const fromRoot = await root.issue("from-root", { ipAddresses: ["127.0.0.1"], usages: [...usages] });
+        expect(await peerPortAnswer(node, ...memberPeerCurlOptions(node)), "the bootstrap script's request").to.deep.equal({ exitCode: 0, status: "200" });
+        const answer = await peerPortAnswer(node, ...trustsCa, "--cert", fromRoot.certificateFile, "--key", fromRoot.keyFile);
+        expect(answer.status).to.equal("000");
+        expect(answer.exitCode).to.not.equal(0);
     });
 });
