@@ -25,6 +25,7 @@
  */
 import type { EtcdFeaturePart } from "./bootstrap";
 import { etcdUnitName, promoteUnitName } from "./bootstrap";
+import { shown } from "./etcd";
 import { emptyPayloadSha256, s3ClientFragment } from "./s3-client";
 
 /** The secrets bucket's keys of access control (the members' role may read this prefix). */
@@ -210,6 +211,13 @@ export interface AccessControlContext {
     etcdctl: string;
     /** curl's options for the member's client port (the CA it verifies the member with). */
     curlOptions: string;
+    /** The token signing key's generation: named in the settings when not 0, so that a new key rolls the members. */
+    tokenSigningKeyGeneration: number;
+}
+
+/** Why `generation` cannot be the token signing key's, as the argument `name`; none when it can. */
+export function tokenSigningKeyGenerationProblems(generation: unknown, name: string): string[] {
+    return Number.isInteger(generation) && (generation as number) >= 0 ? [] : [`${name} ${shown(generation)}: use a whole number from 0`];
 }
 
 export function accessControlPart(context: AccessControlContext): AccessControlPart {
@@ -218,6 +226,8 @@ export function accessControlPart(context: AccessControlContext): AccessControlP
         `SECRETS_REGION=${context.region}`,
         `ACCESS_CONTROL_ETCDCTL=${context.etcdctl}`,
         `CLIENT_CURL_OPTIONS=${context.curlOptions}`,
+        // Read by no script: a line that changes with the key is what rolls the members onto it.
+        ...context.tokenSigningKeyGeneration ? [`TOKEN_SIGNING_KEY_GENERATION=${context.tokenSigningKeyGeneration}`] : [],
         "",
     ].join("\n");
     const unit = [

@@ -14,7 +14,7 @@ import {
     parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
-import { rootPasswordProblem } from "./access-control";
+import { rootPasswordProblem, tokenSigningKeyGenerationProblems } from "./access-control";
 import { parsedPeerCaCertificate, peerCaPrivateKeyProblem } from "./peer-ca";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
@@ -321,6 +321,18 @@ export interface Etcd3ClusterArgs {
      */
     rootPassword?: pulumi.Input<string>;
     /**
+     * The generation of the key the members sign and check clients' tokens
+     * with (made with the stack, kept in the secrets bucket). Raise it by one
+     * to rotate the key: a new one replaces it in the bucket and the members
+     * roll onto it one at a time. etcd checks tokens with one key only, so
+     * during the roll a token is good only at the members with the key that
+     * signed it: a client through the ALB may be refused (`invalid auth
+     * token`) until it authenticates again, which etcd's own clients do by
+     * themselves. Needs `rootPassword`. See the README's "Rotating the token
+     * signing key". Default `0`.
+     */
+    tokenSigningKeyGeneration?: number;
+    /**
      * Size of each member's encrypted gp3 root volume, GiB, 10 to 16384. It can
      * grow on a live stack, never shrink (EBS volumes cannot). Default `20`.
      */
@@ -537,6 +549,7 @@ export const argumentDefinitions: Readonly<Record<keyof Etcd3ClusterArgs, Argume
     peerCaCertificate: { type: "string", default: { words: "none: the component makes the CA (see `peerTls`)" } },
     peerCaPrivateKey: { type: "secret-input", default: { words: "none: the component makes the CA" } },
     rootPassword: { type: "secret-input", default: { words: "none: no authentication" } },
+    tokenSigningKeyGeneration: { type: "integer", default: 0 },
     rootVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeSizeGiB: { type: "integer", default: 20 },
     dataVolumeIops: { type: "integer", default: 3000 },
@@ -583,6 +596,7 @@ export const argumentDefaults = {
     grpcLoadBalancer: valueDefault("grpcLoadBalancer"),
     sslPolicy: valueDefault("sslPolicy"),
     peerCaGeneration: valueDefault("peerCaGeneration"),
+    tokenSigningKeyGeneration: valueDefault("tokenSigningKeyGeneration"),
     rootVolumeSizeGiB: valueDefault("rootVolumeSizeGiB"),
     dataVolumeSizeGiB: valueDefault("dataVolumeSizeGiB"),
     dataVolumeIops: valueDefault("dataVolumeIops"),
@@ -689,6 +703,8 @@ export interface ResolvedEtcd3ClusterArgs {
     givenPeerCa?: GivenPeerCa;
     /** root's password: etcd's access control is on with it; none for no authentication. */
     rootPassword?: pulumi.Input<string>;
+    /** The members' token signing key's generation (with `rootPassword`). */
+    tokenSigningKeyGeneration: number;
     rootVolumeSizeGiB: number;
     /** Each member's data volume. */
     dataVolume: DataVolumeSettings;
@@ -1178,6 +1194,11 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     if (passwordProblem) {
         problem(passwordProblem);
     }
+    const tokenSigningKeyGeneration = args.tokenSigningKeyGeneration ?? argumentDefaults.tokenSigningKeyGeneration;
+    tokenSigningKeyGenerationProblems(tokenSigningKeyGeneration, "tokenSigningKeyGeneration").forEach(problem);
+    if (!accessControl && givenOtherThanDefault(args, "tokenSigningKeyGeneration")) {
+        problem("tokenSigningKeyGeneration: the members sign clients' tokens only with access control, and rootPassword is not given; leave it out, or give rootPassword");
+    }
 
     const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? argumentDefaults.rootVolumeSizeGiB;
     if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 10 || rootVolumeSizeGiB > 16384) {
@@ -1286,6 +1307,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         peerCa,
         givenPeerCa: peerTls ? givenPeerCa : undefined,
         rootPassword: args.rootPassword,
+        tokenSigningKeyGeneration,
         rootVolumeSizeGiB,
         dataVolume,
         rollingHealthTimeoutMinutes,

@@ -102,7 +102,10 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
         const [balancer, grpcBalancer] = balancers;
 
         const secrets = resolved.peerTls
-            ? createSecretStore(name, { peerCa: resolved.peerCa, givenPeerCa: resolved.givenPeerCa, rootPassword: resolved.rootPassword }, tags, this, guard)
+            ? createSecretStore(name, {
+                peerCa: resolved.peerCa, givenPeerCa: resolved.givenPeerCa, rootPassword: resolved.rootPassword,
+                tokenSigningKeyGeneration: resolved.tokenSigningKeyGeneration,
+            }, tags, this, guard)
             : undefined;
         const storage = createMemberStorage(name, { backup: resolved.backup, restore: resolved.restore, secrets }, tags, this);
         const nodes = createNodes(name, resolved, {

@@ -4,7 +4,7 @@
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
 import { gzipSync } from "zlib";
-import { AccessControlPart, accessControlPart, etcdctlCredentialVariables } from "./access-control";
+import { AccessControlPart, accessControlPart, etcdctlCredentialVariables, tokenSigningKeyGenerationProblems } from "./access-control";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import {
     bootstrapPart, etcdUnitName, clusterTokenProblems, foundingClusterSizeProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems,
@@ -112,6 +112,14 @@ export interface EtcdNodeIgnitionOptions extends MaintenanceOptions {
      * (v3's access control does not guard it). Default false.
      */
     accessControl?: boolean;
+    /**
+     * With `accessControl`: the generation of the members' token signing key
+     * (tls.ts makes one per generation). A member reads the key from the
+     * bucket only when etcd starts, so a new one reaches the members by a
+     * roll: the settings name the generation when it is not 0, and a change
+     * rolls them. Default 0.
+     */
+    tokenSigningKeyGeneration?: number;
 }
 
 /** The subset of the Ignition 3.3.0 schema this package writes. */
@@ -223,6 +231,12 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
         problems.push(`accessControl ${shown(options.accessControl)}: use true or false`);
     } else if (options.accessControl && options.clientTls === undefined) {
         problems.push("accessControl: root's password and the tokens it buys would cross the network in clear; give clientTls (and peerTls)");
+    }
+    if (options.tokenSigningKeyGeneration !== undefined) {
+        problems.push(...tokenSigningKeyGenerationProblems(options.tokenSigningKeyGeneration, "tokenSigningKeyGeneration"));
+        if (options.accessControl !== true) {
+            problems.push("tokenSigningKeyGeneration: the token signing key is access control's; give accessControl");
+        }
     }
     if (options.restore !== undefined) {
         problems.push(...restoreProblems(options.restore));
@@ -412,6 +426,7 @@ export function buildIgnitionConfig(options: EtcdNodeIgnitionOptions, fileEncodi
         clientUrl: clientUrl(`\${${os.privateIpv4Variable}}`, clientScheme),
         etcdctl: etcdctlRun([]),
         curlOptions: `--cacert ${memberCertificateFiles.ca}`,
+        tokenSigningKeyGeneration: options.tokenSigningKeyGeneration ?? 0,
     }) : undefined;
     // Every etcdctl of the members' own scripts, as root with access control.
     const memberEtcdctl = (volumes: string[]) => `${access?.etcdctlPrefix ?? ""}${etcdctlRun(volumes)}`;

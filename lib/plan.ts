@@ -132,5 +132,6 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
         peerTls: args.peerTls ? { ...peerCertificateSource(facts), ca: args.peerCa } : undefined,
         clientTls: args.clientTls ? { dnsNames: facts.certificateDnsNames ?? [] } : undefined,
         accessControl: args.rootPassword !== undefined,
+        tokenSigningKeyGeneration: args.rootPassword !== undefined ? args.tokenSigningKeyGeneration : undefined,
     };
 }

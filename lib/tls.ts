@@ -127,7 +127,8 @@ function peerCa(name: string, generation: number, opts: pulumi.CustomResourceOpt
  * `rootPassword` root's password and the members' token signing key.
  */
 export function createSecretStore(
-    name: string, secrets: { peerCa: PeerCaRound; givenPeerCa?: GivenPeerCa; rootPassword?: pulumi.Input<string> }, tags: Record<string, string>,
+    name: string, secrets: { peerCa: PeerCaRound; givenPeerCa?: GivenPeerCa; rootPassword?: pulumi.Input<string>; tokenSigningKeyGeneration?: number },
+    tags: Record<string, string>,
     parent: pulumi.Resource, guard: pulumi.Resource,
 ): SecretStore {
     const opts = { parent };
@@ -172,7 +173,10 @@ export function createSecretStore(
         object(`${name}-peer-ca-key`, peerCaPrivateKeyKey, signingKey),
     ];
     if (secrets.rootPassword !== undefined) {
-        const tokenKey = new tls.PrivateKey(`${name}-token-signing`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, guarded);
+        // Generation 0 keeps the name it had before rotation existed; a new name is a new key.
+        const generation = secrets.tokenSigningKeyGeneration ?? 0;
+        const tokenKey = new tls.PrivateKey(generation === 0 ? `${name}-token-signing` : `${name}-token-signing-${generation}`,
+            { algorithm: "ECDSA", ecdsaCurve: "P256" }, guarded);
         objects.push(
             object(`${name}-root-password`, rootPasswordKey, checkedSecret(secrets.rootPassword, rootPasswordProblem), "text/plain"),
             object(`${name}-token-signing-key`, tokenSigningKeyKey, pulumi.secret(tokenKey.privateKeyPem)),

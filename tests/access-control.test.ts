@@ -12,16 +12,17 @@ import { expect } from "chai";
 import { installMocks, registered, resourcesOf, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
-import { Etcd3Cluster, Etcd3ClusterArgumentError } from "../lib";
+import { Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError } from "../lib";
 import {
-    accessControlPart, accessControlScript, accessControlSettingsPath, accessControlUnitName, rootPasswordProblem,
+    AccessControlContext, accessControlPart, accessControlScript, accessControlSettingsPath, accessControlUnitName, rootPasswordProblem,
 } from "../lib/access-control";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { buildIgnitionConfig, EtcdNodeIgnitionOptions } from "../lib/ignition";
 import { snapshotSettingsPath } from "../lib/snapshots";
 import { checkedSecret } from "../lib/tls";
 import {
-    buildWithSecrets, caPrivateKeyPem, everythingIn, fileIn, INSTANCE, inputsOf, keyArn, ROLE_POLICY, secretsBucket, tokenSigningKeyPem, unitIn,
+    buildWithSecrets, caPrivateKeyPem, everythingIn, fileIn, INSTANCE, inputsOf, keyArn, ROLE_POLICY, secretsBucket, tokenSigningKeyPem, tokenSigningKeyPemOf,
+    unitIn,
 } from "./support/secrets-graph";
 
 const rootPassword = "correct horse battery staple";
@@ -29,10 +30,16 @@ const etcdctlRun = "/usr/bin/podman run --rm --net=host --pull=missing --env ETC
     "--volume /run/etcd3-cluster/tls:/run/etcd3-cluster/tls:z gcr.io/etcd-development/etcd:v3.5.33 /usr/local/bin/etcdctl --cacert=/run/etcd3-cluster/tls/peer-ca.crt";
 
 describe("etcd's access control on a member (lib/access-control.ts)", () => {
-    const part = accessControlPart({
+    const context: AccessControlContext = {
         memberName: "kv-1", bucket: "kv-secrets-1", region: "eu-west-2", metadataEnvironmentFile: "/run/metadata/afterburn",
         clientUrl: "https://${AFTERBURN_AWS_IPV4_LOCAL}:2379", etcdctl: etcdctlRun, curlOptions: "--cacert /run/etcd3-cluster/tls/peer-ca.crt",
-    });
+        tokenSigningKeyGeneration: 0,
+    };
+    const part = accessControlPart(context);
+    const settingsWith = (lines: string[]) => [
+        "SECRETS_BUCKET=kv-secrets-1", "SECRETS_REGION=eu-west-2", `ACCESS_CONTROL_ETCDCTL=${etcdctlRun}`,
+        "CLIENT_CURL_OPTIONS=--cacert /run/etcd3-cluster/tls/peer-ca.crt", ...lines, "",
+    ].join("\n");
 
     it("fetches the token key before etcd starts, gives etcd JWTs signed with it, and mounts its memory-backed directory", () => {
         expect(part.etcdServiceLines).to.deep.equal(["EnvironmentFile=/etc/etcd3-cluster/access-control.env"]);
@@ -53,10 +60,14 @@ describe("etcd's access control on a member (lib/access-control.ts)", () => {
             {
                 path: accessControlSettingsPath,
                 mode: 0o644,
-                contents: `SECRETS_BUCKET=kv-secrets-1\nSECRETS_REGION=eu-west-2\nACCESS_CONTROL_ETCDCTL=${etcdctlRun}\n` +
-                    "CLIENT_CURL_OPTIONS=--cacert /run/etcd3-cluster/tls/peer-ca.crt\n",
+                contents: settingsWith([]),
             },
         ]);
+    });
+
+    it("names the token signing key's generation in the settings once rotated, so that a new key rolls the members", () => {
+        const rotated = accessControlPart({ ...context, tokenSigningKeyGeneration: 2 });
+        expect(rotated.files.map((file) => file.contents)).to.deep.equal([accessControlScript, settingsWith(["TOKEN_SIGNING_KEY_GENERATION=2"])]);
     });
 
     it("turns access control on from an enabled oneshot after etcd and its promotion, retried while the cluster does not answer", () => {
@@ -160,6 +171,13 @@ describe("access control in the Ignition config (lib/ignition.ts)", () => {
         expect(() => buildIgnitionConfig({ ...options, enableV2Api: true })).to.throw(
             "enableV2Api: v3's access control does not guard the v2 API, so anyone could read and write /v2/keys; leave it out with accessControl");
         expect(() => buildIgnitionConfig({ ...options, accessControl: "yes" as never })).to.throw('accessControl "yes": use true or false');
+    });
+
+    it("refuses a token signing key generation without access control, or not a whole number from 0", () => {
+        expect(() => buildIgnitionConfig({ ...options, accessControl: false, tokenSigningKeyGeneration: 1 })).to.throw(
+            "tokenSigningKeyGeneration: the token signing key is access control's; give accessControl");
+        expect(() => buildIgnitionConfig({ ...options, tokenSigningKeyGeneration: -2 })).to.throw("tokenSigningKeyGeneration -2: use a whole number from 0");
+        expect(() => buildIgnitionConfig({ ...options, tokenSigningKeyGeneration: "1" as never })).to.throw("tokenSigningKeyGeneration \"1\": use a whole number from 0");
     });
 });
 
@@ -266,6 +284,37 @@ describe("access control in the resource graph (lib/tls.ts, lib/backup.ts, Pulum
         expect(resourcesOf(name)).to.deep.equal([]);
         expect(() => new Etcd3Cluster(uniqueName(), { ...args, certificateArn: "arn:aws:acm:eu-west-2:123456789012:certificate/0123abcd", dnsName: "etcd.example.com", hostedZoneId: "Z1" }))
             .to.not.throw();
+    });
+
+    it("rotates the token signing key with tokenSigningKeyGeneration: a new key under a new name in the bucket's object, and every member's settings name it", async () => {
+        const { name } = await buildWithSecrets({ peerTls: true, clientTls: true, rootPassword, bootstrap: "static", tokenSigningKeyGeneration: 2 });
+        const secret = (value: string) => ({ [specialSigKey]: specialSecretSig, value });
+        expect(inputsOf(name, "tls:index/privateKey:PrivateKey").map((key) => key.name).sort()).to.deep.equal([`${name}-peer-ca`, `${name}-token-signing-2`]);
+        const tokenObject = inputsOf(name, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key === "auth/token-signing.key")!;
+        expect([tokenObject.name, tokenObject.inputs.content]).to.deep.equal([`${name}-token-signing-key`, secret(tokenSigningKeyPemOf(2))]);
+        for (const instance of resourcesOf(name, INSTANCE)) {
+            expect(fileIn(instance.inputs.userData, accessControlSettingsPath).split("\n").slice(-2)).to.deep.equal(["TOKEN_SIGNING_KEY_GENERATION=2", ""]);
+        }
+    });
+
+    it("refuses tokenSigningKeyGeneration without rootPassword, or not a whole number from 0, before creating anything; takes its default without", () => {
+        const refused = (args: Etcd3ClusterArgs) => {
+            const name = uniqueName();
+            let problems: string[] = [];
+            try {
+                new Etcd3Cluster(name, { discoveryLogFile: false, ...args });
+            } catch (error) {
+                problems = (error as Etcd3ClusterArgumentError).problems;
+            }
+            expect(resourcesOf(name)).to.deep.equal([]);
+            return problems;
+        };
+        expect(refused({ tokenSigningKeyGeneration: 1 })).to.deep.equal([
+            "tokenSigningKeyGeneration: the members sign clients' tokens only with access control, and rootPassword is not given; leave it out, or give rootPassword",
+        ]);
+        expect(refused({ rootPassword, tokenSigningKeyGeneration: -1 })).to.deep.equal(["tokenSigningKeyGeneration -1: use a whole number from 0"]);
+        expect(refused({ rootPassword, tokenSigningKeyGeneration: 1.5 })).to.deep.equal(["tokenSigningKeyGeneration 1.5: use a whole number from 0"]);
+        expect(() => new Etcd3Cluster(uniqueName(), { discoveryLogFile: false, tokenSigningKeyGeneration: 0 })).to.not.throw();
     });
 
     it("creates no access control secret and no auth/ access without rootPassword", async () => {

@@ -47,6 +47,7 @@ describe("the per-member plan's pieces (lib/plan.ts)", () => {
             peerTls: undefined,
             clientTls: undefined,
             accessControl: false,
+            tokenSigningKeyGeneration: undefined,
         });
     });
 });

@@ -51,6 +51,7 @@ describe("the per-member plan", () => {
             peerTls: undefined,
             clientTls: undefined,
             accessControl: false,
+            tokenSigningKeyGeneration: undefined,
         });
     });
 

@@ -27,6 +27,14 @@ export const peerCaPems = (generation: number) => (generation === 0 ? { key: caP
 });
 /** The generation of the peer CA a TLS resource of the component is for, by its name (`<name>-peer-ca`, `<name>-peer-ca-<n>`). */
 const peerCaGenerationOf = (resourceName: string) => Number(/-peer-ca-(\d+)$/.exec(resourceName)?.[1] ?? 0);
+/** The token signing key of `generation` (0: the constant above, made with the stack). */
+export const tokenSigningKeyPemOf = (generation: number) => (generation === 0 ? tokenSigningKeyPem
+    : `-----BEGIN EC PRIVATE KEY-----\nTHE-TOKEN-SIGNING-KEY-${generation}\n-----END EC PRIVATE KEY-----\n`);
+/** The generation of the token signing key a TLS resource of the component is, by its name; undefined for another key. */
+const tokenSigningGenerationOf = (resourceName: string) => {
+    const match = /-token-signing(?:-(\d+))?$/.exec(resourceName);
+    return match ? Number(match[1] ?? 0) : undefined;
+};
 
 /** The component named uniquely, built under the mocks with `args`, and every child's options. Needs `installMocks()` first. */
 export async function buildWithSecrets(args: Etcd3ClusterArgs) {
@@ -38,7 +46,11 @@ export async function buildWithSecrets(args: Etcd3ClusterArgs) {
                 case "tls:index/privateKey:PrivateKey":
                     return {
                         id: `${resourceName}-id`,
-                        state: { ...inputs, privateKeyPem: resourceName.endsWith("-token-signing") ? tokenSigningKeyPem : peerCaPems(peerCaGenerationOf(resourceName)).key },
+                        state: {
+                            ...inputs,
+                            privateKeyPem: tokenSigningGenerationOf(resourceName) === undefined
+                                ? peerCaPems(peerCaGenerationOf(resourceName)).key : tokenSigningKeyPemOf(tokenSigningGenerationOf(resourceName)!),
+                        },
                     };
                 case "tls:index/selfSignedCert:SelfSignedCert":
                     return { id: `${resourceName}-id`, state: { ...inputs, certPem: peerCaPems(peerCaGenerationOf(resourceName)).certificate } };
