@@ -25,7 +25,6 @@
  */
 import type { EtcdFeaturePart } from "./bootstrap";
 import { etcdUnitName, promoteUnitName } from "./bootstrap";
-import { shown } from "./etcd";
 import { emptyPayloadSha256, s3ClientFragment } from "./s3-client";
 
 /** The secrets bucket's keys of access control (the members' role may read this prefix). */
@@ -213,11 +212,6 @@ export interface AccessControlContext {
     curlOptions: string;
     /** The token signing key's generation: named in the settings when not 0, so that a new key rolls the members. */
     tokenSigningKeyGeneration: number;
-}
-
-/** Why `generation` cannot be the token signing key's, as the argument `name`; none when it can. */
-export function tokenSigningKeyGenerationProblems(generation: unknown, name: string): string[] {
-    return Number.isInteger(generation) && (generation as number) >= 0 ? [] : [`${name} ${shown(generation)}: use a whole number from 0`];
 }
 
 export function accessControlPart(context: AccessControlContext): AccessControlPart {

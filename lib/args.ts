@@ -11,11 +11,11 @@ import type * as pulumi from "@pulumi/pulumi";
 import { InstanceType } from "@pulumi/aws/types/enums/ec2";
 import {
     defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingDefaults, etcdTimingProblems, isDnsName, isImageRepository, isWholeNumberIn,
-    parseEtcdRelease,
+    generationProblems, parseEtcdRelease,
     supportedClusterSizes, supportedEtcdBranches,
 } from "./etcd";
-import { rootPasswordProblem, tokenSigningKeyGenerationProblems } from "./access-control";
-import { parsedPeerCaCertificate, peerCaPrivateKeyProblem } from "./peer-ca";
+import { rootPasswordProblem } from "./access-control";
+import { CheckedPeerCaCertificate, checkedPeerCaCertificate, peerCaPrivateKeyProblem } from "./peer-ca";
 import { BootstrapMethod, bootstrapMethods, leaveTagKey } from "./bootstrap";
 import { defaultDiscoveryService, isDiscoveryServiceUrl, isDiscoveryUrl } from "./discovery-request";
 import type { BackupSettings } from "./backup";
@@ -258,17 +258,21 @@ export interface Etcd3ClusterArgs {
     peerCaRotation?: PeerCaRotation;
     /**
      * Your own peer CA instead of the one the component makes: its
-     * certificate, PEM (not a secret: it is the `caCertificate` clients verify
-     * the members with). The members sign their certificates with it and
-     * trust it alone, so an intermediate CA of your PKI is fine (give it
-     * without its issuers): certificates from the rest of your PKI are refused
-     * at the peer port. It must be a CA certificate valid now, with an RSA
-     * (2048 bits or more) or ECDSA (P-256, P-384, P-521) key. Needs
+     * certificate, PEM, a plain string (not a secret: it is the
+     * `caCertificate` clients verify the members with). The members sign
+     * their certificates with it (so whoever controls a member can: give a CA
+     * dedicated to this cluster) and trust it alone, so an intermediate is
+     * fine (give it without its issuers; the members serve it after their own
+     * certificates): certificates from the rest of your PKI are refused at
+     * the peer port. It must be a CA certificate valid now, with an RSA (2048
+     * bits or more) or ECDSA (P-256, P-384, P-521) key, and an extended key
+     * usage, if any, that allows serverAuth and clientAuth. Needs
      * `peerCaPrivateKey` and `peerTls`; not with `peerCaRotation` (which
-     * rotates the component's own CA). It cannot change on a running cluster,
-     * and the component does not renew it: every `pulumi up` warns a year
-     * before it expires. Read it from a file, or `pulumi config set
-     * peerCaCertificate -- "$(cat ca.crt)"`.
+     * rotates the component's own CA). On a running cluster it can only be
+     * renewed (the same key and subject: the members roll onto it); every
+     * `pulumi up` warns a year before it expires. Read it from a file, or
+     * `pulumi config set peerCaCertificate -- "$(cat ca.crt)"`. See the
+     * README's "Your own peer CA".
      * Default none: the component makes the CA (see `peerTls`).
      */
     peerCaCertificate?: string;
@@ -722,8 +726,8 @@ export interface ResolvedEtcd3ClusterArgs {
     tags: Record<string, string>;
 }
 
-/** A peer CA the user gave (see peer-ca.ts). */
-export interface GivenPeerCa {
+/** A peer CA the user gave (see peer-ca.ts), and what its checks found. */
+export interface GivenPeerCa extends CheckedPeerCaCertificate {
     certificatePem: string;
     /** Checked here when a plain string; an Output is checked once known (tls.ts). */
     privateKeyPem: pulumi.Input<string>;
@@ -1168,13 +1172,13 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
     const clientTls = args.clientTls ?? (encryptedByDefault && peerTls);
     const peerCa: PeerCaRound = { generation: args.peerCaGeneration ?? argumentDefaults.peerCaGeneration, rotation: args.peerCaRotation };
     peerCaRoundProblems(peerCa, "peerCaGeneration", "peerCaRotation").forEach(problem);
-    const peerCaArgument = (["peerCaCertificate", "peerCaPrivateKey", "peerCaRotation", "peerCaGeneration"] as const)
-        .find((argument) => givenOtherThanDefault(args, argument));
+    const rotationArguments = ["peerCaRotation", "peerCaGeneration"] as const;
+    const peerCaArgument = (["peerCaCertificate", "peerCaPrivateKey", ...rotationArguments] as const).find((argument) => givenOtherThanDefault(args, argument));
     if (!peerTls && peerCaArgument) {
         problem(`${peerCaArgument}: the peer CA is peerTls's, and peerTls is off; leave it out, or turn peerTls on`);
     }
     const givenPeerCa = givenPeerCaSettings(args, problem);
-    const rotationArgument = (["peerCaRotation", "peerCaGeneration"] as const).find((argument) => givenOtherThanDefault(args, argument));
+    const rotationArgument = rotationArguments.find((argument) => givenOtherThanDefault(args, argument));
     if (givenPeerCa && rotationArgument) {
         problem(`${rotationArgument}: a rotation replaces the component's own peer CA with a next one it makes, and peerCaCertificate gives yours; ` +
             "leave peerCaRotation and peerCaGeneration out");
@@ -1195,7 +1199,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         problem(passwordProblem);
     }
     const tokenSigningKeyGeneration = args.tokenSigningKeyGeneration ?? argumentDefaults.tokenSigningKeyGeneration;
-    tokenSigningKeyGenerationProblems(tokenSigningKeyGeneration, "tokenSigningKeyGeneration").forEach(problem);
+    generationProblems(tokenSigningKeyGeneration, "tokenSigningKeyGeneration").forEach(problem);
     if (!accessControl && givenOtherThanDefault(args, "tokenSigningKeyGeneration")) {
         problem("tokenSigningKeyGeneration: the members sign clients' tokens only with access control, and rootPassword is not given; leave it out, or give rootPassword");
     }
@@ -1334,9 +1338,9 @@ function givenPeerCaSettings(args: Etcd3ClusterArgs, problem: (text: string) => 
     if (certificatePem === undefined || privateKeyPem === undefined) {
         return undefined;
     }
-    const parsed = parsedPeerCaCertificate(certificatePem, Date.now());
-    if ("problem" in parsed) {
-        problem(parsed.problem);
+    const checked = checkedPeerCaCertificate(certificatePem, Date.now());
+    if ("problem" in checked) {
+        problem(checked.problem);
         return undefined;
     }
     // An Output is checked once known (tls.ts), before anything reads it.
@@ -1344,7 +1348,7 @@ function givenPeerCaSettings(args: Etcd3ClusterArgs, problem: (text: string) => 
     if (keyProblem) {
         problem(keyProblem);
     }
-    return { certificatePem, privateKeyPem };
+    return { ...checked, certificatePem, privateKeyPem };
 }
 
 /** The HTTPS listener's settings, or none without a certificate; each problem goes to `problem`. */

@@ -19,7 +19,7 @@ import { createLoadBalancer, LoadBalancerKind } from "./loadbalancer";
 import { createNetwork } from "./network";
 import { ClusterFormation, createNodes } from "./nodes";
 import { Etcd3ClusterOutputs, outputNames } from "./outputs";
-import { peerCaIdentity } from "./peer-ca";
+import { generatedPeerCa } from "./peer-ca";
 import { PeerCaRecord, peerCaRotationWarning, PeerCaStep } from "./peer-ca-record";
 import { createSecurityGroups } from "./security-groups";
 import { caExpiryWarning, createSecretStore } from "./tls";
@@ -67,7 +67,7 @@ export class Etcd3Cluster extends pulumi.ComponentResource implements Etcd3Clust
             clientTls: resolved.clientTls,
             accessControl: resolved.rootPassword !== undefined,
             ...peerCaStep,
-            peerCaCertificate: peerCaIdentity(resolved.givenPeerCa?.certificatePem),
+            peerCaCertificate: resolved.givenPeerCa?.identity ?? generatedPeerCa,
         }, { parent: this });
 
         // After the guard: on a stack made before the record existed, the guard's state still holds the size it was created with.

@@ -38,7 +38,7 @@ export interface ClusterGuardFacts {
     peerCaGeneration: number;
     /** The step of the peer CA's rotation under way, `none` for none. */
     peerCaRotation: "none" | PeerCaRotation;
-    /** Whose the peer CA is: `generated` for the component's own, or the fingerprint of the one given (peer-ca.ts). */
+    /** Whose the peer CA is: `generated` for the component's own, or the subject and key of the one given (peer-ca.ts). */
     peerCaCertificate: string;
 }
 
@@ -80,6 +80,8 @@ function numberRule(argument: keyof ClusterGuardFacts, refuses: (old: number, ne
 }
 
 const rebuild = "run `pulumi destroy` first, or create a second Etcd3Cluster";
+/** A given peer CA may be renewed (peer-ca.ts): what the guard keeps of it stays. */
+const renewalTaken = " (a certificate renewed for the same key and subject is taken)";
 
 /** A peer CA rotation's steps in the order they are taken, within a generation. */
 const peerCaSteps = ["none", "trust-next", "sign-with-next"] as const;
@@ -202,13 +204,13 @@ export const clusterGuardRules: readonly ClusterGuardRule[] = [
             : `the peer CA cannot change from ${peerCaShown(olds.peerCaCertificate!)} to ${peerCaShown(news.peerCaCertificate)} on a running ` +
               "cluster: a member trusts only the CA it had when it started, so the members not rolled yet would refuse the first member " +
               "rolled, the roll would stop there, and one more member lost would cost the quorum. Keep peerCaCertificate and " +
-              `peerCaPrivateKey as they were${olds.peerCaCertificate === generatedPeerCa ? " (left out)" : ""}; for another CA, build a new cluster ` +
-              `(backups and restoreFrom move the data): ${rebuild}.`),
+              `peerCaPrivateKey as they were${olds.peerCaCertificate === generatedPeerCa ? " (left out)" : renewalTaken}; for another CA, build a new ` +
+              `cluster (backups and restoreFrom move the data): ${rebuild}.`),
     },
 ];
 
 /** A peer CA as the guard's refusal names it. */
-const peerCaShown = (identity: string) => (identity === generatedPeerCa ? "the component's own" : `the one given (certificate ${identity})`);
+const peerCaShown = (identity: string) => (identity === generatedPeerCa ? "the component's own" : `the one given (${identity})`);
 
 /** Every refusal for going from `olds` (state) to `news` (program), as the messages the user will read. */
 export function clusterGuardRefusals(olds: Partial<ClusterGuardFacts>, news: ClusterGuardFacts): string[] {

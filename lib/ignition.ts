@@ -4,7 +4,7 @@
  * by Flatcar since 3185 and by Debian's `ignition-validate`.
  */
 import { gzipSync } from "zlib";
-import { AccessControlPart, accessControlPart, etcdctlCredentialVariables, tokenSigningKeyGenerationProblems } from "./access-control";
+import { AccessControlPart, accessControlPart, etcdctlCredentialVariables } from "./access-control";
 import { dataVolumePart, dataVolumeIdProblems, etcdDataDirectory, UnitPart } from "./data-volume";
 import {
     bootstrapPart, etcdUnitName, clusterTokenProblems, foundingClusterSizeProblems, discoveryBootstrapFlags, FilePart, SlotMember, slotMembersProblems,
@@ -12,8 +12,8 @@ import {
 } from "./bootstrap";
 import { isDiscoveryUrl } from "./discovery-request";
 import {
-    clientUrl, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, isImageRepository, isMemberName, isWholeNumberIn,
-    parseEtcdRelease, UrlScheme, peerUrl, shown, supportedEtcdBranches,
+    clientUrl, defaultEtcdVersion, defaultImageRepository, EtcdRelease, etcdTimingProblems, generationProblems, isImageRepository, isMemberName,
+    isWholeNumberIn, parseEtcdRelease, UrlScheme, peerUrl, shown, supportedEtcdBranches,
 } from "./etcd";
 import { MaintenanceOptions, maintenanceFlags, maintenancePart, maintenanceProblems } from "./maintenance";
 import {
@@ -233,7 +233,7 @@ function resolve(options: EtcdNodeIgnitionOptions): ResolvedOptions {
         problems.push("accessControl: root's password and the tokens it buys would cross the network in clear; give clientTls (and peerTls)");
     }
     if (options.tokenSigningKeyGeneration !== undefined) {
-        problems.push(...tokenSigningKeyGenerationProblems(options.tokenSigningKeyGeneration, "tokenSigningKeyGeneration"));
+        problems.push(...generationProblems(options.tokenSigningKeyGeneration, "tokenSigningKeyGeneration"));
         if (options.accessControl !== true) {
             problems.push("tokenSigningKeyGeneration: the token signing key is access control's; give accessControl");
         }

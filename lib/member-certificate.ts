@@ -26,7 +26,7 @@
  *   certificate from the same CA (`--peer-client-cert-auth`).
  */
 import type { EtcdFeaturePart } from "./bootstrap";
-import { isDnsName, shown, UrlScheme } from "./etcd";
+import { generationProblems, isDnsName, shown, UrlScheme } from "./etcd";
 import { timedOneshot } from "./maintenance";
 import { emptyPayloadSha256, isAwsRegion, s3ClientFragment } from "./s3-client";
 import { isVirtualHostedBucketName } from "./snapshots";
@@ -47,6 +47,12 @@ export interface PeerTlsOptions {
     region: string;
     /** Which peer CAs are trusted and which signs; default generation 0, the one the stack was created with, and no rotation. */
     ca?: PeerCaRound;
+    /**
+     * With a CA the user gave (peer-ca.ts): its certificate's SHA-256
+     * fingerprint, named in the settings so that a renewed certificate rolls
+     * the members onto it. Default none: the component's own CA.
+     */
+    givenCaFingerprint?: string;
 }
 
 /** Which peer CAs the cluster has (tls.ts makes them): its generation's, and during a rotation the next one's too. */
@@ -110,7 +116,7 @@ export function peerTlsProblems(options: PeerTlsOptions): string[] {
 /** Why `round` names no peer CAs, each problem under the names given for its fields. */
 export function peerCaRoundProblems(round: PeerCaRound, generationName: string, rotationName: string): string[] {
     return [
-        ...Number.isInteger(round.generation) && round.generation >= 0 ? [] : [`${generationName} ${shown(round.generation)}: use a whole number from 0`],
+        ...generationProblems(round.generation, generationName),
         ...round.rotation === undefined || peerCaRotations.includes(round.rotation) ? []
             : [`${rotationName} ${shown(round.rotation)}: use ${peerCaRotations.map((step) => `"${step}"`).join(" or ")}, or leave it out`],
     ];
@@ -177,6 +183,12 @@ printf '%s\\n' "subjectAltName=$names_given" "basicConstraints=critical,CA:FALSE
     "extendedKeyUsage=serverAuth,clientAuth" > "$work/extensions"
 openssl x509 -req -in "$work/peer.csr" -CA "$work/ca.crt" -CAkey "$signing/ca.key" -set_serial "0x$(openssl rand -hex 16)" \\
     -days "$CERTIFICATE_DAYS" -sha256 -extfile "$work/extensions" -out "$work/peer.crt"
+# A signing CA that is not its own issuer (an intermediate the user gave) is served after the certificate, so that a
+# client trusting only the CA's issuer can build the chain.
+signer_subject=$(openssl x509 -in "$work/ca.crt" -noout -subject) signer_issuer=$(openssl x509 -in "$work/ca.crt" -noout -issuer)
+if [[ \${signer_subject#subject=} != "\${signer_issuer#issuer=}" ]]; then
+    openssl x509 -in "$work/ca.crt" >> "$work/peer.crt"
+fi
 # Each file is replaced whole (a rename), so a handshake reads either the old one or the new one.
 mv "$work/ca.crt" "$ca"
 mv "$work/peer.crt" "$cert"
@@ -218,6 +230,7 @@ export function memberCertificatePart(options: PeerTlsOptions, context: MemberCe
         // changes them, which is what rolls the members (etcd reads the CAs it trusts only when it starts).
         ...options.ca?.generation ? [`PEER_CA_GENERATION=${options.ca.generation}`] : [],
         ...options.ca?.rotation ? [`PEER_CA_ROTATION=${options.ca.rotation}`] : [],
+        ...options.givenCaFingerprint ? [`PEER_CA_CERTIFICATE_SHA256=${options.givenCaFingerprint}`] : [],
         "",
     ].join("\n");
     const command = `/bin/bash ${memberCertificateScriptPath} \${${context.privateIpVariable}}`;

@@ -9,13 +9,16 @@
  * trusted file as an anchor, and certificates from the rest of that PKI are
  * refused at the peer port. It is checked before anything is created: one
  * CA certificate, valid now, with an RSA (2048 bits or more) or ECDSA
- * (P-256, P-384, P-521) key that openssl signs with SHA-256 and Go verifies;
- * its private key, unencrypted PEM, must be the certificate's. No message
- * ever shows the key.
+ * (P-256, P-384, P-521) key that openssl signs with SHA-256 and Go verifies,
+ * and no extended key usage that leaves out a member's (Go checks it up to
+ * the anchor); its private key, unencrypted PEM, must be the certificate's.
+ * No message ever shows the key. The guard keeps its subject and public key,
+ * so a certificate renewed for both may replace it; the members then roll
+ * onto it (member-certificate.ts names its fingerprint in their settings).
  */
-import { createPrivateKey, KeyObject, X509Certificate } from "crypto";
+import { createHash, createPrivateKey, KeyObject, X509Certificate } from "crypto";
 
-/** The guard's record of a cluster whose peer CA is the component's own (see {@link peerCaIdentity}). */
+/** The guard's record of a cluster whose peer CA is the component's own (see {@link peerCaIdentity} for a given one). */
 export const generatedPeerCa = "generated";
 
 /** The curves a given CA's ECDSA key may use, as Node.js names them, and as the user knows them. */
@@ -33,20 +36,36 @@ function keyTypeProblem(key: KeyObject): string | undefined {
         return (details.modulusLength ?? 0) >= minimumRsaBits ? undefined : `an RSA key of ${details.modulusLength} bits, fewer than ${minimumRsaBits}`;
     }
     if (key.asymmetricKeyType === "ec") {
-        return details.namedCurve !== undefined && details.namedCurve in supportedCurves ? undefined : `an ECDSA key on curve ${details.namedCurve}`;
+        return details.namedCurve !== undefined && details.namedCurve in supportedCurves ? undefined
+            : `an ECDSA key on ${details.namedCurve === undefined ? "explicit curve parameters" : `curve ${details.namedCurve}`}`;
     }
     return `a key of type ${key.asymmetricKeyType}`;
 }
 
 const allowedKeys = `RSA of ${minimumRsaBits} bits or more, or ECDSA on ${Object.values(supportedCurves).join(", ")}`;
 
-/** The certificate, parsed, or why it cannot be the peer CA; `now` in milliseconds. */
-export function parsedPeerCaCertificate(pem: string, now: number): { certificate: X509Certificate } | { problem: string } {
+/** What the component keeps of a given CA's certificate once checked. */
+export interface CheckedPeerCaCertificate {
+    /** What the guard keeps: its subject and its key, which a renewed certificate keeps too (see {@link peerCaIdentity}). */
+    identity: string;
+    /** The certificate's SHA-256 fingerprint, as openssl prints it: a new one (a renewal) rolls the members. */
+    fingerprint: string;
+    /** When it expires, RFC 3339. */
+    validityEnd: string;
+}
+
+/** The extended key usages a member's certificate needs, which Go checks on every certificate of the chain, the anchor too. */
+const memberKeyUsages: Record<string, string> = { "1.3.6.1.5.5.7.3.1": "serverAuth", "1.3.6.1.5.5.7.3.2": "clientAuth" };
+const anyExtendedKeyUsage = "2.5.29.37.0";
+
+/** The certificate checked, or why it cannot be the peer CA; `now` in milliseconds. */
+export function checkedPeerCaCertificate(pem: string, now: number): CheckedPeerCaCertificate | { problem: string } {
     const problem = (text: string) => ({ problem: `peerCaCertificate: ${text}` });
     if (/PRIVATE KEY-----/.test(pem)) {
         // Not shown, and not kept: the certificate is a plain argument, in plain state.
         return problem("it holds a private key, which would be kept in clear in the stack's state; give the CA's certificate alone here, " +
-            "and its key in peerCaPrivateKey, as a secret");
+            "and its key in peerCaPrivateKey, as a secret. If it came from stack config, it is already in clear in Pulumi.<stack>.yaml: " +
+            "remove it from there and take the key as exposed");
     }
     const blocks = pem.match(certificateBlock)?.length ?? 0;
     if (blocks !== 1) {
@@ -60,12 +79,23 @@ export function parsedPeerCaCertificate(pem: string, now: number): { certificate
         return problem(`not a PEM certificate openssl or Node.js can read (${(error as Error).message})`);
     }
     const named = `"${certificate.subject.replace(/\n/g, ", ")}"`;
+    // Node's (OpenSSL's) check: CA:TRUE in the basic constraints, and certificate signing in the key usage when it has one.
     if (!certificate.ca) {
-        return problem(`${named} is not a CA certificate (its basic constraints do not say CA:TRUE), so the members' certificates it signed would be refused`);
+        return problem(`${named} is not a CA certificate (its basic constraints must say CA:TRUE, and its key usage, when it has one, ` +
+            "must allow signing certificates), so the members' certificates it signed would be refused");
+    }
+    const usages = certificate.keyUsage;
+    const missing = usages === undefined || usages.includes(anyExtendedKeyUsage) ? []
+        : Object.entries(memberKeyUsages).filter(([oid]) => !usages.includes(oid)).map(([, usage]) => usage);
+    if (missing.length > 0) {
+        return problem(`${named} limits its extended key usage without ${missing.join(" and ")}; each member's certificate is a server and a client ` +
+            "to its peers, and etcd's TLS checks the usage up to the CA, so the members would refuse each other. Give a CA without an " +
+            "extended key usage, or with both serverAuth and clientAuth");
     }
     const [from, to] = [Date.parse(certificate.validFrom), Date.parse(certificate.validTo)];
     if (!(to > now)) {
-        return problem(`${named} expired on ${certificate.validTo}; give one valid for the cluster's lifetime`);
+        return problem(`${named} expired on ${certificate.validTo}; members trusting it refuse each other's certificates. A running cluster ` +
+            "with it has stopped: build a new cluster with a new CA and move the data (backups and restoreFrom)");
     }
     if (!(from <= now)) {
         return problem(`${named} is not valid before ${certificate.validFrom}`);
@@ -74,12 +104,16 @@ export function parsedPeerCaCertificate(pem: string, now: number): { certificate
     if (keyProblem) {
         return problem(`${named} has ${keyProblem}; the members sign with it using SHA-256: use ${allowedKeys}`);
     }
-    return { certificate };
+    return {
+        identity: peerCaIdentity(certificate),
+        fingerprint: certificate.fingerprint256,
+        validityEnd: new Date(to).toISOString(),
+    };
 }
 
 /**
  * Why `keyPem` cannot be the private key of the CA `certificatePem` (already
- * checked by {@link parsedPeerCaCertificate}); undefined when it is.
+ * checked by {@link checkedPeerCaCertificate}); undefined when it is.
  */
 export function peerCaPrivateKeyProblem(keyPem: unknown, certificatePem: string): string | undefined {
     if (typeof keyPem !== "string") {
@@ -99,15 +133,12 @@ export function peerCaPrivateKeyProblem(keyPem: unknown, certificatePem: string)
 }
 
 /**
- * What the guard keeps of the peer CA: {@link generatedPeerCa} for the
- * component's own, or the given certificate's SHA-256 fingerprint (not a
- * secret: the certificate is the one clients verify the members with).
+ * What the guard keeps of a given peer CA: its subject and the SHA-256 of
+ * its public key (neither is secret). A certificate renewed for the same key
+ * and subject verifies the same member certificates, so it may replace the
+ * old one on a running cluster; any other CA may not.
  */
-export function peerCaIdentity(certificatePem: string | undefined): string {
-    return certificatePem === undefined ? generatedPeerCa : `SHA-256 ${new X509Certificate(certificatePem).fingerprint256}`;
-}
-
-/** When the certificate expires, RFC 3339. */
-export function peerCaValidityEnd(certificatePem: string): string {
-    return new Date(Date.parse(new X509Certificate(certificatePem).validTo)).toISOString();
+function peerCaIdentity(certificate: X509Certificate): string {
+    const key = createHash("sha256").update(certificate.publicKey.export({ type: "spki", format: "der" })).digest("hex").toUpperCase();
+    return `subject "${certificate.subject.replace(/\n/g, ", ")}", public key SHA-256 ${key.match(/../g)!.join(":")}`;
 }

@@ -129,7 +129,7 @@ export function memberIgnitionOptions(args: ResolvedEtcd3ClusterArgs, member: Me
             intervalMinutes: args.backup.intervalMinutes,
         },
         restore: facts.restoreSource,
-        peerTls: args.peerTls ? { ...peerCertificateSource(facts), ca: args.peerCa } : undefined,
+        peerTls: args.peerTls ? { ...peerCertificateSource(facts), ca: args.peerCa, givenCaFingerprint: args.givenPeerCa?.fingerprint } : undefined,
         clientTls: args.clientTls ? { dnsNames: facts.certificateDnsNames ?? [] } : undefined,
         accessControl: args.rootPassword !== undefined,
         tokenSigningKeyGeneration: args.rootPassword !== undefined ? args.tokenSigningKeyGeneration : undefined,

@@ -29,7 +29,7 @@ import * as tls from "@pulumi/tls";
 import { accessControlSecretsPrefix, rootPasswordKey, rootPasswordProblem, tokenSigningKeyKey } from "./access-control";
 import type { GivenPeerCa } from "./args";
 import { peerCaCertificateKey, peerCaPrivateKeyKey, PeerCaRound, tlsSecretsPrefix } from "./member-certificate";
-import { peerCaPrivateKeyProblem, peerCaValidityEnd } from "./peer-ca";
+import { peerCaPrivateKeyProblem } from "./peer-ca";
 
 /** How long the peer CA is valid; its members' certificates are renewed on the members, the CA itself is not (see the README). */
 export const peerCaValidityYears = 10;
@@ -222,6 +222,6 @@ function givenPeerCaSecrets(given: GivenPeerCa): PeerCaSecrets {
     return {
         trustBundle: pulumi.output(given.certificatePem),
         signingKey: checkedSecret(given.privateKeyPem, (key) => peerCaPrivateKeyProblem(key, given.certificatePem)),
-        validityEnd: pulumi.output(peerCaValidityEnd(given.certificatePem)),
+        validityEnd: pulumi.output(given.validityEnd),
     };
 }

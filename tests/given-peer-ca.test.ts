@@ -3,7 +3,7 @@
  * resource graph (lib/args.ts, lib/tls.ts, lib/cluster.ts, Pulumi mocks):
  * what the secrets bucket holds, what clients and the guard are given, the
  * refusals before anything is created, and the expiry warning. The members
- * booting with one run for real in tests/local-given-peer-ca.test.ts.
+ * booting with one run for real in tests/local-peer-tls.test.ts.
  */
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +18,7 @@ installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs, Etcd3ClusterArgumentError } from "../lib";
 import { resolveArgs } from "../lib/args";
 import { memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
-import { peerCaIdentity } from "../lib/peer-ca";
+import { checkedPeerCaCertificate, CheckedPeerCaCertificate } from "../lib/peer-ca";
 import { createTestCertificateAuthority, TestCertificateAuthority } from "../local/test-certificates";
 import { buildWithSecrets, fileIn, INSTANCE, inputsOf, secretsBucket } from "./support/secrets-graph";
 
@@ -55,11 +55,12 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
             certificates: [],
             objects: { [peerCaCertificateKey]: ca.certificate, [peerCaPrivateKeyKey]: secret(ca.key) },
             caCertificate: ca.certificate,
-            guard: peerCaIdentity(ca.certificate),
+            guard: (checkedPeerCaCertificate(ca.certificate, Date.now()) as CheckedPeerCaCertificate).identity,
             // The same settings as with the component's own CA: a member reads the CA from the bucket either way.
+            // With the certificate's fingerprint: a renewed certificate rolls the members onto it.
             settings: [0, 1, 2].map((member) => [
                 `MEMBER_NAME=etcd3-cluster-${member}`, `TLS_BUCKET=${secretsBucket(name)}`, "TLS_REGION=eu-west-2", "CERTIFICATE_DAYS=90", "RENEWAL_DAYS=30",
-                "CERTIFICATE_DNS_NAMES=", "",
+                "CERTIFICATE_DNS_NAMES=", `PEER_CA_CERTIFICATE_SHA256=${new X509Certificate(ca.certificate).fingerprint256}`, "",
             ].join("\n")),
         });
     });
@@ -67,7 +68,7 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
     it("resolves to the certificate and the key as given", () => {
         const key = pulumi.secret(ca.key);
         expect(resolveArgs("kv", { peerTls: true, peerCaCertificate: ca.certificate, peerCaPrivateKey: key }).givenPeerCa)
-            .to.deep.equal({ certificatePem: ca.certificate, privateKeyPem: key });
+            .to.deep.equal({ ...checkedPeerCaCertificate(ca.certificate, Date.now()), certificatePem: ca.certificate, privateKeyPem: key });
     });
 
     it("keeps a key given as a plain string secret in the bucket object's state", async () => {

@@ -160,9 +160,9 @@ describe("ClusterGuard as the engine runs it", function () {
 
     it("takes a state from before a CA could be given as the component's own: refuses giving one on the running cluster", async () => {
         const { peerCaCertificate: _absent, ...olderState } = await engine.host.update(await declare(facts({ peerTls: true })), created.id, created.outs);
-        const resource = await declare(facts({ peerTls: true, peerCaCertificate: "SHA-256 0A:1B" }));
+        const resource = await declare(facts({ peerTls: true, peerCaCertificate: 'subject "CN=kv", public key SHA-256 0A:1B' }));
         expect(await failureOf(engine.host.diff(resource, created.id, olderState)))
-            .to.equal(givenPeerCaRefusal("the component's own", "the one given (certificate SHA-256 0A:1B)", true));
+            .to.equal(givenPeerCaRefusal("the component's own", 'the one given (subject "CN=kv", public key SHA-256 0A:1B)', true));
     });
 
     it("takes a state from before access control existed as without it: refuses adding rootPassword", async () => {

@@ -148,13 +148,13 @@ describe("ClusterGuard's rules and provider (lib/guard.ts)", () => {
         });
 
         describe("a peer CA the user gives", () => {
-            const [mine, next] = ["SHA-256 0A:1B", "SHA-256 2C:3D"];
+            const [mine, next] = ['subject "CN=kv", public key SHA-256 0A:1B', 'subject "CN=kv", public key SHA-256 2C:3D'];
             const given = (peerCaCertificate: string) => facts({ peerTls: true, peerCaCertificate });
 
             it("refuses giving one on a cluster made with the component's own CA, another in its place, or going back to the component's own", () => {
-                expect(clusterGuardRefusals(given("generated"), given(mine))).to.deep.equal([givenPeerCaRefusal("the component's own", `the one given (certificate ${mine})`, true)]);
-                expect(clusterGuardRefusals(given(mine), given(next))).to.deep.equal([givenPeerCaRefusal(`the one given (certificate ${mine})`, `the one given (certificate ${next})`, false)]);
-                expect(clusterGuardRefusals(given(mine), given("generated"))).to.deep.equal([givenPeerCaRefusal(`the one given (certificate ${mine})`, "the component's own", false)]);
+                expect(clusterGuardRefusals(given("generated"), given(mine))).to.deep.equal([givenPeerCaRefusal("the component's own", `the one given (${mine})`, true)]);
+                expect(clusterGuardRefusals(given(mine), given(next))).to.deep.equal([givenPeerCaRefusal(`the one given (${mine})`, `the one given (${next})`, false)]);
+                expect(clusterGuardRefusals(given(mine), given("generated"))).to.deep.equal([givenPeerCaRefusal(`the one given (${mine})`, "the component's own", false)]);
             });
 
             it("keeps the same one, and the component's own", () => {

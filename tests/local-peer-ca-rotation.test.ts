@@ -18,6 +18,7 @@ import type { Etcd3ClusterArgs } from "../lib/args";
 import { memberCertificateFiles, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
 import type { LocalCluster, LocalNode } from "../local/cluster";
 import { useLocalCluster } from "./helpers/local-cluster";
+import { issueFrom } from "./helpers/peer-certificates";
 import {
     checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, StoredValue, WriteRecord, writeCheckProblems,
 } from "./helpers/paced-writes";
@@ -43,19 +44,6 @@ function storedCa(cluster: LocalCluster, s3: Awaited<ReturnType<LocalCluster["s3
     const bucket = /^TLS_BUCKET=(.*)$/m.exec(fs.readFileSync(onNode(cluster.nodes[0], memberCertificateSettingsPath), "utf8"))![1];
     const objects = s3!.objects(bucket);
     return { certificate: objects.get(peerCaCertificateKey)!.body.toString("utf8"), key: objects.get(peerCaPrivateKeyKey)!.body.toString("utf8") };
-}
-
-/** A client certificate for 127.0.0.1 issued by the CA whose certificate (the first in `caPem`) and key are given: what a peer would present. */
-async function issueFrom(directory: string, label: string, caPem: string, caKeyPem: string): Promise<{ certificate: string; key: string }> {
-    const file = (name: string) => path.join(directory, `${label}.${name}`);
-    fs.writeFileSync(file("ca.crt"), caPem);
-    fs.writeFileSync(file("ca.key"), caKeyPem, { mode: 0o600 });
-    fs.writeFileSync(file("extensions"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
-    await run("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file("key")], { timeout: 10_000 });
-    await run("openssl", ["req", "-new", "-key", file("key"), "-subj", `/CN=${label}`, "-out", file("csr")], { timeout: 10_000 });
-    await run("openssl", ["x509", "-req", "-in", file("csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"), "-set_serial", "1", "-days", "1",
-        "-extfile", file("extensions"), "-out", file("crt")], { timeout: 10_000 });
-    return { certificate: file("crt"), key: file("key") };
 }
 
 /** Whether a member's peer port answers `GET /members` (200) to a client presenting `client`'s certificate. */

@@ -18,6 +18,7 @@ import { memberCertificateFiles, memberCertificateServiceName, memberCertificate
 import type { LocalClusterOptions, LocalNode } from "../local/cluster";
 import { createTestCertificateAuthority, IssuedCertificate, TestCertificateAuthority } from "../local/test-certificates";
 import { etcdctl, loseDataAndReboot, members, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { issueFrom } from "./helpers/peer-certificates";
 
 const run = promisify(execFile);
 
@@ -28,6 +29,9 @@ const onNode = (node: LocalNode, nodePath: string) => path.join(node.root, nodeP
 async function certificateFields(file: string, ...fields: string[]): Promise<string> {
     return (await run("openssl", ["x509", "-in", file, "-noout", ...fields], { timeout: 10_000 })).stdout.trim();
 }
+
+/** The PEM certificates of a file, in order. */
+const certificatesIn = (file: string) => fs.readFileSync(file, "utf8").match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
 
 /** What curl gets from a member's peer port (`GET /members`) with `args`: its exit code and HTTP status. */
 async function peerPortAnswer(node: LocalNode, ...args: string[]): Promise<{ exitCode: number; status: string }> {
@@ -85,12 +89,13 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         }
     });
 
-    it("gives each member a certificate from the CA for its own address, valid 90 days, its key readable by root alone and the CA's key gone", async () => {
+    it("gives each member a certificate from the CA for its own address, valid 90 days, served alone, its key readable by root alone and the CA's key gone", async () => {
         for (const node of cluster().nodes) {
             const certificate = onNode(node, memberCertificateFiles.certificate);
             await run("openssl", ["verify", "-CAfile", onNode(node, memberCertificateFiles.ca), certificate], { timeout: 10_000 });
             expect(await certificateFields(certificate, "-ext", "subjectAltName")).to.equal(`X509v3 Subject Alternative Name: \n    IP Address:${node.ip}`);
             expect(await certificateFields(certificate, "-subject")).to.equal(`subject=O = etcd3-cluster, CN = ${node.name}`);
+            expect(certificatesIn(certificate), "served alone: the component's CA is its own issuer").to.have.length(1);
             const notAfter = Date.parse((await certificateFields(certificate, "-enddate")).replace("notAfter=", ""));
             expect((notAfter - Date.now()) / 86_400_000, node.name).to.be.within(89.9, 90);
             expect((fs.statSync(onNode(node, memberCertificateFiles.key)).mode & 0o777).toString(8)).to.equal("600");
@@ -216,7 +221,7 @@ describe("local cluster of 3 with peerTls and the user's own intermediate CA (pe
     const cluster = useLocalCluster(options);
     after(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-    it("forms the cluster, each member trusting the given CA alone and signed by it", async () => {
+    it("forms the cluster, each member trusting the given CA alone, signed by it, and serving it after its own certificate", async () => {
         const { nodes, clusterUrl } = cluster();
         expect((await v3Put(clusterUrl, "given-ca/formed", Buffer.from("yes"))).status).to.equal(200);
         expect((await v3Get(nodes[2].clientUrl, "given-ca/formed"))?.toString()).to.equal("yes");
@@ -226,17 +231,26 @@ describe("local cluster of 3 with peerTls and the user's own intermediate CA (pe
             // The intermediate as the anchor, as etcd's Go TLS takes it: without its issuer.
             await run("openssl", ["verify", "-partial_chain", "-CAfile", intermediate.certificateFile, certificate], { timeout: 10_000 });
             expect(await certificateFields(certificate, "-issuer"), node.name).to.equal("issuer=CN = company etcd peers");
+            const served = certificatesIn(certificate);
+            expect([served.length, served[1]], node.name).to.deep.equal([2, intermediate.certificate]);
         }
     });
 
-    it("refuses a peer with a certificate from the rest of the user's PKI: one the given CA's own issuer signed", async () => {
+    it("is verified by a client trusting only the user's root, which the given CA after each member's certificate lets it build the chain to", async () => {
+        const [node, other] = cluster().nodes;
+        const ownCertificate = ["--cert", onNode(other, memberCertificateFiles.certificate), "--key", onNode(other, memberCertificateFiles.key)];
+        expect(await peerPortAnswer(node, "--http1.1", "--cacert", root.certificateFile, ...ownCertificate)).to.deep.equal({ exitCode: 0, status: "200" });
+    });
+
+    it("takes a peer certificate the given CA signed, and refuses one from the rest of the user's PKI: the given CA's own issuer's", async () => {
         const node = cluster().nodes[1];
         const trustsCa = ["--http1.1", "--cacert", onNode(node, memberCertificateFiles.ca)];
-        const usages = ["serverAuth", "clientAuth"] as const;
-        const fromRoot = await root.issue("from-root", { ipAddresses: ["127.0.0.1"], usages: [...usages] });
-        expect(await peerPortAnswer(node, ...memberPeerCurlOptions(node)), "the bootstrap script's request").to.deep.equal({ exitCode: 0, status: "200" });
-        const answer = await peerPortAnswer(node, ...trustsCa, "--cert", fromRoot.certificateFile, "--key", fromRoot.keyFile);
-        expect(answer.status).to.equal("000");
-        expect(answer.exitCode).to.not.equal(0);
+        const fromGiven = await issueFrom(workDir, "from-given", intermediate.certificate, intermediate.key);
+        const fromRoot = await issueFrom(workDir, "from-root", root.certificate, root.key);
+        const withCertificate = (client: { certificate: string; key: string }) => peerPortAnswer(node, ...trustsCa, "--cert", client.certificate, "--key", client.key);
+        expect(await withCertificate(fromGiven), "a certificate from the given CA").to.deep.equal({ exitCode: 0, status: "200" });
+        const refused = await withCertificate(fromRoot);
+        expect(refused.status, "a certificate from the root").to.equal("000");
+        expect(refused.exitCode, "a certificate from the root").to.not.equal(0);
     });
 });

@@ -4,15 +4,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { generatedPeerCa, parsedPeerCaCertificate, peerCaIdentity, peerCaPrivateKeyProblem, peerCaValidityEnd } from "../lib/peer-ca";
+import { checkedPeerCaCertificate, peerCaPrivateKeyProblem } from "../lib/peer-ca";
 import { createTestCertificateAuthority, IssuedCertificate, openssl } from "../local/test-certificates";
 
 const run = promisify(execFile);
 
 /** The problem the certificate check finds, or undefined when it takes the certificate. */
 const certificateProblem = (pem: string) => {
-    const parsed = parsedPeerCaCertificate(pem, Date.now());
-    return "problem" in parsed ? parsed.problem : undefined;
+    const checked = checkedPeerCaCertificate(pem, Date.now());
+    return "problem" in checked ? checked.problem : undefined;
 };
 
 describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
@@ -23,18 +23,19 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
     /** A new directory under the suite's own. */
     const directory = () => fs.mkdtempSync(path.join(workDir, `${counter++}-`));
 
-    /** A self-signed CA certificate (CA:TRUE) over a key `openssl genpkey` makes with `keyOptions`. */
-    async function selfSignedCa(commonName: string, keyOptions: string[]): Promise<IssuedCertificate> {
+    /** A self-signed CA certificate over a key `openssl genpkey` makes with `keyOptions`, with `extensions` (by default CA:TRUE, certificate signing). */
+    async function selfSignedCa(commonName: string, keyOptions: string[], extensions = ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign"]) {
         const dir = directory();
         fs.writeFileSync(path.join(dir, "req.cnf"), [
             "[req]", "distinguished_name = dn", "x509_extensions = ca", "prompt = no",
             "[dn]", `CN = ${commonName}`,
-            "[ca]", "basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", "",
+            "[ca]", ...extensions, "",
         ].join("\n"));
         await openssl(["genpkey", ...keyOptions, "-out", "ca.key"], dir);
         await openssl(["req", "-x509", "-new", "-config", "req.cnf", "-key", "ca.key", "-days", "30", "-out", "ca.crt"], dir);
         const [certificateFile, keyFile] = [path.join(dir, "ca.crt"), path.join(dir, "ca.key")];
-        return { certificateFile, keyFile, certificate: fs.readFileSync(certificateFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
+        const issued: IssuedCertificate = { certificateFile, keyFile, certificate: fs.readFileSync(certificateFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
+        return issued;
     }
 
     describe("its certificate", () => {
@@ -53,7 +54,27 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
             const ca = await createTestCertificateAuthority(directory());
             const leaf = await ca.issue("leaf", { dnsNames: ["etcd.example.com"] });
             expect(certificateProblem(leaf.certificate)).to.equal(
-                "peerCaCertificate: \"CN=etcd.example.com\" is not a CA certificate (its basic constraints do not say CA:TRUE), so the members' certificates it signed would be refused");
+                "peerCaCertificate: \"CN=etcd.example.com\" is not a CA certificate (its basic constraints must say CA:TRUE, and its key usage, when it " +
+                "has one, must allow signing certificates), so the members' certificates it signed would be refused");
+        });
+
+        it("refuses a CA whose key usage does not allow signing certificates, saying so", async () => {
+            const ca = await selfSignedCa("no-cert-sign", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, digitalSignature"]);
+            expect(certificateProblem(ca.certificate)).to.equal("peerCaCertificate: \"CN=no-cert-sign\" is not a CA certificate (its basic constraints must " +
+                "say CA:TRUE, and its key usage, when it has one, must allow signing certificates), so the members' certificates it signed would be refused");
+        });
+
+        it("refuses a CA whose extended key usage leaves out a member's, which Go checks up to the CA; takes one that names both, or any", async () => {
+            const ec = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+            const withUsage = (name: string, usage: string) => selfSignedCa(name, ec, ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign", `extendedKeyUsage = ${usage}`]);
+            expect(certificateProblem((await withUsage("server-only", "serverAuth")).certificate)).to.equal(
+                "peerCaCertificate: \"CN=server-only\" limits its extended key usage without clientAuth; each member's certificate is a server and a client " +
+                "to its peers, and etcd's TLS checks the usage up to the CA, so the members would refuse each other. Give a CA without an " +
+                "extended key usage, or with both serverAuth and clientAuth");
+            expect(certificateProblem((await withUsage("email", "emailProtection")).certificate)).to.match(/limits its extended key usage without serverAuth and clientAuth;/);
+            expect(certificateProblem((await withUsage("both", "serverAuth, clientAuth")).certificate)).to.equal(undefined);
+            expect(certificateProblem((await withUsage("any", "anyExtendedKeyUsage")).certificate)).to.equal(undefined);
         });
 
         it("refuses a CA that has expired, naming the date", async () => {
@@ -61,7 +82,8 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
                 commonName: "old CA", notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2021-01-01T00:00:00Z"),
             });
             expect(certificateProblem(ca.certificate)).to.equal(
-                "peerCaCertificate: \"CN=old CA\" expired on Jan  1 00:00:00 2021 GMT; give one valid for the cluster's lifetime");
+                "peerCaCertificate: \"CN=old CA\" expired on Jan  1 00:00:00 2021 GMT; members trusting it refuse each other's certificates. " +
+                "A running cluster with it has stopped: build a new cluster with a new CA and move the data (backups and restoreFrom)");
         });
 
         it("refuses a CA not valid yet, naming the date", async () => {
@@ -84,7 +106,8 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
             const ca = await createTestCertificateAuthority(directory());
             const problem = certificateProblem(ca.certificate + ca.key)!;
             expect(problem).to.equal("peerCaCertificate: it holds a private key, which would be kept in clear in the stack's state; " +
-                "give the CA's certificate alone here, and its key in peerCaPrivateKey, as a secret");
+                "give the CA's certificate alone here, and its key in peerCaPrivateKey, as a secret. If it came from stack config, it is already " +
+                "in clear in Pulumi.<stack>.yaml: remove it from there and take the key as exposed");
         });
 
         it("refuses text that only looks like a certificate", () => {
@@ -138,18 +161,35 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
         });
     });
 
-    describe("what the guard and the expiry warning read of it", () => {
-        it("is the certificate's SHA-256 fingerprint as openssl prints it, or \"generated\" for the component's own", async () => {
-            const ca = await createTestCertificateAuthority(directory());
-            const { stdout } = await run("openssl", ["x509", "-in", ca.certificateFile, "-noout", "-fingerprint", "-sha256"], { timeout: 10_000 });
-            expect(peerCaIdentity(ca.certificate)).to.equal(`SHA-256 ${stdout.trim().replace(/^sha256 Fingerprint=/i, "")}`);
-            expect(peerCaIdentity(undefined)).to.equal(generatedPeerCa).and.to.equal("generated");
+    describe("what the guard, the members' settings and the expiry warning read of it", () => {
+        /** `openssl x509 <options>` of a certificate file, trimmed. */
+        const x509 = async (file: string, ...options: string[]) => (await run("openssl", ["x509", "-in", file, ...options], { timeout: 10_000 })).stdout.trim();
+
+        it("is its subject and the SHA-256 of its public key for the guard, its SHA-256 fingerprint, and its end, each as openssl reads them", async () => {
+            const notAfter = new Date("2031-06-30T12:34:56Z");
+            const ca = await createTestCertificateAuthority(directory(), { commonName: "kv peers", notAfter });
+            const { stdout: publicKeyDigest } = await run("bash", ["-c", 'openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum',
+                "digest", ca.certificateFile], { timeout: 10_000 });
+            const colons = (hex: string) => hex.toUpperCase().match(/../g)!.join(":");
+            expect(checkedPeerCaCertificate(ca.certificate, Date.now())).to.deep.equal({
+                identity: `subject "CN=kv peers", public key SHA-256 ${colons(publicKeyDigest.split(" ")[0])}`,
+                fingerprint: (await x509(ca.certificateFile, "-noout", "-fingerprint", "-sha256")).replace(/^sha256 Fingerprint=/i, ""),
+                validityEnd: "2031-06-30T12:34:56.000Z",
+            });
         });
 
-        it("ends when the certificate does, as RFC 3339", async () => {
-            const notAfter = new Date("2031-06-30T12:34:56Z");
-            const ca = await createTestCertificateAuthority(directory(), { notAfter });
-            expect(peerCaValidityEnd(ca.certificate)).to.equal("2031-06-30T12:34:56.000Z");
+        it("keeps the guard's identity for a certificate renewed with the same key and subject, and changes the fingerprint", async () => {
+            const ca = await createTestCertificateAuthority(directory(), { commonName: "kv peers" });
+            const renewedFile = path.join(ca.directory, "renewed.crt");
+            const state = path.join(ca.directory, "renew.cnf");
+            fs.writeFileSync(state, ["[req]", "distinguished_name = dn", "x509_extensions = ca", "prompt = no", "[dn]", "CN = kv peers",
+                "[ca]", "basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", ""].join("\n"));
+            await openssl(["req", "-x509", "-new", "-config", state, "-key", ca.keyFile, "-days", "400", "-out", renewedFile], ca.directory);
+            const [first, renewed] = [ca.certificate, fs.readFileSync(renewedFile, "utf8")].map((pem) => checkedPeerCaCertificate(pem, Date.now()) as { identity: string; fingerprint: string });
+            const other = checkedPeerCaCertificate((await createTestCertificateAuthority(directory(), { commonName: "kv peers" })).certificate, Date.now()) as { identity: string };
+            expect(renewed.identity).to.equal(first.identity);
+            expect(renewed.fingerprint).to.not.equal(first.fingerprint);
+            expect(other.identity, "another key under the same subject").to.not.equal(first.identity);
         });
     });
 });

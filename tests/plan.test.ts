@@ -60,7 +60,7 @@ describe("the per-member plan", () => {
         const [member] = planMembers(args);
         const secretsBucket = { name: "kv-secrets-20261126000000000000000001", region: "eu-west-2" };
         expect(memberIgnitionOptions(args, member, { discoveryUrl, secretsBucket }).peerTls)
-            .to.deep.equal({ bucket: secretsBucket.name, region: "eu-west-2", ca: { generation: 0, rotation: undefined } });
+            .to.deep.equal({ bucket: secretsBucket.name, region: "eu-west-2", ca: { generation: 0, rotation: undefined }, givenCaFingerprint: undefined });
         expect(() => memberIgnitionOptions(args, member, { discoveryUrl }))
             .to.throw("peerTls: the members need the secrets bucket that holds the peer CA, and none was given");
     });

@@ -59,5 +59,6 @@ export const peerCaRefusal = (from: [number, string], to: [number, string], why:
 export const givenPeerCaRefusal = (from: string, to: string, fromOwn: boolean) => `the peer CA cannot change from ${from} to ${to} on a running ` +
     "cluster: a member trusts only the CA it had when it started, so the members not rolled yet would refuse the first member rolled, " +
     "the roll would stop there, and one more member lost would cost the quorum. Keep peerCaCertificate and peerCaPrivateKey as they " +
-    `were${fromOwn ? " (left out)" : ""}; for another CA, build a new cluster (backups and restoreFrom move the data): run \`pulumi destroy\` first, ` +
+    `were${fromOwn ? " (left out)" : " (a certificate renewed for the same key and subject is taken)"}; for another CA, build a new cluster ` +
+    "(backups and restoreFrom move the data): run `pulumi destroy` first, " +
     "or create a second Etcd3Cluster.";
