@@ -361,7 +361,11 @@ export interface LocalCluster {
     readonly redirectUrl?: string;
     /** Each member's `http://<ip>:2379` (`https://` with `clientTls`), in member order: what the stack outputs as `clientEndpoints`. */
     readonly clientEndpoints: string[];
-    /** With `peerTls`: the PEM file of the cluster's CA, which the members' certificates chain to: what the stack outputs as `caCertificate`. */
+    /**
+     * With `peerTls`: the PEM file of the cluster's CA, which the members'
+     * certificates chain to: what the stack outputs as `caCertificate` (the
+     * latest update's: see `updateObjects`).
+     */
     readonly memberCaFile?: string;
     /** With `rootPassword`: root's password, as the stack's config gives it. */
     readonly rootPassword?: string;
@@ -397,8 +401,10 @@ export interface LocalCluster {
      * The stack keeps its buckets, KMS keys and the tls provider's keys and
      * certificates across updates, so those of the constructions before stand
      * in for this one's of the same name; a new one (the next CA of a
-     * rotation) is kept from now on. Resolves to the keys written. Needs the
-     * S3 stand-in (an instance with a role).
+     * rotation) is kept from now on. `memberCaFile` then holds the update's
+     * `caCertificate`, as a client that takes it again after each update
+     * does. Resolves to the keys written. Needs the S3 stand-in (an instance
+     * with a role).
      */
     updateObjects(args: Partial<Etcd3ClusterArgs>, timeoutMs?: number): Promise<string[]>;
     /**
@@ -1211,6 +1217,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
                 timeoutMs, signal: interruption.signal, patch: options.componentPatch, ...grownStack(),
             });
             const pairs = keptValuesOf(updated, stack);
+            if (memberCaFile) {
+                fs.writeFileSync(memberCaFile, withKeptValues(storedMemberCa(updated).toString("utf8"), pairs));
+            }
             const written = objectsOf(updated).map((object) => {
                 api.putObject(withKeptValues(object.bucket, pairs), object.key, withKeptValues(object.body.toString("utf8"), pairs), {
                     contentType: object.contentType,
@@ -1420,13 +1429,18 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
 /** The cluster CA's certificate as the component stores it for the members, written to a file under `workDir`. */
 function writeMemberCa(resources: RegisteredResource[], workDir: string): string {
+    const file = path.join(workDir, "member-ca.crt");
+    fs.writeFileSync(file, storedMemberCa(resources));
+    return file;
+}
+
+/** The CA bundle the component stores for the members: what it outputs as `caCertificate`. */
+function storedMemberCa(resources: RegisteredResource[]): Buffer {
     const stored = objectsOf(resources).find((object) => object.key === peerCaCertificateKey);
     if (!stored) {
         throw new Error(`clientTls: the component stores no ${peerCaCertificateKey} for the members, so nothing could verify their client port`);
     }
-    const file = path.join(workDir, "member-ca.crt");
-    fs.writeFileSync(file, stored.body);
-    return file;
+    return stored.body;
 }
 
 /** Waits until every member's access-control unit has turned etcd's access control on (it stays active once it has). */

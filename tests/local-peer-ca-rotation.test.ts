@@ -140,3 +140,49 @@ describe("local cluster of 3 with peerTls: a rotation that skips \"trust-next\",
         expect(await Promise.all(cluster().nodes.slice(1).map(memberCas))).to.deep.equal([0, 1].map(() => ({ trusts: ["CA 0"], signedBy: "CA 0" })));
     });
 });
+
+describe("local cluster of 3 with peerTls and clientTls: clients verifying the members through a rotation", function () {
+    this.timeout(60_000);
+    const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true, clientTls: true });
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-peer-ca-rotation-clients-test-"));
+    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    /** Per step, whether each member's client port verifies with the caCertificate taken before the rotation, and with the one taken after "trust-next". */
+    const verified: Record<string, boolean[][]> = {};
+
+    /** Whether a client trusting `caFile` alone verifies the member's client port (its /health answers). */
+    async function verifies(node: LocalNode, caFile: string): Promise<boolean> {
+        try {
+            await run("curl", ["-sS", "--fail", "--max-time", "5", "--cacert", caFile, `${node.clientUrl}/health`], { timeout: 10_000 });
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    before(async function () {
+        this.timeout(600_000);
+        const before = path.join(workDir, "ca-before.crt");
+        const afterTrustNext = path.join(workDir, "ca-after-trust-next.crt");
+        fs.copyFileSync(cluster().memberCaFile!, before);
+        for (const [label, args] of steps) {
+            await cluster().updateObjects(args);
+            if (label === "trust-next") {
+                // What the README asks of clients: caCertificate taken again after step 1, before step 2.
+                fs.copyFileSync(cluster().memberCaFile!, afterTrustNext);
+            }
+            for (const index of cluster().nodes.keys()) {
+                await cluster().replaceNode(index, { args });
+            }
+            verified[label] = await Promise.all(cluster().nodes.map(async (node) => [await verifies(node, before), await verifies(node, afterTrustNext)]));
+        }
+    });
+
+    it("keeps a client that took caCertificate again after \"trust-next\" verifying every member at every step, and refuses one that did not once they sign with the next CA", () => {
+        const each = (withOld: boolean, withBundle: boolean) => [0, 1, 2].map(() => [withOld, withBundle]);
+        expect(verified).to.deep.equal({
+            "trust-next": each(true, true),
+            "sign-with-next": each(false, true),
+            "generation 1": each(false, true),
+        });
+    });
+});
