@@ -362,6 +362,9 @@ describe("Ignition builder", () => {
             expect(decoded(inner)).to.deep.equal(decoded(withComments).map((file) => ({
                 ...file, contents: file.contents.startsWith("#!") ? withoutCommentLines(file.contents) : file.contents,
             })));
+            // Its files as text, like the compressed config's (text compresses best), not each compressed on its own.
+            expect(inner.storage.files!.filter((file) => !file.contents.source.startsWith("data:,") || "compression" in file.contents).map((file) => file.path))
+                .to.deep.equal([]);
             expect(decoded(inner).filter((file) => file.contents.startsWith("#!")).map((file) => file.path)).to.deep.equal(["/opt/etcd3-cluster/etcd-member-bootstrap"]);
             expect(decoded(inner).find((file) => file.path === "/opt/etcd3-cluster/etcd-member-bootstrap")!.contents).to.not.match(/^\s*#(?!!)/m);
             const withoutFiles = (config: IgnitionConfig) => ({ ...config, storage: { ...config.storage, files: undefined } });

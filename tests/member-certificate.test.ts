@@ -65,6 +65,13 @@ describe("a member's peer certificate (lib/member-certificate.ts)", () => {
         ]);
     });
 
+    it("refuses a peer CA round that names no CAs, under the option's own names", () => {
+        expect(peerTlsProblems({ ...options, ca: { generation: -1, rotation: "sign" as never } })).to.deep.equal([
+            "peerTls.ca.generation -1: use a whole number from 0",
+            'peerTls.ca.rotation "sign": use "trust-next" or "sign-with-next", or leave it out',
+        ]);
+    });
+
     it("serves clients plain HTTP, and gives etcdctl no CA, without client TLS", () => {
         expect({ scheme: part.clientScheme, etcdctl: part.etcdctlOptions }).to.deep.equal({ scheme: "http", etcdctl: "" });
     });

@@ -11,7 +11,7 @@ import { installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
-import { PeerCaRecord, PeerCaStep, peerCaRotationWarning, unfinishedStepRefusal } from "../lib/peer-ca-record";
+import { PeerCaRecord, peerCaRecordProvider, PeerCaStep, peerCaRotationWarning, unfinishedStepRefusal } from "../lib/peer-ca-record";
 import { buildWithSecrets } from "./support/secrets-graph";
 import { dynamicResourceDeclarer, failureOf, useEngineProviderHost } from "./support/engine-provider";
 
@@ -41,6 +41,15 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
         expect(unfinishedStepRefusal(step(0, "trust-next"), step(1, "none"))).to.equal(refusal(
             "peerCaGeneration 1 without peerCaRotation", "peerCaGeneration 0 with peerCaRotation \"trust-next\"",
             "peerCaGeneration 0 with peerCaRotation \"sign-with-next\""));
+    });
+
+    it("reports no change for the same step, and an in-place change for any other, even one only the generation tells apart", async () => {
+        const diff = (olds: PeerCaStep, news: PeerCaStep) => peerCaRecordProvider.diff!("id", olds, news);
+        expect([
+            await diff(step(1, "trust-next"), step(1, "trust-next")),
+            await diff(step(1, "none"), step(0, "none")),
+            await diff(step(0, "none"), step(0, "trust-next")),
+        ]).to.deep.equal([{ changes: false, replaces: [] }, { changes: true, replaces: [] }, { changes: true, replaces: [] }]);
     });
 
     describe("as the engine runs it", function () {
