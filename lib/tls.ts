@@ -56,7 +56,7 @@ export const caExpiryWarningDays = 365;
 /**
  * The warning for a peer CA that expires within `caExpiryWarningDays` of
  * `now` (or has expired), naming the date and what to do (a CA the user
- * gave cannot be rotated in place); undefined while it has longer, or when
+ * gave is renewed, not rotated); undefined while it has longer, or when
  * its end is not known (a preview before it exists).
  */
 export function caExpiryWarning(validityEnd: string | undefined, now: number, given = false): string | undefined {
@@ -72,7 +72,8 @@ export function caExpiryWarning(validityEnd: string | undefined, now: number, gi
     return days < caExpiryWarningDays
         ? `the cluster's peer CA expires on ${validityEnd}, in ${days} days, and the component does not renew it by itself; ` +
           (given
-              ? "it is yours (peerCaCertificate), which cannot change on a running cluster: before then, build a new cluster with a new CA and move the data to it (backups and restoreFrom)"
+              ? "it is yours (peerCaCertificate): before then, renew it for the same key and subject (the members roll onto it), or build a new " +
+                "cluster with another CA and move the data to it (backups and restoreFrom)"
               : "before then, rotate it to a new CA with peerCaRotation (the README's \"Rotating the peer CA\")")
         : undefined;
 }

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { calls, installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
+import { warningsWhile } from "./support/warnings";
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
@@ -19,18 +20,10 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 /** Builds a cluster and returns its name and the warnings Pulumi logged meanwhile. */
 async function build(args: Etcd3ClusterArgs): Promise<{ name: string; warnings: string[] }> {
     const name = uniqueName();
-    const warnings: string[] = [];
-    const warn = pulumi.log.warn;
-    pulumi.log.warn = (message: string) => {
-        warnings.push(message);
-        return Promise.resolve();
-    };
-    try {
+    const warnings = await warningsWhile(async () => {
         new Etcd3Cluster(name, { discoveryLogFile: false, ...args });
         await settle();
-    } finally {
-        pulumi.log.warn = warn;
-    }
+    });
     return { name, warnings };
 }
 

@@ -21,6 +21,7 @@ import { memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKe
 import { checkedPeerCaCertificate, CheckedPeerCaCertificate } from "../lib/peer-ca";
 import { createTestCertificateAuthority, TestCertificateAuthority } from "../local/test-certificates";
 import { buildWithSecrets, fileIn, INSTANCE, inputsOf, secretsBucket } from "./support/secrets-graph";
+import { warningsWhile } from "./support/warnings";
 
 const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -114,24 +115,14 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
         });
     });
 
-    it("warns at every run once the given CA has less than a year left, saying it cannot be rotated in place", async () => {
+    it("warns at every run once the given CA has less than a year left, saying to renew it for the same key and subject", async () => {
         const directory = fs.mkdtempSync(path.join(workDir, "ending-"));
         const ending = await createTestCertificateAuthority(directory, { commonName: "ending CA", notAfter: new Date(Date.now() + 100.5 * 86_400_000) });
-        const warnings: string[] = [];
-        const warn = pulumi.log.warn;
-        pulumi.log.warn = (message: string) => {
-            warnings.push(message);
-            return Promise.resolve();
-        };
-        try {
-            await buildWithSecrets({ peerTls: true, peerCaCertificate: ending.certificate, peerCaPrivateKey: ending.key });
-        } finally {
-            pulumi.log.warn = warn;
-        }
+        const warnings = await warningsWhile(() => buildWithSecrets({ peerTls: true, peerCaCertificate: ending.certificate, peerCaPrivateKey: ending.key }));
         expect(warnings.filter((warning) => warning.includes("peer CA"))).to.deep.equal([
             `the cluster's peer CA expires on ${new Date(Date.parse(new X509Certificate(ending.certificate).validTo)).toISOString()}, in 100 days, ` +
-            "and the component does not renew it by itself; it is yours (peerCaCertificate), which cannot change on a running cluster: before then, " +
-            "build a new cluster with a new CA and move the data to it (backups and restoreFrom)",
+            "and the component does not renew it by itself; it is yours (peerCaCertificate): before then, renew it for the same key and subject " +
+            "(the members roll onto it), or build a new cluster with another CA and move the data to it (backups and restoreFrom)",
         ]);
     });
 });

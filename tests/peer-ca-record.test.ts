@@ -6,13 +6,13 @@
  * and the warning every run gives while a rotation is under way.
  */
 import { expect } from "chai";
-import * as pulumi from "@pulumi/pulumi";
 import { installMocks, playUserMocks, resourcesOf, settle, uniqueName } from "./support/pulumi-mocks";
 
 installMocks();
 import { Etcd3Cluster, Etcd3ClusterArgs } from "../lib";
 import { PeerCaRecord, peerCaRecordProvider, PeerCaStep, peerCaRotationWarning, unfinishedStepRefusal } from "../lib/peer-ca-record";
 import { buildWithSecrets } from "./support/secrets-graph";
+import { warningsWhile } from "./support/warnings";
 import { dynamicResourceDeclarer, failureOf, useEngineProviderHost } from "./support/engine-provider";
 
 const RECORD = "pulumi-nodejs:dynamic/etcd3-cluster:PeerCaRecord";
@@ -91,11 +91,6 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
     describe("the CA expiry warning during a rotation", () => {
         /** The peer CA warnings of a build where generation 0's CA ends in 100 days and generation 1's in ten years. */
         const expiryWarnings = async (args: Etcd3ClusterArgs) => {
-            const warnings: string[] = [];
-            const warn = pulumi.log.warn;
-            pulumi.log.warn = async (message: string) => {
-                warnings.push(message);
-            };
             playUserMocks({
                 newResource: async ({ type, name, inputs }) => (type === "tls:index/selfSignedCert:SelfSignedCert" ? {
                     id: `${name}-id`,
@@ -103,13 +98,14 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
                 } : undefined),
             });
             try {
-                new Etcd3Cluster(uniqueName(), { discoveryLogFile: false, peerTls: true, ...args });
-                await settle();
+                const warnings = await warningsWhile(async () => {
+                    new Etcd3Cluster(uniqueName(), { discoveryLogFile: false, peerTls: true, ...args });
+                    await settle();
+                });
+                return warnings.filter((message) => message.startsWith("the cluster's peer CA"));
             } finally {
-                pulumi.log.warn = warn;
                 playUserMocks(undefined);
             }
-            return warnings.filter((message) => message.startsWith("the cluster's peer CA"));
         };
 
         it("follows the CA that signs: the current one's end until the next one signs, then nothing while the next has years left", async () => {
@@ -138,16 +134,7 @@ describe("the peer CA step every member has rolled to (lib/peer-ca-record.ts)", 
 
         it("is given at every run of the component during a rotation, for its clients' TLS", async () => {
             const warningsOf = async (clientTls: boolean) => {
-                const warnings: string[] = [];
-                const warn = pulumi.log.warn;
-                pulumi.log.warn = async (message: string) => {
-                    warnings.push(message);
-                };
-                try {
-                    await buildWithSecrets({ peerTls: true, clientTls, peerCaRotation: "trust-next" });
-                } finally {
-                    pulumi.log.warn = warn;
-                }
+                const warnings = await warningsWhile(() => buildWithSecrets({ peerTls: true, clientTls, peerCaRotation: "trust-next" }));
                 return warnings.filter((message) => message.includes("peer CA"));
             };
             expect([await warningsOf(false), await warningsOf(true)]).to.deep.equal([false, true].map((clientTls) =>
