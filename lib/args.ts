@@ -1309,7 +1309,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         peerTls,
         clientTls,
         peerCa,
-        givenPeerCa: peerTls ? givenPeerCa : undefined,
+        givenPeerCa,
         rootPassword: args.rootPassword,
         tokenSigningKeyGeneration,
         rootVolumeSizeGiB,

@@ -91,7 +91,7 @@ export const shown = (value: unknown) => (typeof value === "string" ? JSON.strin
 
 /** Why `generation` (of a CA or a key, one more each rotation) is not a whole number from 0, named as `name`; none when it is. */
 export const generationProblems = (generation: unknown, name: string): string[] =>
-    (Number.isInteger(generation) && (generation as number) >= 0 ? [] : [`${name} ${shown(generation)}: use a whole number from 0`]);
+    (isWholeNumberIn(generation, 0, Infinity) ? [] : [`${name} ${shown(generation)}: use a whole number from 0`]);
 
 export const isWholeNumberIn = (value: unknown, min: number, max: number): value is number =>
     typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;

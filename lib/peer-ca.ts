@@ -78,7 +78,7 @@ export function checkedPeerCaCertificate(pem: string, now: number): CheckedPeerC
     } catch (error) {
         return problem(`not a PEM certificate openssl or Node.js can read (${(error as Error).message})`);
     }
-    const named = `"${certificate.subject.replace(/\n/g, ", ")}"`;
+    const named = `"${subjectOf(certificate)}"`;
     // Node's (OpenSSL's) check: CA:TRUE in the basic constraints, and certificate signing in the key usage when it has one.
     if (!certificate.ca) {
         return problem(`${named} is not a CA certificate (its basic constraints must say CA:TRUE, and its key usage, when it has one, ` +
@@ -140,5 +140,8 @@ export function peerCaPrivateKeyProblem(keyPem: unknown, certificatePem: string)
  */
 function peerCaIdentity(certificate: X509Certificate): string {
     const key = createHash("sha256").update(certificate.publicKey.export({ type: "spki", format: "der" })).digest("hex").toUpperCase();
-    return `subject "${certificate.subject.replace(/\n/g, ", ")}", public key SHA-256 ${key.match(/../g)!.join(":")}`;
+    return `subject "${subjectOf(certificate)}", public key SHA-256 ${key.match(/../g)!.join(":")}`;
 }
+
+/** A certificate's subject on one line, as the messages and the guard show it (`CN=a, O=b`). */
+const subjectOf = (certificate: X509Certificate) => certificate.subject.replace(/\n/g, ", ");
