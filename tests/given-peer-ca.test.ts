@@ -10,7 +10,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { installMocks, resourcesOf, uniqueName, valueOf } from "./support/pulumi-mocks";
 
@@ -21,6 +20,7 @@ import { memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKe
 import { checkedPeerCaCertificate, CheckedPeerCaCertificate } from "../lib/peer-ca";
 import { createTestCertificateAuthority, TestCertificateAuthority } from "../local/test-certificates";
 import { buildWithSecrets, fileIn, INSTANCE, inputsOf, secretsBucket } from "./support/secrets-graph";
+import { useTemporaryDirectory } from "./support/temporary-directory";
 import { warningsWhile } from "./support/warnings";
 
 const GUARD = "pulumi-nodejs:dynamic/etcd3-cluster:ClusterGuard";
@@ -29,15 +29,14 @@ const secret = (value: string) => ({ [specialSigKey]: specialSecretSig, value })
 
 describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", function () {
     this.timeout(60_000);
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-given-peer-ca-test-"));
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    const workDir = useTemporaryDirectory("etcd3-given-peer-ca-test-");
     let ca: TestCertificateAuthority;
     let other: TestCertificateAuthority;
     before(async () => {
         // Valid five years: no expiry warning.
         const notAfter = new Date(Date.now() + 5 * 365 * 86_400_000);
-        ca = await createTestCertificateAuthority(fs.mkdtempSync(path.join(workDir, "ca-")), { commonName: "company etcd peers", notAfter });
-        other = await createTestCertificateAuthority(fs.mkdtempSync(path.join(workDir, "other-")), { commonName: "another CA", notAfter });
+        ca = await createTestCertificateAuthority(fs.mkdtempSync(path.join(workDir(), "ca-")), { commonName: "company etcd peers", notAfter });
+        other = await createTestCertificateAuthority(fs.mkdtempSync(path.join(workDir(), "other-")), { commonName: "another CA", notAfter });
     });
     const given = (): Etcd3ClusterArgs => ({ peerTls: true, peerCaCertificate: ca.certificate, peerCaPrivateKey: pulumi.secret(ca.key) });
 
@@ -116,7 +115,7 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
     });
 
     it("warns at every run once the given CA has less than a year left, saying to renew it for the same key and subject", async () => {
-        const directory = fs.mkdtempSync(path.join(workDir, "ending-"));
+        const directory = fs.mkdtempSync(path.join(workDir(), "ending-"));
         const ending = await createTestCertificateAuthority(directory, { commonName: "ending CA", notAfter: new Date(Date.now() + 100.5 * 86_400_000) });
         const warnings = await warningsWhile(() => buildWithSecrets({ peerTls: true, peerCaCertificate: ending.certificate, peerCaPrivateKey: ending.key }));
         expect(warnings.filter((warning) => warning.includes("peer CA"))).to.deep.equal([

@@ -9,7 +9,6 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { snapshotCalendarEvent, snapshotServiceName, snapshotTimerName } from "../lib/snapshots";
@@ -17,6 +16,7 @@ import type { LocalNode } from "../local/cluster";
 import type { S3ApiStandIn } from "../local/s3-api";
 import { backupBucketOf, etcdctl, hostEtcdctl, useLocalCluster, v3Put } from "./helpers/local-cluster";
 import { eventually, nodeClockReaching } from "./helpers/node-root";
+import { useTemporaryDirectory } from "./support/temporary-directory";
 
 const run = promisify(execFile);
 const etcdutl = () => path.join(path.dirname(hostEtcdctl()), "etcdutl");
@@ -35,8 +35,7 @@ describe("local cluster of 3 with backups: snapshots to the S3 stand-in", functi
     let leader: LocalNode;
     let followers: LocalNode[];
     let firstRevision: number;
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-backups-test-"));
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    const workDir = useTemporaryDirectory("etcd3-backups-test-");
 
     /** The cluster's current revision and its leader, as the members report them. */
     async function clusterStatus(): Promise<{ revision: number; leader: LocalNode }> {
@@ -97,14 +96,14 @@ describe("local cluster of 3 with backups: snapshots to the S3 stand-in", functi
 
     it("stored a whole snapshot of that revision, with every key written, that etcdutl restores", async () => {
         const [key] = snapshots();
-        const file = path.join(workDir, "first.db");
+        const file = path.join(workDir(), "first.db");
         fs.writeFileSync(file, s3.objects(bucket).get(key)!.body);
         const status = JSON.parse((await run(etcdutl(), ["snapshot", "status", "-w", "json", file])).stdout);
         expect(status.revision).to.equal(firstRevision);
         // The restore checks the snapshot's own integrity hash before it writes anything.
-        await run(etcdutl(), ["snapshot", "restore", file, "--data-dir", path.join(workDir, "restored"), "--name", "restored",
+        await run(etcdutl(), ["snapshot", "restore", file, "--data-dir", path.join(workDir(), "restored"), "--name", "restored",
             "--initial-cluster", "restored=http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380"]);
-        expect(fs.existsSync(path.join(workDir, "restored", "member", "snap", "db"))).to.equal(true);
+        expect(fs.existsSync(path.join(workDir(), "restored", "member", "snap", "db"))).to.equal(true);
     });
 
     it("takes nothing when nothing was written since: the leader finds the revision in the bucket", async () => {

@@ -11,7 +11,6 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import type { Etcd3ClusterArgs } from "../lib/args";
@@ -22,6 +21,7 @@ import { issueFrom } from "./helpers/peer-certificates";
 import {
     checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, StoredValue, WriteRecord, writeCheckProblems,
 } from "./helpers/paced-writes";
+import { useTemporaryDirectory } from "./support/temporary-directory";
 
 const run = promisify(execFile);
 
@@ -67,14 +67,13 @@ const steps: Array<[string, Partial<Etcd3ClusterArgs>]> = [
 describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll at a time, under a write every 100 ms", function () {
     this.timeout(60_000);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true });
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-peer-ca-rotation-test-"));
+    const workDir = useTemporaryDirectory("etcd3-peer-ca-rotation-test-");
     const directory = `peer-ca-rotation-${process.pid}-${Date.now()}`;
     const seen: Record<string, Array<{ trusts: string[]; signedBy: string }>> = {};
     let records: WriteRecord[] = [];
     let stored = new Map<string, StoredValue>();
     let firstCa = { certificate: "", key: "" };
     let lastCa = { certificate: "", key: "" };
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
     before(async function () {
         this.timeout(600_000);
@@ -117,8 +116,8 @@ describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll
     });
 
     it("leaves the members refusing a peer certificate from the old CA, and taking one from the new", async () => {
-        const old = await issueFrom(workDir, "old-ca-peer", firstCa.certificate, firstCa.key);
-        const current = await issueFrom(workDir, "new-ca-peer", lastCa.certificate, lastCa.key);
+        const old = await issueFrom(workDir(), "old-ca-peer", firstCa.certificate, firstCa.key);
+        const current = await issueFrom(workDir(), "new-ca-peer", lastCa.certificate, lastCa.key);
         const answers = await Promise.all(cluster().nodes.map(async (node) => [await peerPortAccepts(node, old), await peerPortAccepts(node, current)]));
         expect(answers).to.deep.equal([[false, true], [false, true], [false, true]]);
     });
@@ -144,8 +143,7 @@ describe("local cluster of 3 with peerTls: a rotation that skips \"trust-next\",
 describe("local cluster of 3 with peerTls and clientTls: clients verifying the members through a rotation", function () {
     this.timeout(60_000);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true, clientTls: true });
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-peer-ca-rotation-clients-test-"));
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    const workDir = useTemporaryDirectory("etcd3-peer-ca-rotation-clients-test-");
     /** Per step, whether each member's client port verifies with the caCertificate taken before the rotation, and with the one taken after "trust-next". */
     const verified: Record<string, boolean[][]> = {};
 
@@ -161,8 +159,8 @@ describe("local cluster of 3 with peerTls and clientTls: clients verifying the m
 
     before(async function () {
         this.timeout(600_000);
-        const before = path.join(workDir, "ca-before.crt");
-        const afterTrustNext = path.join(workDir, "ca-after-trust-next.crt");
+        const before = path.join(workDir(), "ca-before.crt");
+        const afterTrustNext = path.join(workDir(), "ca-after-trust-next.crt");
         fs.copyFileSync(cluster().memberCaFile!, before);
         for (const [label, args] of steps) {
             await cluster().updateObjects(args);

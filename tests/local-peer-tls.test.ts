@@ -10,7 +10,6 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
@@ -19,6 +18,7 @@ import type { LocalClusterOptions, LocalNode } from "../local/cluster";
 import { createTestCertificateAuthority, IssuedCertificate, TestCertificateAuthority } from "../local/test-certificates";
 import { etcdctl, loseDataAndReboot, members, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
 import { issueFrom } from "./helpers/peer-certificates";
+import { useTemporaryDirectory } from "./support/temporary-directory";
 
 const run = promisify(execFile);
 
@@ -62,8 +62,7 @@ async function servedSerial(node: LocalNode): Promise<string> {
 describe("local cluster of 3 with peerTls: mutual TLS between the members", function () {
     this.timeout(120_000);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true });
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-peer-tls-test-"));
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    const workDir = useTemporaryDirectory("etcd3-peer-tls-test-");
 
     it("forms the cluster with https:// peer URLs and serves the seed's writes through the load balancer", async () => {
         const { nodes, clusterUrl } = cluster();
@@ -107,7 +106,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
     it("answers the member list on the peer port to the bootstrap script's own request, and refuses a peer without a certificate from the CA", async () => {
         const node = cluster().nodes[1];
         const trustsCa = ["--http1.1", "--cacert", onNode(node, memberCertificateFiles.ca)];
-        const stranger = await (await createTestCertificateAuthority(workDir, { commonName: "another CA" }))
+        const stranger = await (await createTestCertificateAuthority(workDir(), { commonName: "another CA" }))
             .issue("stranger", { ipAddresses: ["127.0.0.1"], usages: ["serverAuth", "clientAuth"] });
         expect(await peerPortAnswer(node, ...memberPeerCurlOptions(node)), "the bootstrap script's request").to.deep.equal({ exitCode: 0, status: "200" });
         const withoutCertificate = await peerPortAnswer(node, ...trustsCa);
@@ -208,18 +207,17 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
 
 describe("local cluster of 3 with peerTls and the user's own intermediate CA (peerCaCertificate, an RSA key)", function () {
     this.timeout(120_000);
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-given-peer-ca-test-"));
+    const workDir = useTemporaryDirectory("etcd3-given-peer-ca-test-");
     const options: LocalClusterOptions = { size: 3, bootstrap: "static", peerTls: true };
     let root: TestCertificateAuthority;
     let intermediate: IssuedCertificate;
     // Before the cluster's own hook, which starts it with these options.
     before(async () => {
-        root = await createTestCertificateAuthority(workDir, { commonName: "company root" });
+        root = await createTestCertificateAuthority(workDir(), { commonName: "company root" });
         intermediate = await root.issueCertificateAuthority("etcd-peers", { commonName: "company etcd peers", keyAlgorithm: "rsa" });
         options.peerCa = { certificate: intermediate.certificate, privateKey: intermediate.key };
     });
     const cluster = useLocalCluster(options);
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
     it("forms the cluster, each member trusting the given CA alone, signed by it, and serving it after its own certificate", async () => {
         const { nodes, clusterUrl } = cluster();
@@ -245,8 +243,8 @@ describe("local cluster of 3 with peerTls and the user's own intermediate CA (pe
     it("takes a peer certificate the given CA signed, and refuses one from the rest of the user's PKI: the given CA's own issuer's", async () => {
         const node = cluster().nodes[1];
         const trustsCa = ["--http1.1", "--cacert", onNode(node, memberCertificateFiles.ca)];
-        const fromGiven = await issueFrom(workDir, "from-given", intermediate.certificate, intermediate.key);
-        const fromRoot = await issueFrom(workDir, "from-root", root.certificate, root.key);
+        const fromGiven = await issueFrom(workDir(), "from-given", intermediate.certificate, intermediate.key);
+        const fromRoot = await issueFrom(workDir(), "from-root", root.certificate, root.key);
         const withCertificate = (client: { certificate: string; key: string }) => peerPortAnswer(node, ...trustsCa, "--cert", client.certificate, "--key", client.key);
         expect(await withCertificate(fromGiven), "a certificate from the given CA").to.deep.equal({ exitCode: 0, status: "200" });
         const refused = await withCertificate(fromRoot);

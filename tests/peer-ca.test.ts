@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { checkedPeerCaCertificate, peerCaPrivateKeyProblem } from "../lib/peer-ca";
 import { createTestCertificateAuthority, IssuedCertificate, openssl } from "../local/test-certificates";
+import { useTemporaryDirectory } from "./support/temporary-directory";
 
 const run = promisify(execFile);
 
@@ -17,11 +17,10 @@ const certificateProblem = (pem: string) => {
 
 describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
     this.timeout(60_000);
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-peer-ca-test-"));
-    after(() => fs.rmSync(workDir, { recursive: true, force: true }));
+    const workDir = useTemporaryDirectory("etcd3-peer-ca-test-");
     let counter = 0;
     /** A new directory under the suite's own. */
-    const directory = () => fs.mkdtempSync(path.join(workDir, `${counter++}-`));
+    const directory = () => fs.mkdtempSync(path.join(workDir(), `${counter++}-`));
 
     /** A self-signed CA certificate over a key `openssl genpkey` makes with `keyOptions`, with `extensions` (by default CA:TRUE, certificate signing). */
     async function selfSignedCa(commonName: string, keyOptions: string[], extensions = ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign"]) {
