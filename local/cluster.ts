@@ -741,15 +741,9 @@ function playedUnits(os: OperatingSystem, root: string, metadata: InstanceMetada
     }];
 }
 
-/**
- * Starts a local cluster and resolves once a write through the load balancer
- * is acknowledged. On any failure (or the start's deadline, or an abort)
- * everything started so far is stopped and removed before the error (which
- * quotes the failing tool's output) is thrown.
- */
-export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-    const log = options.log ?? (() => undefined);
-    const args: Etcd3ClusterArgs = {
+/** The component's arguments the local cluster boots with `options` (what `npm run local`'s flags become). */
+export function componentArgsOf(options: LocalClusterOptions): Etcd3ClusterArgs {
+    return {
         clusterSize: options.size,
         etcdVersion: options.etcdVersion,
         bootstrap: options.bootstrap,
@@ -770,6 +764,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         clientTls: options.clientTls,
         rootPassword: options.rootPassword,
     };
+}
+
+/**
+ * Starts a local cluster and resolves once a write through the load balancer
+ * is acknowledged. On any failure (or the start's deadline, or an abort)
+ * everything started so far is stopped and removed before the error (which
+ * quotes the failing tool's output) is thrown.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+    const log = options.log ?? (() => undefined);
+    const args = componentArgsOf(options);
     const componentArgs = resolveArgs(localComponentName, args);
     /** The size the cluster formed with; `grow` adds members after these. */
     const foundingSize = componentArgs.clusterSize;
