@@ -37,8 +37,8 @@ export interface Etcd3ClusterArgs {
     /**
      * Name prefix and `ecosystem` tag of everything the component creates (the
      * seed's `in_ecosystem`); member names are `<ecosystem>-0`, `-1`, ... Lowercase
-     * letters, digits and hyphens, starting with a letter, at most 32 characters.
-     * Default `etcd3-cluster`.
+     * letters, digits and hyphens, starting with a letter and not ending with a
+     * hyphen, at most 32 characters. Default `etcd3-cluster`.
      */
     ecosystem?: string;
     /**
@@ -75,7 +75,9 @@ export interface Etcd3ClusterArgs {
      */
     clusterSize?: number;
     /**
-     * EC2 instance type of the members, one `@pulumi/aws` knows (`aws.ec2.InstanceType`);
+     * EC2 instance type of the members, one `@pulumi/aws` knows (`aws.ec2.InstanceType`)
+     * and a Nitro one (the Xen families, `t2`, `m4`, `c4`, ..., are refused but for
+     * their `.metal` sizes: their volumes are not NVMe devices named by volume id);
      * a Graviton type (`t4g`, `m7g`, ...) selects the arm64 image. Default `t3.small`.
      */
     instanceType?: string;
@@ -161,9 +163,9 @@ export interface Etcd3ClusterArgs {
     sshCidrs?: string[];
     /**
      * Whether the ALB is internet-facing, in the public subnets. `false` keeps an
-     * internal ALB that only `allowedCidrs` can reach, because etcd behind it has
-     * no authentication (and TLS only at the ALB, with `certificateArn`); `true`
-     * requires `allowedCidrs`. Default `false`.
+     * internal ALB that only `allowedCidrs` can reach, because by default etcd
+     * behind it has no authentication (see `rootPassword`) and no TLS (see
+     * `certificateArn`); `true` requires `allowedCidrs`. Default `false`.
      */
     internetFacing?: boolean;
     /**
@@ -177,7 +179,8 @@ export interface Etcd3ClusterArgs {
      * CIDRs whose etcd clients (etcdctl, Kubernetes, gRPC client libraries) may
      * reach the members' 2379 directly, using `clientEndpoints`; `[]` leaves the
      * members reachable by clients only through the load balancers (the members
-     * still reach each other's). `0.0.0.0/0` only when named here. Default the VPC's CIDR.
+     * still reach each other's). The same CIDRs reach the metrics port, 2381
+     * (`/metrics`, `/health`). `0.0.0.0/0` only when named here. Default the VPC's CIDR.
      */
     clientCidrs?: string[];
     /**
@@ -198,7 +201,8 @@ export interface Etcd3ClusterArgs {
      * `https://<dnsName or the ALB's DNS name>`. The certificate must cover
      * `dnsName` (no certificate of yours can cover the ALB's own name, so give
      * `dnsName` or point a name of your own at `loadBalancerDnsName`). TLS ends at
-     * the ALB: the hop to the members stays HTTP inside the VPC. Without it
+     * the ALB, and with it `peerTls` and `clientTls` default to on, so the hop to
+     * the members is HTTPS too (set them `false` to keep it HTTP). Without it
      * the ALB serves HTTP on 80, as the seed has it. Default none.
      */
     certificateArn?: pulumi.Input<string>;
@@ -267,8 +271,8 @@ export interface Etcd3ClusterArgs {
      * the peer port. It must be a CA certificate valid now, with an RSA (2048
      * bits or more) or ECDSA (P-256, P-384, P-521) key, and an extended key
      * usage, if any, that allows serverAuth and clientAuth. Needs
-     * `peerCaPrivateKey` and `peerTls`; not with `peerCaRotation` (which
-     * rotates the component's own CA). On a running cluster it can only be
+     * `peerCaPrivateKey` and `peerTls`; not with `peerCaRotation` or a
+     * `peerCaGeneration` above 0 (they rotate the component's own CA). On a running cluster it can only be
      * renewed (the same key and subject: the members roll onto it); every
      * `pulumi up` warns a year before it expires. Read it from a file, or
      * `pulumi config set peerCaCertificate -- "$(cat ca.crt)"`. See the
@@ -394,7 +398,8 @@ export interface Etcd3ClusterArgs {
      * file beside the old one, and the raft log and snapshots need room too.
      * etcd warns above 8 GiB (snapshots, defragmentation and restarts grow
      * slow); its own default is 2 GiB. With a smaller data volume the default
-     * is half of it. Default `8192` when `dataVolumeSizeGiB` is 16 or more.
+     * is half of it, and with `backups` at most 5120 (a snapshot goes up in one
+     * PUT). Default `8192` when `dataVolumeSizeGiB` is 16 or more.
      */
     quotaBackendMiB?: number;
     /**
@@ -439,7 +444,7 @@ export interface Etcd3ClusterArgs {
      * role may use). Default a bucket the component creates.
      */
     backupBucket?: string;
-    /** The key prefix of every snapshot: `/`-separated parts of letters, digits, `.`, `_`, `-`, ending with `/`; needs `backups`. Default `<ecosystem>/`. */
+    /** The key prefix of every snapshot: `/`-separated parts of letters, digits, `.`, `_`, `-`, ending with `/`, at most 200 characters; needs `backups`. Default `<ecosystem>/`. */
     backupPrefix?: string;
     /**
      * Minutes between two snapshots, one of 5, 10, 15, 20, 30, 60, 120, 180,
@@ -1156,7 +1161,7 @@ export function resolveArgs(name: string, args: Etcd3ClusterArgs = {}): Resolved
         checkCidrs("allowedCidrs", args.allowedCidrs);
     } else if (internetFacing) {
         problem("allowedCidrs: an internet-facing load balancer needs the CIDRs allowed in named explicitly " +
-            "(etcd behind it has no authentication); use [\"0.0.0.0/0\"] only if the whole internet may read and write it");
+            "(without rootPassword, etcd behind it has no authentication); use [\"0.0.0.0/0\"] only if the whole internet may read and write it");
     }
 
     if ((args.dnsName === undefined) !== (args.hostedZoneId === undefined)) {

@@ -476,7 +476,7 @@ describe("argument checks (lib/args.ts)", () => {
 
         it("refuses an internet-facing cluster whose allowed CIDRs are not named, saying how to open it to all", () => {
             expect(problemsOf({ internetFacing: true })).to.deep.equal([
-                "allowedCidrs: an internet-facing load balancer needs the CIDRs allowed in named explicitly (etcd behind it has no authentication); " +
+                "allowedCidrs: an internet-facing load balancer needs the CIDRs allowed in named explicitly (without rootPassword, etcd behind it has no authentication); " +
                     "use [\"0.0.0.0/0\"] only if the whole internet may read and write it",
             ]);
         });
