@@ -444,7 +444,11 @@ export interface Etcd3ClusterArgs {
      * role may use). Default a bucket the component creates.
      */
     backupBucket?: string;
-    /** The key prefix of every snapshot: `/`-separated parts of letters, digits, `.`, `_`, `-`, ending with `/`, at most 200 characters; needs `backups`. Default `<ecosystem>/`. */
+    /**
+     * The key prefix of every snapshot: `/`-separated parts of letters, digits,
+     * `.`, `_`, `-`, ending with `/`, at most 200 characters; needs `backups`.
+     * Default `<ecosystem>/`.
+     */
     backupPrefix?: string;
     /**
      * Minutes between two snapshots, one of 5, 10, 15, 20, 30, 60, 120, 180,
