@@ -13,14 +13,11 @@
  */
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { peerCaArguments, peerCaArgumentsAt, peerCaPosition } from "./guard";
-import type { PeerCaRotation, PeerCaRound } from "./member-certificate";
+import { ClusterGuardFacts, peerCaArguments, peerCaArgumentsAt, peerCaPosition } from "./guard";
+import type { PeerCaRound } from "./member-certificate";
 
 /** A step of the peer CA, as the guard keeps it. */
-export interface PeerCaStep {
-    peerCaGeneration: number;
-    peerCaRotation: "none" | PeerCaRotation;
-}
+export type PeerCaStep = Pick<ClusterGuardFacts, "peerCaGeneration" | "peerCaRotation">;
 
 /**
  * The refusal, as the user will read it, of going to `next` while every
