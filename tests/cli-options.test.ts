@@ -19,16 +19,44 @@ function memberTlsOf(argv: string[]) {
 }
 
 describe("npm run local's command line (local/cli-options.ts)", () => {
-    it("gives every option a flag names, and leaves out each one not given", () => {
-        expect(localCommandOf(["--https", "--size", "5", "--os", "flatcar", "--time-scale", "0.1"])).to.deep.equal({
+    it("gives each flag to the option it names", () => {
+        expect(localCommandOf([
+            "--size", "5", "--etcd-version", "3.5.21", "--bootstrap", "static", "--no-v2-api", "--os", "flatcar", "--time-scale", "0.1",
+            "--heartbeat-interval", "150", "--election-timeout", "1500", "--subnet", "42", "--port", "8080", "--grpc-load-balancer",
+            "--https", "--peer-tls", "--client-tls", "--root-password", "pw", "--keep",
+        ])).to.deep.equal({
             action: "start",
             options: {
                 size: 5,
+                etcdVersion: "3.5.21",
+                bootstrap: "static",
+                enableV2Api: false,
+                os: "flatcar",
+                healthCheckTimeScale: 0.1,
+                heartbeatIntervalMs: 150,
+                electionTimeoutMs: 1500,
+                subnet: 42,
+                loadBalancerPort: 8080,
+                grpcLoadBalancer: true,
+                https: true,
+                peerTls: true,
+                clientTls: true,
+                rootPassword: "pw",
+                keep: true,
+            },
+        });
+    });
+
+    it("leaves out of the options each flag not given", () => {
+        expect(localCommandOf(["--https"])).to.deep.equal({
+            action: "start",
+            options: {
+                size: argumentDefaults.clusterSize,
                 etcdVersion: undefined,
                 bootstrap: undefined,
                 enableV2Api: undefined,
-                os: "flatcar",
-                healthCheckTimeScale: 0.1,
+                os: undefined,
+                healthCheckTimeScale: undefined,
                 heartbeatIntervalMs: undefined,
                 electionTimeoutMs: undefined,
                 subnet: undefined,
@@ -41,11 +69,6 @@ describe("npm run local's command line (local/cli-options.ts)", () => {
                 keep: false,
             },
         });
-    });
-
-    it("starts the component's default size when --size is not given", () => {
-        const command = localCommandOf([]);
-        expect(command.action === "start" && command.options.size).to.equal(argumentDefaults.clusterSize);
     });
 
     it("brings TLS to and between the members with --https alone, as certificateArn does", () => {

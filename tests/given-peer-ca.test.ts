@@ -40,7 +40,7 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
     });
     const given = (): Etcd3ClusterArgs => ({ peerTls: true, peerCaCertificate: ca.certificate, peerCaPrivateKey: pulumi.secret(ca.key) });
 
-    it("makes no CA of its own; the bucket trusts and signs with the given one alone, clients get it, and the guard keeps its fingerprint", async () => {
+    it("makes no CA of its own; the bucket trusts and signs with the given one alone, clients get it, the guard keeps its subject and key, the members its fingerprint", async () => {
         const { name, cluster } = await buildWithSecrets({ ...given(), clusterSize: 3 });
         const objects = Object.fromEntries(inputsOf(name, OBJECT).map((object) => [object.inputs.key, object.inputs.content]));
         expect({
@@ -82,6 +82,7 @@ describe("a peer CA the user gives, in the resource graph (Pulumi mocks)", funct
             .then(() => "the build succeeded", (error: Error) => error.message);
         expect(failure).to.match(/error serializing property "content": peerCaPrivateKey: not the private key of peerCaCertificate; give the key the CA's certificate was made for$/);
         expect(failure).to.not.contain("PRIVATE KEY");
+        expect(failure).to.not.contain(other.key.split("\n")[1]);
     });
 
     describe("refuses, naming the argument and what it takes, before creating anything", () => {

@@ -16,7 +16,7 @@ import { promisify } from "util";
 import type { Etcd3ClusterArgs } from "../lib/args";
 import { memberCertificateFiles, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
 import type { LocalCluster, LocalNode } from "../local/cluster";
-import { useLocalCluster } from "./helpers/local-cluster";
+import { rollTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
 import { issueFrom } from "./helpers/peer-certificates";
 import {
     checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, StoredValue, WriteRecord, writeCheckProblems,
@@ -28,8 +28,15 @@ const run = promisify(execFile);
 /** A file of a node's, by its path on the node. */
 const onNode = (node: LocalNode, nodePath: string) => path.join(node.root, nodePath.slice(1));
 
-/** The generation a peer CA's subject names (`… etcd peer CA` is 0, `… etcd peer CA 2` is 2), as `CA 0`, `CA 2`. */
-const generationOf = (subject: string) => `CA ${/etcd peer CA(?: (\d+))?$/.exec(subject)?.[1] ?? 0}`;
+/**
+ * The generation a peer CA's subject names (`… etcd peer CA` is 0, `… etcd
+ * peer CA 2` is 2), as `CA 0`, `CA 2`; any other subject as it is, so that a
+ * certificate from elsewhere never passes for generation 0.
+ */
+function generationOf(subject: string): string {
+    const named = /etcd peer CA(?: (\d+))?$/.exec(subject);
+    return named ? `CA ${named[1] ?? 0}` : subject;
+}
 
 /** What a member trusts and signs with, as its files say: the CAs in its trust file, and the CA its certificate is from. */
 async function memberCas(node: LocalNode): Promise<{ trusts: string[]; signedBy: string }> {
@@ -76,11 +83,12 @@ describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll
     let lastCa = { certificate: "", key: "" };
 
     before(async function () {
-        this.timeout(600_000);
+        this.timeout(rollTimeoutMs(steps.length, 3));
         const s3 = await cluster().s3Api();
         firstCa = storedCa(cluster(), s3);
         seen.before = await Promise.all(cluster().nodes.map(memberCas));
-        const maxDurationMs = 540_000;
+        // Writes for as long as the rolls may take; stopped when they end.
+        const maxDurationMs = rollTimeoutMs(steps.length, 3);
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory, intervalMs: 100, maxDurationMs, maxWrites: maxDurationMs / 100 });
         writer.start();
         try {
@@ -128,7 +136,7 @@ describe("local cluster of 3 with peerTls: a rotation that skips \"trust-next\",
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true });
 
     it("leaves the member rolled first unable to rejoin: the others, started trusting the old CA alone, refuse its new certificate", async function () {
-        this.timeout(120_000);
+        this.timeout(rollTimeoutMs(1, 1));
         const args: Partial<Etcd3ClusterArgs> = { peerCaRotation: "sign-with-next" };
         await cluster().updateObjects(args);
         const replaced = cluster().replaceNode(0, { args, timeoutMs: 45_000 });
@@ -158,7 +166,7 @@ describe("local cluster of 3 with peerTls and clientTls: clients verifying the m
     }
 
     before(async function () {
-        this.timeout(600_000);
+        this.timeout(rollTimeoutMs(steps.length, 3));
         const before = path.join(workDir(), "ca-before.crt");
         const afterTrustNext = path.join(workDir(), "ca-after-trust-next.crt");
         fs.copyFileSync(cluster().memberCaFile!, before);

@@ -6,7 +6,7 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
+import { defaultReplaceTimeoutMs, defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
 import { waitUntil } from "../../local/processes";
 import { promisify } from "util";
@@ -21,6 +21,16 @@ const marginMs = 5_000;
  */
 export function startHookTimeoutMs(options: Pick<LocalClusterOptions, "startTimeoutMs"> = {}): number {
     return (options.startTimeoutMs ?? defaultStartTimeoutMs) + teardownBoundMs + marginMs;
+}
+
+/**
+ * Mocha timeout for a hook or test that takes `steps` steps, each an
+ * `updateObjects` and then `replaceNode` for each of `members` members, at the
+ * harness's default bounds: a stalled roll fails in the harness, which stops
+ * what it started, before mocha gives up on the hook.
+ */
+export function rollTimeoutMs(steps: number, members: number): number {
+    return steps * (1 + members) * defaultReplaceTimeoutMs + marginMs;
 }
 
 /** Mocha timeout for a suite's cluster start with the default bound. */
