@@ -38,7 +38,7 @@ import { InstanceMetadataService, startInstanceMetadataService } from "./instanc
 import { issueRoleSession, RoleSession } from "./iam-policy";
 import { S3ApiStandIn, startS3Api } from "./s3-api";
 import { createTestCertificateAuthority } from "./test-certificates";
-import { killStrays, ProcessGroup, waitUntil } from "./processes";
+import { killStrays, ProcessGroup, waitUntil, within } from "./processes";
 import { HostEtcd, requireHostEtcd } from "./system-tools";
 import { JobOutcome, NodeSystemd, PlayedUnit, TimerStatus, unmount, UnitStatus } from "./systemd";
 import { defaultVolumeBytes, SlotVolumes, volumeAttachmentsOf, withSlotVolumeIds } from "./volumes";
@@ -67,6 +67,8 @@ export const teardownBoundMs = 15_000;
 
 /** Default bound on a whole `replaceNode`: the drain, a clean stop, Ignition, a boot to /health, and the health checks' rise. */
 export const defaultReplaceTimeoutMs = 90_000;
+/** Default bound on `LocalNode.startUnit`'s wait for the start job. */
+export const defaultUnitStartWaitMs = 60_000;
 
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
@@ -260,8 +262,13 @@ export interface LocalNode {
     journal(): string[];
     /** What a unit's processes wrote (stdout and stderr, as the journal has it) on the current instance, every boot. */
     unitOutput(name: string): string;
-    /** `systemctl start NAME` on the node: resolves with the start job's outcome once the job is over. */
-    startUnit(name: string): Promise<JobOutcome>;
+    /**
+     * `systemctl start NAME` on the node: resolves with the start job's outcome
+     * once the job is over, or rejects after `timeoutMs` (default
+     * `defaultUnitStartWaitMs`): a oneshot has no start timeout unless its unit
+     * sets `TimeoutStartSec=`, as in systemd, and a wait on one must end.
+     */
+    startUnit(name: string, timeoutMs?: number): Promise<JobOutcome>;
     /** `systemctl list-timers --all` on the node: each timer, the unit it starts, its next elapse and its last trigger. */
     timers(): TimerStatus[];
 }
@@ -695,8 +702,8 @@ class Node implements LocalNode {
         return [...(this.systemd?.journal ?? [])];
     }
 
-    startUnit(name: string): Promise<JobOutcome> {
-        return this.booted().startUnit(name);
+    startUnit(name: string, timeoutMs = defaultUnitStartWaitMs): Promise<JobOutcome> {
+        return within(Date.now() + timeoutMs, `${name}'s start job on ${this.name}`, this.booted().startUnit(name));
     }
 
     timers(): TimerStatus[] {

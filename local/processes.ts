@@ -231,6 +231,24 @@ export interface WaitOptions {
     failFast?: () => string | undefined;
 }
 
+/**
+ * `operation`, or a rejection naming `what` once `deadline` (epoch ms) passes
+ * first. The operation itself goes on: whoever started it stops it (a
+ * cluster's teardown stops every process and unit).
+ */
+export async function within<T>(deadline: number, what: string, operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+        const ms = Math.max(0, deadline - Date.now());
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    });
+    try {
+        return await Promise.race([operation, expiry]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
 /** Polls `check` until it returns true, failing fast or after a bounded time. */
 export async function waitUntil(check: () => Promise<boolean>, options: WaitOptions): Promise<void> {
     const deadline = Date.now() + options.timeoutMs;

@@ -98,11 +98,11 @@ describe("local cluster of 3 with backups: snapshots to the S3 stand-in", functi
         const [key] = snapshots();
         const file = path.join(workDir(), "first.db");
         fs.writeFileSync(file, s3.objects(bucket).get(key)!.body);
-        const status = JSON.parse((await run(etcdutl(), ["snapshot", "status", "-w", "json", file])).stdout);
+        const status = JSON.parse((await run(etcdutl(), ["snapshot", "status", "-w", "json", file], { timeout: 30_000 })).stdout);
         expect(status.revision).to.equal(firstRevision);
         // The restore checks the snapshot's own integrity hash before it writes anything.
         await run(etcdutl(), ["snapshot", "restore", file, "--data-dir", path.join(workDir(), "restored"), "--name", "restored",
-            "--initial-cluster", "restored=http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380"]);
+            "--initial-cluster", "restored=http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380"], { timeout: 30_000 });
         expect(fs.existsSync(path.join(workDir(), "restored", "member", "snap", "db"))).to.equal(true);
     });
 

@@ -85,7 +85,7 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
             expect(nlbDnsName).to.match(/\.elb\.amazonaws\.com$/);
             const served = await presented(node.ip, 2379, nlbDnsName, cluster().memberCaFile!);
             expect(served, node.name).to.deep.equal({ authorized: true, error: undefined, subjectAltName: `IP Address:${node.ip}, DNS:${nlbDnsName}` });
-            const onDisk = (await run("openssl", ["x509", "-in", onNode(node, memberCertificateFiles.certificate), "-noout", "-ext", "subjectAltName"])).stdout;
+            const onDisk = (await run("openssl", ["x509", "-in", onNode(node, memberCertificateFiles.certificate), "-noout", "-ext", "subjectAltName"], { timeout: 10_000 })).stdout;
             expect(onDisk.split("\n")[1].trim(), node.name).to.equal(`IP Address:${node.ip}, DNS:${nlbDnsName}`);
         }
     });

@@ -14,7 +14,7 @@ const mebibyte = 1024 * 1024;
 
 /** Size in bytes of the file system mounted at `mountPoint`, as the kernel reports it. */
 function fileSystemBytes(mountPoint: string): number {
-    return Number(execFileSync("findmnt", ["--noheadings", "--bytes", "--output", "SIZE", "--mountpoint", mountPoint], { encoding: "utf8" }).trim());
+    return Number(execFileSync("findmnt", ["--noheadings", "--bytes", "--output", "SIZE", "--mountpoint", mountPoint], { encoding: "utf8", timeout: 10_000 }).trim());
 }
 
 describe("local cluster of 1: a data volume grown in place", function () {

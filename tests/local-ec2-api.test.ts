@@ -200,6 +200,7 @@ describe("local harness: the EC2 API stand-in", () => {
                 ...(signed ? { authorization: "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0" } : {}),
             },
             body,
+            signal: AbortSignal.timeout(10_000),
         });
 
         it("refuses an unsigned request", async () => {

@@ -124,7 +124,7 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
             await waitUntil(async () => decisions(cluster(), 0).some((line) => line.endsWith(waitingLine)),
                 { timeoutMs: 30_000, intervalMs: 250, description: "the wiped member to say it waits for the quorum" });
             // Member 2's own view (its peer port's /members, which needs no quorum): no member was removed or added.
-            const view = await fetch(`http://${cluster().nodes[2].ip}:2380/members`).then((answer) => answer.text());
+            const view = await fetch(`http://${cluster().nodes[2].ip}:2380/members`, { signal: AbortSignal.timeout(10_000) }).then((answer) => answer.text());
             // Ids are 64-bit: read as text, not as JSON numbers.
             expect([...view.matchAll(/"id":(\d+)/g)].map((match) => BigInt(match[1]).toString(16)).sort())
                 .to.deep.equal(before.map((member) => member.id).sort());

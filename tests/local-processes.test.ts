@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
-import { killStrays, ProcessGroup } from "../local/processes";
+import { killStrays, ProcessGroup, within } from "../local/processes";
 
 describe("local harness: a process group", function () {
     this.timeout(20_000);
@@ -62,5 +62,18 @@ describe("local harness: a process group", function () {
             killGroup(stray.pid);
             killGroup(bystander.pid);
         }
+    });
+});
+
+describe("local harness: a wait within a deadline", () => {
+    const settlesAfter = (ms: number, value: string) => new Promise<string>((resolve) => setTimeout(() => resolve(value), ms));
+
+    it("gives the operation's result when it settles first", async () => {
+        expect(await within(Date.now() + 1000, "the answer", settlesAfter(10, "answered"))).to.equal("answered");
+    });
+
+    it("rejects, naming what it waited for, once the deadline passes first", async () => {
+        const failure = await within(Date.now() + 50, "the slow answer", settlesAfter(1000, "too late")).then(() => "resolved", (error: Error) => error.message);
+        expect(failure).to.match(/^timed out after \d+ ms waiting for the slow answer$/);
     });
 });

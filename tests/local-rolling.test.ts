@@ -116,7 +116,9 @@ describe("local cluster of 3: a roll stopped by a member that does not come back
     it("leaves the other members untouched and serving, with the quorum", async () => {
         expect(cluster().nodes.map((node) => node.generation)).to.deep.equal([1, 0, 0]);
         expect(cluster().nodes.slice(1).map((node) => node.running)).to.deep.equal([true, true]);
-        const answer = await fetch(`${cluster().clusterUrl}/v2/keys/after-failed-roll`, { method: "PUT", body: new URLSearchParams({ value: "kept" }) });
+        const answer = await fetch(`${cluster().clusterUrl}/v2/keys/after-failed-roll`, {
+            method: "PUT", body: new URLSearchParams({ value: "kept" }), signal: AbortSignal.timeout(10_000),
+        });
         expect(answer.status).to.equal(201);
     });
 });

@@ -11,6 +11,7 @@
  * stopped (every process, every file) whatever happens.
  */
 import { LocalCluster, startLocalCluster } from "../../local/cluster";
+import { within } from "../../local/processes";
 import {
     checkWrites, countWindow, failuresBetween, isAcknowledged, outcomeOf, PacedWriter, readDirectoryWithQuorum,
     WindowCount, WriteCheck, writeCheckProblems, WriteRecord,
@@ -130,19 +131,6 @@ export interface FaultRun {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Rejects when `deadline` (epoch ms) passes first; the operation itself is left to the teardown. */
-async function within<T>(deadline: number, what: string, operation: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the run's deadline passed while waiting for ${what}`)), Math.max(0, deadline - Date.now()));
-    });
-    try {
-        return await Promise.race([operation, expiry]);
-    } finally {
-        clearTimeout(timer);
-    }
-}
 
 /** The member that says it is the leader (`/v2/stats/self`), if one does. */
 async function leaderIndex(cluster: LocalCluster): Promise<number | undefined> {
