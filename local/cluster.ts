@@ -67,8 +67,12 @@ export const teardownBoundMs = 15_000;
 
 /** Default bound on a whole `replaceNode`: the drain, a clean stop, Ignition, a boot to /health, and the health checks' rise. */
 export const defaultReplaceTimeoutMs = 90_000;
+/** How long after its `timeoutMs` a `replaceNode` that a phase has not failed rejects by itself. */
+export const replaceGraceMs = 5_000;
 /** Default bound on `LocalNode.startUnit`'s wait for the start job. */
 export const defaultUnitStartWaitMs = 60_000;
+/** Default bound on `LocalNode.stop`: each unit's stop is capped at 30 s, and a shutdown stops them one after another. */
+export const defaultNodeStopWaitMs = 60_000;
 
 /** The component name the local cluster's arguments are resolved under, as a stack's `new Etcd3Cluster(name, …)` would. */
 const localComponentName = "local";
@@ -247,8 +251,13 @@ export interface LocalNode {
      * quorum: after a whole-cluster stop, start the nodes together.
      */
     start(): Promise<void>;
-    /** A clean shutdown: every unit stopped (ExecStop=, as `podman stop` does: SIGTERM, a bounded wait, SIGKILL), volumes unmounted. */
-    stop(): Promise<void>;
+    /**
+     * A clean shutdown: every unit stopped (ExecStop=, as `podman stop` does:
+     * SIGTERM, a bounded wait, SIGKILL), volumes unmounted. Rejects after
+     * `timeoutMs` (default `defaultNodeStopWaitMs`) if the shutdown has not
+     * finished; the cluster's teardown ends what is left.
+     */
+    stop(timeoutMs?: number): Promise<void>;
     /** The instance fails: every process SIGKILLed at once, no clean shutdown, no leadership hand-over, nothing restarts. */
     crash(): Promise<void>;
     /**
@@ -314,7 +323,7 @@ export interface ReplaceNodeOptions {
      * and waits by itself.
      */
     healthGate?: { beforeStop(): Promise<void>; afterStart(): Promise<void> };
-    /** Bound on the whole replacement (default `defaultReplaceTimeoutMs`). */
+    /** Bound on the whole replacement (default `defaultReplaceTimeoutMs`), `replaceGraceMs` more if no phase fails on it first. */
     timeoutMs?: number;
 }
 
@@ -671,12 +680,15 @@ class Node implements LocalNode {
         await this.waitHealthy();
     }
 
-    async stop(): Promise<void> {
-        if (this.systemd && this.up) {
-            this.up = false;
-            await this.systemd.shutdown();
+    async stop(timeoutMs = defaultNodeStopWaitMs): Promise<void> {
+        try {
+            if (this.systemd && this.up) {
+                this.up = false;
+                await within(Date.now() + timeoutMs, `${this.name}'s shutdown`, this.systemd.shutdown());
+            }
+        } finally {
+            this.setup.changed();
         }
-        this.setup.changed();
     }
 
     async crash(): Promise<void> {
@@ -1134,8 +1146,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             if (stopped) {
                 throw new Error("the cluster is stopped");
             }
+            const deadline = Date.now() + (replaceOptions.timeoutMs ?? defaultReplaceTimeoutMs);
+            // Every phase is bounded by what is left, but a stop or a health gate can hang on its own: the whole is bounded too,
+            // a little later, so that a phase's own time-out, which says more, comes first.
+            return within(deadline + replaceGraceMs, `the replacement of ${node.name}`, replacing(node, index, replaceOptions, deadline));
+        };
+
+        const replacing = async (node: Node, index: number, replaceOptions: ReplaceNodeOptions, deadline: number): Promise<ReplacementTimings> => {
             const begun = Date.now();
-            const deadline = begun + (replaceOptions.timeoutMs ?? defaultReplaceTimeoutMs);
             const left = () => Math.max(1, deadline - Date.now());
             const say = (line: string) => log(`replace ${node.name}: ${line}`);
             // The new user data before anything else: arguments the component refuses fail before the member is touched.
@@ -1184,7 +1202,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
             phase = Date.now();
             const instance = await prepareInstance(index, {
-                userData, generation: node.generation + 1, os: resolved.os, attach: replaceOptions.attachVolumes ?? true, signal: interruption.signal,
+                userData, generation: node.generation + 1, os: resolved.os, attach: replaceOptions.attachVolumes ?? true,
+                signal: AbortSignal.any([interruption.signal, AbortSignal.timeout(left())]),
                 metadataTags: instances[index].metadataTags, role: instances[index].role,
             });
             node.replaceInstance(instance);

@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { LocalCluster, startLocalCluster } from "../local/cluster";
+import { LocalCluster, replaceGraceMs, startLocalCluster } from "../local/cluster";
 import { leftoversOf } from "./helpers/leftovers";
 import {
     clusterStartTimeoutMs, clusterStopTimeoutMs, curl, memberList, putKey, startHookTimeoutMs, useLocalCluster,
@@ -130,6 +130,17 @@ describe("local harness: a member whose process dies while its instance runs", f
             .and.include("Scheduled restart job, restart counter is at 1.");
         await cluster().waitForTarget(node.name, "UP", 20_000);
         expect(await memberList(cluster())).to.deep.equal(membersBefore);
+    });
+
+    it("ends a replacement whose health gate never answers at its bound, the member left as it was", async () => {
+        const node = cluster().nodes[2];
+        const never = () => new Promise<void>(() => undefined);
+        const failure = await cluster().replaceNode(2, { timeoutMs: 1000, healthGate: { beforeStop: never, afterStart: never } })
+            .then(() => "the replacement finished", (error: Error) => error.message);
+        // The whole is bounded replaceGraceMs after timeoutMs (less the moment between the two readings of the clock).
+        expect(failure).to.match(new RegExp(`^timed out after \\d+ ms waiting for the replacement of ${node.name}$`));
+        expect(Number(/after (\d+) ms/.exec(failure)![1])).to.be.within(1000 + replaceGraceMs - 50, 1000 + replaceGraceMs);
+        expect({ generation: node.generation, running: node.running }).to.deep.equal({ generation: 0, running: true });
     });
 });
 

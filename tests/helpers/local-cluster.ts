@@ -6,7 +6,9 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultReplaceTimeoutMs, defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, startLocalCluster, teardownBoundMs } from "../../local/cluster";
+import {
+    defaultReplaceTimeoutMs, defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, replaceGraceMs, startLocalCluster, teardownBoundMs,
+} from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
 import { waitUntil } from "../../local/processes";
 import { promisify } from "util";
@@ -30,7 +32,7 @@ export function startHookTimeoutMs(options: Pick<LocalClusterOptions, "startTime
  * what it started, before mocha gives up on the hook.
  */
 export function rollTimeoutMs(steps: number, members: number): number {
-    return steps * (1 + members) * defaultReplaceTimeoutMs + marginMs;
+    return steps * (1 + members) * (defaultReplaceTimeoutMs + replaceGraceMs) + marginMs;
 }
 
 /** Mocha timeout for a suite's cluster start with the default bound. */
