@@ -7,7 +7,8 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    defaultReplaceTimeoutMs, defaultStartTimeoutMs, LocalCluster, LocalClusterOptions, replaceGraceMs, startLocalCluster, teardownBoundMs,
+    defaultJoinTimeoutMs, defaultNodeStopWaitMs, defaultReplaceTimeoutMs, defaultStartTimeoutMs, defaultTargetWaitMs, LocalCluster, LocalClusterOptions,
+    LocalNode, replaceGraceMs, startLocalCluster, teardownBoundMs,
 } from "../../local/cluster";
 import { requireHostEtcd } from "../../local/system-tools";
 import { waitUntil } from "../../local/processes";
@@ -15,7 +16,54 @@ import { promisify } from "util";
 import { snapshotSettingsPath } from "../../lib/snapshots";
 
 /** Room a mocha timeout keeps above the harness's own bound, so the harness always fails (and cleans up) first. */
-const marginMs = 5_000;
+export const marginMs = 5_000;
+
+/**
+ * How far past its bound a harness wait on /health or on a target's state
+ * can end: a 100 ms pause, then one more probe (local/http.ts bounds each at
+ * 2 s; not exported there).
+ */
+export const probeOverrunMs = 2_100;
+
+/** Bound on one HTTP request of `curl`, `putKey`, `getKeyWithQuorum`, `v3Put` and `v3Get`, unless given a shorter one. */
+export const requestTimeoutMs = 10_000;
+
+/**
+ * Worst case of `PacedWriter.stop` with its default request timeout, and of
+ * `readDirectoryWithQuorum` with its default bound (tests/helpers/paced-writes.ts).
+ */
+export const writerStopMs = 15_000;
+export const readBackMs = 30_000;
+
+/** Worst case of `LocalNode.stop()` (and `stopNode`): the harness's bound on the shutdown. */
+export const nodeStopMs = defaultNodeStopWaitMs;
+
+/**
+ * Worst case of `LocalNode.start()` (and `startNode`) on a cluster started
+ * with `options`: its wait for /health has the cluster's start bound.
+ */
+export function nodeStartMs(options: Pick<LocalClusterOptions, "startTimeoutMs"> = {}): number {
+    return (options.startTimeoutMs ?? defaultStartTimeoutMs) + probeOverrunMs;
+}
+
+/** Worst case of `replaceNode` with `timeoutMs` (default the harness's): it rejects `replaceGraceMs` after it at the latest. */
+export function replaceNodeMs(timeoutMs = defaultReplaceTimeoutMs): number {
+    return timeoutMs + replaceGraceMs;
+}
+
+/** Worst case of `waitForTarget` with `timeoutMs` (default the harness's). */
+export function waitForTargetMs(timeoutMs = defaultTargetWaitMs): number {
+    return timeoutMs + probeOverrunMs;
+}
+
+/**
+ * Worst case of a `waitUntil` (local/processes.ts) bounded by `timeoutMs`
+ * whose check takes at most `checkMs`, polled every `intervalMs`: a check
+ * ending just before the deadline, the pause, and one more check.
+ */
+export function waitUntilMs(timeoutMs: number, checkMs: number, intervalMs = 100): number {
+    return timeoutMs + intervalMs + checkMs;
+}
 
 /**
  * Mocha timeout for a hook that starts a cluster with `options`: the start's
@@ -28,11 +76,28 @@ export function startHookTimeoutMs(options: Pick<LocalClusterOptions, "startTime
 /**
  * Mocha timeout for a hook or test that takes `steps` steps, each an
  * `updateObjects` and then `replaceNode` for each of `members` members, at the
- * harness's default bounds: a stalled roll fails in the harness, which stops
- * what it started, before mocha gives up on the hook.
+ * harness's default bounds or the `bounds` they are given: a stalled roll fails
+ * in the harness, which stops what it started, before mocha gives up on the hook.
  */
-export function rollTimeoutMs(steps: number, members: number): number {
-    return steps * (1 + members) * (defaultReplaceTimeoutMs + replaceGraceMs) + marginMs;
+export function rollTimeoutMs(steps: number, members: number, bounds: RollBounds = {}): number {
+    const updateMs = bounds.updateTimeoutMs ?? defaultReplaceTimeoutMs;
+    return steps * (updateMs + members * replaceNodeMs(bounds.replaceTimeoutMs)) + marginMs;
+}
+
+/** The bounds a roll passes to the harness: `updateObjects`'s `timeoutMs` and each `replaceNode`'s (default the harness's). */
+export interface RollBounds {
+    updateTimeoutMs?: number;
+    replaceTimeoutMs?: number;
+}
+
+/**
+ * Worst case of `grow` by `members` members with `timeoutMsPerMember`
+ * (default the harness's), each member's `afterMember` taking at most
+ * `afterMemberMs`: the grow's deadline does not bound its callbacks, and each
+ * member's two waits may each run one probe past it.
+ */
+export function growMs(members: number, { timeoutMsPerMember = defaultJoinTimeoutMs, afterMemberMs = 0 } = {}): number {
+    return members * (timeoutMsPerMember + afterMemberMs + 2 * probeOverrunMs);
 }
 
 /** Mocha timeout for a suite's cluster start with the default bound. */
@@ -70,15 +135,16 @@ export interface Answer {
 
 /**
  * Like `curl URL [-X METHOD] [-d DATA]`: `-d` sends the data as a form body
- * exactly as written (curl does not encode it).
+ * exactly as written (curl does not encode it). Bounded by `timeoutMs`
+ * (default `requestTimeoutMs`).
  */
-export async function curl(url: string, options: { method?: string; data?: string } = {}): Promise<Answer> {
+export async function curl(url: string, options: { method?: string; data?: string; timeoutMs?: number } = {}): Promise<Answer> {
     const response = await fetch(url, {
         method: options.method ?? (options.data === undefined ? "GET" : "POST"),
         body: options.data,
         headers: options.data === undefined ? undefined : { "content-type": "application/x-www-form-urlencoded" },
         redirect: "manual",
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(options.timeoutMs ?? requestTimeoutMs),
     });
     const text = await response.text();
     let body: unknown = text;
@@ -91,37 +157,62 @@ export async function curl(url: string, options: { method?: string; data?: strin
 }
 
 /** `curl URL -XPUT -d value=VALUE` on a v2 key. */
-export function putKey(baseUrl: string, key: string, value: string): Promise<Answer> {
-    return curl(`${baseUrl}/v2/keys/${key}`, { method: "PUT", data: `value=${value}` });
+export function putKey(baseUrl: string, key: string, value: string, timeoutMs = requestTimeoutMs): Promise<Answer> {
+    return curl(`${baseUrl}/v2/keys/${key}`, { method: "PUT", data: `value=${value}`, timeoutMs });
 }
 
 /** A v2 read that a write through another member cannot have overtaken (see notes: reads lag without quorum). */
-export function getKeyWithQuorum(baseUrl: string, key: string): Promise<Answer> {
-    return curl(`${baseUrl}/v2/keys/${key}?quorum=true`);
+export function getKeyWithQuorum(baseUrl: string, key: string, timeoutMs = requestTimeoutMs): Promise<Answer> {
+    return curl(`${baseUrl}/v2/keys/${key}?quorum=true`, { timeoutMs });
 }
 
 /** A v3 write through the JSON gateway: the HTTP status and body. */
-export async function v3Put(baseUrl: string, key: string, value: Buffer): Promise<{ status: number; body: string }> {
+export async function v3Put(baseUrl: string, key: string, value: Buffer, timeoutMs = requestTimeoutMs): Promise<{ status: number; body: string }> {
     const response = await fetch(`${baseUrl}/v3/kv/put`, {
         method: "POST",
         body: JSON.stringify({ key: Buffer.from(key).toString("base64"), value: value.toString("base64") }),
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(timeoutMs),
     });
     return { status: response.status, body: await response.text() };
 }
 
 /** A key's value through the JSON gateway, or undefined if it has none. */
-export async function v3Get(baseUrl: string, key: string): Promise<Buffer | undefined> {
+export async function v3Get(baseUrl: string, key: string, timeoutMs = requestTimeoutMs): Promise<Buffer | undefined> {
     const response = await fetch(`${baseUrl}/v3/kv/range`, {
         method: "POST",
         body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(timeoutMs),
     });
     if (response.status !== 200) {
         throw new Error(`range ${key}: HTTP ${response.status} ${await response.text()}`);
     }
     const kvs = ((await response.json()) as { kvs?: { value?: string }[] }).kvs;
     return kvs ? Buffer.from(kvs[0].value ?? "", "base64") : undefined;
+}
+
+/** A loop of requests bounded as a whole: see `requestBudget`. */
+export type RequestBudget = <T>(send: (timeoutMs: number) => Promise<T>) => Promise<T>;
+
+/**
+ * A bound on a loop of requests as a whole, for a loop whose requests' own
+ * bounds would add up to far more than it ever takes: each request the budget
+ * sends gets `requestTimeoutMs` at most and never past `budgetMs` from now, and
+ * once that has run out the request fails, naming `what` and the budget.
+ */
+export function requestBudget(budgetMs: number, what: string): RequestBudget {
+    const deadline = Date.now() + budgetMs;
+    const ranOut = (why: string) => new Error(`${what} ran out of its ${budgetMs} ms${why}`);
+    return async (send) => {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+            throw ranOut("");
+        }
+        try {
+            return await send(Math.min(requestTimeoutMs, left));
+        } catch (error) {
+            throw Date.now() >= deadline ? ranOut(`: ${(error as Error).message}`) : error;
+        }
+    };
 }
 
 /** The running member that says it is the leader right now, if one does. */
@@ -139,6 +230,16 @@ async function currentLeader(cluster: LocalCluster): Promise<{ index: number; id
 
 /** Bound on waiting out an election: several election timeouts of etcd's default 1 s. */
 export const electionWaitMs = 10_000;
+
+/** Worst case of `findLeader` on a cluster of `members`: `electionWaitMs`, then one more round asking each member. */
+export function findLeaderMs(members: number): number {
+    return electionWaitMs + 100 + members * requestTimeoutMs;
+}
+
+/** Worst case of `makeLeader` on a cluster of `members`: `electionWaitMs`, then one more round of finding, asking and moving. */
+export function makeLeaderMs(members: number): number {
+    return electionWaitMs + 100 + findLeaderMs(members) + requestTimeoutMs + etcdctlTimeouts.processMs;
+}
 
 /**
  * The running member that says it is the leader: its node index and member id
@@ -275,13 +376,21 @@ export async function settledMembers(cluster: LocalCluster, peerScheme: "http" |
 /** Bound on a rejoin: the boot, the bootstrap's etcdctl calls, the learner catching up and its promotion (retried every 2 s). */
 export const rejoinWaitMs = 120_000;
 
+/** Bound on `wipefs` in `loseData`, per volume. */
+export const wipeTimeoutMs = 10_000;
+
 /** Node `index` stopped and its data volume wiped to a blank device (a new empty volume, a volume lost with its zone). */
 export async function loseData(cluster: LocalCluster, index: number): Promise<void> {
     const node = cluster.nodes[index];
     await node.stop();
     for (const volume of node.volumes) {
-        await promisify(execFile)("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: 10_000 });
+        await promisify(execFile)("wipefs", ["--all", "--quiet", volume.hostDevice], { timeout: wipeTimeoutMs });
     }
+}
+
+/** Worst case of `loseData` on `node`: its shutdown, then a `wipefs` per volume. */
+export function loseDataMs(node: LocalNode): number {
+    return nodeStopMs + node.volumes.length * wipeTimeoutMs;
 }
 
 /**
@@ -300,6 +409,16 @@ export async function loseDataAndReboot(cluster: LocalCluster, index: number,
         return;
     }
     await waitUntil(() => settledMembers(cluster, peerScheme), { timeoutMs, intervalMs: 1000, description: `${node.name} to rejoin as a voting member` });
+}
+
+/**
+ * Worst case of `loseDataAndReboot` on `node` with `options`, on a cluster
+ * started with `clusterOptions`: `loseData`, the boot to /health, and (unless
+ * `settled` is false) the wait for the members to settle, each check an etcdctl run.
+ */
+export function loseDataAndRebootMs(node: LocalNode, { settled = true, timeoutMs = rejoinWaitMs }: { settled?: boolean; timeoutMs?: number } = {},
+    clusterOptions: Pick<LocalClusterOptions, "startTimeoutMs"> = {}): number {
+    return loseDataMs(node) + nodeStartMs(clusterOptions) + (settled ? waitUntilMs(timeoutMs, etcdctlTimeouts.processMs, 1000) : 0);
 }
 
 /** The README's runbook `name`, as written between its `<!-- runbook:NAME:start -->` and `<!-- runbook:NAME:end -->` markers. */
