@@ -19,9 +19,12 @@ import {
 import { defragmentServiceName } from "../lib/maintenance";
 import { snapshotServiceName } from "../lib/snapshots";
 import type { LocalCluster, LocalNode } from "../local/cluster";
-import { rootToken } from "../local/cluster";
+import { defaultUnitStartWaitMs, rootToken } from "../local/cluster";
 import { waitUntil } from "../local/processes";
-import { etcdctl, hostEtcdctl, loseDataAndReboot, members, reachingMembers, useLocalCluster } from "./helpers/local-cluster";
+import {
+    etcdctl, etcdctlTimeouts, hostEtcdctl, loseDataAndReboot, loseDataAndRebootMs, marginMs, members, nodeStartMs, nodeStopMs, reachingMembers,
+    useLocalCluster, waitUntilMs,
+} from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -55,17 +58,21 @@ function filesUnder(directory: string): string[] {
     });
 }
 
+/** Bound on one shell command of a test here (`changeRootPassword`, a line of the README's session). */
+const commandMs = 15_000;
+
 /** `etcdctl user passwd root` as the README has a user rotate the password: the new one on etcdctl's standard input, twice. */
 async function changeRootPassword(cluster: LocalCluster, from: string, to: string): Promise<void> {
     const script = 'printf \'%s\\n%s\\n\' "$NEW" "$NEW" | "$ETCDCTL" --endpoints="$ENDPOINTS" --cacert="$CA" --user=root --password="$OLD" user passwd root';
     await run("bash", ["-c", script], {
         env: { PATH: process.env.PATH, ETCDCTL_API: "3", ETCDCTL: hostEtcdctl(), ENDPOINTS: cluster.clientEndpoints.join(","), CA: cluster.memberCaFile!, OLD: from, NEW: to },
-        timeout: 15_000,
+        timeout: commandMs,
     });
 }
 
 describe("local cluster of 3 with rootPassword: etcd's access control", function () {
-    this.timeout(180_000);
+    // The longest of the other tests: four shell commands, or three etcdctl runs.
+    this.timeout(4 * commandMs + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true, clientTls: true, backups: true, rootPassword });
     const withoutCredentials = () => [`--cacert=${cluster().memberCaFile}`];
 
@@ -119,7 +126,9 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         nodes.forEach((node) => expect(node.unit(accessControlUnitName).activeState, node.name).to.equal("active"));
     });
 
-    it("runs the members' own etcdctl as root: the defragmentation checks every member, and the leader uploads a snapshot", async () => {
+    it("runs the members' own etcdctl as root: the defragmentation checks every member, and the leader uploads a snapshot", async function () {
+        // Three defragmentations one after another, an etcdctl run, the snapshots at once.
+        this.timeout(3 * defaultUnitStartWaitMs + etcdctlTimeouts.processMs + defaultUnitStartWaitMs + marginMs);
         for (const node of cluster().nodes) {
             expect(await node.startUnit(defragmentServiceName), `${node.name}: ${node.unitOutput(defragmentServiceName)}`).to.equal("done");
             expect(node.unitOutput(defragmentServiceName), node.name).to.not.contain("not every member is healthy");
@@ -149,10 +158,13 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         expect(tokenKeyDirectory.startsWith("/run/")).to.equal(true);
     });
 
-    it("rejoins a member whose data is gone: its start decision asks the others as root", async () => {
+    it("rejoins a member whose data is gone: its start decision asks the others as root", async function () {
         const node = cluster().nodes[2];
+        const rejoin = { peerScheme: "https", timeoutMs: 120_000 } as const;
+        // The member lists before and after, the rejoin, the read from the member.
+        this.timeout(2 * etcdctlTimeouts.processMs + loseDataAndRebootMs(node, rejoin) + etcdctlTimeouts.processMs + marginMs);
         const before = await members(cluster());
-        await loseDataAndReboot(cluster(), 2, { peerScheme: "https", timeoutMs: 120_000 });
+        await loseDataAndReboot(cluster(), 2, rejoin);
         const after = await members(cluster());
         expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
         expect(node.unitOutput("etcd-member.service")).to.match(new RegExp(`decide: adding ${node.name} at https://[\\d.]+:2380 as a learner`));
@@ -170,7 +182,7 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         const answers: any[] = [];
         for (const command of lines.filter((line) => line.startsWith("curl "))) {
             const { stdout } = await run("bash", ["-c", `set -euo pipefail\n${prelude}\n${command}`], {
-                env: { PATH: process.env.PATH, URL: cluster().clusterUrl, PASSWORD: rootPassword }, timeout: 15_000,
+                env: { PATH: process.env.PATH, URL: cluster().clusterUrl, PASSWORD: rootPassword }, timeout: commandMs,
             });
             answers.push(JSON.parse(stdout));
         }
@@ -182,7 +194,10 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         expect(health).to.deep.equal({ health: "true", reason: "" });
     });
 
-    it("gives a root made with another password while access control was off the bucket's before turning it on again", async () => {
+    it("gives a root made with another password while access control was off the bucket's before turning it on again", async function () {
+        const unitWaitMs = 60_000;
+        // Three etcdctl runs and a password change, the reboot, the wait for the unit.
+        this.timeout(3 * etcdctlTimeouts.processMs + commandMs + nodeStopMs + nodeStartMs() + waitUntilMs(unitWaitMs, 0, 500) + marginMs);
         const node = cluster().nodes[1];
         const as = (password: string) => [...withoutCredentials(), "--user=root", `--password=${password}`];
         await etcdctl(cluster().clientEndpoints, [...as(rootPassword), "auth", "disable"]);
@@ -191,14 +206,16 @@ describe("local cluster of 3 with rootPassword: etcd's access control", function
         await node.stop();
         await node.start();
         await waitUntil(async () => node.unit(accessControlUnitName).activeState === "active", {
-            description: `${node.name}'s ${accessControlUnitName} after its reboot`, timeoutMs: 60_000, intervalMs: 500,
+            description: `${node.name}'s ${accessControlUnitName} after its reboot`, timeoutMs: unitWaitMs, intervalMs: 500,
         });
         expect(await etcdctl(cluster().clientEndpoints, [...as(rootPassword), "auth", "status"])).to.match(/^Authentication Status: true\n/);
         const refused = await etcdctl(cluster().clientEndpoints, [...as("a snapshot's old password"), "auth", "status"]).then(() => "served", (e: Error) => e.message);
         expect(refused).to.contain("authentication failed");
     });
 
-    it("follows a rotated password: etcdctl user passwd root, then the new secret in the bucket, and the members' etcdctl reads it", async () => {
+    it("follows a rotated password: etcdctl user passwd root, then the new secret in the bucket, and the members' etcdctl reads it", async function () {
+        // Two password changes and two snapshots.
+        this.timeout(2 * commandMs + 2 * defaultUnitStartWaitMs + marginMs);
         const node = cluster().nodes[0];
         const rotated = `${rootPassword} rotated`;
         const api = await cluster().s3Api()!;

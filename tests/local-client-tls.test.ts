@@ -17,8 +17,10 @@ import { promisify } from "util";
 import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath } from "../lib/member-certificate";
 import { defragmentServiceName } from "../lib/maintenance";
 import { snapshotServiceName } from "../lib/snapshots";
-import type { LocalNode } from "../local/cluster";
-import { etcdctl, loseDataAndReboot, members, reachingMembers, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { defaultUnitStartWaitMs, LocalNode } from "../local/cluster";
+import {
+    etcdctl, etcdctlTimeouts, loseDataAndReboot, loseDataAndRebootMs, marginMs, members, reachingMembers, useLocalCluster, v3Get, v3Put,
+} from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 
@@ -50,7 +52,8 @@ function presented(host: string, port: number, servername: string, caFile: strin
 }
 
 describe("local cluster of 3 with clientTls: TLS on the members' client port", function () {
-    this.timeout(120_000);
+    // The other tests' longest: a start job; or a TLS handshake (5 s) and an openssl run (10 s) per member.
+    this.timeout(defaultUnitStartWaitMs + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true, clientTls: true, grpcLoadBalancer: true, backups: true });
 
     it("serves the seed's writes and reads through the ALB, which speaks HTTPS to the members", async () => {
@@ -107,10 +110,13 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
         expect(nodes.map((node) => `IP Address:${node.ip}, DNS:${nlbDnsName}`)).to.include(served.subjectAltName);
     });
 
-    it("rejoins a member whose data is gone over TLS: it asks the others at their https:// client URLs and adds itself", async () => {
+    it("rejoins a member whose data is gone over TLS: it asks the others at their https:// client URLs and adds itself", async function () {
         const node = cluster().nodes[2];
+        const rejoin = { peerScheme: "https", timeoutMs: 90_000 } as const;
+        // The member lists before and after, the rejoin, the read from the member.
+        this.timeout(3 * etcdctlTimeouts.processMs + loseDataAndRebootMs(node, rejoin) + marginMs);
         const before = await members(cluster());
-        await loseDataAndReboot(cluster(), 2, { peerScheme: "https", timeoutMs: 90_000 });
+        await loseDataAndReboot(cluster(), 2, rejoin);
         const after = await members(cluster());
         expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
         expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);
@@ -119,8 +125,9 @@ describe("local cluster of 3 with clientTls: TLS on the members' client port", f
         expect(caughtUp.trim(), "the data, caught up from the others, read from the member itself").to.equal("through the ALB");
     });
 
-    it("takes a snapshot on the leader over TLS, with the CA its etcdctl is given, and the others see they do not lead", async () => {
+    it("takes a snapshot on the leader over TLS, with the CA its etcdctl is given, and the others see they do not lead", async function () {
         const nodes = cluster().nodes;
+        this.timeout(nodes.length * defaultUnitStartWaitMs + marginMs);
         for (const node of nodes) {
             expect(await node.startUnit(snapshotServiceName), node.unitOutput(snapshotServiceName)).to.equal("done");
         }

@@ -8,13 +8,15 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
+import { getKeyWithQuorum, marginMs, nodeStartMs, nodeStopMs, putKey, requestTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
 
 const mebibyte = 1024 * 1024;
+/** Bound on each findmnt or losetup run. */
+const toolMs = 10_000;
 
 /** Size in bytes of the file system mounted at `mountPoint`, as the kernel reports it. */
 function fileSystemBytes(mountPoint: string): number {
-    return Number(execFileSync("findmnt", ["--noheadings", "--bytes", "--output", "SIZE", "--mountpoint", mountPoint], { encoding: "utf8", timeout: 10_000 }).trim());
+    return Number(execFileSync("findmnt", ["--noheadings", "--bytes", "--output", "SIZE", "--mountpoint", mountPoint], { encoding: "utf8", timeout: toolMs }).trim());
 }
 
 describe("local cluster of 1: a data volume grown in place", function () {
@@ -24,7 +26,8 @@ describe("local cluster of 1: a data volume grown in place", function () {
     let sizeAfter = 0;
 
     before(async function () {
-        this.timeout(90_000);
+        // Three tool runs, a write, the node's stop and its start.
+        this.timeout(3 * toolMs + requestTimeoutMs + nodeStopMs + nodeStartMs() + marginMs);
         const node = cluster().nodes[0];
         const mountPoint = path.join(node.root, "var/lib/etcd");
         sizeBefore = fileSystemBytes(mountPoint);
@@ -33,7 +36,7 @@ describe("local cluster of 1: a data volume grown in place", function () {
         // EBS grows the volume under the instance; the device reports its new size.
         const [volume] = node.volumes;
         fs.truncateSync(volume.backingFile, 512 * mebibyte);
-        execFileSync("losetup", ["--set-capacity", volume.hostDevice], { timeout: 10_000 });
+        execFileSync("losetup", ["--set-capacity", volume.hostDevice], { timeout: toolMs });
         await node.start();
         sizeAfter = fileSystemBytes(mountPoint);
     });

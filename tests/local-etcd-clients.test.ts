@@ -8,7 +8,9 @@
  */
 import { expect } from "chai";
 import { Etcd3 } from "etcd3";
-import { Answer, curl, etcdctl, findLeader, useLocalCluster } from "./helpers/local-cluster";
+import {
+    Answer, curl, etcdctl, etcdctlTimeouts, findLeader, findLeaderMs, marginMs, nodeStopMs, requestTimeoutMs, useLocalCluster, waitForTargetMs,
+} from "./helpers/local-cluster";
 
 const size = 3;
 /** gets through the network load balancer per member: each etcdctl run is a new connection, so a new pick. */
@@ -31,7 +33,8 @@ function numbersIn(json: string, field: string): string[] {
 }
 
 describe(`local cluster of ${size} with the gRPC load balancer: etcd v3 clients`, function () {
-    this.timeout(30_000);
+    // Most tests here: two etcdctl runs, or three requests.
+    this.timeout(Math.max(2 * etcdctlTimeouts.processMs, 3 * requestTimeoutMs) + marginMs);
     const cluster = useLocalCluster({ size, grpcLoadBalancer: true });
     const members = () => cluster().clientEndpoints;
     const networkLoadBalancer = () => [cluster().grpcEndpoint!];
@@ -76,7 +79,8 @@ describe(`local cluster of ${size} with the gRPC load balancer: etcd v3 clients`
             expect(await etcdctl(networkLoadBalancer(), ["get", "galaxies", "--print-value-only"])).to.equal("milky way / Orion\n");
         });
 
-        it("spreads repeated gets, one connection each, over every member", async () => {
+        it("spreads repeated gets, one connection each, over every member", async function () {
+            this.timeout((2 + getsPerMember * size) * etcdctlTimeouts.processMs + marginMs);
             await etcdctl(members(), ["put", "comets", "halley"]);
             const memberIds = numbersIn(await etcdctl(members(), ["member", "list", "-w", "json"]), "ID");
             const servedBy: string[] = [];
@@ -143,15 +147,16 @@ describe(`local cluster of ${size} with the gRPC load balancer: etcd v3 clients`
     // Last: the member stays stopped until the suite's teardown.
     describe("with a follower stopped and marked DOWN", () => {
         before(async function () {
-            // Bounded steps: waiting out an election (10 s), the stop (podman stop's 10 s, then systemd's stop timeout), the target wait.
-            this.timeout(90_000);
+            // Bounded steps: waiting out an election, the stop, the target wait.
+            this.timeout(findLeaderMs(size) + nodeStopMs + waitForTargetMs() + marginMs);
             const leader = (await findLeader(cluster())).index;
             const follower = cluster().nodes[(leader + 1) % size];
             await follower.stop();
             await cluster().waitForTarget(follower.name, "DOWN");
         });
 
-        it("keeps answering every etcdctl put and get through the network load balancer", async () => {
+        it("keeps answering every etcdctl put and get through the network load balancer", async function () {
+            this.timeout(2 * getsPerMember * size * etcdctlTimeouts.processMs + marginMs);
             for (let i = 0; i < getsPerMember * size; i++) {
                 expect(await etcdctl(networkLoadBalancer(), ["put", `asteroid-${i}`, `ceres ${i}`])).to.equal("OK\n");
                 expect(await etcdctl(networkLoadBalancer(), ["get", `asteroid-${i}`, "--print-value-only"])).to.equal(`ceres ${i}\n`);

@@ -6,21 +6,31 @@
  */
 import { expect } from "chai";
 import { LocalCluster } from "../local/cluster";
-import { Answer, curl, findLeader, getKeyWithQuorum, makeLeader, memberList, putKey, useLocalCluster } from "./helpers/local-cluster";
+import {
+    Answer, curl, findLeader, findLeaderMs, getKeyWithQuorum, makeLeader, makeLeaderMs, marginMs, memberList, nodeStartMs, nodeStopMs, putKey,
+    requestBudget, requestTimeoutMs, useLocalCluster, waitForTargetMs,
+} from "./helpers/local-cluster";
 
 /** Requests per member in each read or write loop. */
 const requestsPerMember = 4;
+/**
+ * Bound on each read or write loop as a whole (at most 40 requests through
+ * the load balancer or to a member, each taking milliseconds): their own
+ * bounds would add up to minutes.
+ */
+const requestLoopMs = 60_000;
 
 function isAcknowledged(answer: Answer): boolean {
     return answer.status === 200 || answer.status === 201;
 }
 
-/** Writes `count` keys named `<prefix>-<i>` through the load balancer; returns every answer by key. */
+/** Writes `count` keys named `<prefix>-<i>` through the load balancer, within `requestLoopMs`; returns every answer by key. */
 async function writeKeys(cluster: LocalCluster, prefix: string, count: number): Promise<Map<string, Answer>> {
     const answers = new Map<string, Answer>();
+    const within = requestBudget(requestLoopMs, `${count} writes through the load balancer`);
     for (let i = 0; i < count; i++) {
         const key = `${prefix}-${i}`;
-        answers.set(key, await putKey(cluster.clusterUrl, key, `value of ${key}`));
+        answers.set(key, await within((timeoutMs) => putKey(cluster.clusterUrl, key, `value of ${key}`, timeoutMs)));
     }
     return answers;
 }
@@ -50,7 +60,8 @@ const scenarios: { size: number; failures: number; fault: Fault }[] = [
 
 for (const { size, failures, fault } of scenarios) {
     describe(`local cluster of ${size} with ${failures} member(s) ${fault}, the leader first`, function () {
-        this.timeout(60_000);
+        // The longest test: one loop of reads or two requests.
+        this.timeout(requestLoopMs + marginMs);
         const cluster = useLocalCluster({ size });
         const failed: number[] = [];
         let running: number[] = [];
@@ -60,8 +71,10 @@ for (const { size, failures, fault } of scenarios) {
         let writtenDuring = new Map<string, Answer>();
 
         before(async function () {
-            // Bounded steps: a leadership transfer, each stop (podman stop's 10 s, then systemd's stop timeout), two target waits, the writes.
-            this.timeout(150_000);
+            // Bounded steps: two requests, a leadership transfer, each stop (a crash takes no time), two target waits, finding the leader,
+            // the writes before and during.
+            this.timeout(2 * requestTimeoutMs + makeLeaderMs(size) + failures * nodeStopMs + 2 * waitForTargetMs(targetWaitMs) + findLeaderMs(size) +
+                2 * requestLoopMs + marginMs);
             membersBefore = await memberList(cluster());
             registryBefore = await discoveryRegistry(cluster());
             writtenBefore = await writeKeys(cluster(), "before", requestsPerMember * size);
@@ -98,8 +111,9 @@ for (const { size, failures, fault } of scenarios) {
         });
 
         it("answers every read through the load balancer while the members are down", async () => {
+            const within = requestBudget(requestLoopMs, `${writtenBefore.size} reads through the load balancer`);
             for (const [key] of writtenBefore) {
-                const answer = await getKeyWithQuorum(cluster().clusterUrl, key);
+                const answer = await within((timeoutMs) => getKeyWithQuorum(cluster().clusterUrl, key, timeoutMs));
                 expect(answer.status, key).to.equal(200);
                 expect(answer.body.node.value).to.equal(`value of ${key}`);
             }
@@ -107,8 +121,8 @@ for (const { size, failures, fault } of scenarios) {
 
         describe("after the failed members start again from their data directories", function () {
             before(async function () {
-                // A node's start is bounded like a cluster's (60 s), then the target wait.
-                this.timeout(100_000);
+                // The starts at once, then the target waits at once.
+                this.timeout(nodeStartMs() + waitForTargetMs(targetWaitMs) + marginMs);
                 await Promise.all(failed.map((index) => cluster().startNode(index)));
                 await waitForTargets(cluster(), failed, "UP");
             });
@@ -121,11 +135,13 @@ for (const { size, failures, fault } of scenarios) {
                 expect(await discoveryRegistry(cluster())).to.deep.equal(registryBefore);
             });
 
-            it("serves every write acknowledged before and during the fault from every member", async () => {
+            it("serves every write acknowledged before and during the fault from every member", async function () {
+                this.timeout(size * requestLoopMs + marginMs);
                 const acknowledged = [...writtenBefore, ...writtenDuring].filter(([, answer]) => isAcknowledged(answer));
                 for (const node of cluster().nodes) {
+                    const within = requestBudget(requestLoopMs, `${acknowledged.length} reads from ${node.name}`);
                     for (const [key] of acknowledged) {
-                        const answer = await getKeyWithQuorum(node.clientUrl, key);
+                        const answer = await within((timeoutMs) => getKeyWithQuorum(node.clientUrl, key, timeoutMs));
                         expect(answer.status, `${key} on ${node.name}`).to.equal(200);
                         expect(answer.body.node.value, `${key} on ${node.name}`).to.equal(`value of ${key}`);
                     }
@@ -136,7 +152,8 @@ for (const { size, failures, fault } of scenarios) {
 }
 
 describe("local cluster of 3 stopped and started as a whole", function () {
-    this.timeout(60_000);
+    // The longest test: one loop of reads.
+    this.timeout(requestLoopMs + marginMs);
     const cluster = useLocalCluster({ size: 3 });
     const everyNode = [0, 1, 2];
     let membersBefore: string[] = [];
@@ -144,8 +161,8 @@ describe("local cluster of 3 stopped and started as a whole", function () {
     let answerWhileDown: Answer | undefined;
 
     before(async function () {
-        // Bounded steps: the stops, two target waits, the starts (60 s), one request.
-        this.timeout(180_000);
+        // Bounded steps: the member list, the writes, the stops at once, two target waits, the starts at once, one request.
+        this.timeout(requestTimeoutMs + requestLoopMs + nodeStopMs + 2 * waitForTargetMs(targetWaitMs) + nodeStartMs() + requestTimeoutMs + marginMs);
         membersBefore = await memberList(cluster());
         written = await writeKeys(cluster(), "kept", requestsPerMember * 3);
         await Promise.all(cluster().nodes.map((node) => node.stop()));
@@ -164,9 +181,10 @@ describe("local cluster of 3 stopped and started as a whole", function () {
     });
 
     it("still has every key written before the stop", async () => {
+        const within = requestBudget(requestLoopMs, `${written.size} reads through the load balancer`);
         for (const [key, put] of written) {
             expect(isAcknowledged(put), key).to.equal(true);
-            const answer = await getKeyWithQuorum(cluster().clusterUrl, key);
+            const answer = await within((timeoutMs) => getKeyWithQuorum(cluster().clusterUrl, key, timeoutMs));
             expect(answer.status, key).to.equal(200);
             expect(answer.body.node).to.include({ value: `value of ${key}`, modifiedIndex: put.body.node.modifiedIndex });
         }

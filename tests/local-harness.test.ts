@@ -12,7 +12,8 @@ import * as path from "path";
 import { LocalCluster, replaceGraceMs, startLocalCluster } from "../local/cluster";
 import { leftoversOf } from "./helpers/leftovers";
 import {
-    clusterStartTimeoutMs, clusterStopTimeoutMs, curl, memberList, putKey, startHookTimeoutMs, useLocalCluster,
+    clusterStartTimeoutMs, clusterStopTimeoutMs, curl, marginMs, memberList, nodeStartMs, nodeStopMs, putKey, replaceNodeMs, requestTimeoutMs,
+    startHookTimeoutMs, useLocalCluster, waitForTargetMs,
 } from "./helpers/local-cluster";
 
 describe("local harness: two clusters at once", function () {
@@ -109,17 +110,21 @@ describe("local harness: a start that is interrupted or runs out of time", funct
 });
 
 describe("local harness: a member whose process dies while its instance runs", function () {
-    // The unit's RestartSec is 5 s; the member then rejoins and the health checks rise again.
-    this.timeout(40_000);
     const cluster = useLocalCluster({ size: 3 });
 
-    it("is restarted by systemd after the unit's RestartSec, from its data dir, and rejoins as the same member", async () => {
+    it("is restarted by systemd after the unit's RestartSec, from its data dir, and rejoins as the same member", async function () {
+        // The unit's RestartSec is 5 s; the member then rejoins and the health checks rise again.
+        const downWaitMs = 10_000;
+        const restartWaitMs = 20_000;
+        const upWaitMs = 20_000;
+        // The member lists, the waits for DOWN, for the restart and for UP.
+        this.timeout(2 * requestTimeoutMs + waitForTargetMs(downWaitMs) + restartWaitMs + waitForTargetMs(upWaitMs) + marginMs);
         const node = cluster().nodes[1];
         const membersBefore = await memberList(cluster());
         const killedAt = Date.now();
         node.killMember("SIGKILL");
-        await cluster().waitForTarget(node.name, "DOWN", 10_000);
-        const deadline = Date.now() + 20_000;
+        await cluster().waitForTarget(node.name, "DOWN", downWaitMs);
+        const deadline = Date.now() + restartWaitMs;
         while (!(node.unit().restarts === 1 && node.running) && Date.now() < deadline) {
             await new Promise((resolve) => setTimeout(resolve, 50));
         }
@@ -128,18 +133,21 @@ describe("local harness: a member whose process dies while its instance runs", f
         expect(Date.now() - killedAt).to.be.at.least(5000);
         expect(node.journal().join("\n")).to.include("Main process exited, code=exited, status=137/FAILURE")
             .and.include("Scheduled restart job, restart counter is at 1.");
-        await cluster().waitForTarget(node.name, "UP", 20_000);
+        await cluster().waitForTarget(node.name, "UP", upWaitMs);
         expect(await memberList(cluster())).to.deep.equal(membersBefore);
     });
 
-    it("ends a replacement whose health gate never answers at its bound, the member left as it was", async () => {
+    it("ends a replacement whose health gate never answers at its bound, the member left as it was", async function () {
+        const replaceTimeoutMs = 1000;
+        // The whole replacement, the component's construction included, ends replaceGraceMs after its bound.
+        this.timeout(replaceNodeMs(replaceTimeoutMs) + marginMs);
         const node = cluster().nodes[2];
         const never = () => new Promise<void>(() => undefined);
-        const failure = await cluster().replaceNode(2, { timeoutMs: 1000, healthGate: { beforeStop: never, afterStart: never } })
+        const failure = await cluster().replaceNode(2, { timeoutMs: replaceTimeoutMs, healthGate: { beforeStop: never, afterStart: never } })
             .then(() => "the replacement finished", (error: Error) => error.message);
         // The whole is bounded replaceGraceMs after timeoutMs (less the moment between the two readings of the clock).
         expect(failure).to.match(new RegExp(`^timed out after \\d+ ms waiting for the replacement of ${node.name}$`));
-        expect(Number(/after (\d+) ms/.exec(failure)![1])).to.be.within(1000 + replaceGraceMs - 50, 1000 + replaceGraceMs);
+        expect(Number(/after (\d+) ms/.exec(failure)![1])).to.be.within(replaceTimeoutMs + replaceGraceMs - 50, replaceTimeoutMs + replaceGraceMs);
         expect({ generation: node.generation, running: node.running }).to.deep.equal({ generation: 0, running: true });
     });
 });
@@ -153,7 +161,8 @@ describe("local harness: a container's own filesystem", function () {
         userDataTransform: (userData) => userData.replace("--data-dir=/var/lib/etcd", `--data-dir=${outside}`),
     });
 
-    it("loses what etcd wrote outside the mounted volume when the container goes, so the member cannot come back", async () => {
+    it("loses what etcd wrote outside the mounted volume when the container goes, so the member cannot come back", async function () {
+        this.timeout(requestTimeoutMs + nodeStopMs + nodeStartMs() + marginMs);
         const node = cluster().nodes[0];
         expect((await putKey(cluster().clusterUrl, "kept", "or not")).status).to.be.oneOf([200, 201]);
         await node.stop();

@@ -22,11 +22,19 @@ import { probe } from "../local/http";
 import { ProcessGroup, waitUntil } from "../local/processes";
 import { requireTool } from "../local/system-tools";
 import { createTestCertificateAuthority, TestCertificateAuthority } from "../local/test-certificates";
+import { marginMs, probeOverrunMs, waitUntilMs } from "./helpers/local-cluster";
 
 const listenAddress = "127.0.0.1";
 const targetAddresses = ["127.0.0.2", "127.0.0.3"];
 /** 5 s interval and 3 s timeout as registered, 500 ms and 300 ms played. */
 const healthCheckTimeScale = 0.1;
+/** Bound on starting the load balancers, and on each wait for the health checks. */
+const startBoundMs = 20_000;
+const checksWaitMs = 20_000;
+/** The longest of the requests and TLS handshakes a test here makes (local/http.ts's probes take 2 s at most). */
+const requestMs = 5_000;
+/** Worst case of a wait for the health checks: each check reads haproxy's stats page with a probe. */
+const checksMs = waitUntilMs(checksWaitMs, probeOverrunMs);
 
 const resource = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = {}): RegisteredResource =>
     ({ type, name, inputs, id: `${name}-id`, state });
@@ -271,12 +279,13 @@ function startFor(test: Fixture, specs: LoadBalancerSpec[]): Promise<LoadBalance
         address: listenAddress, specs,
         targetFor: (instance) => ({ name: test.targets[instance].name, address: test.targets[instance].address }),
         targetCaFile: test.authority.certificateFile,
-        healthCheckTimeScale, directory: test.directory, processes: test.processes, timeoutMs: 20_000, interrupted: () => undefined,
+        healthCheckTimeScale, directory: test.directory, processes: test.processes, timeoutMs: startBoundMs, interrupted: () => undefined,
     });
 }
 
 describe("the load balancer stand-in with targets serving TLS (haproxy)", function () {
-    this.timeout(40_000);
+    // The longest test: the start (its own wait for the health checks), a wait for the health checks, two requests.
+    this.timeout(startBoundMs + probeOverrunMs + checksMs + 2 * requestMs + marginMs);
     let test: Fixture;
     beforeEach(async () => {
         test = await fixture();
@@ -322,7 +331,7 @@ describe("the load balancer stand-in with targets serving TLS (haproxy)", functi
         const balancer = await startFor(test, loadBalancersOf(registered(ports.slice(0, 1), clientTlsAlb)));
         await registerTarget(balancer, loadBalancersOf(registered(ports, clientTlsAlb)), 1, test.targets[1]);
         await waitUntil(async () => (await targetStates(balancer.statsUrl, "alb"))["etcd3-cluster-1"] === "UP", {
-            description: "the target registered later to be UP", timeoutMs: 20_000, failFast: () => balancer.process.exitReport(),
+            description: "the target registered later to be UP", timeoutMs: checksWaitMs, failFast: () => balancer.process.exitReport(),
         });
         // Round robin: two requests, one to each target.
         const answers = [await probe(`${balancer.url}/a`), await probe(`${balancer.url}/b`)];
@@ -364,7 +373,7 @@ describe("the load balancer stand-in with targets serving TLS (haproxy)", functi
         });
         const checks = 6;
         await waitUntil(async () => target.connections >= checks, {
-            description: `${checks} health checks to reach the target`, timeoutMs: 20_000, failFast: () => haproxy.exitReport(),
+            description: `${checks} health checks to reach the target`, timeoutMs: checksWaitMs, failFast: () => haproxy.exitReport(),
         });
         return targetStates(`http://${listenAddress}:${statsPort}`, "alb");
     }

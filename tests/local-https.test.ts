@@ -8,9 +8,12 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { promisify } from "util";
-import { members, useLocalCluster } from "./helpers/local-cluster";
+import { etcdctlTimeouts, marginMs, members, useLocalCluster } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
+
+/** Bound on each run of curl (its own --max-time is 10 s). */
+const curlRunMs = 15_000;
 
 /** What one curl command did: its exit code (0, or curl's error number), the HTTP status, the headers and the body. */
 interface CurlResult {
@@ -25,7 +28,7 @@ interface CurlResult {
 async function curl(...args: string[]): Promise<CurlResult> {
     const marker = "\n--etcd3-cluster-test-body--\n";
     try {
-        const { stdout, stderr } = await run("curl", ["-sS", "--max-time", "10", "-D", "-", "-w", `${marker}%{http_code}`, ...args], { timeout: 15_000 });
+        const { stdout, stderr } = await run("curl", ["-sS", "--max-time", "10", "-D", "-", "-w", `${marker}%{http_code}`, ...args], { timeout: curlRunMs });
         return { exitCode: 0, ...parse(stdout, marker), stderr };
     } catch (error) {
         const failure = error as { code?: number; stdout?: string; stderr?: string };
@@ -42,7 +45,8 @@ function parse(stdout: string, marker: string): Pick<CurlResult, "status" | "hea
 }
 
 describe("local cluster with certificateArn: the seed's session over HTTPS through the load balancer", function () {
-    this.timeout(30_000);
+    // The longest test: three curl runs (or an etcdctl run).
+    this.timeout(Math.max(3 * curlRunMs, etcdctlTimeouts.processMs) + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", https: true });
     const trusted = () => ["--cacert", cluster().caFile!];
 
@@ -96,7 +100,7 @@ describe("local cluster with certificateArn: the seed's session over HTTPS throu
 });
 
 describe("local cluster with a TLS 1.3-only sslPolicy: the load balancer refuses TLS 1.2", function () {
-    this.timeout(30_000);
+    this.timeout(2 * curlRunMs + marginMs);
     const cluster = useLocalCluster({ size: 1, bootstrap: "static", https: true, sslPolicy: "ELBSecurityPolicy-TLS13-1-3-2021-06" });
 
     it("refuses a TLS 1.2 client and serves a TLS 1.3 one", async () => {

@@ -18,13 +18,17 @@ import { Ec2Instance, startEc2Api } from "../local/ec2-api";
 import { issueRoleSession, RoleCredentials } from "../local/iam-policy";
 import { instanceMetadataProxyEnvironment, InstanceMetadataService, startInstanceMetadataService } from "../local/instance-metadata-service";
 import { createTestCertificateAuthority } from "../local/test-certificates";
+import { marginMs } from "./helpers/local-cluster";
 
 const instanceId = "i-0123456789abcdef0";
+/** Bound on each program a test here runs as a node's unit would (`onNode`). */
+const nodeCommandMs = 10_000;
 const metadata = "http://169.254.169.254/latest";
 const leaveKey = "etcd3-cluster:leave";
 
 describe("local harness: a node's instance metadata stand-in", function () {
-    this.timeout(15_000);
+    // The most a test here runs: six programs on the node, one after another.
+    this.timeout(6 * nodeCommandMs + marginMs);
     let service: InstanceMetadataService;
     /** The instance's tags as its metadata shows them; undefined when they are not in its metadata. */
     let tags: Record<string, string> | undefined;
@@ -50,7 +54,7 @@ describe("local harness: a node's instance metadata stand-in", function () {
      */
     function onNode(command: string, args: string[]): Promise<{ output: string; code: number | null }> {
         return new Promise((resolve, reject) => {
-            const child = spawn(command, args, { env: nodeEnvironment(), stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 });
+            const child = spawn(command, args, { env: nodeEnvironment(), stdio: ["ignore", "pipe", "ignore"], timeout: nodeCommandMs });
             let output = "";
             child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
             child.once("error", reject);

@@ -13,30 +13,39 @@ import { etcdUnitName } from "../lib/ignition";
 import { LocalCluster } from "../local/cluster";
 import { waitUntil } from "../local/processes";
 import {
-    getKeyWithQuorum, loseData, loseDataAndReboot, makeLeader, Member, members, putKey, rejoinWaitMs, settledMembers, useLocalCluster,
+    etcdctlTimeouts, getKeyWithQuorum, loseData, loseDataAndReboot, loseDataAndRebootMs, loseDataMs, makeLeader, makeLeaderMs, marginMs, Member, members,
+    nodeStartMs, nodeStopMs, putKey, readBackMs, rejoinWaitMs, requestTimeoutMs, settledMembers, useLocalCluster, waitUntilMs, writerStopMs,
 } from "./helpers/local-cluster";
 import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
 
 const idOf = (listed: Member[], name: string) => listed.find((member) => member.name === name)?.id;
+
+/** Worst case of a `members` call (an etcdctl run). */
+const membersMs = etcdctlTimeouts.processMs;
+/** Worst case of a wait for the members to settle, polled every second with `settledMembers` (an etcdctl run). */
+const settleMs = waitUntilMs(rejoinWaitMs, etcdctlTimeouts.processMs, 1000);
 
 /** The decisions etcd's unit logged before each start, in order (its output also has etcd's own log lines). */
 const decisions = (cluster: LocalCluster, index: number) =>
     cluster.nodes[index].unitOutput(etcdUnitName).split("\n").filter((line) => line.startsWith("decide: "));
 
 describe("local cluster of 3: a member whose data is gone rejoins in its slot by itself", function () {
-    this.timeout(rejoinWaitMs + 60_000);
+    const keys = 12;
+    // The writes before, and the reads of them from the rejoined member; the tests that do more set their own.
+    this.timeout(keys * requestTimeoutMs + marginMs);
     const cluster = useLocalCluster({ size: 3 });
     const written: { key: string; index: number }[] = [];
 
     before(async function () {
-        for (let i = 0; i < 12; i++) {
+        for (let i = 0; i < keys; i++) {
             const answer = await putKey(cluster().clusterUrl, `kept-${i}`, `value ${i}`);
             expect(answer.status, `write kept-${i}`).to.be.oneOf([200, 201]);
             written.push({ key: `kept-${i}`, index: answer.body.node.modifiedIndex });
         }
     });
 
-    it("rejoins a follower with a blank volume as a new member id, and the cluster has 3 voting members again", async () => {
+    it("rejoins a follower with a blank volume as a new member id, and the cluster has 3 voting members again", async function () {
+        this.timeout(2 * membersMs + loseDataAndRebootMs(cluster().nodes[0]) + marginMs);
         const before = await members(cluster());
         await loseDataAndReboot(cluster(), 0);
         const after = await members(cluster());
@@ -62,20 +71,23 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
         }
     });
 
-    it("rejoins the same slot a second time", async () => {
+    it("rejoins the same slot a second time", async function () {
+        this.timeout(2 * membersMs + loseDataAndRebootMs(cluster().nodes[0]) + marginMs);
         const before = await members(cluster());
         await loseDataAndReboot(cluster(), 0);
         expect(idOf(await members(cluster()), "etcd3-cluster-0")).to.not.equal(idOf(before, "etcd3-cluster-0"));
     });
 
-    it("rejoins the leader's slot", async () => {
+    it("rejoins the leader's slot", async function () {
+        this.timeout(makeLeaderMs(3) + 2 * membersMs + loseDataAndRebootMs(cluster().nodes[2]) + marginMs);
         await makeLeader(cluster(), 2);
         const before = await members(cluster());
         await loseDataAndReboot(cluster(), 2);
         expect(idOf(await members(cluster()), "etcd3-cluster-2")).to.not.equal(idOf(before, "etcd3-cluster-2"));
     });
 
-    it("loses no acknowledged write of a stream through the load balancer while a member rejoins", async () => {
+    it("loses no acknowledged write of a stream through the load balancer while a member rejoins", async function () {
+        this.timeout(loseDataAndRebootMs(cluster().nodes[1]) + writerStopMs + readBackMs + marginMs);
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "rejoin-stream", intervalMs: 100, maxDurationMs: rejoinWaitMs });
         writer.start();
         try {
@@ -89,18 +101,21 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
         expect(check.acknowledged).to.be.greaterThan(records.length / 2);
     });
 
-    it("decides again each time systemd restarts etcd, so no earlier decision outlives the start it was made for", async () => {
+    it("decides again each time systemd restarts etcd, so no earlier decision outlives the start it was made for", async function () {
+        const restartWaitMs = 30_000;
+        this.timeout(waitUntilMs(restartWaitMs, etcdctlTimeouts.processMs, 500) + marginMs);
         const before = decisions(cluster(), 2).length;
         cluster().nodes[2].killMember("SIGKILL");
         await waitUntil(() => settledMembers(cluster()).then((settled) => settled && decisions(cluster(), 2).length >= before + 2),
-            { timeoutMs: 30_000, intervalMs: 500, description: "etcd-member.service to be restarted by systemd" });
+            { timeoutMs: restartWaitMs, intervalMs: 500, description: "etcd-member.service to be restarted by systemd" });
         expect(decisions(cluster(), 2).slice(before)).to.deep.equal([
             "decide: /var/lib/etcd/member holds this member's data: it starts as the member it was",
             "decide: etcd starts with: its data alone",
         ]);
     });
 
-    it("keeps a member with its data on the normal path: no membership change at a reboot", async () => {
+    it("keeps a member with its data on the normal path: no membership change at a reboot", async function () {
+        this.timeout(2 * membersMs + nodeStopMs + nodeStartMs() + settleMs + marginMs);
         const before = await members(cluster());
         const node = cluster().nodes[1];
         await node.stop();
@@ -113,7 +128,11 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
         ]);
     });
 
-    it("waits while the cluster has lost its quorum, saying why, and joins once the quorum is back", async () => {
+    it("waits while the cluster has lost its quorum, saying why, and joins once the quorum is back", async function () {
+        const sayWaitMs = 30_000;
+        // The member lists, member 1's stop, member 0's loss, the wait for its line, member 2's view, both starts, the wait to settle.
+        this.timeout(2 * membersMs + nodeStopMs + loseDataMs(cluster().nodes[0]) + waitUntilMs(sayWaitMs, 0, 250) + requestTimeoutMs +
+            2 * nodeStartMs() + settleMs + marginMs);
         const before = await members(cluster());
         await cluster().nodes[1].stop();
         await loseData(cluster(), 0);
@@ -122,9 +141,10 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
         const waitingLine = "the cluster formed before and has lost its quorum; etcd3-cluster-0 waits for it to return rather than form another";
         try {
             await waitUntil(async () => decisions(cluster(), 0).some((line) => line.endsWith(waitingLine)),
-                { timeoutMs: 30_000, intervalMs: 250, description: "the wiped member to say it waits for the quorum" });
+                { timeoutMs: sayWaitMs, intervalMs: 250, description: "the wiped member to say it waits for the quorum" });
             // Member 2's own view (its peer port's /members, which needs no quorum): no member was removed or added.
-            const view = await fetch(`http://${cluster().nodes[2].ip}:2380/members`, { signal: AbortSignal.timeout(10_000) }).then((answer) => answer.text());
+            const view = await fetch(`http://${cluster().nodes[2].ip}:2380/members`, { signal: AbortSignal.timeout(requestTimeoutMs) })
+                .then((answer) => answer.text());
             // Ids are 64-bit: read as text, not as JSON numbers.
             expect([...view.matchAll(/"id":(\d+)/g)].map((match) => BigInt(match[1]).toString(16)).sort())
                 .to.deep.equal(before.map((member) => member.id).sort());
@@ -138,10 +158,11 @@ describe("local cluster of 3: a member whose data is gone rejoins in its slot by
 });
 
 describe("local cluster of 5: a member whose data is gone while another member is down", function () {
-    this.timeout(rejoinWaitMs + 60_000);
     const cluster = useLocalCluster({ size: 5 });
 
-    it("joins while another member is down and the others keep the quorum", async () => {
+    it("joins while another member is down and the others keep the quorum", async function () {
+        // The member list, member 4's stop, member 0's loss and boot, the wait for it to vote, member 4's start, the wait to settle.
+        this.timeout(membersMs + nodeStopMs + loseDataAndRebootMs(cluster().nodes[0], { settled: false }) + settleMs + nodeStartMs() + settleMs + marginMs);
         const before = await members(cluster());
         await cluster().nodes[4].stop();
         try {

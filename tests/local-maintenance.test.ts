@@ -14,10 +14,24 @@ import * as path from "path";
 import { promisify } from "util";
 import { defragmentServiceName } from "../lib/maintenance";
 import { memberDefragmentationTime } from "../lib/plan";
-import { curl, etcdctl, hostEtcdctl, readmeRunbook, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { defaultUnitStartWaitMs } from "../local/cluster";
+import {
+    curl, etcdctl, etcdctlTimeouts, hostEtcdctl, marginMs, nodeStopMs, probeOverrunMs, readmeRunbook, requestBudget, requestTimeoutMs, useLocalCluster,
+    v3Get, v3Put,
+} from "./helpers/local-cluster";
 import { eventually, nodeClockReaching } from "./helpers/node-root";
 
 const run = promisify(execFile);
+
+/** Worst case of `backendSizes` on a cluster of 3: an etcdctl run per member. */
+const backendSizesMs = 3 * etcdctlTimeouts.processMs;
+/**
+ * Bound on a loop of writes as a whole (each taking milliseconds; at most 100
+ * of 400 kB), where the writes' own bounds would add up to many minutes.
+ */
+const writeLoopMs = 60_000;
+/** Bound on a run of the README's runbook. */
+const runbookMs = 60_000;
 
 /** Each member's backend size in bytes, as `etcdctl endpoint status` reports it, in member order. */
 async function backendSizes(endpoints: string[]): Promise<number[]> {
@@ -29,13 +43,18 @@ async function backendSizes(endpoints: string[]): Promise<number[]> {
     return sizes;
 }
 
+/** Bound on `untilFree`'s wait. */
+const untilFreeWaitMs = 10_000;
+/** Worst case of `untilFree`: its wait, then one more pause and etcdctl run. */
+const untilFreeMs = untilFreeWaitMs + 200 + etcdctlTimeouts.processMs;
+
 /**
  * Waits, at most 10 s, until the member at `endpoint` reports more than
  * `share` of its backend free, as its defragmentation script reads it: the
  * in-use size falls only when the backend next commits after a compaction.
  */
 async function untilFree(endpoint: string, share: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + untilFreeWaitMs;
     for (;;) {
         const status = await etcdctl([endpoint], ["endpoint", "status", "-w", "json"]);
         const size = Number(/"dbSize":(\d+)/.exec(status)![1]);
@@ -91,12 +110,15 @@ describe("local cluster of 3: the daily defragmentation", function () {
             .map((index) => Date.UTC(2026, 0, 15, memberDefragmentationTime(index).hourUtc, memberDefragmentationTime(index).minute)));
     });
 
-    it("shrinks the member's own backend once compaction has freed most of it, and no other member's", async () => {
+    it("shrinks the member's own backend once compaction has freed most of it, and no other member's", async function () {
+        // The writes, the revision and the compaction, the wait for free pages, the sizes before and after, the defragmentation.
+        this.timeout(writeLoopMs + 2 * etcdctlTimeouts.processMs + untilFreeMs + 2 * backendSizesMs + defaultUnitStartWaitMs + marginMs);
         const { nodes, clientEndpoints } = cluster();
         const value = randomBytes(100_000);
+        const within = requestBudget(writeLoopMs, "60 writes of 100 kB");
         for (let round = 0; round < 3; round++) {
             for (let key = 0; key < 20; key++) {
-                expect((await v3Put(nodes[0].clientUrl, `churn/${key}`, value)).status).to.equal(200);
+                expect((await within((timeoutMs) => v3Put(nodes[0].clientUrl, `churn/${key}`, value, timeoutMs))).status).to.equal(200);
             }
         }
         // --physical: returns once the member asked has freed the old revisions' pages, which its script's decision reads.
@@ -112,7 +134,8 @@ describe("local cluster of 3: the daily defragmentation", function () {
             new RegExp(`defragmented etcd3-cluster-1: the backend went from ${before[1]} to ${after[1]} bytes`));
     });
 
-    it("skips, as a success, while another member is down, and leaves the backend as it is", async () => {
+    it("skips, as a success, while another member is down, and leaves the backend as it is", async function () {
+        this.timeout(nodeStopMs + 2 * backendSizesMs + defaultUnitStartWaitMs + marginMs);
         const { nodes, clientEndpoints } = cluster();
         await cluster().stopNode(2);
         const before = await backendSizes(clientEndpoints.slice(0, 2));
@@ -123,7 +146,8 @@ describe("local cluster of 3: the daily defragmentation", function () {
 });
 
 describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbook", function () {
-    this.timeout(120_000);
+    // The longest test but the runbook's: three requests, three health-check intervals (1.5 s at the default time scale), haproxy's stats.
+    this.timeout(3 * requestTimeoutMs + 1_500 + probeOverrunMs + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", quotaBackendMiB: 16 });
     /** Each key's last acknowledged value, by digest. */
     const acknowledged = new Map<string, string>();
@@ -138,12 +162,13 @@ describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbo
     const keptValues = (key: string) => (key === refused.key ? [acknowledged.get(key), refused.value] : [acknowledged.get(key)]);
 
     before(async function () {
-        this.timeout(60_000);
+        this.timeout(writeLoopMs + marginMs);
         const url = cluster().nodes[0].clientUrl;
+        const within = requestBudget(writeLoopMs, "the writes filling the backend");
         for (let write = 0; write < 100; write++) {
             const key = `fill/${write % 4}`;
             const value = randomBytes(400_000);
-            const answer = await v3Put(url, key, value);
+            const answer = await within((timeoutMs) => v3Put(url, key, value, timeoutMs));
             if (answer.status !== 200) {
                 refusal = answer;
                 refused = { key, value: digest(value) };
@@ -178,12 +203,14 @@ describe("local cluster of 3 with a 16 MiB quota: NOSPACE and the README's runbo
         expect([write.status, write.body.includes("database space exceeded")]).to.deep.equal([429, true]);
     });
 
-    it("accepts writes again after the README's runbook, run as written, with every key's last acknowledged value", async () => {
+    it("accepts writes again after the README's runbook, run as written, with every key's last acknowledged value", async function () {
+        // The sizes before and after, the runbook, the alarm list, a write, a read of each of the four keys.
+        this.timeout(2 * backendSizesMs + runbookMs + etcdctlTimeouts.processMs + requestTimeoutMs + 4 * requestTimeoutMs + marginMs);
         const { clientEndpoints, clusterUrl } = cluster();
         const sizesBefore = await backendSizes(clientEndpoints);
         await run("bash", ["-c", readmeRunbook("nospace")], {
             env: { ...process.env, ENDPOINTS: clientEndpoints.join(","), PATH: `${path.dirname(hostEtcdctl())}:${process.env.PATH}` },
-            timeout: 60_000,
+            timeout: runbookMs,
         });
         expect((await etcdctl(clientEndpoints, ["alarm", "list"])).trim()).to.equal("");
         const sizesAfter = await backendSizes(clientEndpoints);

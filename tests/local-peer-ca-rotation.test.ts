@@ -16,7 +16,7 @@ import { promisify } from "util";
 import type { Etcd3ClusterArgs } from "../lib/args";
 import { memberCertificateFiles, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
 import type { LocalCluster, LocalNode } from "../local/cluster";
-import { rollTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
+import { marginMs, readBackMs, rollTimeoutMs, useLocalCluster, writerStopMs } from "./helpers/local-cluster";
 import { issueFrom } from "./helpers/peer-certificates";
 import {
     checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, StoredValue, WriteRecord, writeCheckProblems,
@@ -38,11 +38,25 @@ function generationOf(subject: string): string {
     return named ? `CA ${named[1] ?? 0}` : subject;
 }
 
+/** Bound on each openssl or curl run of the tests here. */
+const toolMs = 10_000;
+/** Worst case of `memberCas`: two openssl runs. */
+const memberCasMs = 2 * toolMs;
+/** Worst case of `issueFrom` (tests/helpers/peer-certificates.ts): a key, a request and the signature, each an openssl run. */
+const issueFromMs = 3 * toolMs;
+
+/**
+ * The bounds each roll here gives the harness: a construction takes seconds and a replacement about ten (bench/results.json's
+ * rolling section, at ten times these health-check times), so the defaults, which leave a whole start's room, would add up,
+ * over three rolls of three members, to more than a mocha timeout should wait.
+ */
+const rollBounds = { updateTimeoutMs: 30_000, replaceTimeoutMs: 60_000 };
+
 /** What a member trusts and signs with, as its files say: the CAs in its trust file, and the CA its certificate is from. */
 async function memberCas(node: LocalNode): Promise<{ trusts: string[]; signedBy: string }> {
     const trusted = (await run("bash", ["-c", 'openssl crl2pkcs7 -nocrl -certfile "$1" | openssl pkcs7 -print_certs -noout', "trusted", onNode(node, memberCertificateFiles.ca)],
-        { timeout: 10_000 })).stdout;
-    const issuer = (await run("openssl", ["x509", "-in", onNode(node, memberCertificateFiles.certificate), "-noout", "-issuer"], { timeout: 10_000 })).stdout.trim();
+        { timeout: toolMs })).stdout;
+    const issuer = (await run("openssl", ["x509", "-in", onNode(node, memberCertificateFiles.certificate), "-noout", "-issuer"], { timeout: toolMs })).stdout.trim();
     return { trusts: trusted.split("\n").filter((line) => line.startsWith("subject=")).map(generationOf), signedBy: generationOf(issuer) };
 }
 
@@ -57,7 +71,7 @@ function storedCa(cluster: LocalCluster, s3: Awaited<ReturnType<LocalCluster["s3
 async function peerPortAccepts(node: LocalNode, client: { certificate: string; key: string }): Promise<boolean> {
     try {
         const { stdout } = await run("curl", ["-sS", "--http1.1", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
-            onNode(node, memberCertificateFiles.ca), "--cert", client.certificate, "--key", client.key, `https://${node.ip}:2380/members`], { timeout: 10_000 });
+            onNode(node, memberCertificateFiles.ca), "--cert", client.certificate, "--key", client.key, `https://${node.ip}:2380/members`], { timeout: toolMs });
         return stdout === "200";
     } catch {
         return false;
@@ -83,19 +97,20 @@ describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll
     let lastCa = { certificate: "", key: "" };
 
     before(async function () {
-        this.timeout(rollTimeoutMs(steps.length, 3));
+        // The rolls, what the members trust before and after each, the writer's last writes, the quorum read-back.
+        this.timeout(rollTimeoutMs(steps.length, 3, rollBounds) + (1 + steps.length) * memberCasMs + writerStopMs + readBackMs);
         const s3 = await cluster().s3Api();
         firstCa = storedCa(cluster(), s3);
         seen.before = await Promise.all(cluster().nodes.map(memberCas));
         // Writes for as long as the rolls may take; stopped when they end.
-        const maxDurationMs = rollTimeoutMs(steps.length, 3);
+        const maxDurationMs = rollTimeoutMs(steps.length, 3, rollBounds);
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory, intervalMs: 100, maxDurationMs, maxWrites: maxDurationMs / 100 });
         writer.start();
         try {
             for (const [label, args] of steps) {
-                await cluster().updateObjects(args);
+                await cluster().updateObjects(args, rollBounds.updateTimeoutMs);
                 for (const index of cluster().nodes.keys()) {
-                    await cluster().replaceNode(index, { args });
+                    await cluster().replaceNode(index, { args, timeoutMs: rollBounds.replaceTimeoutMs });
                 }
                 seen[label] = await Promise.all(cluster().nodes.map(memberCas));
             }
@@ -123,7 +138,9 @@ describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll
         expect(writeCheckProblems(checkWrites(records, stored))).to.deep.equal([]);
     });
 
-    it("leaves the members refusing a peer certificate from the old CA, and taking one from the new", async () => {
+    it("leaves the members refusing a peer certificate from the old CA, and taking one from the new", async function () {
+        // Two certificates, then two requests to each member (the members at once).
+        this.timeout(2 * issueFromMs + 2 * toolMs + marginMs);
         const old = await issueFrom(workDir(), "old-ca-peer", firstCa.certificate, firstCa.key);
         const current = await issueFrom(workDir(), "new-ca-peer", lastCa.certificate, lastCa.key);
         const answers = await Promise.all(cluster().nodes.map(async (node) => [await peerPortAccepts(node, old), await peerPortAccepts(node, current)]));
@@ -136,10 +153,12 @@ describe("local cluster of 3 with peerTls: a rotation that skips \"trust-next\",
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true });
 
     it("leaves the member rolled first unable to rejoin: the others, started trusting the old CA alone, refuse its new certificate", async function () {
-        this.timeout(rollTimeoutMs(1, 1));
+        const replaceTimeoutMs = 45_000;
+        // The roll of one member, then what it and the others trust (the others at once).
+        this.timeout(rollTimeoutMs(1, 1, { replaceTimeoutMs }) + 2 * memberCasMs);
         const args: Partial<Etcd3ClusterArgs> = { peerCaRotation: "sign-with-next" };
         await cluster().updateObjects(args);
-        const replaced = cluster().replaceNode(0, { args, timeoutMs: 45_000 });
+        const replaced = cluster().replaceNode(0, { args, timeoutMs: replaceTimeoutMs });
         await replaced.then(() => expect.fail("the member signed by the next CA rejoined members that do not trust it"), (error: Error) => {
             expect(error.message).to.match(/^timed out after \d+ ms waiting for etcd3-cluster-0 \(http:\/\/[\d.]+:2379\) to answer \/health with 200$/);
         });
@@ -158,7 +177,7 @@ describe("local cluster of 3 with peerTls and clientTls: clients verifying the m
     /** Whether a client trusting `caFile` alone verifies the member's client port (its /health answers). */
     async function verifies(node: LocalNode, caFile: string): Promise<boolean> {
         try {
-            await run("curl", ["-sS", "--fail", "--max-time", "5", "--cacert", caFile, `${node.clientUrl}/health`], { timeout: 10_000 });
+            await run("curl", ["-sS", "--fail", "--max-time", "5", "--cacert", caFile, `${node.clientUrl}/health`], { timeout: toolMs });
             return true;
         } catch {
             return false;
@@ -166,18 +185,19 @@ describe("local cluster of 3 with peerTls and clientTls: clients verifying the m
     }
 
     before(async function () {
-        this.timeout(rollTimeoutMs(steps.length, 3));
+        // The rolls, and after each two requests to each member (the members at once).
+        this.timeout(rollTimeoutMs(steps.length, 3, rollBounds) + steps.length * 2 * toolMs);
         const before = path.join(workDir(), "ca-before.crt");
         const afterTrustNext = path.join(workDir(), "ca-after-trust-next.crt");
         fs.copyFileSync(cluster().memberCaFile!, before);
         for (const [label, args] of steps) {
-            await cluster().updateObjects(args);
+            await cluster().updateObjects(args, rollBounds.updateTimeoutMs);
             if (label === "trust-next") {
                 // What the README asks of clients: caCertificate taken again after step 1, before step 2.
                 fs.copyFileSync(cluster().memberCaFile!, afterTrustNext);
             }
             for (const index of cluster().nodes.keys()) {
-                await cluster().replaceNode(index, { args });
+                await cluster().replaceNode(index, { args, timeoutMs: rollBounds.replaceTimeoutMs });
             }
             verified[label] = await Promise.all(cluster().nodes.map(async (node) => [await verifies(node, before), await verifies(node, afterTrustNext)]));
         }

@@ -14,20 +14,25 @@ import * as path from "path";
 import { promisify } from "util";
 import { bootstrapSettingsPath } from "../lib/bootstrap";
 import { memberCertificateFiles, memberCertificateServiceName, memberCertificateSettingsPath, peerCaCertificateKey, peerCaPrivateKeyKey } from "../lib/member-certificate";
-import type { LocalClusterOptions, LocalNode } from "../local/cluster";
+import { defaultUnitStartWaitMs, LocalClusterOptions, LocalNode } from "../local/cluster";
 import { createTestCertificateAuthority, IssuedCertificate, TestCertificateAuthority } from "../local/test-certificates";
-import { etcdctl, loseDataAndReboot, members, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import {
+    etcdctl, etcdctlTimeouts, loseDataAndReboot, loseDataAndRebootMs, marginMs, members, requestTimeoutMs, useLocalCluster, v3Get, v3Put,
+} from "./helpers/local-cluster";
 import { issueFrom } from "./helpers/peer-certificates";
 import { useTemporaryDirectory } from "./support/temporary-directory";
 
 const run = promisify(execFile);
+
+/** Bound on each openssl or curl run of the tests here. */
+const toolMs = 10_000;
 
 /** A file of a node's, by its path on the node. */
 const onNode = (node: LocalNode, nodePath: string) => path.join(node.root, nodePath.slice(1));
 
 /** `openssl x509 -noout <fields>` of a PEM file: e.g. `-serial`, `-enddate`. */
 async function certificateFields(file: string, ...fields: string[]): Promise<string> {
-    return (await run("openssl", ["x509", "-in", file, "-noout", ...fields], { timeout: 10_000 })).stdout.trim();
+    return (await run("openssl", ["x509", "-in", file, "-noout", ...fields], { timeout: toolMs })).stdout.trim();
 }
 
 /** The PEM certificates of a file, in order. */
@@ -37,7 +42,7 @@ const certificatesIn = (file: string) => fs.readFileSync(file, "utf8").match(/--
 async function peerPortAnswer(node: LocalNode, ...args: string[]): Promise<{ exitCode: number; status: string }> {
     try {
         const { stdout } = await run("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", ...args, `https://${node.ip}:2380/members`],
-            { timeout: 10_000 });
+            { timeout: toolMs });
         return { exitCode: 0, status: stdout };
     } catch (error) {
         const failure = error as { code?: number; stdout?: string };
@@ -55,12 +60,13 @@ function memberPeerCurlOptions(node: LocalNode): string[] {
 async function servedSerial(node: LocalNode): Promise<string> {
     const file = (which: keyof typeof memberCertificateFiles) => onNode(node, memberCertificateFiles[which]);
     const { stdout } = await run("bash", ["-c", 'openssl s_client -connect "$1" -CAfile "$2" -cert "$3" -key "$4" < /dev/null 2> /dev/null | openssl x509 -noout -serial',
-        "served-serial", `${node.ip}:2380`, file("ca"), file("certificate"), file("key")], { timeout: 10_000 });
+        "served-serial", `${node.ip}:2380`, file("ca"), file("certificate"), file("key")], { timeout: toolMs });
     return stdout.trim();
 }
 
 describe("local cluster of 3 with peerTls: mutual TLS between the members", function () {
-    this.timeout(120_000);
+    // The other tests' longest: four openssl runs per member.
+    this.timeout(3 * 4 * toolMs + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", peerTls: true });
     const workDir = useTemporaryDirectory("etcd3-peer-tls-test-");
 
@@ -91,7 +97,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
     it("gives each member a certificate from the CA for its own address, valid 90 days, served alone, its key readable by root alone and the CA's key gone", async () => {
         for (const node of cluster().nodes) {
             const certificate = onNode(node, memberCertificateFiles.certificate);
-            await run("openssl", ["verify", "-CAfile", onNode(node, memberCertificateFiles.ca), certificate], { timeout: 10_000 });
+            await run("openssl", ["verify", "-CAfile", onNode(node, memberCertificateFiles.ca), certificate], { timeout: toolMs });
             expect(await certificateFields(certificate, "-ext", "subjectAltName")).to.equal(`X509v3 Subject Alternative Name: \n    IP Address:${node.ip}`);
             expect(await certificateFields(certificate, "-subject")).to.equal(`subject=O = etcd3-cluster, CN = ${node.name}`);
             expect(certificatesIn(certificate), "served alone: the component's CA is its own issuer").to.have.length(1);
@@ -117,7 +123,8 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         }
     });
 
-    it("keeps a certificate with more than 30 days left when the renewal timer's service runs", async () => {
+    it("keeps a certificate with more than 30 days left when the renewal timer's service runs", async function () {
+        this.timeout(2 * toolMs + defaultUnitStartWaitMs + marginMs);
         const node = cluster().nodes[0];
         const certificate = onNode(node, memberCertificateFiles.certificate);
         const before = await certificateFields(certificate, "-serial");
@@ -126,12 +133,14 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect(node.unitOutput(memberCertificateServiceName)).to.match(/certificate: kept: notAfter=.* \(renewed once fewer than 30 days are left\)\n$/);
     });
 
-    it("re-issues a certificate that names another member's address, and one that is not for the key beside it", async () => {
+    it("re-issues a certificate that names another member's address, and one that is not for the key beside it", async function () {
+        // Two start jobs, six openssl runs.
+        this.timeout(2 * defaultUnitStartWaitMs + 6 * toolMs + marginMs);
         const [node, other] = cluster().nodes;
         const file = (of: LocalNode, which: keyof typeof memberCertificateFiles) => onNode(of, memberCertificateFiles[which]);
         const publicKeys = async () => [
             await certificateFields(file(node, "certificate"), "-pubkey"),
-            (await run("openssl", ["pkey", "-in", file(node, "key"), "-pubout"], { timeout: 10_000 })).stdout.trim(),
+            (await run("openssl", ["pkey", "-in", file(node, "key"), "-pubout"], { timeout: toolMs })).stdout.trim(),
         ];
         // Another member's certificate and key: valid, from the CA, for the wrong address.
         fs.copyFileSync(file(other, "certificate"), file(node, "certificate"));
@@ -139,7 +148,7 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect(await node.startUnit(memberCertificateServiceName)).to.equal("done");
         expect(await certificateFields(file(node, "certificate"), "-ext", "subjectAltName")).to.equal(`X509v3 Subject Alternative Name: \n    IP Address:${node.ip}`);
         // A key the certificate is not for.
-        await run("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file(node, "key")], { timeout: 10_000 });
+        await run("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file(node, "key")], { timeout: toolMs });
         const [certificateKey, key] = await publicKeys();
         expect(certificateKey).to.not.equal(key);
         expect(await node.startUnit(memberCertificateServiceName)).to.equal("done");
@@ -148,7 +157,11 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect(node.unitOutput(memberCertificateServiceName).match(/certificate: issued for /g)).to.have.length(2);
     });
 
-    it("renews a short-lived certificate, for the same key, while requests through the load balancer go on without a failure", async () => {
+    it("renews a short-lived certificate, for the same key, while requests through the load balancer go on without a failure", async function () {
+        // The renewals: two start jobs and five openssl runs; the load stops with them, at its deadline at the latest.
+        const renewalsMs = 2 * defaultUnitStartWaitMs + 5 * toolMs;
+        // An openssl run, the renewals, the load's last request, a write and a read.
+        this.timeout(toolMs + renewalsMs + 3 * requestTimeoutMs + marginMs);
         const node = cluster().nodes[2];
         const certificate = onNode(node, memberCertificateFiles.certificate);
         const settingsFile = onNode(node, memberCertificateSettingsPath);
@@ -158,8 +171,9 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
 
         const statuses: number[] = [];
         let renewing = true;
+        const loadDeadline = Date.now() + renewalsMs;
         const load = (async () => {
-            for (let index = 0; renewing && index < 2000; index++) {
+            for (let index = 0; renewing && index < 2000 && Date.now() < loadDeadline; index++) {
                 statuses.push((await v3Put(cluster().clusterUrl, `peer-tls/renewal/${index % 20}`, Buffer.from(String(index)))).status);
             }
         })();
@@ -190,11 +204,14 @@ describe("local cluster of 3 with peerTls: mutual TLS between the members", func
         expect((await v3Get(node.clientUrl, "peer-tls/after-renewal"))?.toString()).to.equal("ok");
     });
 
-    it("rejoins a member whose data is gone over TLS: it asks the others' peer ports with its certificate and adds itself at its https:// URL", async () => {
+    it("rejoins a member whose data is gone over TLS: it asks the others' peer ports with its certificate and adds itself at its https:// URL", async function () {
         const node = cluster().nodes[0];
+        const rejoin = { peerScheme: "https", timeoutMs: 90_000 } as const;
+        // The member lists before and after, the rejoin, the read from the member.
+        this.timeout(2 * etcdctlTimeouts.processMs + loseDataAndRebootMs(node, rejoin) + requestTimeoutMs + marginMs);
         const before = await members(cluster());
         const keyBefore = fs.readFileSync(onNode(node, memberCertificateFiles.key), "utf8");
-        await loseDataAndReboot(cluster(), 0, { peerScheme: "https", timeoutMs: 90_000 });
+        await loseDataAndReboot(cluster(), 0, rejoin);
         const after = await members(cluster());
         expect(after.map((member) => member.peerUrl)).to.deep.equal(before.map((member) => member.peerUrl));
         expect(after.find((member) => member.name === node.name)!.id).to.not.equal(before.find((member) => member.name === node.name)!.id);
@@ -227,7 +244,7 @@ describe("local cluster of 3 with peerTls and the user's own intermediate CA (pe
             expect(fs.readFileSync(onNode(node, memberCertificateFiles.ca), "utf8"), node.name).to.equal(intermediate.certificate);
             const certificate = onNode(node, memberCertificateFiles.certificate);
             // The intermediate as the anchor, as etcd's Go TLS takes it: without its issuer.
-            await run("openssl", ["verify", "-partial_chain", "-CAfile", intermediate.certificateFile, certificate], { timeout: 10_000 });
+            await run("openssl", ["verify", "-partial_chain", "-CAfile", intermediate.certificateFile, certificate], { timeout: toolMs });
             expect(await certificateFields(certificate, "-issuer"), node.name).to.equal("issuer=CN = company etcd peers");
             const served = certificatesIn(certificate);
             expect([served.length, served[1]], node.name).to.deep.equal([2, intermediate.certificate]);

@@ -11,24 +11,33 @@ import * as path from "path";
 import { promisify } from "util";
 import { restoreRevisionBump } from "../lib/restore";
 import { snapshotServiceName } from "../lib/snapshots";
-import { LocalClusterOptions, startLocalCluster } from "../local/cluster";
-import { backupBucketOf, etcdctl, hostEtcdctl, readmeRunbook, startHookTimeoutMs, useLocalCluster, v3Get, v3Put } from "./helpers/local-cluster";
+import { defaultUnitStartWaitMs, LocalClusterOptions, startLocalCluster } from "../local/cluster";
+import {
+    backupBucketOf, etcdctl, hostEtcdctl, marginMs, readmeRunbook, requestBudget, requestTimeoutMs, startHookTimeoutMs, useLocalCluster, v3Get, v3Put,
+} from "./helpers/local-cluster";
 
 const run = promisify(execFile);
 const keys = Array.from({ length: 20 }, (_, index) => `restore/${index}`);
+/** Bound on writing or reading all the keys, each request taking milliseconds: their own bounds would add up to minutes. */
+const keysLoopMs = 60_000;
+/** Bound on a run of the README's restore runbook. */
+const runbookMs = 60_000;
 
 describe("a new local cluster of 3 restored from its predecessor's snapshot in S3 (restoreFrom)", function () {
-    this.timeout(180_000);
+    // The longest test: the reads of every key and a write, or a run of the runbook.
+    this.timeout(Math.max(keysLoopMs + requestTimeoutMs, runbookMs) + marginMs);
     const bucket = "etcd3-old-backups";
     let snapshot: { key: string; revision: number };
     const options: LocalClusterOptions = { size: 3, bootstrap: "static" };
 
     before(async function () {
-        this.timeout(startHookTimeoutMs() * 2 + 60_000);
+        // The old cluster's start and teardown, the writes, a snapshot on each member.
+        this.timeout(startHookTimeoutMs() + keysLoopMs + 3 * defaultUnitStartWaitMs);
         const old = await startLocalCluster({ size: 3, bootstrap: "static", backups: true });
         try {
+            const within = requestBudget(keysLoopMs, `writing ${keys.length} keys`);
             for (const key of keys) {
-                expect((await v3Put(old.clusterUrl, key, Buffer.from(`value of ${key}`))).status).to.equal(200);
+                expect((await within((timeoutMs) => v3Put(old.clusterUrl, key, Buffer.from(`value of ${key}`), timeoutMs))).status).to.equal(200);
             }
             for (const node of old.nodes) {
                 expect(await node.startUnit(snapshotServiceName), node.name).to.equal("done");
@@ -51,8 +60,9 @@ describe("a new local cluster of 3 restored from its predecessor's snapshot in S
     });
 
     it("serves every key the old cluster held through the load balancer, and takes writes", async () => {
+        const within = requestBudget(keysLoopMs, `reading ${keys.length} keys`);
         for (const key of keys) {
-            expect((await v3Get(cluster().clusterUrl, key))?.toString(), key).to.equal(`value of ${key}`);
+            expect((await within((timeoutMs) => v3Get(cluster().clusterUrl, key, timeoutMs)))?.toString(), key).to.equal(`value of ${key}`);
         }
         expect((await v3Put(cluster().clusterUrl, "restore/after", Buffer.from("new"))).status).to.equal(200);
     });
@@ -72,7 +82,7 @@ describe("a new local cluster of 3 restored from its predecessor's snapshot in S
                 ...process.env, ENDPOINTS: cluster().clientEndpoints.join(","), SNAPSHOT_REVISION: String(snapshot.revision),
                 PATH: `${path.dirname(hostEtcdctl())}:${process.env.PATH}`,
             },
-            timeout: 60_000,
+            timeout: runbookMs,
         });
         expect(stdout).to.match(new RegExp(`restored from revision ${snapshot.revision}: the cluster is at revision \\d+\\n$`));
     });
@@ -83,7 +93,7 @@ describe("a new local cluster of 3 restored from its predecessor's snapshot in S
                 ...process.env, ENDPOINTS: cluster().clientEndpoints.join(","), SNAPSHOT_REVISION: String(10 * restoreRevisionBump),
                 PATH: `${path.dirname(hostEtcdctl())}:${process.env.PATH}`,
             },
-            timeout: 60_000,
+            timeout: runbookMs,
         }).then(() => undefined, (error: { stderr: string }) => error.stderr);
         expect(failure).to.contain("it was not restored from a snapshot of revision");
     });

@@ -5,13 +5,25 @@
  */
 import { expect } from "chai";
 import { expectedRollEvents, Roll, rollUnderWrites, startGateHost } from "./helpers/gated-roll";
-import { memberIds, useLocalCluster } from "./helpers/local-cluster";
+import {
+    etcdctlTimeouts, marginMs, memberIds, readBackMs, replaceNodeMs, requestTimeoutMs, useLocalCluster, writerStopMs,
+} from "./helpers/local-cluster";
 import { checkWrites, failuresByOutcome, isAcknowledged, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
 import { EngineProviderHost } from "./support/engine-provider";
 
+/** The provider host's bound on its stop, and on its start: printing its port, or it is stopped (tests/support/engine-provider.ts's defaults). */
+const gateHostStopMs = 5_000;
+const gateHostStartMs = 20_000 + gateHostStopMs;
+/** A gate's create: the engine's Check, then its Create, each one call to the host. */
+const gateCreateCalls = 2;
+
 describe("local cluster of 3: a roll ordered by the members' health gates, under a write every 50 ms", function () {
-    this.timeout(60_000);
+    // The longest test: the quorum read-back.
+    this.timeout(readBackMs + marginMs);
     const cluster = useLocalCluster({ size: 3 });
+    const gateTimeoutSeconds = 45;
+    /** Each call to the host: the gate's own bound, and room for the call around it. */
+    const gateCallMs = gateTimeoutSeconds * 1000 + marginMs;
     const directory = `gated-roll-${process.pid}-${Date.now()}`;
     let gateHost: Awaited<ReturnType<typeof startGateHost>> | undefined;
     let roll: Roll;
@@ -22,17 +34,20 @@ describe("local cluster of 3: a roll ordered by the members' health gates, under
     let rollMs = 0;
 
     before(async function () {
-        this.timeout(180_000);
-        gateHost = await startGateHost(60_000);
+        // The host's start, the member ids before and after, every gate's create, the replacements (each bounds its two gate
+        // calls), a second of writes either side, the last writes.
+        this.timeout(gateHostStartMs + 2 * etcdctlTimeouts.processMs + 3 * gateCreateCalls * gateCallMs + 3 * replaceNodeMs() + 2 * 1000 +
+            writerStopMs + marginMs);
+        gateHost = await startGateHost(gateCallMs);
         idsBefore = await memberIds(cluster());
-        const result = await rollUnderWrites(cluster(), gateHost.host, { etcdVersion: "3.5.32", directory, intervalMs: 50, gateTimeoutSeconds: 45 });
+        const result = await rollUnderWrites(cluster(), gateHost.host, { etcdVersion: "3.5.32", directory, intervalMs: 50, gateTimeoutSeconds });
         ({ roll, records, deregistered: callsDuringRoll } = result);
         rollMs = result.rollEndMs - result.rollStartMs;
         idsAfter = await memberIds(cluster());
     });
 
     after(async function () {
-        this.timeout(20_000);
+        this.timeout(gateHostStopMs + marginMs);
         if (records.length > 0) {
             process.stdout.write(`      gated roll of 3 members: ${rollMs} ms; ${records.filter((r) => !isAcknowledged(r)).length} of ${records.length} ` +
                 `writes failed through the load balancer ${JSON.stringify(failuresByOutcome(records))}\n`);
@@ -75,22 +90,34 @@ describe("local cluster of 3: a roll ordered by the members' health gates, under
 });
 
 describe("local cluster of 3: a roll stopped by a member that does not come back", function () {
-    this.timeout(60_000);
+    // The longest test: one write.
+    this.timeout(requestTimeoutMs + marginMs);
     const cluster = useLocalCluster({ size: 3, toleratedBootFailures: 10 });
+    const gateTimeoutSeconds = 4;
+    /** Each call to the host: a minute, as the host's first call loads the gate's code, which a busy machine makes slow. */
+    const gateCallMs = 60_000;
+    /**
+     * Bound on the replacement: the gate fails it within seconds of the boot, so the default's room for a boot to
+     * health and the health checks' rise is not needed; what comes before (the construction, the gate's delete, the
+     * stop, Ignition) takes seconds.
+     */
+    const replaceTimeoutMs = 60_000;
     let gateHost: Awaited<ReturnType<typeof startGateHost>> | undefined;
     let host: EngineProviderHost;
     let roll: Roll;
     let failure: Error | undefined;
 
     before(async function () {
-        this.timeout(120_000);
-        gateHost = await startGateHost(60_000);
+        // The host's start, every gate's create, the replacement (which bounds its two gate calls).
+        this.timeout(gateHostStartMs + 3 * gateCreateCalls * gateCallMs + replaceNodeMs(replaceTimeoutMs) + marginMs);
+        gateHost = await startGateHost(gateCallMs);
         host = gateHost.host;
-        roll = new Roll(host, cluster(), await cluster().startElbApi(), 4);
+        roll = new Roll(host, cluster(), await cluster().startElbApi(), gateTimeoutSeconds);
         await roll.createAll();
         // Member 0's new instance never gets its volume: etcd cannot start, the member never becomes healthy.
         const name = cluster().nodes[0].name;
         failure = await cluster().replaceNode(0, {
+            timeoutMs: replaceTimeoutMs,
             attachVolumes: false,
             healthGate: {
                 beforeStop: () => host.delete(roll.gate(0), "gate", roll.states[0]),
@@ -103,7 +130,7 @@ describe("local cluster of 3: a roll stopped by a member that does not come back
     });
 
     after(async function () {
-        this.timeout(20_000);
+        this.timeout(gateHostStopMs + marginMs);
         await gateHost?.stop();
     });
 
@@ -117,7 +144,7 @@ describe("local cluster of 3: a roll stopped by a member that does not come back
         expect(cluster().nodes.map((node) => node.generation)).to.deep.equal([1, 0, 0]);
         expect(cluster().nodes.slice(1).map((node) => node.running)).to.deep.equal([true, true]);
         const answer = await fetch(`${cluster().clusterUrl}/v2/keys/after-failed-roll`, {
-            method: "PUT", body: new URLSearchParams({ value: "kept" }), signal: AbortSignal.timeout(10_000),
+            method: "PUT", body: new URLSearchParams({ value: "kept" }), signal: AbortSignal.timeout(requestTimeoutMs),
         });
         expect(answer.status).to.equal(201);
     });

@@ -18,6 +18,7 @@ import { objectsOf, RegisteredResource } from "../local/component-resources";
 import { issueRoleSession, RoleSession } from "../local/iam-policy";
 import { instanceMetadataProxyEnvironment, InstanceMetadataService, PortRange, startInstanceMetadataService } from "../local/instance-metadata-service";
 import { S3ApiStandIn, startS3Api } from "../local/s3-api";
+import { marginMs } from "./helpers/local-cluster";
 
 const bucket = "etcd3-backups-test";
 const region = "eu-west-1";
@@ -37,6 +38,8 @@ const memberPolicy = JSON.stringify({
 const sha256 = (body: Buffer | string) => crypto.createHash("sha256").update(body).digest("hex");
 const md5Base64 = (body: Buffer | string) => crypto.createHash("md5").update(body).digest("base64");
 const emptySha256 = sha256("");
+/** Bound on each program a test here runs as a node's unit would (`onNode`). */
+const nodeCommandMs = 15_000;
 
 /** The body of the proxy's answer to `CONNECT target`, which curl does not show. */
 function connectRefusal(proxy: string, target: string): Promise<string> {
@@ -55,7 +58,8 @@ function connectRefusal(proxy: string, target: string): Promise<string> {
 }
 
 describe("local harness: the S3 stand-in, as a node's script reaches S3", function () {
-    this.timeout(30_000);
+    // The most a test here runs: four programs on the node, one after another.
+    this.timeout(4 * nodeCommandMs + marginMs);
     let s3: S3ApiStandIn | undefined;
     let service: InstanceMetadataService | undefined;
     let directory: string;
@@ -102,7 +106,7 @@ describe("local harness: the S3 stand-in, as a node's script reaches S3", functi
      */
     function onNode(command: string, args: string[], environment = nodeEnvironment()): Promise<{ stdout: string; stderr: string; code: number | null }> {
         return new Promise((resolve, reject) => {
-            const child = spawn(command, args, { env: environment, stdio: ["ignore", "pipe", "pipe"], timeout: 15_000 });
+            const child = spawn(command, args, { env: environment, stdio: ["ignore", "pipe", "pipe"], timeout: nodeCommandMs });
             let stdout = "";
             let stderr = "";
             child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

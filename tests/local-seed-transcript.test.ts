@@ -7,7 +7,9 @@
 import { expect } from "chai";
 import type { BootstrapMethod } from "../lib/bootstrap";
 import { readState } from "../local/cluster-registry";
-import { Answer, curl, findLeader, getKeyWithQuorum, putKey, useLocalCluster } from "./helpers/local-cluster";
+import {
+    Answer, curl, findLeader, findLeaderMs, getKeyWithQuorum, marginMs, putKey, requestBudget, requestTimeoutMs, useLocalCluster,
+} from "./helpers/local-cluster";
 
 const planets = "earth jupiter mars";
 const galaxies = "milky way / Orion";
@@ -16,11 +18,16 @@ const morePlanets = "mercury/venus/saturn/jupiter/earth";
 const refreshesPerMember = 12;
 /** Rounds of the /v2/stats/leader loop run before an election in each of them fails the test. */
 const maxRounds = 3;
+/** Bound on each round's requests as a whole (at most 60, each taking milliseconds): their own bounds would add up to ten minutes. */
+const refreshLoopMs = 30_000;
 
 /** etcd answers this cluster version until its leader has decided one from its members' versions. */
 const undecidedClusterVersion = "3.0.0";
 /** Bound on waiting for the decision: etcd's leader checks its members' versions every 4 s, and at once when one publishes. */
 const clusterVersionDecisionTimeoutMs = 15_000;
+
+/** Worst case of `versionOnceClusterVersionDecided`: its wait, then one more pause and request. */
+const versionWaitMs = clusterVersionDecisionTimeoutMs + 250 + requestTimeoutMs;
 
 /** GET /version, again every 250 ms while the cluster version is still undecided, as it is for a moment after the cluster forms. */
 async function versionOnceClusterVersionDecided(url: string): Promise<Answer> {
@@ -40,7 +47,8 @@ const cases: { size: number; bootstrap: BootstrapMethod }[] = [
 
 for (const { size, bootstrap } of cases) {
     describe(`local cluster of ${size} formed by ${bootstrap} bootstrap: the seed's curl session through the load balancer`, function () {
-        this.timeout(30_000);
+        // Most tests here: four requests, or the wait for the cluster version.
+        this.timeout(Math.max(4 * requestTimeoutMs, versionWaitMs) + marginMs);
         const cluster = useLocalCluster({ size, bootstrap });
 
         it("answers /health with health true", async () => {
@@ -56,7 +64,8 @@ for (const { size, bootstrap } of cases) {
             expect(answer.body.etcdcluster).to.match(/^3\.5\./);
         });
 
-        it("answers /health and /version on every member's own URL", async () => {
+        it("answers /health and /version on every member's own URL", async function () {
+            this.timeout(2 * size * requestTimeoutMs + marginMs);
             for (const node of cluster().nodes) {
                 expect((await curl(`${node.clientUrl}/health`)).body.health, node.name).to.equal("true");
                 expect((await curl(`${node.clientUrl}/version`)).body.etcdserver, node.name).to.match(/^3\.5\./);
@@ -118,15 +127,18 @@ for (const { size, bootstrap } of cases) {
             expect(after.body.errorCode).to.equal(100);
         });
 
-        it(`answers /v2/stats/leader from the leader with ${size - 1} followers about 1/${size} of the time and "not current leader" otherwise`, async () => {
+        it(`answers /v2/stats/leader from the leader with ${size - 1} followers about 1/${size} of the time and "not current leader" otherwise`, async function () {
+            // Each round: the leader found before and after the requests.
+            this.timeout(maxRounds * (2 * findLeaderMs(size) + refreshLoopMs) + marginMs);
             // An election in the middle of the loop (a slow machine can miss a heartbeat) changes who answers 200:
             // such a round is run again, a bounded number of times, rather than failing or passing by luck.
             for (let round = 1; ; round++) {
                 const leader = await findLeader(cluster());
                 const total = refreshesPerMember * size;
                 const answers: Answer[] = [];
+                const within = requestBudget(refreshLoopMs, `round ${round}'s ${total} requests for /v2/stats/leader`);
                 for (let i = 0; i < total; i++) {
-                    answers.push(await curl(`${cluster().clusterUrl}/v2/stats/leader`));
+                    answers.push(await within((timeoutMs) => curl(`${cluster().clusterUrl}/v2/stats/leader`, { timeoutMs })));
                 }
                 const fromLeader = answers.filter((answer) => answer.status === 200);
                 const stable = fromLeader.every((answer) => answer.body.leader === leader.id) && (await findLeader(cluster())).id === leader.id;

@@ -18,7 +18,9 @@ import { Ec2ApiStandIn } from "../local/ec2-api";
 import { ElbApiStandIn } from "../local/elb-api";
 import { fakeCredentials } from "./helpers/gated-roll";
 import { waitUntil } from "../local/processes";
-import { members, settledMembers, useLocalCluster } from "./helpers/local-cluster";
+import {
+    etcdctlTimeouts, growMs, marginMs, members, readBackMs, settledMembers, useLocalCluster, waitForTargetMs, waitUntilMs, writerStopMs,
+} from "./helpers/local-cluster";
 import { checkWrites, PacedWriter, readDirectoryWithQuorum, writeCheckProblems } from "./helpers/paced-writes";
 import { EngineProviderHost, hostEnvironment, makeProgramDirectory } from "./support/engine-provider";
 
@@ -30,8 +32,19 @@ async function memberTable(cluster: LocalCluster): Promise<[string, string, bool
 /** The table the slots describe: every node voting under its own name at its own peer URL. */
 const slotTable = (nodes: readonly LocalNode[]) => nodes.map((node): [string, string, boolean] => [node.name, `http://${node.ip}:2380`, true]);
 
+/** The leaving members' gates' and departures' own bounds, as their `timeoutSeconds` seam sets them. */
+const gateTimeoutSeconds = 30;
+const departureTimeoutSeconds = 60;
+/** Each call to the provider host: above a gate's delete (two waits) and a departure's own bound, as the engine waits on a provider. */
+const hostCallMs = Math.max(2 * gateTimeoutSeconds, departureTimeoutSeconds) * 1000 + 2 * marginMs;
+/** Bound on the shrink's construction of the component (its only bound of its own when the leaving members have gates). */
+const shrinkConstructionMs = 30_000;
+/** Bound on the wait for a new member's promotion, polled with `settledMembers` (an etcdctl run). */
+const promotionWaitMs = 30_000;
+/** Worst case of each `afterMember`: the wait for the promotion, then a member table (an etcdctl run). */
+const afterGrownMemberMs = waitUntilMs(promotionWaitMs, etcdctlTimeouts.processMs, 250) + etcdctlTimeouts.processMs;
+
 describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (bootstrap static)", function () {
-    this.timeout(10 * 60_000);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static" });
     let program: ReturnType<typeof makeProgramDirectory> | undefined;
     let host: EngineProviderHost | undefined;
@@ -49,7 +62,7 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
         ec2 = await cluster().startEc2Api();
         program = makeProgramDirectory({ packages: ["@aws-sdk/client-elastic-load-balancing-v2", "@aws-sdk/client-ec2"] });
         // Each call bounded above the gate's and the departure's own bounds, as the engine waits on a provider.
-        host = await EngineProviderHost.start(program.directory, { callMs: 180_000 }, hostEnvironment(fakeCredentials));
+        host = await EngineProviderHost.start(program.directory, { callMs: hostCallMs }, hostEnvironment(fakeCredentials));
     });
     after(async function () {
         this.timeout(30_000);
@@ -64,13 +77,17 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
         inputs: { ...blueprint.inputs, ...seams },
     });
 
-    it("adds two members and removes them again, one at a time, highest slot first, each gone from etcd before its instance, losing no acknowledged write", async () => {
+    it("adds two members and removes them again, one at a time, highest slot first, each gone from etcd before its instance, losing no acknowledged write", async function () {
+        // The grow; the shrink: its construction, then per member the gate's and the departure's calls and a member table; the last writes,
+        // the waits for the staying members' targets at once, the quorum read-back.
+        const shrinkMs = shrinkConstructionMs + 2 * (2 * hostCallMs + etcdctlTimeouts.processMs);
+        this.timeout(growMs(2, { afterMemberMs: afterGrownMemberMs }) + shrinkMs + writerStopMs + waitForTargetMs() + readBackMs + marginMs);
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory: "resize-stream", intervalMs: 100, maxDurationMs: 8 * 60_000 });
         writer.start();
         try {
             await cluster().grow(5, {
                 afterMember: async () => {
-                    await waitUntil(() => settledMembers(cluster()), { timeoutMs: 30_000, intervalMs: 250, description: "the new member to be promoted" });
+                    await waitUntil(() => settledMembers(cluster()), { timeoutMs: promotionWaitMs, intervalMs: 250, description: "the new member to be promoted" });
                     afterEachMember.push(await memberTable(cluster()));
                 },
             });
@@ -78,10 +95,11 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
             const gates = cluster().healthGates;
             departures = cluster().departures;
             await cluster().shrink(3, {
+                timeoutMsPerMember: shrinkConstructionMs,
                 healthGate: async (index) => {
                     events.push(`${cluster().nodes[index].name} gate delete`);
                     const gate = asEngineGetsIt("MemberHealthGate", gates[index], {
-                        endpoint: elb.endpoint, pollIntervalMs: 100, timeoutSeconds: 60,
+                        endpoint: elb.endpoint, pollIntervalMs: 100, timeoutSeconds: gateTimeoutSeconds,
                         minimumDrainSeconds: Number(gates[index].inputs.minimumDrainSeconds ?? 0) * cluster().healthCheckTimeScale,
                     });
                     await host!.delete(gate, "gate", gate.inputs);
@@ -90,7 +108,7 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
                     events.push(`${cluster().nodes[index].name} departure delete`);
                     // The id EC2 gave the instance, where the mocks' stands in the component's inputs.
                     const departure = asEngineGetsIt("MemberDeparture", departures[index], {
-                        instanceId: cluster().nodes[index].instanceId, endpoint: ec2.endpoint, pollIntervalMs: 200, timeoutSeconds: 120,
+                        instanceId: cluster().nodes[index].instanceId, endpoint: ec2.endpoint, pollIntervalMs: 200, timeoutSeconds: departureTimeoutSeconds,
                     });
                     await host!.delete(departure, "departure", departure.inputs);
                     events.push(`${cluster().nodes[index].name} stopped`);
@@ -108,9 +126,7 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
         const records = writer.snapshot();
         // The read checks what was acknowledged, not the load balancer: it waits until the staying members are UP again
         // (a loaded machine can leave them without a leader for a check or two after the last member left).
-        for (const node of cluster().nodes) {
-            await cluster().waitForTarget(node.name, "UP");
-        }
+        await Promise.all(cluster().nodes.map((node) => cluster().waitForTarget(node.name, "UP")));
         const check = checkWrites(records, await readDirectoryWithQuorum(cluster().clusterUrl, "resize-stream"));
         expect(writeCheckProblems(check)).to.deep.equal([]);
         expect(check.acknowledged).to.be.greaterThan(records.length / 2);

@@ -16,15 +16,22 @@ import { loopDevicesBackedUnder } from "../local/cluster-registry";
 import type { RegisteredResource } from "../local/component-resources";
 import { compressedConfigContents } from "../local/ignition-contents";
 import { backingFileOf, ebsByIdPath, volumeAttachmentsOf, withSlotVolumeIds } from "../local/volumes";
-import { clusterStopTimeoutMs, getKeyWithQuorum, memberIds, putKey, startHookTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
+import {
+    clusterStopTimeoutMs, etcdctlTimeouts, getKeyWithQuorum, marginMs, memberIds, nodeStartMs, nodeStopMs, putKey, readBackMs, replaceNodeMs,
+    requestTimeoutMs, startHookTimeoutMs, useLocalCluster, writerStopMs,
+} from "./helpers/local-cluster";
 import { fileSystemUuid } from "./helpers/node-root";
 import { checkWrites, failuresByOutcome, isAcknowledged, PacedWriter, readDirectoryWithQuorum, writeCheckProblems, WriteRecord } from "./helpers/paced-writes";
 
 const dataDirectory = "var/lib/etcd";
+/** Bound on each findmnt, mount, umount or blkid run (blkid's in tests/helpers/node-root.ts). */
+const toolMs = 10_000;
+/** Worst case of `onRootDisk`: a mount and an unmount. */
+const onRootDiskMs = 2 * toolMs;
 
 /** `findmnt --target`: the file system `file` is on, as its source device and mount point. */
 function fileSystemOf(file: string): { source: string; target: string } {
-    const [source, target] = execFileSync("findmnt", ["--noheadings", "--output", "SOURCE,TARGET", "--target", file], { encoding: "utf8", timeout: 10_000 })
+    const [source, target] = execFileSync("findmnt", ["--noheadings", "--output", "SOURCE,TARGET", "--target", file], { encoding: "utf8", timeout: toolMs })
         .trim().split(/\s+/);
     return { source, target };
 }
@@ -35,12 +42,12 @@ function fileSystemOf(file: string): { source: string; target: string } {
  */
 function onRootDisk(node: LocalNode, relative: string): string[] {
     const peek = fs.mkdtempSync(path.join(path.dirname(node.root), "root-disk-"));
-    execFileSync("mount", ["--bind", node.root, peek], { timeout: 10_000 });
+    execFileSync("mount", ["--bind", node.root, peek], { timeout: toolMs });
     try {
         const directory = path.join(peek, relative);
         return fs.existsSync(directory) ? fs.readdirSync(directory) : [];
     } finally {
-        execFileSync("umount", [peek], { timeout: 10_000 });
+        execFileSync("umount", [peek], { timeout: toolMs });
         fs.rmdirSync(peek);
     }
 }
@@ -108,7 +115,8 @@ describe("local harness: slot volumes from the registered resources", () => {
 });
 
 describe("local cluster of 3: each member's data on its slot volume", function () {
-    this.timeout(60_000);
+    // The longest test but the reboot's: a findmnt and onRootDisk per member.
+    this.timeout(3 * (toolMs + onRootDiskMs) + marginMs);
     const cluster = useLocalCluster({ size: 3 });
 
     it("attaches one loop device per member at its by-id path, each a volume of its own", () => {
@@ -130,7 +138,9 @@ describe("local cluster of 3: each member's data on its slot volume", function (
         }
     });
 
-    it("formats a blank volume once: a second boot of the same node keeps its file system, its data and its member id", async () => {
+    it("formats a blank volume once: a second boot of the same node keeps its file system, its data and its member id", async function () {
+        // Two blkid runs, two member lists, a write and a read, the stop and the start.
+        this.timeout(2 * toolMs + 2 * etcdctlTimeouts.processMs + 2 * requestTimeoutMs + nodeStopMs + nodeStartMs() + marginMs);
         const node = cluster().nodes[1];
         const device = node.volumes[0].hostDevice;
         const uuid = fileSystemUuid(device);
@@ -156,7 +166,7 @@ describe("local cluster of 3: a member whose new instance never gets its volume"
     let nodePath = "";
 
     before(async function () {
-        this.timeout(defaultReplaceTimeoutMs + 10_000);
+        this.timeout(replaceNodeMs() + marginMs);
         nodePath = cluster().nodes[2].volumes[0]?.nodePath ?? "(the member had no volume to begin with)";
         failure = await cluster().replaceNode(2, { attachVolumes: false }).then(() => undefined, (error: Error) => error);
     });
@@ -180,7 +190,8 @@ describe("local cluster of 3: a member whose new instance never gets its volume"
 });
 
 describe("local cluster of 3: every member replaced one at a time under a write every 50 ms, rolling out another etcd tag", function () {
-    this.timeout(60_000);
+    // The longest test: the quorum read-back, or onRootDisk for the three new roots.
+    this.timeout(Math.max(readBackMs, 3 * onRootDiskMs) + marginMs);
     const cluster = useLocalCluster({ size: 3 });
     const rolledVersion = "3.5.32";
     const directory = `roll-${process.pid}-${Date.now()}`;
@@ -193,8 +204,8 @@ describe("local cluster of 3: every member replaced one at a time under a write 
     let rollMs = 0;
 
     before(async function () {
-        // Three bounded replacements, the writes around them (each write is bounded too).
-        this.timeout(3 * defaultReplaceTimeoutMs + 30_000);
+        // The member ids before and after, three bounded replacements, the writes around them (a second either side), the last writes.
+        this.timeout(2 * etcdctlTimeouts.processMs + 3 * replaceNodeMs() + 2 * 1000 + writerStopMs + marginMs);
         idsBefore = await memberIds(cluster());
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory, intervalMs: 50, maxDurationMs: 3 * defaultReplaceTimeoutMs });
         writer.start();

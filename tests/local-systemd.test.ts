@@ -12,6 +12,12 @@ import { NodeSystemd, NodeSystemdOptions, shallRestart } from "../local/systemd"
 import { eventually, fileSystemUuid, isMountPoint, TestNode, useTestNode } from "./helpers/node-root";
 
 const image = "gcr.io/etcd-development/etcd:v3.5.33";
+/** The suite's timeout: room for a test's boots, shutdowns and waits, to which a test that prepares a volume adds its tools' bounds. */
+const suiteTimeoutMs = 20_000;
+/** Bound on mkfs.ext4, and on losetup (TestNode.loopDevice) and blkid (fileSystemUuid) in tests/helpers/node-root.ts. */
+const mkfsMs = 30_000;
+const losetupMs = 10_000;
+const blkidMs = 10_000;
 const install = ["[Install]", "WantedBy=multi-user.target"];
 
 /** A long-running service (the harness knows `sleep`) with extra [Unit] and [Service] lines. */
@@ -25,7 +31,7 @@ function oneshot(command: string, extra: string[] = [], unitLines: string[] = []
 }
 
 describe("local harness: systemd", function () {
-    this.timeout(20_000);
+    this.timeout(suiteTimeoutMs);
     const testNode = useTestNode();
     let node: TestNode;
     beforeEach(() => (node = testNode()));
@@ -618,9 +624,10 @@ describe("local harness: systemd", function () {
         ];
         const app = service(["RequiresMountsFor=/var/lib/etcd"]);
 
-        it("mounts the volume before a unit that RequiresMountsFor= its path, and unmounts it at shutdown", async () => {
+        it("mounts the volume before a unit that RequiresMountsFor= its path, and unmounts it at shutdown", async function () {
+            this.timeout(losetupMs + mkfsMs + suiteTimeoutMs);
             const device = node.loopDevice();
-            execFileSync("mkfs.ext4", ["-q", device], { timeout: 30_000 });
+            execFileSync("mkfs.ext4", ["-q", device], { timeout: mkfsMs });
             node.devices.attach(volume, { hostDevice: device });
             node.unit("var-lib-etcd.mount", mountUnit(), true).unit("app.service", app, true);
             const systemd = node.systemd();
@@ -636,7 +643,8 @@ describe("local harness: systemd", function () {
             expect(isMountPoint(target)).to.equal(false);
         });
 
-        it("does not format a blank volume for x-systemd.makefs in a unit file, which systemd ignores there: the mount and its dependent fail", async () => {
+        it("does not format a blank volume for x-systemd.makefs in a unit file, which systemd ignores there: the mount and its dependent fail", async function () {
+            this.timeout(losetupMs + suiteTimeoutMs);
             node.devices.attach(volume, { hostDevice: node.loopDevice() });
             node.unit("var-lib-etcd.mount", mountUnit("defaults,x-systemd.makefs"), true).unit("app.service", app, true);
             const systemd = node.systemd();
@@ -646,7 +654,8 @@ describe("local harness: systemd", function () {
             expect(systemd.journal.join("\n")).to.include("x-systemd.makefs ignored");
         });
 
-        it("formats a blank volume with systemd-makefs only once: a second boot keeps the file system", async () => {
+        it("formats a blank volume with systemd-makefs only once: a second boot keeps the file system", async function () {
+            this.timeout(losetupMs + 2 * blkidMs + suiteTimeoutMs);
             const device = node.loopDevice();
             node.devices.attach(volume, { hostDevice: device });
             node.unit("etcd-makefs.service", oneshot(`/usr/lib/systemd/systemd-makefs ext4 ${volume}`, ["RemainAfterExit=yes"],
@@ -675,9 +684,10 @@ describe("local harness: systemd", function () {
             expect(systemd.journal.join("\n")).to.include("no device /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0 is attached");
         });
 
-        it("waits for a volume attached after the boot began", async () => {
+        it("waits for a volume attached after the boot began", async function () {
+            this.timeout(losetupMs + mkfsMs + suiteTimeoutMs);
             const device = node.loopDevice();
-            execFileSync("mkfs.ext4", ["-q", device], { timeout: 30_000 });
+            execFileSync("mkfs.ext4", ["-q", device], { timeout: mkfsMs });
             node.devices.attach(volume, { hostDevice: device, attachedAt: Date.now() + 700 });
             node.unit("var-lib-etcd.mount", mountUnit(), true).unit("app.service", app, true);
             const started = Date.now();

@@ -22,6 +22,15 @@ import { newTlsResource, tlsPrivateKeyType, tlsSelfSignedCertType } from "../loc
 
 const run = promisify(execFile);
 
+/** Bound on each openssl run, the tests' own and the provider's (local/test-certificates.ts's, not exported there). */
+const opensslRunMs = 30_000;
+/** Room a mocha timeout keeps above the bounds it covers, as tests/helpers/local-cluster.ts's `marginMs` (not imported: it loads lib/ before the mocks). */
+const marginMs = 5_000;
+/** A self-signed certificate from the provider: a request, then its signature. */
+const selfSignedRuns = 2;
+/** `verifyLeafOf`: a leaf's request, its signature, the verification. */
+const verifyLeafRuns = 3;
+
 /** What the engine passes to `newResource`, with the fields these mocks read. */
 const resource = (type: string, name: string, inputs: Record<string, unknown>): pulumi.runtime.MockResourceArgs =>
     ({ type, name, inputs, provider: undefined, custom: true } as unknown as pulumi.runtime.MockResourceArgs);
@@ -34,6 +43,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("local harness: the tls provider under mocks, with real keys and certificates", function () {
+    // Tests here that run openssl set their own timeouts.
     this.timeout(30_000);
     let directory: string;
 
@@ -44,7 +54,7 @@ describe("local harness: the tls provider under mocks, with real keys and certif
         fs.rmSync(directory, { recursive: true, force: true });
     });
 
-    const openssl = async (args: string[]) => (await run("openssl", args, { cwd: directory, timeout: 30_000 })).stdout;
+    const openssl = async (args: string[]) => (await run("openssl", args, { cwd: directory, timeout: opensslRunMs })).stdout;
     const newKey = async () => (await newTlsResource(resource(tlsPrivateKeyType, "key", { algorithm: "ECDSA", ecdsaCurve: "P256" })))!;
 
     /**
@@ -85,7 +95,9 @@ describe("local harness: the tls provider under mocks, with real keys and certif
         expect((await newKey()).state.privateKeyPem).to.not.equal(state.privateKeyPem);
     });
 
-    it("self-signs a CA with the key as the mocks hand it over (a secret): openssl verifies a leaf it signs; subject, validity, constraints and usages as asked", async () => {
+    it("self-signs a CA with the key as the mocks hand it over (a secret): openssl verifies a leaf it signs; subject, validity, constraints and usages as asked", async function () {
+        // The certificate, the leaf it signs, then its extensions read.
+        this.timeout((selfSignedRuns + verifyLeafRuns + 1) * opensslRunMs + marginMs);
         const key = (await newKey()).state;
         const inputs = await certificateInputs({
             privateKeyPem: key.privateKeyPem, subject: { commonName: "etcd peer CA", organization: "etcd3-cluster" }, validityPeriodHours: 87600,
@@ -120,7 +132,8 @@ describe("local harness: the tls provider under mocks, with real keys and certif
             .and.not.include("Extended Key Usage");
     });
 
-    it("gives a CA only the usages asked: without cert_signing, openssl refuses the leaves it signs", async () => {
+    it("gives a CA only the usages asked: without cert_signing, openssl refuses the leaves it signs", async function () {
+        this.timeout((selfSignedRuns + verifyLeafRuns) * opensslRunMs + marginMs);
         const key = (await newKey()).state;
         const { state } = (await newTlsResource(resource(tlsSelfSignedCertType, "no-signing", {
             privateKeyPem: key.privateKeyPem, subject: { commonName: "not a signer" }, validityPeriodHours: 24, isCaCertificate: true,

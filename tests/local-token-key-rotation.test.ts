@@ -18,7 +18,7 @@ import { accessControlSettingsPath, tokenKeyFiles, tokenSigningKeyKey } from "..
 import type { LocalCluster, LocalNode } from "../local/cluster";
 import { rootToken } from "../local/cluster";
 import { probe } from "../local/http";
-import { useLocalCluster } from "./helpers/local-cluster";
+import { probeOverrunMs, rollTimeoutMs, useLocalCluster } from "./helpers/local-cluster";
 
 const rootPassword = "correct horse battery staple";
 const base64 = (text: string) => Buffer.from(text).toString("base64");
@@ -76,7 +76,8 @@ describe("local cluster of 3 with rootPassword: the token signing key rotated, a
     const tally: RollingClientTally = { firstTry: 0, afterNewToken: 0, failed: [], acknowledged: new Map() };
 
     before(async function () {
-        this.timeout(600_000);
+        // The roll, root's first token, and the client's last round: two writes and a token, each a probe (2 s at most).
+        this.timeout(rollTimeoutMs(1, 3) + 4 * probeOverrunMs);
         const oldToken = await rootToken(cluster().clusterUrl, rootPassword);
         oldKey = await storedTokenKey(cluster());
         let rolling = true;

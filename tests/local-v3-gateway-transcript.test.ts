@@ -9,9 +9,11 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
-import { curl, useLocalCluster } from "./helpers/local-cluster";
+import { curl, marginMs, useLocalCluster } from "./helpers/local-cluster";
 
 const run = promisify(execFile);
+/** Bound on each README line's run. */
+const lineMs = 10_000;
 const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 
 /** The block after `<!-- transcript: v3-gateway -->`: the shell definitions every line needs, and the curl lines in order. */
@@ -32,7 +34,8 @@ const fromBase64 = (value: string) => Buffer.from(value, "base64").toString("utf
 const base64 = (value: string) => Buffer.from(value).toString("base64");
 
 describe("local cluster of 3, static bootstrap, no v2 API: the README's v3-gateway session through the load balancer", function () {
-    this.timeout(30_000);
+    // Most tests here: two lines.
+    this.timeout(2 * lineMs + marginMs);
     const cluster = useLocalCluster({ size: 3, bootstrap: "static", enableV2Api: false });
     const { prelude, commands } = transcript();
     const answers: any[] = [];
@@ -40,7 +43,7 @@ describe("local cluster of 3, static bootstrap, no v2 API: the README's v3-gatew
     /** Runs README line `index` with bash, as a reader would paste it, and keeps its JSON answer. */
     async function line(index: number): Promise<any> {
         const { stdout } = await run("bash", ["-c", `set -eu\n${prelude}\n${commands[index]}`], {
-            env: { ...process.env, URL: cluster().clusterUrl }, timeout: 10_000,
+            env: { ...process.env, URL: cluster().clusterUrl }, timeout: lineMs,
         });
         answers[index] = JSON.parse(stdout);
         return answers[index];
@@ -87,9 +90,11 @@ describe("local cluster of 3, static bootstrap, no v2 API: the README's v3-gatew
         expect(await line(4)).to.not.have.property("kvs");
     });
 
-    it("answers /v3/maintenance/status from every member with its own id and the one leader's", async () => {
+    it("answers /v3/maintenance/status from every member with its own id and the one leader's", async function () {
+        const requests = 9;
+        this.timeout(requests * lineMs + marginMs);
         const seen = new Map<string, string>();
-        for (let request = 0; request < 9; request++) {
+        for (let request = 0; request < requests; request++) {
             const status = await line(8);
             seen.set(status.header.member_id, status.leader);
         }
