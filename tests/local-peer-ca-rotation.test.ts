@@ -45,13 +45,6 @@ const memberCasMs = 2 * toolMs;
 /** Worst case of `issueFrom` (tests/helpers/peer-certificates.ts): a key, a request and the signature, each an openssl run. */
 const issueFromMs = 3 * toolMs;
 
-/**
- * The bounds each roll here gives the harness: a construction takes seconds and a replacement about ten (bench/results.json's
- * rolling section, at ten times these health-check times), so the defaults, which leave a whole start's room, would add up,
- * over three rolls of three members, to more than a mocha timeout should wait.
- */
-const rollBounds = { updateTimeoutMs: 30_000, replaceTimeoutMs: 60_000 };
-
 /** What a member trusts and signs with, as its files say: the CAs in its trust file, and the CA its certificate is from. */
 async function memberCas(node: LocalNode): Promise<{ trusts: string[]; signedBy: string }> {
     const trusted = (await run("bash", ["-c", 'openssl crl2pkcs7 -nocrl -certfile "$1" | openssl pkcs7 -print_certs -noout', "trusted", onNode(node, memberCertificateFiles.ca)],
@@ -98,19 +91,19 @@ describe("local cluster of 3 with peerTls: the peer CA rotated a step and a roll
 
     before(async function () {
         // The rolls, what the members trust before and after each, the writer's last writes, the quorum read-back.
-        this.timeout(rollTimeoutMs(steps.length, 3, rollBounds) + (1 + steps.length) * memberCasMs + writerStopMs + readBackMs);
+        this.timeout(rollTimeoutMs(steps.length, 3) + (1 + steps.length) * memberCasMs + writerStopMs + readBackMs);
         const s3 = await cluster().s3Api();
         firstCa = storedCa(cluster(), s3);
         seen.before = await Promise.all(cluster().nodes.map(memberCas));
         // Writes for as long as the rolls may take; stopped when they end.
-        const maxDurationMs = rollTimeoutMs(steps.length, 3, rollBounds);
+        const maxDurationMs = rollTimeoutMs(steps.length, 3);
         const writer = new PacedWriter({ baseUrl: cluster().clusterUrl, directory, intervalMs: 100, maxDurationMs, maxWrites: maxDurationMs / 100 });
         writer.start();
         try {
             for (const [label, args] of steps) {
-                await cluster().updateObjects(args, rollBounds.updateTimeoutMs);
+                await cluster().updateObjects(args);
                 for (const index of cluster().nodes.keys()) {
-                    await cluster().replaceNode(index, { args, timeoutMs: rollBounds.replaceTimeoutMs });
+                    await cluster().replaceNode(index, { args });
                 }
                 seen[label] = await Promise.all(cluster().nodes.map(memberCas));
             }
@@ -186,18 +179,18 @@ describe("local cluster of 3 with peerTls and clientTls: clients verifying the m
 
     before(async function () {
         // The rolls, and after each two requests to each member (the members at once).
-        this.timeout(rollTimeoutMs(steps.length, 3, rollBounds) + steps.length * 2 * toolMs);
+        this.timeout(rollTimeoutMs(steps.length, 3) + steps.length * 2 * toolMs);
         const before = path.join(workDir(), "ca-before.crt");
         const afterTrustNext = path.join(workDir(), "ca-after-trust-next.crt");
         fs.copyFileSync(cluster().memberCaFile!, before);
         for (const [label, args] of steps) {
-            await cluster().updateObjects(args, rollBounds.updateTimeoutMs);
+            await cluster().updateObjects(args);
             if (label === "trust-next") {
                 // What the README asks of clients: caCertificate taken again after step 1, before step 2.
                 fs.copyFileSync(cluster().memberCaFile!, afterTrustNext);
             }
             for (const index of cluster().nodes.keys()) {
-                await cluster().replaceNode(index, { args, timeoutMs: rollBounds.replaceTimeoutMs });
+                await cluster().replaceNode(index, { args });
             }
             verified[label] = await Promise.all(cluster().nodes.map(async (node) => [await verifies(node, before), await verifies(node, afterTrustNext)]));
         }

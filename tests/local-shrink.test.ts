@@ -13,7 +13,7 @@
  */
 import { expect } from "chai";
 import { leaveTagKey } from "../lib/bootstrap";
-import { LocalCluster, LocalNode } from "../local/cluster";
+import { defaultJoinTimeoutMs, LocalCluster, LocalNode } from "../local/cluster";
 import { Ec2ApiStandIn } from "../local/ec2-api";
 import { ElbApiStandIn } from "../local/elb-api";
 import { fakeCredentials } from "./helpers/gated-roll";
@@ -33,12 +33,12 @@ async function memberTable(cluster: LocalCluster): Promise<[string, string, bool
 const slotTable = (nodes: readonly LocalNode[]) => nodes.map((node): [string, string, boolean] => [node.name, `http://${node.ip}:2380`, true]);
 
 /** The leaving members' gates' and departures' own bounds, as their `timeoutSeconds` seam sets them. */
-const gateTimeoutSeconds = 30;
-const departureTimeoutSeconds = 60;
+const gateTimeoutSeconds = 60;
+const departureTimeoutSeconds = 120;
 /** Each call to the provider host: above a gate's delete (two waits) and a departure's own bound, as the engine waits on a provider. */
 const hostCallMs = Math.max(2 * gateTimeoutSeconds, departureTimeoutSeconds) * 1000 + 2 * marginMs;
-/** Bound on the shrink's construction of the component (its only bound of its own when the leaving members have gates). */
-const shrinkConstructionMs = 30_000;
+/** Bound on the shrink's construction of the component (its only bound of its own when the leaving members have gates): the harness's default. */
+const shrinkConstructionMs = defaultJoinTimeoutMs;
 /** Bound on the wait for a new member's promotion, polled with `settledMembers` (an etcdctl run). */
 const promotionWaitMs = 30_000;
 /** Worst case of each `afterMember`: the wait for the promotion, then a member table (an etcdctl run). */
@@ -95,7 +95,6 @@ describe("a local cluster that grows from 3 to 5 members and shrinks back to 3 (
             const gates = cluster().healthGates;
             departures = cluster().departures;
             await cluster().shrink(3, {
-                timeoutMsPerMember: shrinkConstructionMs,
                 healthGate: async (index) => {
                     events.push(`${cluster().nodes[index].name} gate delete`);
                     const gate = asEngineGetsIt("MemberHealthGate", gates[index], {
