@@ -73,6 +73,15 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
             });
         });
 
+        it("reads the member index from the end of the name, for a cluster whose own name ends in digits", async () => {
+            const mocks = new Etcd3ClusterMocks();
+            const addresses = [
+                (await mocks.newResource(resource("aws:ec2/networkInterface:NetworkInterface", "kv-2024-0-nic"))).state.privateIp,
+                (await mocks.newResource(resource("aws:ec2/instance:Instance", "kv-2024-1"))).state.privateIp,
+            ];
+            expect(addresses).to.deep.equal(["10.0.1.10", "10.0.1.11"]);
+        });
+
         it("numbers an instance that is not a member in the order instances arrive, in the VPC CIDR given", async () => {
             const mocks = new Etcd3ClusterMocks({ vpcCidr: "172.20.0.0/16" });
             await mocks.newResource(resource("aws:ec2/instance:Instance", "c-0"));

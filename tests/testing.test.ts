@@ -87,6 +87,27 @@ describe("etcd3-cluster/testing", function () {
             }
         });
 
+        it("from the top-level name alone, however many spaces follow its colon", async () => {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
+            try {
+                fs.writeFileSync(path.join(directory, "Pulumi.yaml"), "runtime:\n  name: nodejs\nname:   consumer-app\n");
+                expect(await scenario("project", directory)).to.deep.equal({ project: "consumer-app", stack: "test", clusterSize: "5" });
+            } finally {
+                fs.rmSync(directory, { recursive: true, force: true });
+            }
+        });
+
+        it("from Pulumi.yml when Pulumi.yaml names no project", async () => {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
+            try {
+                fs.writeFileSync(path.join(directory, "Pulumi.yaml"), "runtime: nodejs\n");
+                fs.writeFileSync(path.join(directory, "Pulumi.yml"), "name: consumer-app\n");
+                expect(await scenario("project", directory)).to.deep.equal({ project: "consumer-app", stack: "test", clusterSize: "5" });
+            } finally {
+                fs.rmSync(directory, { recursive: true, force: true });
+            }
+        });
+
         it("as project where there is neither", async () => {
             const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
             try {
@@ -95,6 +116,33 @@ describe("etcd3-cluster/testing", function () {
                 fs.rmSync(directory, { recursive: true, force: true });
             }
         });
+    });
+
+    it("refuses, before setting any mock, a working directory whose program would load another @pulumi/pulumi, naming both", async () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "etcd3-testing-"));
+        try {
+            const programs = path.join(directory, "node_modules", "@pulumi", "pulumi");
+            fs.mkdirSync(programs, { recursive: true });
+            fs.writeFileSync(path.join(programs, "package.json"), JSON.stringify({ name: "@pulumi/pulumi", version: "3.0.0" }));
+            const failure = await scenario("project", directory).then(() => "the scenario ran", (error: { stderr?: string }) => error.stderr ?? "");
+            const ours = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+            const version = JSON.parse(fs.readFileSync(path.join(ours, "package.json"), "utf8")).version;
+            expect(failure.split("\n    at ")[0]).to.equal("Error: etcd3-cluster/testing: two copies of @pulumi/pulumi are in use:\n" +
+                `  - ${fs.realpathSync(ours)} (${version})\n  - ${fs.realpathSync(programs)} (3.0.0)\n` +
+                "Mocks set on one copy do not reach resources registered through the other, and the test would hang or crash. " +
+                "etcd3-cluster takes @pulumi/pulumi, @pulumi/aws and @pulumi/awsx as peer dependencies: install versions in its " +
+                "peer ranges in your project (`npm ls @pulumi/pulumi` shows where the second copy comes from).");
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+
+    it("runs as `pulumi up` unless told it is a preview: an output the mocks leave out is known and empty", async () => {
+        expect(await scenario("update")).to.deep.equal({ publicIp: null });
+    });
+
+    it("leaves no timer behind once an output has settled, so the test process can end", async () => {
+        expect(await scenario("timers")).to.deep.equal({ value: "settled", leftBehind: 0 });
     });
 
     it("says an output is unknown in a preview instead of waiting for it", async () => {

@@ -78,6 +78,19 @@ const scenarios: Record<string, () => Promise<Result>> = {
             known: await outputValue(instance.instanceType),
         };
     },
+    /** Without `preview`, as `pulumi up`: an output the provider computes and the mocks leave out of the state is known, and empty. */
+    async update() {
+        const mocks = setEtcd3ClusterMocks({ project: "consumer" });
+        const instance = await mocks.run(() => new aws.ec2.Instance("created", { ami: "ami-1", instanceType: "t3.micro" }));
+        return { publicIp: (await outputValue(instance.publicIp)) ?? null };
+    },
+    /** The timers outputValue leaves behind once its value has settled: none, so a test process can end. */
+    async timers() {
+        const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
+        const before = timers();
+        const value = await outputValue(pulumi.output("settled"), 60_000);
+        return { value, leftBehind: timers() - before };
+    },
     /** No project given: the name in the working directory's Pulumi.yaml or Pulumi.yml, else `project`; the stack `test`; config under it. */
     async project() {
         setEtcd3ClusterMocks({ config: { clusterSize: 5 } });
