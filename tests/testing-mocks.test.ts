@@ -229,6 +229,16 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
             });
         });
 
+        it("answers a VPC lookup, and places members, in awsx's default 10.0.0.0/16 for a VPC made without a CIDR", async () => {
+            const mocks = new Etcd3ClusterMocks({ vpcCidr: "172.20.0.0/16" });
+            await mocks.newResource(resource("awsx:ec2:Vpc", "net", {}));
+            const { state } = await mocks.newResource(resource("aws:ec2/instance:Instance", "c-0", { subnetId: "subnet-private-a" }));
+            expect({
+                lookup: (await mocks.call(call("aws:ec2/getVpc:getVpc", { id: "vpc-net" }))).cidrBlock,
+                member: state.privateIp,
+            }).to.deep.equal({ lookup: "10.0.0.0/16", member: "10.0.1.10" });
+        });
+
         it("answers a lookup of a VPC it did not make with the CIDR given, else 10.0.0.0/16", async () => {
             const given = await new Etcd3ClusterMocks({ vpcCidr: "10.50.0.0/16" }).call(call("aws:ec2/getVpc:getVpc", { id: "vpc-0a1b2c3d" }));
             const fallback = await new Etcd3ClusterMocks().call(call("aws:ec2/getVpc:getVpc", { id: "vpc-0a1b2c3d" }));
@@ -260,6 +270,12 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
         it("asks the user's mocks about any other function", async () => {
             const mocks = new Etcd3ClusterMocks({ mocks: { call: (args) => ({ ids: [`${args.token}-1`] }) } });
             expect(await mocks.call(call("aws:ec2/getSubnets:getSubnets"))).to.deep.equal({ ids: ["aws:ec2/getSubnets:getSubnets-1"] });
+        });
+
+        it("asks the user's mocks first about a bucket lookup, which programs make of their own buckets, and takes their answer", async () => {
+            const theirs = { id: "theirs", bucket: "theirs", region: "ap-south-1" };
+            const mocks = new Etcd3ClusterMocks({ mocks: { call: (args) => (args.token === "aws:s3/getBucket:getBucket" ? theirs : undefined) } });
+            expect(await mocks.call(call("aws:s3/getBucket:getBucket", { bucket: "theirs" }))).to.deep.equal(theirs);
         });
 
         it("fails a function nobody answers, saying where to answer it, and reports it at the next settle", async () => {
