@@ -167,6 +167,15 @@ describe("Etcd3ClusterMocks, called directly (lib/testing.ts)", () => {
                 .to.deep.equal({ id: "b-user", state: { arn: "arn:aws:s3/bucket:Bucket" } });
         });
 
+        it("names a bucket the user's mocks leave to it as AWS does: as given, else its prefix or its name and a unique suffix", async () => {
+            const mocks = new Etcd3ClusterMocks({ mocks: { newResource: () => undefined }, region: "eu-west-1" });
+            const names = [];
+            for (const inputs of [{ bucket: "given" }, { bucketPrefix: "prefixed-" }, {}]) {
+                names.push((await mocks.newResource(resource("aws:s3/bucket:Bucket", "backups", inputs))).state.bucket);
+            }
+            expect(names).to.deep.equal(["given", "prefixed-20261126000000000000000001", "backups-20261126000000000000000001"]);
+        });
+
         it("answers a type the user's mocks leave to it with its inputs, under its name", async () => {
             const mocks = new Etcd3ClusterMocks({ mocks: { newResource: () => undefined } });
             expect(await mocks.newResource(resource("aws:sns/topic:Topic", "alarms", { name: "alarms" })))
