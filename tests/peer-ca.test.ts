@@ -177,6 +177,12 @@ describe("a peer CA the user gives (lib/peer-ca.ts)", function () {
             });
         });
 
+        it("writes a subject of several parts on one line, comma-separated, for the guard and the messages", async () => {
+            const ca = await selfSignedCa("kv peers\nO = Example Ltd\nC = GB", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+            const checked = checkedPeerCaCertificate(ca.certificate, Date.now());
+            expect("identity" in checked && checked.identity).to.match(/^subject "CN=kv peers, O=Example Ltd, C=GB", public key SHA-256 [0-9A-F:]{95}$/);
+        });
+
         it("keeps the guard's identity for a certificate renewed with the same key and subject, and changes the fingerprint", async () => {
             const ca = await createTestCertificateAuthority(directory(), { commonName: "kv peers" });
             const renewedFile = path.join(ca.directory, "renewed.crt");
