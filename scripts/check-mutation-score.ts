@@ -27,6 +27,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import * as ts from "typescript";
 
 const root = path.join(__dirname, "..");
 const scoreFile = path.join(root, "mutation", "score.json");
@@ -115,9 +116,16 @@ export function survivorsOf(report: Report): Survivor[] {
 const sameSurvivor = (a: Survivor, b: Survivor) =>
     a.file === b.file && a.mutator === b.mutator && a.replacement === b.replacement && a.status === b.status;
 
-/** The files of lib/ Stryker mutates. */
-function libFiles(): string[] {
-    return fs.readdirSync(path.join(root, "lib")).filter((file) => file.endsWith(".ts")).map((file) => `lib/${file}`).sort();
+/** Whether a file only re-exports (`export … from`): nothing in it for Stryker to mutate, and its report leaves it out. */
+export function onlyReExports(file: string): boolean {
+    const source = ts.createSourceFile(file, fs.readFileSync(path.join(root, file), "utf8"), ts.ScriptTarget.Latest);
+    return source.statements.every((statement) => ts.isExportDeclaration(statement) && statement.moduleSpecifier !== undefined);
+}
+
+/** The files of lib/ Stryker mutates and reports: every one but those that only re-export (lib/index.ts). */
+export function libFiles(): string[] {
+    return fs.readdirSync(path.join(root, "lib")).filter((file) => file.endsWith(".ts")).map((file) => `lib/${file}`)
+        .filter((file) => !onlyReExports(file)).sort();
 }
 
 /** Stryker, incrementally, over the recorded files; false if it failed. */
