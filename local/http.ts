@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as https from "https";
 
 /** Milliseconds one probe may take. */
-const probeTimeoutMs = 2000;
+export const probeTimeoutMs = 2000;
 
 export interface ProbeOptions extends Pick<RequestInit, "method" | "body" | "headers"> {
     /** For `https://`: the PEM file of the CA its certificate must chain to. */

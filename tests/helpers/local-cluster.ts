@@ -10,6 +10,7 @@ import {
     defaultJoinTimeoutMs, defaultNodeStopWaitMs, defaultReplaceTimeoutMs, defaultStartTimeoutMs, defaultTargetWaitMs, LocalCluster, LocalClusterOptions,
     LocalNode, replaceGraceMs, startLocalCluster, teardownBoundMs,
 } from "../../local/cluster";
+import { probeTimeoutMs } from "../../local/http";
 import { requireHostEtcd } from "../../local/system-tools";
 import { waitUntil } from "../../local/processes";
 import { promisify } from "util";
@@ -20,10 +21,9 @@ export const marginMs = 5_000;
 
 /**
  * How far past its bound a harness wait on /health or on a target's state
- * can end: a 100 ms pause, then one more probe (local/http.ts bounds each at
- * 2 s; not exported there).
+ * can end: a 100 ms pause, then one more probe.
  */
-export const probeOverrunMs = 2_100;
+export const probeOverrunMs = 100 + probeTimeoutMs;
 
 /** Bound on one HTTP request of `curl`, `putKey`, `getKeyWithQuorum`, `v3Put` and `v3Get`, unless given a shorter one. */
 export const requestTimeoutMs = 10_000;
